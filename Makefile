@@ -1,0 +1,106 @@
+# healer - alert-driven auto-remediation.
+#
+#   make            build bin/healerc and bin/healer
+#   make test       install what is missing, run every test (ASan + UBSan
+#                   build) and print "N passed, N failed"
+#   make run        start healer on 127.0.0.1:9095 with rules/ in dry-run
+#   make RULES='path/*.heal'   build healer with other rules
+#   make regen      rewrite generated/ from rules/ (review the diff)
+#   make fuzz       run the parser fuzzer for FUZZ_SECONDS (default 60)
+#
+# Build products go to build/ (objects, flex/bison output) and bin/.
+# SAN=1 builds everything with AddressSanitizer and UBSan into build/san/.
+
+CC       ?= cc
+VERSION  := 0.1.0
+
+# Warning flags for hand-written code, grouped by what they catch.
+WARN_BASE  := -Wall -Wextra -Werror
+# Declarations: every exported function has a prototype in a header.
+WARN_DECL  := -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition
+# Types and conversions that hide bugs.
+WARN_TYPES := -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
+              -Wformat=2 -Wundef -Wvla
+WARNINGS   := $(WARN_BASE) $(WARN_DECL) $(WARN_TYPES)
+# flex and bison output is not ours to fix: same -Werror, fewer checks.
+WARN_GEN   := -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare \
+              -Wno-unused-parameter
+
+STD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT      ?= -O2 -g
+PKGS     := libpcre2-8 libmicrohttpd libcjson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PCRE_LIBS  := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+RT_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl) -lpthread -lm
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(FUZZ),1)
+  # libFuzzer build of healerc's objects, for `make fuzz` (mk/fuzz.mk).
+  CC       := clang
+  B        := build/fuzz
+  BIN      := build/fuzz/bin
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+  OPT      := -O1 -g
+else ifeq ($(SAN),1)
+  B        := build/san
+  BIN      := build/san/bin
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT      := -O1 -g
+else
+  B        := build
+  BIN      := bin
+  SANFLAGS :=
+endif
+
+CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+CFLAGS   := $(STD) $(OPT) $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS)
+
+# The rules built into healer. Default: the checked-in generated/rules.c,
+# verified against rules/ by `make test`. Another RULES glob is compiled into
+# build/ instead, leaving generated/ alone.
+RULES    ?=
+DEFAULT_RULES := $(sort $(wildcard rules/*.heal))
+
+.PHONY: all test run regen fuzz bench clean deps deps-test
+all: $(BIN)/healerc $(BIN)/healer
+
+# ---- healerc ---------------------------------------------------------------
+DSL_SRC  := $(wildcard dsl/*.c)
+COMP_SRC := $(wildcard compiler/*.c)
+HEALERC_OBJ := $(patsubst %.c,$(B)/%.o,$(DSL_SRC) $(COMP_SRC)) \
+               $(B)/dsl/parser.o $(B)/dsl/lexer.o
+# Everything but main, for unit tests and the fuzzer.
+HEALERC_LIB_OBJ := $(filter-out $(B)/compiler/main.o,$(HEALERC_OBJ))
+
+$(B)/dsl/parser.c $(B)/dsl/parser.h: dsl/parser.y
+	@mkdir -p $(@D)
+	bison -Wall -Werror --defines=$(B)/dsl/parser.h -o $(B)/dsl/parser.c $<
+
+$(B)/dsl/lexer.c $(B)/dsl/lexer.h: dsl/lexer.l $(B)/dsl/parser.h
+	@mkdir -p $(@D)
+	flex --header-file=$(B)/dsl/lexer.h -o $(B)/dsl/lexer.c $<
+
+$(B)/dsl/parser.o: $(B)/dsl/parser.c $(B)/dsl/lexer.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN_GEN) -c -o $@ $<
+$(B)/dsl/lexer.o: $(B)/dsl/lexer.c $(B)/dsl/parser.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN_GEN) -c -o $@ $<
+
+# Hand-written sources may include the generated headers.
+$(patsubst %.c,$(B)/%.o,$(DSL_SRC) $(COMP_SRC)): | $(B)/dsl/parser.h $(B)/dsl/lexer.h
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
+$(BIN)/healerc: $(HEALERC_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
+
+# Per-area fragments: runtime, tests, fuzz, bench.
+include $(sort $(wildcard mk/*.mk))
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build bin

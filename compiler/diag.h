@@ -1,0 +1,73 @@
+/*
+ * diag.h - clang-style diagnostics for healerc.
+ *
+ * Every message healerc prints about a rule file goes through here:
+ *
+ *   rules/disk.heal:3:25: error: unknown action kind 'jenkns'; did you mean 'jenkins'?
+ *       3 | when alert X run jenkns Job
+ *         |                  ^~~~~~
+ *
+ * Line and column are 1-based; the column counts bytes, as gcc and clang do.
+ * The caret line pads with one space per character (tabs kept), so carets
+ * line up under UTF-8 text. Unprintable bytes and invalid UTF-8 in the
+ * echoed source line are shown as '?'; a very long line is shown as a
+ * window around the culprit.
+ *
+ * A note belongs to the error or warning before it and is printed right
+ * after it ("note: first defined here"). With werror, warnings are reported
+ * as errors ("error: ... [-Werror]"). After max_errors errors the sink prints
+ * one "too many errors" line and swallows the rest (still counting them).
+ *
+ * Ownership: the sink borrows the sources array and the FILE; it allocates
+ * nothing.
+ */
+#ifndef HEALER_DIAG_H
+#define HEALER_DIAG_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../dsl/ast.h"
+
+struct diag {
+  FILE *out;                  /* borrowed; usually stderr */
+  const struct source *sources; /* borrowed; indexed by loc.file */
+  const uint32_t *nsources;   /* borrowed; read at print time */
+  int werror;                 /* report warnings as errors */
+  unsigned max_errors;        /* 0: no cap */
+  unsigned errors, warnings;  /* counted, including swallowed ones */
+  int muted;                  /* the cap was reached */
+  int last_suppressed;        /* the previous error/warning was swallowed,
+                                 so its notes are too */
+};
+
+void diag_init(struct diag *d, FILE *out, const struct source *sources,
+               const uint32_t *nsources);
+
+void diag_error(struct diag *d, struct loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_note(struct diag *d, struct loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A message about a file as a whole (cannot open, too large): no position,
+ * no source line. Counts as an error. */
+void diag_file_error(struct diag *d, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prints the closing count ("2 errors generated.", "1 warning generated.",
+ * "1 warning and 2 errors generated.") if anything was reported; prints
+ * nothing on a clean run. Returns the number of errors. */
+unsigned diag_finish(struct diag *d);
+
+/* The closest candidate to word by edit distance, or NULL if none is close
+ * enough to suggest (distance at most 1 for words of up to 4 characters,
+ * otherwise at most a third of the word's length). candidates ends at NULL. */
+const char *diag_suggest(const char *word, const char *const *candidates);
+
+/* Line (1-based) and column (1-based, in bytes) of a byte offset. */
+void diag_line_col(const struct source *src, uint32_t offset, unsigned *line,
+                   unsigned *col);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * abi.h - the tables healerc generates and the healer runtime links.
+ *
+ * This header is the whole contract between the compiler and the runtime,
+ * together with actions.def, backends.def and functions.def. healerc writes
+ * one C file that defines `hl_ruleset` with these types; the runtime reads it
+ * and nothing else. Every table is const and lives for the life of the
+ * process; nothing here is ever freed.
+ *
+ * Indices: tables refer to each other by index into the ruleset's arrays
+ * (uint32_t), with a count next to each first index. An index of HL_NONE
+ * means "absent".
+ *
+ * Change any struct or enum here and bump HL_ABI_VERSION: the generated file
+ * carries the version it was written for, and the runtime's build fails on a
+ * mismatch (see HL_ABI_CHECK).
+ */
+#ifndef HEALER_ABI_H
+#define HEALER_ABI_H
+
+#include <stdint.h>
+
+#define HL_ABI_VERSION 1
+#define HL_NONE UINT32_MAX
+
+/* Parameter flags used by actions.def. */
+#define HL_P_REQUIRED 1u
+#define HL_P_ONE_OF 2u
+/* Backend field flags used by backends.def. */
+#define HL_F_REQUIRED 1u
+#define HL_F_SECRET 2u
+
+enum hl_action_kind {
+#define HL_ACTION(id, word, verb, backend, target, open) HL_ACT_##id,
+#include "actions.def"
+  HL_ACT__COUNT
+};
+
+enum hl_backend_kind {
+#define HL_BACKEND(id, word, env) HL_BK_##id,
+#include "backends.def"
+  HL_BK__COUNT
+};
+
+enum hl_func {
+#define HL_FUNC(id, name, nargs, summary) HL_FN_##id,
+#include "functions.def"
+  HL_FN__COUNT
+};
+
+/* Fields of an alert that an expression can read with $alert.NAME. */
+#define HL_ALERT_FIELDS(X) \
+  X(FINGERPRINT, "fingerprint") \
+  X(STARTS_AT, "startsAt") \
+  X(ENDS_AT, "endsAt") \
+  X(GENERATOR_URL, "generatorURL") \
+  X(STATUS, "status") \
+  X(ALERTNAME, "alertname")
+
+enum hl_alert_field {
+#define HL_X(id, name) HL_FIELD_##id,
+  HL_ALERT_FIELDS(HL_X)
+#undef HL_X
+  HL_FIELD__COUNT
+};
+
+enum hl_status {              /* which alert statuses a rule acts on */
+  HL_STATUS_FIRING = 1,
+  HL_STATUS_RESOLVED = 2,
+  HL_STATUS_ANY = 3
+};
+
+enum hl_match_on { HL_ON_LABEL, HL_ON_ANNOTATION };
+
+enum hl_match_op {
+  HL_MATCH_EQ,                /* =   value equals (absent label = "") */
+  HL_MATCH_NE,                /* !=  value differs */
+  HL_MATCH_RE,                /* =~  whole value matches the regex */
+  HL_MATCH_NRE                /* !~  whole value does not match */
+};
+
+struct hl_matcher {
+  uint8_t on;                 /* enum hl_match_on */
+  uint8_t op;                 /* enum hl_match_op */
+  const char *name;           /* label or annotation name */
+  const char *value;          /* literal, or regex source as written; the
+                                 runtime anchors it as ^(?:value)$ and
+                                 compiles it with HL_PCRE2_FLAGS */
+};
+
+/* Regexes are PCRE2, compiled with these options by healerc (to check) and
+ * by the runtime (to match), so both agree on what is valid. */
+#define HL_PCRE2_FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY)
+
+/*
+ * Expressions are stored as postfix code: a parameter's value is the range
+ * [first, first + count) of hl_insn, run on a small stack of strings. An
+ * operand may be absent (a label the alert does not carry); functions and
+ * CONCAT of an absent operand yield absent; DEFAULT replaces an absent value.
+ * A parameter whose final value is absent makes the rule skip the alert with
+ * reason "missing label NAME" (NAME: the first absent label read).
+ */
+enum hl_opcode {
+  HL_OP_LIT,                  /* push str */
+  HL_OP_LABEL,                /* push the label str, or absent */
+  HL_OP_ANNOTATION,           /* push the annotation str, or absent */
+  HL_OP_FIELD,                /* push alert field arg (enum hl_alert_field) */
+  HL_OP_CALL,                 /* pop the function's arguments, push its
+                                 result; arg = enum hl_func */
+  HL_OP_CONCAT,               /* pop arg values, push them joined */
+  HL_OP_DEFAULT               /* pop d, pop v: push v unless absent, else d */
+};
+
+struct hl_insn {
+  uint8_t op;                 /* enum hl_opcode */
+  uint8_t arg;                /* field, function or operand count */
+  const char *str;            /* literal, or label/annotation name */
+};
+
+struct hl_expr {
+  uint32_t first;             /* index into hl_ruleset.insns */
+  uint32_t count;             /* 0: no expression */
+};
+
+struct hl_param {
+  const char *name;           /* as written in the rule */
+  struct hl_expr value;
+};
+
+struct hl_step {              /* one action of a rule; run in order */
+  uint8_t action;             /* enum hl_action_kind */
+  uint32_t backend;           /* index into backends, or HL_NONE for the
+                                 default backend of the kind (environment) */
+  const char *target;         /* job / pipeline name, or NULL */
+  uint32_t first_param, nparams; /* into params */
+};
+
+enum hl_event {               /* outcomes a notification can be tied to */
+  HL_EV_SUCCESS = 1,
+  HL_EV_FAILURE = 2,
+  HL_EV_TIMEOUT = 4
+};
+
+struct hl_notify {
+  uint8_t events;             /* mask of enum hl_event */
+  uint8_t kind;               /* HL_BK_SLACK, HL_BK_JIRA or HL_BK_PAGERDUTY */
+  uint32_t backend;           /* index into backends, or HL_NONE: default */
+  const char *target;         /* Slack channel, JIRA project, or NULL */
+};
+
+/*
+ * A time window, for `during` and `not during`. A moment is inside when its
+ * local time in tz falls on one of days and within [start_min, end_min)
+ * minutes after midnight (end_min < start_min wraps past midnight), and, if
+ * from_day/to_day are nonzero, its local date D (as YYYYMMDD) satisfies
+ * from_day <= D <= to_day.
+ */
+struct hl_window {
+  const char *name;
+  const char *tz;             /* IANA zone name, e.g. "Europe/Berlin" */
+  uint8_t days;               /* bit 0 = Sunday ... bit 6 = Saturday */
+  uint16_t start_min, end_min;
+  uint32_t from_day, to_day;  /* YYYYMMDD, 0 = unbounded */
+  const char *file;           /* where it was declared */
+  uint32_t line;
+};
+
+enum hl_field_source { HL_SRC_LITERAL, HL_SRC_ENV, HL_SRC_FILE };
+
+struct hl_backend_field {
+  const char *name;
+  uint8_t source;             /* enum hl_field_source */
+  const char *value;          /* the literal, the variable or the path;
+                                 never a secret itself */
+};
+
+struct hl_backend {
+  const char *name;
+  uint8_t kind;               /* enum hl_backend_kind */
+  uint32_t first_field, nfields; /* into fields */
+  const char *file;
+  uint32_t line;
+};
+
+#define HL_RULE_DRY_RUN 1u    /* record what would run, call nothing */
+#define HL_RULE_CONTINUE 2u   /* keep trying later rules after a match */
+
+struct hl_rule {
+  const char *name;           /* given, or "<file-stem>:<line>" */
+  const char *file;           /* source path as given to healerc */
+  uint32_t line;
+  uint32_t flags;             /* HL_RULE_* */
+  uint8_t status;             /* enum hl_status */
+  uint32_t first_alert, nalerts;       /* into alertnames */
+  uint32_t first_matcher, nmatchers;   /* into matchers */
+  uint32_t first_step, nsteps;         /* into steps */
+  uint32_t first_notify, nnotify;      /* into notifies */
+  uint64_t cooldown_ms;                /* 0: none */
+  struct hl_expr cooldown_key;         /* count 0: rule + rendered params */
+  uint64_t timeout_ms;                 /* 0: the runtime's default */
+  uint32_t retries;                    /* extra attempts on retryable errors */
+  uint64_t backoff_ms;                 /* first retry delay; 0: default */
+  uint32_t limit;                      /* max concurrent; 0: unlimited */
+  struct hl_expr limit_key;            /* count 0: per rule */
+  uint32_t budget;                     /* at most budget per budget_ms; 0: none */
+  uint64_t budget_ms;
+  uint32_t during;                     /* window index or HL_NONE */
+  uint32_t not_during;                 /* window index or HL_NONE */
+};
+
+/* Rules for one alert name, in source order. Sorted by alertname (strcmp)
+ * so the runtime finds them by binary search. */
+struct hl_index_entry {
+  const char *alertname;
+  uint32_t first, count;      /* into index_rules */
+};
+
+struct hl_ruleset {
+  uint32_t abi_version;       /* HL_ABI_VERSION the file was written for */
+  const char *generator;      /* "healerc 0.1.0" */
+  const char *digest;         /* hex digest of the sources, for build info */
+  const struct hl_rule *rules;              uint32_t nrules;
+  const char *const *alertnames;            uint32_t nalertnames;
+  const struct hl_matcher *matchers;        uint32_t nmatchers;
+  const struct hl_insn *insns;              uint32_t ninsns;
+  const struct hl_param *params;            uint32_t nparams;
+  const struct hl_step *steps;              uint32_t nsteps;
+  const struct hl_notify *notifies;         uint32_t nnotifies;
+  const struct hl_window *windows;          uint32_t nwindows;
+  const struct hl_backend *backends;        uint32_t nbackends;
+  const struct hl_backend_field *fields;    uint32_t nfields;
+  const struct hl_index_entry *index;       uint32_t nindex;
+  const uint32_t *index_rules;              uint32_t nindex_rules;
+};
+
+/* The generated file defines this. It also expands HL_ABI_CHECK(N) with the
+ * version it was written for, so building the runtime against a header of
+ * another version fails at compile time instead of misreading the tables. */
+extern const struct hl_ruleset hl_ruleset;
+
+#define HL_ABI_CHECK(v) \
+  _Static_assert((v) == HL_ABI_VERSION, \
+                 "generated rules were written for another ABI version; " \
+                 "regenerate them with this healerc")
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * ast.h - the syntax tree of .heal files, as the parser builds it.
+ *
+ * Ownership: every node and every string hangs off one arena per
+ * compilation (struct program.arena) and is freed with it by program_free().
+ * Nothing in the tree is freed on its own.
+ *
+ * The parser records what was written and where; it resolves nothing.
+ * Names of action kinds, functions, alert fields, backends and windows stay
+ * strings here; compiler/check.c resolves them, reports what is wrong, and
+ * fills the fields marked "check:" below. Codegen reads only checked trees.
+ *
+ * Lists are singly linked in source order (the parser appends through a
+ * tail pointer).
+ */
+#ifndef HEALER_AST_H
+#define HEALER_AST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+
+/* A byte range [begin, end) in one source file. Turned into line:column only
+ * when a diagnostic is printed. */
+struct loc {
+  uint32_t file;              /* index into program.sources */
+  uint32_t begin, end;        /* byte offsets; end == begin for a point */
+};
+
+/* ---- arena ------------------------------------------------------------- */
+
+struct arena_block;
+struct arena {
+  struct arena_block *head;   /* newest block first */
+};
+
+void *arena_alloc(struct arena *a, size_t n);          /* zeroed, aligned */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+void arena_free(struct arena *a);                      /* frees every block */
+
+/* ---- expressions --------------------------------------------------------- */
+
+enum expr_kind {
+  EXPR_STR,                   /* a literal; str holds the unescaped text */
+  EXPR_INTERP,                /* "a ${x} b": args are the parts, in order */
+  EXPR_LABEL,                 /* $name or $labels.name; str = name */
+  EXPR_ANNOTATION,            /* $annotations.name; str = name */
+  EXPR_FIELD,                 /* $alert.name; str = name */
+  EXPR_CALL,                  /* name(args); str = function name */
+  EXPR_DEFAULT                /* a ?? b; args = a, then b */
+};
+
+struct expr {
+  enum expr_kind kind;
+  struct loc loc;             /* the whole expression */
+  const char *str;            /* see expr_kind */
+  size_t len;                 /* length of str (literals may hold NUL) */
+  struct expr *args;          /* children, linked by next */
+  struct expr *next;          /* next sibling */
+  int id;                     /* check: enum hl_func or enum hl_alert_field */
+};
+
+/* ---- rules ---------------------------------------------------------------- */
+
+struct alert_name {
+  const char *name;
+  struct loc loc;
+  struct alert_name *next;
+};
+
+struct matcher {
+  enum hl_match_on on;        /* labels or annotations section */
+  enum hl_match_op op;
+  const char *name;
+  struct loc name_loc;
+  struct expr *value;         /* must be a plain literal (check) */
+  struct loc op_loc;
+  struct matcher *next;
+};
+
+struct param {
+  const char *name;
+  struct loc name_loc;
+  struct expr *value;
+  struct param *next;
+};
+
+struct word {                 /* a NAME or STRING after `run` */
+  const char *text;
+  struct loc loc;
+  int quoted;                 /* written as a string */
+  struct word *next;
+};
+
+struct step {                 /* one `run` clause and its `with` params */
+  struct loc loc;             /* from `run` to the last word */
+  struct word *words;         /* kind [verb] [target], as written */
+  const char *via;            /* backend name after `via`, or NULL */
+  struct loc via_loc;
+  struct param *params;
+  struct step *next;
+  int action;                 /* check: enum hl_action_kind */
+  const char *target;         /* check: the job/pipeline name, or NULL */
+  struct loc target_loc;      /* check */
+  struct backend *backend;    /* check: resolved `via`, or NULL (default) */
+};
+
+enum notify_how { NOTIFY_NOTIFY, NOTIFY_PAGE };
+
+struct notify {               /* on EVENTS notify|page KIND [TARGET] [via B] */
+  struct loc loc;
+  unsigned events;            /* mask of enum hl_event */
+  enum notify_how how;
+  const char *kind;           /* "slack", "jira", "pagerduty" as written */
+  struct loc kind_loc;
+  const char *target;         /* channel, project, or NULL */
+  struct loc target_loc;
+  const char *via;
+  struct loc via_loc;
+  struct notify *next;
+  int backend_kind;           /* check: enum hl_backend_kind */
+  struct backend *backend;    /* check: resolved `via`, or NULL (default) */
+};
+
+enum option_kind {
+  OPT_COOLDOWN,               /* cooldown DUR [per EXPR]: ms, per */
+  OPT_TIMEOUT,                /* timeout DUR: ms */
+  OPT_RETRY,                  /* retry N [backoff DUR]: n, ms (0 if absent) */
+  OPT_LIMIT,                  /* limit N concurrent [per EXPR]: n, per */
+  OPT_BUDGET,                 /* at most N per DUR: n, ms */
+  OPT_DRY_RUN,                /* dry-run */
+  OPT_CONTINUE,               /* continue */
+  OPT_DURING,                 /* during WINDOW: name */
+  OPT_NOT_DURING,             /* not during WINDOW: name */
+  OPT_STATUS                  /* status firing|resolved|any: name */
+};
+
+struct option {
+  enum option_kind kind;
+  struct loc loc;             /* the whole option */
+  uint64_t n;                 /* count, as written */
+  struct loc n_loc;
+  uint64_t ms;                /* duration in milliseconds */
+  struct loc ms_loc;
+  int has_ms;                 /* a duration was written (retry's backoff) */
+  struct expr *per;           /* key expression, or NULL */
+  const char *name;           /* window or status name */
+  struct loc name_loc;
+  struct option *next;
+  struct window *window;      /* check: resolved window */
+};
+
+struct rule {
+  const char *name;           /* given after `rule`, or NULL (one-line) */
+  struct loc name_loc;
+  struct loc loc;             /* `rule`/`when` keyword: where rows point */
+  struct alert_name *alerts;
+  struct matcher *matchers;
+  struct step *steps;
+  struct notify *notifies;
+  struct option *options;
+  struct rule *next;
+  int recovered;              /* the parser recovered from a syntax error
+                                 inside this rule: parts may be missing, so
+                                 check skips whole-rule checks (no `run`,
+                                 missing parameters, shadowing) for it */
+  const char *display_name;   /* check: name, or "<file-stem>:<line>" */
+};
+
+/* ---- declarations -------------------------------------------------------------- */
+
+struct field {                /* name = value inside a backend block */
+  const char *name;
+  struct loc name_loc;
+  struct expr *value;         /* STRING, or CALL env("X") / file("p") */
+  struct field *next;
+};
+
+struct backend {              /* backend KIND NAME { fields } */
+  const char *kind;
+  struct loc kind_loc;
+  const char *name;
+  struct loc name_loc;
+  struct field *fields;
+  struct backend *next;
+  int backend_kind;           /* check: enum hl_backend_kind */
+};
+
+struct window {               /* window NAME DAYS [HH:MM-HH:MM] [D..D] [in TZ] */
+  const char *name;
+  struct loc name_loc;
+  struct word *days;          /* weekdays, weekends, daily, mon..sun */
+  int has_time;
+  uint32_t start_min, end_min; /* as written; check validates the range */
+  struct loc time_loc;
+  uint32_t from_day, to_day;  /* YYYYMMDD as written, 0 if absent */
+  struct loc date_loc;
+  const char *tz;             /* NULL: UTC */
+  struct loc tz_loc;
+  struct window *next;
+  uint8_t day_mask;           /* check: bit 0 = Sunday */
+};
+
+/* ---- a compilation ---------------------------------------------------------- */
+
+struct source {
+  const char *path;           /* as given on the command line */
+  const char *text;           /* whole file, NUL-terminated (may hold NULs) */
+  size_t len;
+};
+
+struct diag;
+
+struct program {
+  struct arena arena;
+  struct diag *diag;          /* borrowed */
+  struct source *sources;     /* arena-owned array */
+  uint32_t nsources;
+  struct rule *rules, **rules_tail;
+  struct backend *backends, **backends_tail;
+  struct window *windows, **windows_tail;
+};
+
+void program_init(struct program *p, struct diag *d);
+void program_free(struct program *p);
+
+/* Parses one source file (already in p->sources[file]) and appends its
+ * declarations to p. Reports every lexical and syntax error through
+ * p->diag and keeps going; returns the number of errors it reported. */
+int parse_source(struct program *p, uint32_t file);
+
+#endif

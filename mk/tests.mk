@@ -1,0 +1,54 @@
+# tests.mk - the test binaries and `make test`.
+#
+# tests/unit/test_*.c      cmocka, linked with healerc's objects
+# tests/runtime/test_*.c   cmocka, linked with the runtime's objects
+#                          (RUNTIME_LIB_OBJ from runtime.mk) and
+#                          RUNTIME_TEST_OBJ (a rules table for tests)
+# tests/codegen/test_*.c   cmocka, linked with the tables healerc generates
+#                          from tests/codegen/tables.heal
+
+TEST_WARN := $(filter-out -Wmissing-prototypes,$(WARNINGS))
+
+UNIT_TESTS    := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
+RUNTIME_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/runtime/test_*.c))
+CODEGEN_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/codegen/test_*.c))
+
+$(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(CMOCKA_LIBS)
+
+$(RUNTIME_TESTS): $(B)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(RUNTIME_TEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) $(LDFLAGS) -o $@ $^ $(RT_LIBS) $(CMOCKA_LIBS)
+
+$(B)/tests/codegen/tables.c: tests/codegen/tables.heal $(BIN)/healerc
+	@mkdir -p $(@D)
+	$(BIN)/healerc compile $< -o $@
+
+$(B)/tests/codegen/tables.o: $(B)/tests/codegen/tables.c
+	$(CC) -Idsl $(CFLAGS) -Wall -Wextra -Werror -pedantic -c -o $@ $<
+
+$(CODEGEN_TESTS): $(B)/tests/codegen/%: tests/codegen/%.c $(B)/tests/codegen/tables.o
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+test-bins: $(UNIT_TESTS) $(RUNTIME_TESTS) $(CODEGEN_TESTS)
+
+# The checked-in tables must be what healerc makes of rules/ today.
+check-generated: $(BIN)/healerc
+	@mkdir -p $(B)/regen
+	$(BIN)/healerc compile $(DEFAULT_RULES) -o $(B)/regen/rules.c
+	@diff -u generated/rules.c $(B)/regen/rules.c || \
+	  { echo "generated/rules.c is stale: run 'make regen' and commit it" >&2; exit 1; }
+
+regen: $(BIN)/healerc
+	$(BIN)/healerc compile $(DEFAULT_RULES) -o generated/rules.c
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all test-bins
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_healerc
+	@SAN_DIR=build/san tests/run.sh
+
+.PHONY: test-bins check-generated regen
