@@ -10,6 +10,7 @@
  * only when complete, so a failed run never leaves a partial file.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,16 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 errors in the rules, 2 usage or I/O error\n"
     "language reference: dsl/LANGUAGE.md\n";
 
-static int usage_error(const char *fmt, const char *arg) {
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fputs("healerc: error: ", stderr);
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
   fputs("\n(see 'healerc --help')\n", stderr);
+  va_end(ap);
   return EXIT_USAGE;
 }
 

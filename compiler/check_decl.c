@@ -1,0 +1,434 @@
+/*
+ * check_decl.c - backend and window declarations.
+ *
+ * Backends: kind and fields against backends.def, secrets only through
+ * env("X") or file("p"). Windows: day names, time and date ranges, and the
+ * time zone, looked up in the time zone database of this machine
+ * (/usr/share/zoneinfo, or $TZDIR as for the C library).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_int.h"
+
+struct field_info {
+  int backend; /* enum hl_backend_kind; -1 ends the table */
+  const char *name;
+  unsigned flags; /* HL_F_* */
+};
+
+static const struct field_info field_table[] = {
+#define HL_FIELD(backend, name, flags) {HL_BK_##backend, name, flags},
+#include "backends.def"
+    {-1, NULL, 0}};
+
+static const char *const day_words[] = {"weekdays", "weekends", "daily", "sun",
+                                        "mon",      "tue",      "wed",   "thu",
+                                        "fri",      "sat",      NULL};
+static const uint8_t day_masks[] = {0x3e, 0x41, 0x7f, 0x01, 0x02,
+                                    0x04, 0x08, 0x10, 0x20, 0x40};
+static const char *const day_full[] = {"sunday",    "monday",   "tuesday",
+                                       "wednesday", "thursday", "friday",
+                                       "saturday"};
+
+/* ---- backends ------------------------------------------------------------ */
+
+static const struct field_info *find_field(int kind, const char *name) {
+  for (const struct field_info *fi = field_table; fi->name; fi++)
+    if (fi->backend == kind && strcmp(fi->name, name) == 0)
+      return fi;
+  return NULL;
+}
+
+#define NFIELD_TABLE (sizeof field_table / sizeof field_table[0])
+
+static size_t fields_with(int kind, unsigned flags, const char **out) {
+  size_t n = 0;
+  for (const struct field_info *fi = field_table; fi->name; fi++)
+    if (fi->backend == kind && (fi->flags & flags) == flags)
+      out[n++] = fi->name;
+  out[n] = NULL;
+  return n;
+}
+
+static int valid_env_name(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    int alpha =
+        (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+    if (!alpha && !(i > 0 && ch >= '0' && ch <= '9'))
+      return 0;
+  }
+  return n > 0;
+}
+
+/* env("X") or file("p") as a backend field value; e->id becomes the
+ * enum hl_field_source. */
+static void check_source_call(struct checker *c, struct expr *e) {
+  int is_env = strcmp(e->str, "env") == 0;
+  const char *fn = is_env ? "env" : "file";
+  unsigned n = check_count_args(e);
+  e->id = is_env ? HL_SRC_ENV : HL_SRC_FILE;
+  if (n != 1) {
+    ERR(c, e->loc, "%s() takes exactly one argument, but %u %s given", fn, n,
+        check_plural(n, "was", "were"));
+    return;
+  }
+  struct expr *a = e->args;
+  if (a->kind != EXPR_STR)
+    ERR(c, a->loc, "the argument of %s() must be a plain string", fn);
+  else if (a->len == 0)
+    ERR(c, a->loc,
+        is_env ? "env() needs a variable name" : "file() needs a path");
+  else if (memchr(a->str, '\0', a->len))
+    ERR(c, a->loc, "the argument of %s() must not contain a NUL byte", fn);
+  else if (is_env && !valid_env_name(a->str, a->len))
+    ERR(c, a->loc,
+        "'%s' is not a valid environment variable name (letters, digits and "
+        "'_', not starting with a digit)",
+        check_quote_n(c, a->str, a->len));
+}
+
+static const char *const source_funcs[] = {"env", "file", NULL};
+
+static void check_field_value(struct checker *c, struct field *f, int secret) {
+  struct expr *e = f->value;
+  const char *name = f->name ? f->name : "";
+  if (!e)
+    return;
+  if (e->kind == EXPR_CALL && e->str &&
+      (strcmp(e->str, "env") == 0 || strcmp(e->str, "file") == 0)) {
+    check_source_call(c, e);
+  } else if (e->kind == EXPR_STR && secret) {
+    ERR(c, e->loc,
+        "secret '%s' must not be written in the rule file; use env(\"...\") "
+        "or file(\"...\")",
+        check_quote(c, name));
+  } else if (e->kind == EXPR_STR) {
+    e->id = HL_SRC_LITERAL;
+    if (e->str && e->len && memchr(e->str, '\0', e->len))
+      ERR(c, e->loc, "field '%s' must not contain a NUL byte",
+          check_quote(c, name));
+  } else if (e->kind == EXPR_CALL && e->str &&
+             diag_suggest(e->str, source_funcs)) {
+    ERR(c, e->loc, "unknown function '%s' in a backend field%s",
+        check_quote(c, e->str), check_alts(c, e->str, source_funcs, 0));
+  } else if (secret) {
+    ERR(c, e->loc, "secret '%s' must be env(\"...\") or file(\"...\")",
+        check_quote(c, name));
+  } else {
+    ERR(c, e->loc,
+        "field '%s' must be a plain string, env(\"...\") or file(\"...\")",
+        check_quote(c, name));
+  }
+}
+
+void check_backend(struct checker *c, struct backend *b) {
+  const char *names[NFIELD_TABLE];
+  const char *suggested[NFIELD_TABLE];
+  size_t nsuggested = 0;
+  struct strmap seen;
+  int kind = b->backend_kind;
+  if (b->name) {
+    struct backend *first =
+        check_map_get(&c->backends, b->name, strlen(b->name));
+    if (first && first != b) {
+      ERR(c, b->name_loc, "duplicate backend '%s'", check_quote(c, b->name));
+      NOTE(c, first->name_loc, "first defined here");
+    }
+  }
+  if (kind < 0)
+    ERR(c, b->kind_loc, "unknown backend kind '%s'%s", check_quote(c, b->kind),
+        check_alts(c, b->kind ? b->kind : "", check_backend_words, 1));
+  check_map_init(&seen);
+  for (struct field *f = b->fields; f; f = f->next) {
+    const char *name = f->name ? f->name : "";
+    struct field *prev = check_map_put_new(&seen, name, strlen(name), f);
+    if (prev) {
+      ERR(c, f->name_loc, "duplicate field '%s'", check_quote(c, name));
+      NOTE(c, prev->name_loc, "first given here");
+      continue;
+    }
+    const struct field_info *fi = kind >= 0 ? find_field(kind, name) : NULL;
+    if (kind >= 0 && !fi) {
+      fields_with(kind, 0, names);
+      const char *sug = diag_suggest(name, names);
+      if (sug && nsuggested < NFIELD_TABLE)
+        suggested[nsuggested++] = sug;
+      ERR(c, f->name_loc, "unknown field '%s' for a %s backend%s",
+          check_quote(c, name), check_backend_words[kind],
+          check_alts(c, name, names, 1));
+    }
+    check_field_value(c, f, fi && (fi->flags & HL_F_SECRET));
+  }
+  if (kind >= 0) {
+    fields_with(kind, HL_F_REQUIRED, names);
+    for (size_t i = 0; names[i]; i++)
+      if (!check_map_get(&seen, names[i], strlen(names[i])) &&
+          !check_in_list(suggested, nsuggested, names[i]))
+        ERR(c, b->name_loc, "missing required field '%s' in %s backend '%s'",
+            names[i], check_backend_words[kind], check_quote(c, b->name));
+  }
+  check_map_free(&seen);
+}
+
+/* ---- windows ------------------------------------------------------------- */
+
+/* H:MM or HH:MM at s[*i]; advances *i. */
+static int parse_hhmm(const char *s, size_t n, size_t *i, unsigned *h,
+                      unsigned *m) {
+  size_t j = *i, d = 0;
+  *h = *m = 0;
+  while (j < n && d < 2 && s[j] >= '0' && s[j] <= '9')
+    *h = *h * 10 + (unsigned)(s[j++] - '0'), d++;
+  if (d == 0 || j + 2 >= n || s[j] != ':')
+    return 0;
+  if (!(s[j + 1] >= '0' && s[j + 1] <= '9' && s[j + 2] >= '0' &&
+        s[j + 2] <= '9'))
+    return 0;
+  *m = (unsigned)(s[j + 1] - '0') * 10 + (unsigned)(s[j + 2] - '0');
+  *i = j + 3;
+  return 1;
+}
+
+static void check_window_time(struct checker *c, struct window *w) {
+  unsigned h[2], m[2];
+  struct loc l[2] = {w->time_loc, w->time_loc};
+  char text[2][16];
+  size_t n, i = 0;
+  const char *s = check_src_at(c, w->time_loc, &n);
+  int parsed = 0;
+  if (s && parse_hhmm(s, n, &i, &h[0], &m[0])) {
+    l[0].end = l[0].begin + (uint32_t)i;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+      i++;
+    if (i < n && s[i] == '-') {
+      i++;
+      while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+      size_t start = i;
+      if (parse_hhmm(s, n, &i, &h[1], &m[1]) && i == n) {
+        l[1].begin = w->time_loc.begin + (uint32_t)start;
+        parsed = 1;
+      }
+    }
+  }
+  if (!parsed) {
+    h[0] = w->start_min / 60, m[0] = w->start_min % 60;
+    h[1] = w->end_min / 60, m[1] = w->end_min % 60;
+    l[0] = l[1] = w->time_loc;
+  }
+  for (int k = 0; k < 2; k++)
+    snprintf(text[k], sizeof text[k], "%02u:%02u", h[k] % 100, m[k] % 100);
+  int ok0 = h[0] <= 23 && m[0] <= 59;
+  int ok1 = (h[1] <= 23 && m[1] <= 59) || (h[1] == 24 && m[1] == 0);
+  if (!ok0)
+    ERR(c, l[0], "start time '%s' is out of range (00:00 to 23:59)", text[0]);
+  if (!ok1)
+    ERR(c, l[1], "end time '%s' is out of range (00:00 to 24:00)", text[1]);
+  if (ok0 && ok1 && h[0] * 60 + m[0] == h[1] * 60 + m[1])
+    ERR(c, w->time_loc, "time range '%s-%s' is empty", text[0], text[1]);
+}
+
+static int valid_date(uint32_t d) {
+  static const unsigned mdays[] = {31, 28, 31, 30, 31, 30,
+                                   31, 31, 30, 31, 30, 31};
+  unsigned y = d / 10000, mo = d / 100 % 100, day = d % 100;
+  if (y < 1 || y > 9999 || mo < 1 || mo > 12 || day < 1)
+    return 0;
+  unsigned leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return day <= mdays[mo - 1] + (mo == 2 ? leap : 0);
+}
+
+static int date_text_at(const char *s) {
+  for (int i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+      return 0;
+  return 1;
+}
+
+static void check_window_dates(struct checker *c, struct window *w) {
+  uint32_t d[2] = {w->from_day, w->to_day};
+  struct loc l[2] = {w->date_loc, w->date_loc};
+  char text[2][24];
+  size_t n;
+  const char *s = check_src_at(c, w->date_loc, &n);
+  if (s && n >= 20 && date_text_at(s) && date_text_at(s + n - 10)) {
+    l[0].end = l[0].begin + 10;
+    l[1].begin = l[1].end - 10;
+  }
+  int ok = 1;
+  for (int k = 0; k < 2; k++) {
+    snprintf(text[k], sizeof text[k], "%04u-%02u-%02u", d[k] / 10000 % 10000,
+             d[k] / 100 % 100, d[k] % 100);
+    if (d[k] && !valid_date(d[k])) {
+      ERR(c, l[k], "invalid date '%s'", text[k]);
+      ok = 0;
+    }
+  }
+  if (ok && d[0] && d[1] && d[0] > d[1])
+    ERR(c, w->date_loc, "date range '%s..%s' ends before it starts", text[0],
+        text[1]);
+}
+
+enum { TZ_OK = 1, TZ_UNKNOWN, TZ_NODB, TZ_BADNAME };
+
+/* Where the time zone database is; TZDIR as for the C library. */
+static const char *tz_dir(void) {
+  const char *d = getenv("TZDIR");
+  return d && *d ? d : "/usr/share/zoneinfo";
+}
+
+static int tz_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 200 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
+      strstr(s, "//"))
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+          (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '+' ||
+          ch == '/' || (ch == '.' && i > 0 && s[i - 1] != '/')))
+      return 0;
+  }
+  return 1;
+}
+
+static int tz_lookup_uncached(const char *name) {
+  const char *dir = tz_dir();
+  struct stat st;
+  if (!tz_name_ok(name))
+    return TZ_BADNAME;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return strcmp(name, "UTC") == 0 ? TZ_OK : TZ_NODB;
+  size_t cap = strlen(dir) + strlen(name) + 2;
+  char *path = check_xmalloc(cap);
+  snprintf(path, cap, "%s/%s", dir, name);
+  char magic[4];
+  int ok = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+  free(path);
+  if (fd >= 0) {
+    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+         read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
+    close(fd);
+  }
+  return ok ? TZ_OK : TZ_UNKNOWN;
+}
+
+static int tz_lookup(struct checker *c, const char *name) {
+  uintptr_t r = (uintptr_t)check_map_get(&c->zones, name, strlen(name));
+  if (!r) {
+    r = (uintptr_t)tz_lookup_uncached(name);
+    check_map_put_new(&c->zones, name, strlen(name), (void *)r);
+  }
+  return (int)r;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The closest zone name in the same directory of the database, or NULL. */
+static const char *tz_suggest(struct checker *c, const char *name) {
+  if (c->d->muted)
+    return NULL;
+  const char *slash = strrchr(name, '/');
+  size_t plen = slash ? (size_t)(slash - name) : 0;
+  const char *dir = tz_dir();
+  size_t cap = strlen(dir) + plen + 2;
+  char *path = check_xmalloc(cap);
+  snprintf(path, cap, "%s/%.*s", dir, (int)plen, name);
+  DIR *dh = opendir(path);
+  free(path);
+  if (!dh)
+    return NULL;
+  size_t n = 0, ncap = 64;
+  char **cands = check_xmalloc(ncap * sizeof *cands);
+  struct dirent *de;
+  while ((de = readdir(dh)) && n < 4096) {
+    if (de->d_name[0] == '.')
+      continue;
+    if (n + 1 >= ncap)
+      cands = check_xrealloc(cands, (ncap *= 2) * sizeof *cands);
+    size_t len = plen + strlen(de->d_name) + 2;
+    cands[n] = check_xmalloc(len);
+    if (plen)
+      snprintf(cands[n], len, "%.*s/%s", (int)plen, name, de->d_name);
+    else
+      snprintf(cands[n], len, "%s", de->d_name);
+    n++;
+  }
+  closedir(dh);
+  qsort(cands, n, sizeof *cands, cmp_str);
+  cands[n] = NULL;
+  const char *const *cc = (const char *const *)(void *)cands;
+  const char *s = diag_suggest(name, cc);
+  char *out = NULL;
+  if (s && tz_lookup_uncached(s) == TZ_OK) {
+    out = check_ring(c);
+    snprintf(out, QSIZE, "%s", s);
+  }
+  for (size_t i = 0; i < n; i++)
+    free(cands[i]);
+  free(cands);
+  return out;
+}
+
+void check_window(struct checker *c, struct window *w) {
+  if (w->name) {
+    struct window *first = check_map_get(&c->windows, w->name, strlen(w->name));
+    if (first && first != w) {
+      ERR(c, w->name_loc, "duplicate window '%s'", check_quote(c, w->name));
+      NOTE(c, first->name_loc, "first defined here");
+    }
+  }
+  w->day_mask = w->days ? 0 : 0x7f;
+  for (struct word *d = w->days; d; d = d->next) {
+    const char *t = d->text ? d->text : "";
+    int i = check_find_name(day_words, t);
+    if (i >= 0) {
+      w->day_mask |= day_masks[i];
+      continue;
+    }
+    const char *abbrev = NULL;
+    for (int k = 0; k < 7; k++)
+      if (strcmp(day_full[k], t) == 0)
+        abbrev = day_words[3 + k];
+    if (abbrev)
+      ERR(c, d->loc, "unknown day '%s'; did you mean '%s'?", t, abbrev);
+    else
+      ERR(c, d->loc, "unknown day '%s'%s", check_quote(c, t),
+          check_alts(c, t, day_words, 1));
+  }
+  if (w->has_time)
+    check_window_time(c, w);
+  if (w->from_day || w->to_day)
+    check_window_dates(c, w);
+  if (w->tz) {
+    switch (tz_lookup(c, w->tz)) {
+    case TZ_BADNAME:
+      ERR(c, w->tz_loc, "invalid time zone name '%s'", check_quote(c, w->tz));
+      break;
+    case TZ_UNKNOWN: {
+      const char *s = tz_suggest(c, w->tz);
+      if (s)
+        ERR(c, w->tz_loc, "unknown time zone '%s'; did you mean '%s'?",
+            check_quote(c, w->tz), check_quote(c, s));
+      else
+        ERR(c, w->tz_loc, "unknown time zone '%s'", check_quote(c, w->tz));
+      break;
+    }
+    case TZ_NODB:
+      WARN(c, w->tz_loc,
+           "cannot check time zone '%s': no time zone database in '%s'",
+           check_quote(c, w->tz), check_quote(c, tz_dir()));
+      break;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+# runtime.mk - bin/healer: the runtime (runtime/*.c) linked with one rules
+# table, plus what the runtime's tests link.
+#
+#   make                      bin/healer with generated/rules.c (checked in)
+#   make RULES='x/*.heal'     bin/healer with healerc's tables for those files,
+#                             compiled into $(B)/rules.c (generated/ untouched)
+#   make run                  build, then serve rules/ on 127.0.0.1:9095 in dry-run
+#
+# For tests (see mk/tests.mk and tests/run.sh):
+#   RUNTIME_LIB_OBJ           every runtime object but main.o
+#   RUNTIME_TEST_OBJ          the hand-written rules table of the unit tests
+#                             (tests/runtime/fixture_rules.c)
+#   $(BIN)/healer-fixture     healer linked with that table; the integration
+#                             scripts (tests/integration/*.sh) run it. Built
+#                             by `test-bins`.
+
+RUNTIME_SRC     := $(wildcard runtime/*.c)
+RUNTIME_OBJ     := $(patsubst %.c,$(B)/%.o,$(RUNTIME_SRC))
+RUNTIME_LIB_OBJ := $(filter-out $(B)/runtime/main.o,$(RUNTIME_OBJ))
+RUNTIME_TEST_OBJ := $(B)/tests/runtime/fixture_rules.o
+
+# Generated tables: the same -Werror, plus -pedantic (they must be plain C11).
+TABLE_FLAGS := $(WARNINGS) -pedantic
+
+ifeq ($(strip $(RULES)),)
+  RULES_C   := generated/rules.c
+  RULES_OBJ := $(B)/generated/rules.o
+else
+  RULES_C   := $(B)/rules.c
+  RULES_OBJ := $(B)/rules.o
+  # Recompile when the glob itself changes, not only the files it names.
+  RULES_STAMP := $(B)/rules.glob
+  $(shell mkdir -p $(B); echo '$(RULES)' | cmp -s - $(RULES_STAMP) || echo '$(RULES)' > $(RULES_STAMP))
+  $(B)/rules.c: $(BIN)/healerc $(wildcard $(RULES)) $(RULES_STAMP)
+	@mkdir -p $(@D)
+	$(BIN)/healerc compile $(RULES) -o $@
+endif
+
+$(RULES_OBJ): $(RULES_C)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
+
+$(RUNTIME_TEST_OBJ): tests/runtime/fixture_rules.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BIN)/healer: $(RUNTIME_OBJ) $(RULES_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
+
+$(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
+
+# The integration scripts need the fixture binary.
+test-bins: $(BIN)/healer-fixture
+
+run: $(BIN)/healer
+	$(BIN)/healer --listen 127.0.0.1:9095 --dry-run
+
+# Only the runtime's tests, with ASan + UBSan:  make runtime-test
+RUNTIME_TEST_BINS = $(patsubst %.c,build/san/%,$(wildcard tests/runtime/test_*.c))
+runtime-test:
+	@$(MAKE) --no-print-directory SAN=1 build/san/bin/healer-fixture $(RUNTIME_TEST_BINS)
+	@fails=0; \
+	for t in $(RUNTIME_TEST_BINS); do \
+	  if $$t >/tmp/healer-unit.$$$$ 2>&1; then echo "PASS $$(basename $$t)"; \
+	  else echo "FAIL $$(basename $$t)"; tail -n 20 /tmp/healer-unit.$$$$; fails=$$((fails + 1)); fi; \
+	done; rm -f /tmp/healer-unit.$$$$; \
+	for t in tests/integration/healer_*.sh; do \
+	  HEALER=build/san/bin/healer timeout 600 bash $$t || fails=$$((fails + 1)); \
+	done; \
+	echo "$$fails failed"; [ $$fails -eq 0 ]
+
+.PHONY: runtime-test

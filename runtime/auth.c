@@ -1,0 +1,156 @@
+/*
+ * auth.c - see auth.h.
+ */
+#include "auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define AUTH_MAX_SECRET 4096
+
+static void wipe(void *p, size_t n) {
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+}
+
+static int read_secret(const char *flag, const char *path, unsigned char **out,
+                       size_t *len, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
+    return -1;
+  }
+  unsigned char *buf = malloc(AUTH_MAX_SECRET + 1);
+  if (!buf) {
+    fclose(f);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  size_t n = fread(buf, 1, AUTH_MAX_SECRET + 1, f);
+  fclose(f);
+  if (n > AUTH_MAX_SECRET) {
+    wipe(buf, n);
+    free(buf);
+    snprintf(err, errlen, "%s %s: longer than %d bytes", flag, path, AUTH_MAX_SECRET);
+    return -1;
+  }
+  if (n && buf[n - 1] == '\n') n--;
+  if (n && buf[n - 1] == '\r') n--;
+  if (n == 0 || memchr(buf, '\n', n) || memchr(buf, '\0', n)) {
+    wipe(buf, AUTH_MAX_SECRET + 1);
+    free(buf);
+    snprintf(err, errlen, "%s %s: expected one non-empty line", flag, path);
+    return -1;
+  }
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+int auth_load(struct auth *a, const char *bearer_file, const char *basic_file,
+              bool all, char *err, size_t errlen) {
+  memset(a, 0, sizeof *a);
+  a->all = all;
+  if (bearer_file && *bearer_file && basic_file && *basic_file) {
+    snprintf(err, errlen, "--auth-bearer-file and --auth-basic-file exclude each other");
+    return -1;
+  }
+  if (bearer_file && *bearer_file) {
+    if (read_secret("--auth-bearer-file", bearer_file, &a->secret, &a->len, err,
+                    errlen) < 0)
+      return -1;
+    a->kind = AUTH_BEARER;
+  } else if (basic_file && *basic_file) {
+    if (read_secret("--auth-basic-file", basic_file, &a->secret, &a->len, err,
+                    errlen) < 0)
+      return -1;
+    if (!memchr(a->secret, ':', a->len)) {
+      auth_free(a);
+      snprintf(err, errlen, "--auth-basic-file %s: expected user:password", basic_file);
+      return -1;
+    }
+    a->kind = AUTH_BASIC;
+  } else if (all) {
+    snprintf(err, errlen, "--auth-all needs --auth-bearer-file or --auth-basic-file");
+    return -1;
+  }
+  return 0;
+}
+
+void auth_free(struct auth *a) {
+  if (a->secret) {
+    wipe(a->secret, a->len);
+    free(a->secret);
+  }
+  a->secret = NULL;
+  a->len = 0;
+  a->kind = AUTH_NONE;
+}
+
+bool auth_equal(const unsigned char *given, size_t given_len,
+                const unsigned char *secret, size_t secret_len) {
+  volatile unsigned char diff = given_len != secret_len;
+  for (size_t i = 0; i < secret_len; i++)
+    diff |= secret[i] ^ (i < given_len ? given[i] : 0);
+  return diff == 0;
+}
+
+long auth_base64_decode(const char *in, unsigned char *out, size_t cap) {
+  static const char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t n = strlen(in);
+  if (n % 4) return -1;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    unsigned v = 0, pad = 0;
+    for (size_t k = 0; k < 4; k++) {
+      char c = in[i + k];
+      const char *p = c ? strchr(alphabet, c) : NULL;
+      if (c == '=' && i + 4 == n && k >= 2) {
+        pad++;
+        v <<= 6;
+        continue;
+      }
+      if (!p || pad) return -1;
+      v = (v << 6) | (unsigned)(p - alphabet);
+    }
+    unsigned char bytes[3] = {(unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                              (unsigned char)v};
+    size_t take = 3 - pad;
+    if (o + take > cap) return -1;
+    memcpy(out + o, bytes, take);
+    o += take;
+  }
+  return (long)o;
+}
+
+bool auth_check(const struct auth *a, const char *h) {
+  if (a->kind == AUTH_NONE) return true;
+  if (!h) return false;
+  const char *scheme = a->kind == AUTH_BEARER ? "Bearer" : "Basic";
+  size_t sl = strlen(scheme);
+  if (strncasecmp(h, scheme, sl) != 0 || (h[sl] != ' ' && h[sl] != '\t')) return false;
+  const char *cred = h + sl;
+  while (*cred == ' ' || *cred == '\t') cred++;
+  size_t cl = strlen(cred);
+  while (cl && (cred[cl - 1] == ' ' || cred[cl - 1] == '\t')) cl--;
+  if (a->kind == AUTH_BEARER)
+    return auth_equal((const unsigned char *)cred, cl, a->secret, a->len);
+  char enc[AUTH_MAX_SECRET * 2];
+  unsigned char dec[AUTH_MAX_SECRET * 2];
+  if (cl >= sizeof enc) return false;
+  memcpy(enc, cred, cl);
+  enc[cl] = '\0';
+  long dl = auth_base64_decode(enc, dec, sizeof dec);
+  bool ok = dl >= 0 && auth_equal(dec, (size_t)dl, a->secret, a->len);
+  wipe(dec, sizeof dec);
+  return ok;
+}
+
+const char *auth_challenge(const struct auth *a) {
+  return a->kind == AUTH_BASIC ? "Basic realm=\"healer\", charset=\"UTF-8\""
+                               : "Bearer realm=\"healer\"";
+}

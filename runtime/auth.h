@@ -1,0 +1,49 @@
+/*
+ * auth.h - inbound authentication of webhook and API requests.
+ *
+ * One scheme at a time: a bearer token (--auth-bearer-file) or HTTP basic
+ * credentials `user:password` (--auth-basic-file), read once at start-up
+ * from a file (one trailing newline is ignored). Comparison takes time that
+ * depends only on the configured secret's length, never on where a guess
+ * differs.
+ *
+ * Ownership: struct auth owns its copy of the secret, wiped and freed by
+ * auth_free(). The secret is never logged or returned.
+ */
+#ifndef HEALER_AUTH_H
+#define HEALER_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum auth_kind { AUTH_NONE, AUTH_BEARER, AUTH_BASIC };
+
+struct auth {
+  enum auth_kind kind;
+  unsigned char *secret;      /* token, or "user:password" */
+  size_t len;
+  bool all;                   /* --auth-all: health and metrics too */
+};
+
+/* At most one of the files may be set. 0, or -1 with a message in err
+ * (naming the flag and the file, never the content). */
+int auth_load(struct auth *a, const char *bearer_file, const char *basic_file,
+              bool all, char *err, size_t errlen);
+void auth_free(struct auth *a);
+
+/* Whether an Authorization header value (may be NULL) passes. Always true
+ * when no scheme is configured. */
+bool auth_check(const struct auth *a, const char *authorization);
+
+/* The WWW-Authenticate value for a 401. */
+const char *auth_challenge(const struct auth *a);
+
+/* Constant-time comparison: time depends on secret_len only. */
+bool auth_equal(const unsigned char *given, size_t given_len,
+                const unsigned char *secret, size_t secret_len);
+
+/* Standard base64 (with padding) into out; returns the length, or -1 if
+ * invalid or longer than cap. */
+long auth_base64_decode(const char *in, unsigned char *out, size_t cap);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * decide.c - see decide.h.
+ */
+#include "decide.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+
+struct dd_entry {
+  int64_t last_seen_ms;
+  uint64_t rem_id;            /* the remediation accepted for this key */
+  struct remediation *rem;    /* referenced while in flight, else NULL */
+};
+
+struct cd_entry {
+  int64_t until_ms;
+  uint64_t owner_id;          /* the remediation that started it */
+};
+
+struct lim_entry {
+  uint32_t inflight;
+};
+
+int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
+                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max) {
+  memset(d, 0, sizeof *d);
+  d->rs = rs;
+  d->q = q;
+  d->store = st;
+  d->dedupe_ttl_ms = dedupe_ttl_ms;
+  d->dedupe_max = dedupe_max ? dedupe_max : 1;
+  if (pthread_mutex_init(&d->mu, NULL) != 0) return -1;
+  if (hmap_init(&d->dedupe, sizeof(struct dd_entry)) < 0 ||
+      hmap_init(&d->cooldown, sizeof(struct cd_entry)) < 0 ||
+      hmap_init(&d->limit, sizeof(struct lim_entry)) < 0)
+    goto fail;
+  if (rs->nrules && !(d->budgets = calloc(rs->nrules, sizeof *d->budgets)))
+    goto fail;
+  for (uint32_t i = 0; i < rs->nrules; i++)
+    if (rs->rules[i].budget &&
+        !(d->budgets[i].starts = calloc(rs->rules[i].budget, sizeof(int64_t))))
+      goto fail;
+  return 0;
+fail:
+  decide_free(d);
+  return -1;
+}
+
+static void drop_dd(void *p) {
+  struct dd_entry *e = p;
+  if (e->rem) rem_unref(e->rem);
+}
+
+void decide_free(struct decide *d) {
+  if (d->dedupe.buckets) hmap_free(&d->dedupe, drop_dd);
+  if (d->cooldown.buckets) hmap_free(&d->cooldown, NULL);
+  if (d->limit.buckets) hmap_free(&d->limit, NULL);
+  if (d->budgets)
+    for (uint32_t i = 0; i < d->rs->nrules; i++) free(d->budgets[i].starts);
+  free(d->budgets);
+  d->budgets = NULL;
+  pthread_mutex_destroy(&d->mu);
+}
+
+static void dedupe_key(struct buf *k, uint32_t rule, const char *fp,
+                       const char *starts_at, uint8_t status) {
+  buf_puts(k, fp);
+  buf_putc(k, '\x1f');
+  buf_puts(k, starts_at);
+  buf_printf(k, "\x1f%u\x1f%u", rule, status);
+}
+
+/* Makes room in the dedupe table (lock held): expired entries first, then
+ * the least recently seen entry that is not in flight. */
+static bool dd_expired(void *p, void *ctx) {
+  struct dd_entry *e = p;
+  const int64_t *cutoff = ctx;
+  return !e->rem && e->last_seen_ms < *cutoff;
+}
+
+struct oldest_ctx {
+  struct dd_entry *oldest;
+};
+
+static void find_oldest(void *p, void *ctx) {
+  struct dd_entry *e = p;
+  struct oldest_ctx *o = ctx;
+  if (!e->rem && (!o->oldest || e->last_seen_ms < o->oldest->last_seen_ms))
+    o->oldest = e;
+}
+
+static void dedupe_make_room(struct decide *d, int64_t now_ms) {
+  if (d->dedupe.count < d->dedupe_max) return;
+  int64_t cutoff = now_ms - d->dedupe_ttl_ms;
+  hmap_sweep(&d->dedupe, dd_expired, &cutoff);
+  if (d->dedupe.count < d->dedupe_max) return;
+  struct oldest_ctx o = {NULL};
+  hmap_each(&d->dedupe, find_oldest, &o);
+  if (o.oldest) {
+    hmap_remove(&d->dedupe, o.oldest);
+    static int warned;
+    if (!warned++)
+      log_printf(LOGL_WARN, "dedupe table full (%zu entries): forgetting the "
+                 "least recently seen alerts; raise --dedupe-max", d->dedupe_max);
+  }
+}
+
+enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
+                                 int64_t now_ms, struct decide_info *info) {
+  const struct hl_rule *rule = &d->rs->rules[r->rule];
+  struct buf key;
+  buf_init(&key);
+  dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status);
+  if (key.oom) {
+    buf_free(&key);
+    return DECIDE_NOMEM;
+  }
+  memset(info, 0, sizeof *info);
+  enum decide_verdict v = DECIDE_NOMEM;
+  pthread_mutex_lock(&d->mu);
+  struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
+  if (dd) {
+    dd->last_seen_ms = now_ms;
+    info->other_id = dd->rem_id;
+    v = DECIDE_DUPLICATE;
+    goto out;
+  }
+  struct cd_entry *cd = NULL;
+  if (r->cooldown_key && rule->cooldown_ms) {
+    cd = hmap_find(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key));
+    if (cd && cd->until_ms > now_ms) {
+      info->wait_ms = cd->until_ms - now_ms;
+      v = DECIDE_COOLDOWN;
+      goto out;
+    }
+  }
+  struct lim_entry *lim = NULL;
+  if (r->limit_key && rule->limit) {
+    lim = hmap_find(&d->limit, r->limit_key, strlen(r->limit_key));
+    if (lim && lim->inflight >= rule->limit) {
+      info->inflight = lim->inflight;
+      v = DECIDE_LIMIT;
+      goto out;
+    }
+  }
+  struct budget_ring *b = rule->budget ? &d->budgets[r->rule] : NULL;
+  if (b && b->count == rule->budget &&
+      now_ms - b->starts[b->head] < (int64_t)rule->budget_ms) {
+    info->wait_ms = b->starts[b->head] + (int64_t)rule->budget_ms - now_ms;
+    v = DECIDE_BUDGET;
+    goto out;
+  }
+  /* Every entry this acceptance needs exists before the push, so nothing
+   * can fail after it. Empty entries left behind by a failed push are
+   * harmless and swept. */
+  dedupe_make_room(d, now_ms);
+  bool created;
+  dd = hmap_insert(&d->dedupe, key.data, key.len, &created);
+  if (!dd) goto out;
+  if (r->cooldown_key && rule->cooldown_ms &&
+      !(cd = hmap_insert(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key), NULL)))
+    goto undo;
+  if (r->limit_key && rule->limit &&
+      !(lim = hmap_insert(&d->limit, r->limit_key, strlen(r->limit_key), NULL)))
+    goto undo;
+  rem_ref(r);                 /* the queue's */
+  enum queue_status qs = queue_push(d->q, &r->qi);
+  if (qs != QUEUE_OK) {
+    rem_unref(r);
+    v = qs == QUEUE_FULL ? DECIDE_QUEUE_FULL : DECIDE_CLOSED;
+    goto undo;
+  }
+  rem_ref(r);                 /* the dedupe entry's */
+  dd->rem = r;
+  dd->rem_id = r->id;
+  dd->last_seen_ms = now_ms;
+  if (cd) {
+    cd->until_ms = now_ms + (int64_t)rule->cooldown_ms;
+    cd->owner_id = r->id;
+  }
+  if (lim) lim->inflight++;
+  if (b) {
+    if (b->count < rule->budget) {
+      b->starts[(b->head + b->count) % rule->budget] = now_ms;
+      b->count++;
+    } else {
+      b->starts[b->head] = now_ms;
+      b->head = (b->head + 1) % rule->budget;
+    }
+  }
+  v = DECIDE_QUEUED;
+  goto out;
+undo:
+  hmap_remove(&d->dedupe, dd);
+out:
+  pthread_mutex_unlock(&d->mu);
+  buf_free(&key);
+  return v;
+}
+
+/* Gives back what r holds (lock held). */
+static void release(struct decide *d, struct remediation *r, bool cooldown) {
+  if (r->released) return;
+  r->released = true;
+  const struct hl_rule *rule = &d->rs->rules[r->rule];
+  if (r->limit_key && rule->limit) {
+    struct lim_entry *lim = hmap_find(&d->limit, r->limit_key, strlen(r->limit_key));
+    if (lim && lim->inflight) lim->inflight--;
+  }
+  if (cooldown && r->cooldown_key && rule->cooldown_ms) {
+    struct cd_entry *cd =
+        hmap_find(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key));
+    if (cd && cd->owner_id == r->id) hmap_remove(&d->cooldown, cd);
+  }
+  struct buf key;
+  buf_init(&key);
+  dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status);
+  struct dd_entry *dd = key.oom ? NULL : hmap_find(&d->dedupe, key.data, key.len);
+  if (dd && dd->rem == r) {
+    dd->rem = NULL;
+    rem_unref(r);
+  }
+  buf_free(&key);
+}
+
+struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
+                                         const char *fingerprint,
+                                         const char *starts_at,
+                                         const char *reason, int64_t now_ms) {
+  struct buf key;
+  buf_init(&key);
+  dedupe_key(&key, rule, fingerprint, starts_at, HL_STATUS_FIRING);
+  if (key.oom) {
+    buf_free(&key);
+    return NULL;
+  }
+  struct remediation *out = NULL;
+  pthread_mutex_lock(&d->mu);
+  struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
+  if (dd) dd->last_seen_ms = now_ms;
+  if (dd && dd->rem && queue_remove(d->q, &dd->rem->qi)) {
+    out = dd->rem;            /* the queue's reference is now ours */
+    store_set_state(d->store, out, REM_CANCELLED, reason, now_ms);
+    release(d, out, true);
+  }
+  pthread_mutex_unlock(&d->mu);
+  buf_free(&key);
+  return out;
+}
+
+void decide_finished(struct decide *d, struct remediation *r) {
+  pthread_mutex_lock(&d->mu);
+  release(d, r, false);
+  pthread_mutex_unlock(&d->mu);
+}
+
+static bool cd_expired(void *p, void *ctx) {
+  const struct cd_entry *e = p;
+  return e->until_ms <= *(const int64_t *)ctx;
+}
+
+static bool lim_idle(void *p, void *ctx) {
+  (void)ctx;
+  return ((const struct lim_entry *)p)->inflight == 0;
+}
+
+void decide_sweep(struct decide *d, int64_t now_ms) {
+  pthread_mutex_lock(&d->mu);
+  int64_t cutoff = now_ms - d->dedupe_ttl_ms;
+  hmap_sweep(&d->dedupe, dd_expired, &cutoff);
+  hmap_sweep(&d->cooldown, cd_expired, &now_ms);
+  hmap_sweep(&d->limit, lim_idle, NULL);
+  pthread_mutex_unlock(&d->mu);
+}
+
+void decide_stats(struct decide *d, struct decide_stats *out) {
+  pthread_mutex_lock(&d->mu);
+  out->dedupe = d->dedupe.count;
+  out->cooldown = d->cooldown.count;
+  out->limit = d->limit.count;
+  pthread_mutex_unlock(&d->mu);
+}

@@ -1,0 +1,101 @@
+/*
+ * decide.h - whether a matched remediation runs: dedupe, cooldown,
+ * concurrency limit, rate budget, then the queue.
+ *
+ *   dedupe    the same (rule, fingerprint, startsAt, status) is remediated
+ *             once, however often Alertmanager resends it. An entry lives
+ *             while the alert keeps being seen: it expires dedupe_ttl after
+ *             the last sighting (and never while its remediation is in
+ *             flight).
+ *   cooldown  after a remediation is accepted, its cooldown key is blocked
+ *             for the rule's cooldown. A remediation cancelled before it
+ *             started gives its cooldown back.
+ *   limit     at most `limit` remediations of a rule in flight per key.
+ *   budget    at most `budget` remediations of a rule accepted in any
+ *             window of budget_ms.
+ *
+ * All of it sits behind one mutex. Lock order: decide -> store -> queue
+ * (decide calls into both while holding its lock; neither calls back).
+ *
+ * Ownership: borrows the ruleset, queue and store. A dedupe entry holds a
+ * reference to its remediation while that is in flight.
+ */
+#ifndef HEALER_DECIDE_H
+#define HEALER_DECIDE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+#include "hmap.h"
+#include "queue.h"
+#include "rem.h"
+#include "store.h"
+
+struct budget_ring {
+  int64_t *starts;            /* acceptance times, oldest at head */
+  uint32_t count, head;
+};
+
+struct decide {
+  pthread_mutex_t mu;
+  const struct hl_ruleset *rs; /* borrowed */
+  struct queue *q;            /* borrowed */
+  struct store *store;        /* borrowed */
+  struct hmap dedupe;         /* key: fp \x1f startsAt \x1f rule \x1f status */
+  struct hmap cooldown;       /* key: rem->cooldown_key */
+  struct hmap limit;          /* key: rem->limit_key */
+  struct budget_ring *budgets; /* per rule; starts NULL without a budget */
+  int64_t dedupe_ttl_ms;
+  size_t dedupe_max;
+};
+
+enum decide_verdict {
+  DECIDE_QUEUED,              /* accepted and queued */
+  DECIDE_DUPLICATE,           /* seen before: info.other_id */
+  DECIDE_COOLDOWN,            /* info.wait_ms left */
+  DECIDE_LIMIT,               /* info.inflight in flight already */
+  DECIDE_BUDGET,              /* info.wait_ms until budget frees up */
+  DECIDE_QUEUE_FULL,
+  DECIDE_CLOSED,              /* draining: the queue takes nothing */
+  DECIDE_NOMEM
+};
+
+struct decide_info {
+  uint64_t other_id;          /* the remediation of the first sighting */
+  int64_t wait_ms;
+  uint32_t inflight;
+};
+
+int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
+                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max);
+void decide_free(struct decide *d);
+
+/* Decides about r (state QUEUED, not yet shared). On DECIDE_QUEUED the
+ * queue holds a new reference to r and the dedupe table another. */
+enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
+                                 int64_t now_ms, struct decide_info *info);
+
+/* A resolved alert: if the firing remediation of (rule, fingerprint,
+ * startsAt) is still queued, takes it off the queue, marks it cancelled with
+ * reason, gives back its cooldown and returns it (the caller owns the
+ * returned reference). NULL when there was nothing queued to cancel. */
+struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
+                                         const char *fingerprint,
+                                         const char *starts_at,
+                                         const char *reason, int64_t now_ms);
+
+/* r has finished (or will never run): releases its concurrency slot and its
+ * dedupe entry's reference. Idempotent. */
+void decide_finished(struct decide *d, struct remediation *r);
+
+/* Drops expired entries. Call periodically. */
+void decide_sweep(struct decide *d, int64_t now_ms);
+
+struct decide_stats {
+  size_t dedupe, cooldown, limit;
+};
+void decide_stats(struct decide *d, struct decide_stats *out);
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * engine.c - see engine.h.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "action.h"
+#include "buf.h"
+#include "log.h"
+#include "render.h"
+#include "rtime.h"
+
+int engine_init(struct engine *e, const struct hl_ruleset *rs,
+                const struct engine_config *cfg, char *err, size_t errlen) {
+  memset(e, 0, sizeof *e);
+  e->rs = rs;
+  e->dry_run = cfg->dry_run;
+  e->start_delay_ms = cfg->start_delay_ms;
+  atomic_init(&e->next_id, 1);
+  atomic_init(&e->running, 0);
+  atomic_init(&e->ready, false);
+  atomic_init(&e->draining, false);
+  if (match_init(&e->rules, rs, err, errlen) < 0) return -1;
+  e->init_stage = 1;
+  if (queue_init(&e->queue, cfg->queue_size) < 0) goto nomem;
+  e->init_stage = 2;
+  if (store_init(&e->store, cfg->history) < 0) goto nomem;
+  e->init_stage = 3;
+  if (decide_init(&e->decide, rs, &e->queue, &e->store, cfg->dedupe_ttl_ms,
+                  cfg->dedupe_max) < 0)
+    goto nomem;
+  e->init_stage = 4;
+  if (metrics_init(&e->metrics, rs, rtime_now_ms()) < 0) goto nomem;
+  e->init_stage = 5;
+  return 0;
+nomem:
+  snprintf(err, errlen, "out of memory");
+  engine_free(e);
+  return -1;
+}
+
+void engine_free(struct engine *e) {
+  /* Whatever is still queued belongs to the queue: drop it. */
+  if (e->init_stage >= 2)
+    for (struct queue_item *it; (it = queue_try_pop(&e->queue));) {
+      struct remediation *r = rem_of_item(it);
+      if (e->init_stage >= 4) decide_finished(&e->decide, r);
+      rem_unref(r);
+    }
+  if (e->init_stage >= 5) metrics_free(&e->metrics);
+  if (e->init_stage >= 4) decide_free(&e->decide);
+  if (e->init_stage >= 3) store_free(&e->store);
+  if (e->init_stage >= 2) queue_destroy(&e->queue);
+  if (e->init_stage >= 1) match_free(&e->rules);
+  e->init_stage = 0;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+static void log_alert(struct log_line *l, const struct alert *a) {
+  log_str(l, "alertname", a->alertname);
+  log_str(l, "fingerprint", a->fingerprint);
+  log_str(l, "startsAt", a->starts_at);
+  log_str(l, "status", a->status == HL_STATUS_RESOLVED ? "resolved" : "firing");
+}
+
+static void log_steps(struct log_line *l, const struct hl_ruleset *rs,
+                      const struct remediation *r, bool all) {
+  for (uint32_t i = 0; i < r->nsteps && (all || i == 0); i++) {
+    const struct rem_step *st = &r->steps[i];
+    char kind[REM_KIND_MAX], key[16];
+    if (r->nsteps > 1) {
+      snprintf(key, sizeof key, "step%u", i + 1);
+      log_obj_begin(l, key);
+    }
+    log_str(l, "action", rem_kind_name(st->kind, kind));
+    log_str(l, "target", st->target);
+    log_str(l, "backend",
+            st->backend < rs->nbackends ? rs->backends[st->backend].name : "default");
+    if (r->nsteps > 1) log_obj_end(l);
+    if (st->nparams) {
+      char pkey[16];
+      snprintf(pkey, sizeof pkey, r->nsteps > 1 ? "params%u" : "params", i + 1);
+      log_obj_begin(l, pkey);
+      for (uint32_t k = 0; k < st->nparams; k++)
+        log_str(l, st->params[k].name, st->params[k].value);
+      log_obj_end(l);
+    }
+  }
+}
+
+static void log_decision(struct engine *e, const struct alert *a, int32_t rule,
+                         const char *decision, const struct remediation *r,
+                         const char *reason) {
+  struct log_line l;
+  log_begin(&l, LOGL_INFO, "decision");
+  if (!l.active) return;
+  log_str(&l, "decision", decision);
+  log_alert(&l, a);
+  if (rule >= 0) log_str(&l, "rule", e->rs->rules[rule].name);
+  if (r) log_int(&l, "id", (long long)r->id);
+  log_str(&l, "reason", reason);
+  if (r) {
+    if (r->dry_run) log_bool(&l, "dry_run", true);
+    log_steps(&l, e->rs, r, false);
+  }
+  log_end(&l);
+}
+
+void engine_log_remediation(struct engine *e, const struct remediation *r,
+                            const char *msg, enum rem_state st,
+                            const char *reason) {
+  struct log_line l;
+  log_begin(&l, LOGL_INFO, msg);
+  if (!l.active) return;
+  log_int(&l, "id", (long long)r->id);
+  log_str(&l, "rule", r->rule_name);
+  log_str(&l, "alertname", r->alertname);
+  log_str(&l, "fingerprint", r->fingerprint);
+  log_str(&l, "state", rem_state_name(st));
+  log_str(&l, "reason", reason);
+  log_steps(&l, e->rs, r, true);
+  log_end(&l);
+}
+
+/* ---- building a remediation ---------------------------------------------- */
+
+static uint8_t dry_run_of(const struct engine *e, const struct hl_rule *rule) {
+  if (e->dry_run) return REM_DRY_GLOBAL;
+  if (rule->flags & HL_RULE_DRY_RUN) return REM_DRY_RULE;
+  for (uint32_t s = 0; s < rule->nsteps; s++)
+    if (!action_ops_for(e->rs->steps[rule->first_step + s].action))
+      return REM_DRY_UNIMPLEMENTED;
+  return REM_DRY_NO;
+}
+
+/* Renders the rule's steps and keys into d. Returns RENDER_OK, or
+ * RENDER_ABSENT with *missing set (d then holds what did render), or
+ * RENDER_NOMEM. */
+static enum render_status draft(struct engine *e, uint32_t ri,
+                                const struct alert *a, struct bump *arena,
+                                struct rem_draft *d,
+                                struct render_missing *missing) {
+  const struct hl_ruleset *rs = e->rs;
+  const struct hl_rule *rule = &rs->rules[ri];
+  memset(d, 0, sizeof *d);
+  d->rule = ri;
+  d->rule_name = rule->name;
+  d->alert = a;
+  d->dry_run = dry_run_of(e, rule);
+  struct rem_step *steps = rule->nsteps ? bump_alloc(arena, rule->nsteps * sizeof *steps) : NULL;
+  if (rule->nsteps && !steps) return RENDER_NOMEM;
+  d->steps = steps;
+  for (uint32_t s = 0; s < rule->nsteps; s++) {
+    const struct hl_step *hs = &rs->steps[rule->first_step + s];
+    struct rem_step *st = &steps[s];
+    st->kind = hs->action;
+    st->backend = hs->backend;
+    st->target = hs->target;
+    st->nparams = 0;
+    st->params = hs->nparams ? bump_alloc(arena, hs->nparams * sizeof *st->params) : NULL;
+    if (hs->nparams && !st->params) return RENDER_NOMEM;
+    d->nsteps = s + 1;
+    for (uint32_t k = 0; k < hs->nparams; k++) {
+      const struct hl_param *p = &rs->params[hs->first_param + k];
+      const char *v;
+      enum render_status rc = render_expr(rs, p->value, a, arena, &v, missing);
+      if (rc != RENDER_OK) return rc;
+      st->params[k].name = p->name;
+      st->params[k].value = v;
+      st->nparams = k + 1;
+    }
+  }
+  /* Keys are scoped to the rule: "<rule index>\x1f<key>". */
+  if (rule->cooldown_ms || rule->limit) {
+    struct buf k;
+    buf_init(&k);
+    for (int which = 0; which < 2; which++) {
+      if (which == 0 ? !rule->cooldown_ms : !rule->limit) continue;
+      struct hl_expr ex = which == 0 ? rule->cooldown_key : rule->limit_key;
+      buf_reset(&k);
+      buf_printf(&k, "%u\x1f", ri);
+      if (ex.count) {
+        const char *v;
+        enum render_status rc = render_expr(rs, ex, a, arena, &v, missing);
+        if (rc != RENDER_OK) {
+          buf_free(&k);
+          return rc;
+        }
+        buf_puts(&k, v);
+      } else if (which == 0) {
+        /* The default cooldown key: the rule and its rendered parameters. */
+        for (uint32_t s = 0; s < d->nsteps; s++)
+          for (uint32_t p = 0; p < steps[s].nparams; p++)
+            buf_printf(&k, "%u\x1f%s\x1f%s\x1e", s, steps[s].params[p].name,
+                       steps[s].params[p].value);
+      }
+      char *copy = k.oom ? NULL : bump_strndup(arena, k.data, k.len);
+      if (!copy) {
+        buf_free(&k);
+        return RENDER_NOMEM;
+      }
+      if (which == 0) d->cooldown_key = copy;
+      else d->limit_key = copy;
+    }
+    buf_free(&k);
+  }
+  return RENDER_OK;
+}
+
+static const char *dry_reason(uint8_t dry) {
+  switch (dry) {
+  case REM_DRY_GLOBAL: return "dry-run (--dry-run)";
+  case REM_DRY_RULE: return "dry-run (the rule says dry-run)";
+  case REM_DRY_UNIMPLEMENTED: return "dry-run (action kind not implemented in this build)";
+  default: return "";
+  }
+}
+
+/* Records a remediation that will not run (skipped), with its reason. */
+static void record_skipped(struct engine *e, const struct alert *a,
+                           const struct rem_draft *d, const char *decision,
+                           const char *reason, int64_t now_ms) {
+  struct remediation *r = rem_new(d, atomic_fetch_add(&e->next_id, 1), REM_SKIPPED,
+                                  reason, now_ms);
+  if (r) {
+    store_add(&e->store, r);
+    metrics_outcome(&e->metrics, d->rule, REM_SKIPPED);
+  }
+  log_decision(e, a, (int32_t)d->rule, decision, r, reason);
+  rem_unref(r);
+}
+
+/* ---- one alert ------------------------------------------------------------ */
+
+enum step_result {
+  STEP_NEXT,                  /* matched, and the rule says continue */
+  STEP_STOP,                  /* matched: first match wins */
+  STEP_SKIPPED,               /* a parameter is absent: try the next rule */
+  STEP_FULL,                  /* the queue is full or closed */
+  STEP_NOMEM
+};
+
+static const char *match_reason(const struct engine *e, enum match_result mr,
+                                uint32_t rule, uint32_t failed, char *buf,
+                                size_t n) {
+  const struct hl_ruleset *rs = e->rs;
+  switch (mr) {
+  case MATCH_STATUS: return "status";
+  case MATCH_MATCHER: {
+    static const char *const ops[] = {"=", "!=", "=~", "!~"};
+    const struct hl_matcher *m = &rs->matchers[failed];
+    snprintf(buf, n, "%s %s%s\"%s\" does not hold",
+             m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
+             ops[m->op & 3], m->value);
+    return buf;
+  }
+  case MATCH_OUTSIDE_WINDOW:
+    snprintf(buf, n, "outside window %s", rs->windows[rs->rules[rule].during].name);
+    return buf;
+  case MATCH_IN_WINDOW:
+    snprintf(buf, n, "inside window %s", rs->windows[rs->rules[rule].not_during].name);
+    return buf;
+  default: return "matched";
+  }
+}
+
+static enum step_result try_rule(struct engine *e, uint32_t ri,
+                                 const struct alert *a, struct bump *arena,
+                                 int64_t now_ms, struct ingest_result *res) {
+  const struct hl_rule *rule = &e->rs->rules[ri];
+  struct rem_draft d;
+  struct render_missing missing = {NULL, NULL};
+  enum render_status rs = draft(e, ri, a, arena, &d, &missing);
+  if (rs == RENDER_NOMEM) return STEP_NOMEM;
+  if (rs == RENDER_ABSENT) {
+    char reason[REM_REASON_MAX];
+    snprintf(reason, sizeof reason, "missing %s %s", missing.kind, missing.name);
+    metrics_suppressed(&e->metrics, ri, SUP_MISSING_LABEL);
+    record_skipped(e, a, &d, "skipped", reason, now_ms);
+    res->skipped++;
+    return STEP_SKIPPED;
+  }
+  struct remediation *r = rem_new(&d, atomic_fetch_add(&e->next_id, 1), REM_QUEUED,
+                                  dry_reason(d.dry_run), now_ms);
+  if (!r) return STEP_NOMEM;
+  r->qi.ready_ms = e->start_delay_ms ? now_ms + e->start_delay_ms : 0;
+  struct decide_info info;
+  enum decide_verdict v = decide_admit(&e->decide, r, now_ms, &info);
+  char reason[REM_REASON_MAX], dur[RTIME_BUFSZ], dur2[RTIME_BUFSZ];
+  enum step_result out = rule->flags & HL_RULE_CONTINUE ? STEP_NEXT : STEP_STOP;
+  switch (v) {
+  case DECIDE_QUEUED:
+    store_add(&e->store, r);
+    metrics_created(&e->metrics, ri);
+    log_decision(e, a, (int32_t)ri, "queued", r, r->reason);
+    res->queued++;
+    break;
+  case DECIDE_DUPLICATE:
+    snprintf(reason, sizeof reason, "already remediated as #%llu",
+             (unsigned long long)info.other_id);
+    metrics_suppressed(&e->metrics, ri, SUP_DUPLICATE);
+    log_decision(e, a, (int32_t)ri, "duplicate", NULL, reason);
+    res->duplicates++;
+    break;
+  case DECIDE_COOLDOWN:
+    snprintf(reason, sizeof reason, "cooldown: %s left",
+             rtime_format_duration(info.wait_ms, dur));
+    metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN);
+    record_skipped(e, a, &d, "cooldown", reason, now_ms);
+    res->suppressed++;
+    break;
+  case DECIDE_LIMIT:
+    snprintf(reason, sizeof reason, "limit: %u of %u already in flight",
+             info.inflight, rule->limit);
+    metrics_suppressed(&e->metrics, ri, SUP_LIMIT);
+    record_skipped(e, a, &d, "limit", reason, now_ms);
+    res->suppressed++;
+    break;
+  case DECIDE_BUDGET:
+    snprintf(reason, sizeof reason, "budget: %u per %s used up, next in %s",
+             rule->budget, rtime_format_duration((int64_t)rule->budget_ms, dur),
+             rtime_format_duration(info.wait_ms, dur2));
+    metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
+    record_skipped(e, a, &d, "budget", reason, now_ms);
+    res->suppressed++;
+    break;
+  case DECIDE_QUEUE_FULL:
+  case DECIDE_CLOSED:
+    log_decision(e, a, (int32_t)ri, v == DECIDE_CLOSED ? "draining" : "queue_full",
+                 NULL, v == DECIDE_CLOSED ? "shutting down: not accepting work"
+                                          : "queue full: Alertmanager will retry");
+    if (v == DECIDE_CLOSED) res->closed = true;
+    else res->queue_full = true;
+    out = STEP_FULL;
+    break;
+  case DECIDE_NOMEM:
+    out = STEP_NOMEM;
+    break;
+  }
+  rem_unref(r);
+  return out;
+}
+
+/* Returns 0, 1 when the queue is full or closed, -1 when out of memory. */
+static int one_alert(struct engine *e, const struct alert *a, struct bump *arena,
+                     struct match_md *md, int64_t now_ms,
+                     struct ingest_result *res) {
+  metrics_alert(&e->metrics, a->status);
+  const struct hl_index_entry *ie = match_lookup(&e->rules, a->alertname);
+  size_t cancelled = 0;
+  if (a->status == HL_STATUS_RESOLVED) {
+    res->resolved++;
+    for (uint32_t i = 0; ie && i < ie->count; i++) {
+      uint32_t ri = e->rs->index_rules[ie->first + i];
+      struct remediation *r = decide_cancel_queued(
+          &e->decide, ri, a->fingerprint, a->starts_at,
+          "cancelled: the alert resolved before it started", now_ms);
+      if (!r) continue;
+      cancelled++;
+      res->cancelled++;
+      metrics_suppressed(&e->metrics, ri, SUP_RESOLVED);
+      metrics_outcome(&e->metrics, ri, REM_CANCELLED);
+      log_decision(e, a, (int32_t)ri, "cancelled", r, r->reason);
+      rem_unref(r);
+    }
+  }
+  bool matched = false;
+  uint32_t tried = 0;
+  for (uint32_t i = 0; ie && i < ie->count; i++) {
+    uint32_t ri = e->rs->index_rules[ie->first + i];
+    uint32_t failed = 0;
+    enum match_result mr = match_rule(&e->rules, ri, a, now_ms, md, &failed);
+    if (mr != MATCH_STATUS) tried++;
+    if (mr != MATCH_OK) {
+      if (mr != MATCH_STATUS && log_enabled(LOGL_DEBUG)) {
+        char why[256];
+        struct log_line l;
+        log_begin(&l, LOGL_DEBUG, "no match");
+        log_alert(&l, a);
+        log_str(&l, "rule", e->rs->rules[ri].name);
+        log_str(&l, "reason", match_reason(e, mr, ri, failed, why, sizeof why));
+        log_end(&l);
+      }
+      continue;
+    }
+    metrics_match(&e->metrics, ri);
+    enum step_result sr = try_rule(e, ri, a, arena, now_ms, res);
+    if (sr == STEP_NOMEM) return -1;
+    if (sr == STEP_FULL) return 1;
+    if (sr == STEP_SKIPPED) continue;   /* not a match: try the next rule */
+    matched = true;
+    if (sr == STEP_STOP) break;
+  }
+  if (matched) return 0;
+  if (a->status == HL_STATUS_RESOLVED) {
+    if (!cancelled)
+      log_decision(e, a, -1, "resolved", NULL, "nothing queued to cancel");
+    return 0;
+  }
+  res->unmatched++;
+  atomic_fetch_add_explicit(&e->metrics.unmatched, 1, memory_order_relaxed);
+  char why[160];
+  if (!ie) snprintf(why, sizeof why, "no rule for alert %.100s", a->alertname);
+  else snprintf(why, sizeof why, "none of %u rules for %.100s matched", tried,
+                a->alertname);
+  log_decision(e, a, -1, "no_match", NULL, why);
+  return 0;
+}
+
+int engine_ingest(struct engine *e, const struct payload *p,
+                  struct bump *scratch, int64_t now_ms,
+                  struct ingest_result *res) {
+  memset(res, 0, sizeof *res);
+  struct match_md *md = match_md_new();
+  if (!md) return -1;
+  int rc = 0;
+  atomic_fetch_add_explicit(&e->metrics.payloads, 1, memory_order_relaxed);
+  for (size_t i = 0; i < p->nalerts; i++) {
+    int r = one_alert(e, &p->alerts[i], scratch, md, now_ms, res);
+    if (r != 0) {             /* this alert and the rest are not done */
+      res->unprocessed = p->nalerts - i;
+      rc = r < 0 ? -1 : 0;
+      break;
+    }
+    res->alerts++;
+  }
+  match_md_free(md);
+  return rc;
+}
+
+void engine_gauges(struct engine *e, struct metrics_gauges *g) {
+  struct decide_stats ds;
+  decide_stats(&e->decide, &ds);
+  g->queue_depth = queue_len(&e->queue);
+  g->queue_capacity = e->queue.cap;
+  g->running = atomic_load(&e->running);
+  g->dedupe_entries = ds.dedupe;
+  g->cooldown_entries = ds.cooldown;
+  g->stored = store_count(&e->store);
+  g->ready = atomic_load(&e->ready);
+  g->draining = atomic_load(&e->draining);
+}

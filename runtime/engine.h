@@ -1,0 +1,95 @@
+/*
+ * engine.h - one alert at a time: match, render, decide, queue, record.
+ *
+ * The engine owns the runtime's shared state (compiled rules, queue,
+ * store, decide tables, metrics) and turns a decoded payload into
+ * decisions. It runs on the HTTP threads and never blocks on work: the
+ * only waits are the short critical sections of decide, store and queue.
+ *
+ * For each alert of a payload, on its own labels:
+ *   - a resolved alert first cancels the queued, not yet started firing
+ *     remediations of its (rule, fingerprint, startsAt);
+ *   - the rules naming its alertname are tried in source order; the first
+ *     that matches (status, matchers, windows) and whose parameters render
+ *     wins, unless it says `continue`; a rule with an absent parameter is
+ *     recorded as skipped ("missing label X") and the next rule is tried;
+ *   - the winner goes through decide (dedupe, cooldown, limit, budget) and
+ *     the queue; each decision is one log line.
+ *
+ * Ownership: engine_init() borrows the ruleset; engine_free() releases
+ * everything else. The scratch arena given to engine_ingest() is borrowed
+ * and only allocated from (the caller resets it).
+ */
+#ifndef HEALER_ENGINE_H
+#define HEALER_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "bump.h"
+#include "decide.h"
+#include "match.h"
+#include "metrics.h"
+#include "queue.h"
+#include "store.h"
+
+struct engine_config {
+  bool dry_run;               /* --dry-run: nothing is called */
+  int64_t start_delay_ms;     /* hold-off before a worker may start one */
+  size_t queue_size;
+  size_t history;             /* finished remediations kept for the API */
+  int64_t dedupe_ttl_ms;
+  size_t dedupe_max;
+};
+
+struct engine {
+  const struct hl_ruleset *rs; /* borrowed */
+  struct rules rules;
+  struct queue queue;
+  struct store store;
+  struct decide decide;
+  struct metrics metrics;
+  bool dry_run;
+  int64_t start_delay_ms;
+  atomic_ullong next_id;
+  atomic_size_t running;      /* remediations a worker is running */
+  atomic_bool ready;          /* serving (set once started) */
+  atomic_bool draining;       /* shutting down: no new webhooks */
+  unsigned init_stage;        /* how far engine_init() got */
+};
+
+struct ingest_result {
+  size_t alerts;              /* evaluated */
+  size_t queued;              /* remediations accepted */
+  size_t duplicates;          /* resends of accepted remediations */
+  size_t suppressed;          /* cooldown, limit or budget */
+  size_t skipped;             /* missing labels */
+  size_t unmatched;           /* firing alerts no rule matched */
+  size_t cancelled;           /* queued remediations cancelled (resolved) */
+  size_t resolved;            /* resolved alerts */
+  size_t unprocessed;         /* not evaluated: queue full or closed */
+  bool queue_full;            /* answer 503: Alertmanager retries */
+  bool closed;                /* draining */
+};
+
+int engine_init(struct engine *e, const struct hl_ruleset *rs,
+                const struct engine_config *cfg, char *err, size_t errlen);
+void engine_free(struct engine *e);
+
+/* Evaluates every alert of p at now_ms. Returns 0, or -1 when out of
+ * memory (res says how far it got). */
+int engine_ingest(struct engine *e, const struct payload *p,
+                  struct bump *scratch, int64_t now_ms,
+                  struct ingest_result *res);
+
+void engine_gauges(struct engine *e, struct metrics_gauges *g);
+
+/* Logs a remediation's action, one line per step (the dry-run record). */
+void engine_log_remediation(struct engine *e, const struct remediation *r,
+                            const char *msg, enum rem_state st,
+                            const char *reason);
+
+#endif

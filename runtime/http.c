@@ -1,0 +1,560 @@
+/*
+ * http.c - see http.h.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "buf.h"
+#include "bump.h"
+#include "decode.h"
+#include "log.h"
+#include "rtime.h"
+
+/* Bytes of an oversized body read and dropped before the connection is
+ * simply closed. */
+#define DISCARD_MAX (64u << 20)
+#define LIMIT_DEFAULT 100
+
+enum route {
+  ROUTE_WEBHOOK,
+  ROUTE_HEALTHZ,
+  ROUTE_READYZ,
+  ROUTE_METRICS,
+  ROUTE_RULES,
+  ROUTE_REMEDIATIONS
+};
+
+static const struct {
+  const char *path;
+  const char *method;         /* GET routes also take HEAD */
+  enum route route;
+  bool open;                  /* no auth unless --auth-all */
+} routes[] = {
+    {"/api/v1/alertmanager", "POST", ROUTE_WEBHOOK, false},
+    {"/healthz", "GET", ROUTE_HEALTHZ, true},
+    {"/readyz", "GET", ROUTE_READYZ, true},
+    {"/metrics", "GET", ROUTE_METRICS, true},
+    {"/api/v1/rules", "GET", ROUTE_RULES, false},
+    {"/api/v1/remediations", "GET", ROUTE_REMEDIATIONS, false},
+};
+
+struct http {
+  struct engine *e;           /* borrowed */
+  const struct auth *auth;    /* borrowed */
+  struct MHD_Daemon *d;
+  int fd;                     /* listening socket; -1 once quiesced */
+  uint16_t port;
+  char address[128];
+  uint64_t max_body;
+  size_t history;
+  char *rules_json;           /* built once */
+  size_t rules_json_len;
+  atomic_size_t inflight;
+};
+
+/* One request, from MHD's first callback to its completion callback. */
+struct req {
+  enum route route;
+  bool answered;              /* a response is queued */
+  unsigned deferred;          /* webhook: status to answer at the end */
+  char deferred_msg[128];
+  char *body;                 /* webhook body, NUL-terminated */
+  size_t len, cap;
+  uint64_t seen;              /* body bytes received, kept or not */
+};
+
+/* ---- replies -------------------------------------------------------------- */
+
+static enum MHD_Result reply(struct http *h, struct MHD_Connection *c,
+                             struct req *r, unsigned code, const char *ctype,
+                             void *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                             const char *hname, const char *hvalue) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+  if (!resp) {
+    if (mode == MHD_RESPMEM_MUST_FREE) free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (hname) MHD_add_response_header(resp, hname, hvalue);
+  enum MHD_Result ok = MHD_queue_response(c, code, resp);
+  MHD_destroy_response(resp);
+  if (r) r->answered = true;
+  metrics_http(&h->e->metrics, code);
+  return ok;
+}
+
+static enum MHD_Result reply_buf(struct http *h, struct MHD_Connection *c,
+                                 struct req *r, unsigned code, const char *ctype,
+                                 struct buf *b, const char *hname,
+                                 const char *hvalue) {
+  size_t len;
+  char *data = buf_steal(b, &len);
+  if (!data) return MHD_NO;
+  return reply(h, c, r, code, ctype, data, len, MHD_RESPMEM_MUST_FREE, hname, hvalue);
+}
+
+static enum MHD_Result reply_error(struct http *h, struct MHD_Connection *c,
+                                   struct req *r, unsigned code, const char *msg,
+                                   const char *hname, const char *hvalue) {
+  struct buf b;
+  buf_init(&b);
+  buf_puts(&b, "{\"error\":");
+  buf_json_str(&b, msg);
+  buf_puts(&b, "}\n");
+  if (log_enabled(LOGL_DEBUG)) {
+    struct log_line l;
+    log_begin(&l, LOGL_DEBUG, "http error");
+    log_int(&l, "code", code);
+    log_str(&l, "error", msg);
+    log_end(&l);
+  }
+  return reply_buf(h, c, r, code, "application/json", &b, hname, hvalue);
+}
+
+/* ---- GET endpoints ---------------------------------------------------------- */
+
+static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
+                                 struct req *r) {
+  struct engine *e = h->e;
+  struct buf b;
+  buf_init(&b);
+  switch (r->route) {
+  case ROUTE_HEALTHZ:
+    buf_puts(&b, "{\"status\":\"ok\"}\n");
+    return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", &b, NULL, NULL);
+  case ROUTE_READYZ: {
+    bool draining = atomic_load(&e->draining), ready = atomic_load(&e->ready);
+    buf_printf(&b, "{\"status\":\"%s\"}\n",
+               draining ? "draining" : ready ? "ready" : "starting");
+    return reply_buf(h, c, r,
+                     ready && !draining ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                     "application/json", &b, NULL, NULL);
+  }
+  case ROUTE_METRICS: {
+    struct metrics_gauges g;
+    engine_gauges(e, &g);
+    metrics_render(&e->metrics, &g, &b);
+    return reply_buf(h, c, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                     &b, NULL, NULL);
+  }
+  case ROUTE_RULES:
+    return reply(h, c, r, MHD_HTTP_OK, "application/json", h->rules_json,
+                 h->rules_json_len, MHD_RESPMEM_PERSISTENT, NULL, NULL);
+  case ROUTE_REMEDIATIONS: {
+    size_t limit = LIMIT_DEFAULT;
+    const char *l = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    if (l) {
+      char *end;
+      unsigned long long v = strtoull(l, &end, 10);
+      if (!*l || *end || l[0] == '-' || v == 0 || v > 1000000)
+        return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST,
+                           "limit: expected a number from 1 to 1000000", NULL, NULL);
+      limit = (size_t)v;
+    }
+    store_render_json(&e->store, e->rs, &b, limit);
+    buf_putc(&b, '\n');
+    return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", &b, NULL, NULL);
+  }
+  default:
+    return MHD_NO;
+  }
+}
+
+/* ---- the webhook -------------------------------------------------------------- */
+
+static bool json_content_type(const char *ct) {
+  if (!ct) return false;
+  while (*ct == ' ' || *ct == '\t') ct++;
+  size_t n = strlen("application/json");
+  if (strncasecmp(ct, "application/json", n) != 0) return false;
+  ct += n;
+  while (*ct == ' ' || *ct == '\t') ct++;
+  return *ct == '\0' || *ct == ';';
+}
+
+static void defer(struct req *r, unsigned code, const char *msg) {
+  if (r->deferred) return;
+  r->deferred = code;
+  snprintf(r->deferred_msg, sizeof r->deferred_msg, "%s", msg);
+  free(r->body);
+  r->body = NULL;
+  r->len = r->cap = 0;
+}
+
+/* Takes a piece of body. False: give up on the connection. */
+static bool take(struct http *h, struct req *r, const char *data, size_t n) {
+  r->seen += n;
+  if (r->deferred) return r->seen <= h->max_body + DISCARD_MAX;
+  if (r->seen > h->max_body) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "body larger than --max-body (%llu bytes)",
+             (unsigned long long)h->max_body);
+    defer(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+    return true;
+  }
+  if (r->len + n + 1 > r->cap) {
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + n + 1) cap *= 2;
+    if (cap > h->max_body + 1) cap = (size_t)h->max_body + 1;
+    char *p = realloc(r->body, cap);
+    if (!p) {
+      defer(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+      return true;
+    }
+    r->body = p;
+    r->cap = cap;
+  }
+  memcpy(r->body + r->len, data, n);
+  r->len += n;
+  r->body[r->len] = '\0';
+  return true;
+}
+
+static enum MHD_Result webhook_headers(struct http *h, struct MHD_Connection *c,
+                                       struct req *r) {
+  if (atomic_load(&h->e->draining))
+    return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                       "healer is shutting down; retry", "Retry-After", "5");
+  const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (!json_content_type(ct)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "Content-Type must be application/json, not '%.64s'",
+             ct ? ct : "(none)");
+    return reply_error(h, c, r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, msg, NULL, NULL);
+  }
+  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl) {
+    char *end;
+    unsigned long long n = strtoull(cl, &end, 10);
+    if (*end == '\0' && n > h->max_body) {
+      char msg[128];
+      snprintf(msg, sizeof msg,
+               "body of %llu bytes is larger than --max-body (%llu bytes)", n,
+               (unsigned long long)h->max_body);
+      return reply_error(h, c, r, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
+    }
+    if (*end == '\0' && n > 0) {
+      r->body = malloc((size_t)n + 1);
+      if (r->body) r->cap = (size_t)n + 1;
+    }
+  }
+  return MHD_YES;
+}
+
+static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
+                                    struct req *r) {
+  struct engine *e = h->e;
+  if (r->deferred)
+    return reply_error(h, c, r, r->deferred, r->deferred_msg, NULL, NULL);
+  if (r->len == 0)
+    return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST, "empty body", NULL, NULL);
+  struct bump arena;
+  bump_init(&arena, r->len * 4 > 16384 ? r->len * 4 : 16384);
+  struct payload p;
+  char err[DECODE_ERR_MAX];
+  if (decode_payload(r->body, r->len, &arena, &p, err) < 0) {
+    bump_free(&arena);
+    char msg[DECODE_ERR_MAX + 32];
+    snprintf(msg, sizeof msg, "invalid payload: %s", err);
+    struct log_line l;
+    log_begin(&l, LOGL_WARN, "payload rejected");
+    log_str(&l, "error", err);
+    log_end(&l);
+    return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST, msg, NULL, NULL);
+  }
+  struct ingest_result res;
+  int rc = engine_ingest(e, &p, &arena, rtime_now_ms(), &res);
+  bump_free(&arena);
+  if (rc < 0)
+    return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory; retry",
+                       "Retry-After", "5");
+  struct buf b;
+  buf_init(&b);
+  unsigned code = MHD_HTTP_ACCEPTED;
+  if (res.queue_full || res.closed) {
+    code = MHD_HTTP_SERVICE_UNAVAILABLE;
+    buf_puts(&b, "{\"error\":");
+    buf_json_str(&b, res.closed ? "healer is shutting down; retry"
+                                : "queue full; retry later");
+    buf_puts(&b, ",");
+    struct log_line l;
+    log_begin(&l, LOGL_WARN, res.closed ? "draining" : "queue full");
+    log_int(&l, "unprocessed", (long long)res.unprocessed);
+    log_end(&l);
+  } else {
+    buf_puts(&b, "{\"status\":\"accepted\",");
+  }
+  buf_printf(&b,
+             "\"alerts\":%zu,\"queued\":%zu,\"duplicates\":%zu,\"suppressed\":%zu,"
+             "\"skipped\":%zu,\"unmatched\":%zu,\"cancelled\":%zu,\"unprocessed\":%zu}\n",
+             res.alerts, res.queued, res.duplicates, res.suppressed, res.skipped,
+             res.unmatched, res.cancelled, res.unprocessed);
+  return reply_buf(h, c, r, code, "application/json", &b,
+                   code == MHD_HTTP_ACCEPTED ? NULL : "Retry-After",
+                   code == MHD_HTTP_ACCEPTED ? NULL : "5");
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
+                                  struct req *r, const char *url,
+                                  const char *method) {
+  bool known = false;
+  const char *allow = NULL;
+  int found = -1;
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    if (strcmp(url, routes[i].path) != 0) continue;
+    known = true;
+    bool get = strcmp(routes[i].method, "GET") == 0;
+    allow = get ? "GET, HEAD" : routes[i].method;
+    if (strcmp(method, routes[i].method) == 0 || (get && strcmp(method, "HEAD") == 0))
+      found = (int)i;
+  }
+  char msg[300];
+  if (!known) {
+    snprintf(msg, sizeof msg, "no such endpoint: %.16s %.200s", method, url);
+    return reply_error(h, c, r, MHD_HTTP_NOT_FOUND, msg, NULL, NULL);
+  }
+  if (found < 0) {
+    snprintf(msg, sizeof msg, "method %.16s not allowed on %s (allowed: %s)", method,
+             url, allow);
+    return reply_error(h, c, r, MHD_HTTP_METHOD_NOT_ALLOWED, msg, MHD_HTTP_HEADER_ALLOW,
+                       allow);
+  }
+  r->route = routes[found].route;
+  if ((!routes[found].open || h->auth->all) &&
+      !auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_AUTHORIZATION)))
+    return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
+                       MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
+  if (r->route == ROUTE_WEBHOOK) return webhook_headers(h, c, r);
+  /* GETs are answered on the next (final) call: a response queued before
+   * MHD has read the whole request makes it close the connection. */
+  return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  (void)version;
+  struct http *h = cls;
+  struct req *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    *con_cls = r;
+    atomic_fetch_add(&h->inflight, 1);
+    return first_call(h, c, r, url, method);
+  }
+  if (r->answered) {          /* body of a request already answered */
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (r->route != ROUTE_WEBHOOK) {
+    if (*upload_size) {       /* a body on a GET: read and ignored */
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    return serve_get(h, c, r);
+  }
+  if (*upload_size) {
+    bool keep = take(h, r, upload, *upload_size);
+    *upload_size = 0;
+    return keep ? MHD_YES : MHD_NO;
+  }
+  return webhook_done(h, c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why) {
+  (void)c;
+  struct http *h = cls;
+  struct req *r = *con_cls;
+  if (!r) return;
+  if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && log_enabled(LOGL_DEBUG)) {
+    struct log_line l;
+    log_begin(&l, LOGL_DEBUG, "request ended early");
+    log_int(&l, "termination", why);
+    log_int(&l, "body_bytes", (long long)r->seen);
+    log_end(&l);
+  }
+  free(r->body);
+  free(r);
+  *con_cls = NULL;
+  atomic_fetch_sub(&h->inflight, 1);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  if (!log_enabled(LOGL_DEBUG)) return;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+  struct log_line l;
+  log_begin(&l, LOGL_DEBUG, "libmicrohttpd");
+  log_str(&l, "detail", msg);
+  log_end(&l);
+}
+#pragma GCC diagnostic pop
+
+/* ---- start and stop -------------------------------------------------------------- */
+
+int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
+                char *err, size_t errlen) {
+  char host[256], serv[16];
+  const char *colon;
+  if (addr[0] == '[') {
+    const char *close = strchr(addr, ']');
+    if (!close || close[1] != ':' || (size_t)(close - addr - 1) >= sizeof host) goto bad;
+    memcpy(host, addr + 1, (size_t)(close - addr - 1));
+    host[close - addr - 1] = '\0';
+    colon = close + 1;
+  } else {
+    colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host) goto bad;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+  }
+  if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof serv ||
+      strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535)
+    goto bad;
+  snprintf(serv, sizeof serv, "%s", colon + 1);
+  struct addrinfo hints = {0}, *res = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int gai = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res);
+  if (gai != 0) {
+    snprintf(err, errlen, "--listen %s: %s", addr, gai_strerror(gai));
+    return -1;
+  }
+  int fd = -1, saved = 0;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      saved = errno;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
+    saved = errno;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    snprintf(err, errlen, "--listen %s: %s", addr, strerror(saved));
+    return -1;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  char ip[INET6_ADDRSTRLEN] = "?";
+  *port = 0;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+    if (ss.ss_family == AF_INET) {
+      struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+      inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+      *port = ntohs(in->sin_port);
+      snprintf(bound, boundlen, "%s:%u", ip, *port);
+    } else if (ss.ss_family == AF_INET6) {
+      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+      inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+      *port = ntohs(in6->sin6_port);
+      snprintf(bound, boundlen, "[%s]:%u", ip, *port);
+    }
+  }
+  return fd;
+bad:
+  snprintf(err, errlen, "--listen %s: expected host:port, [ipv6]:port or :port", addr);
+  return -1;
+}
+
+struct http *http_start(struct engine *e, const struct auth *auth,
+                        const struct http_config *cfg, char *err, size_t errlen) {
+  struct http *h = calloc(1, sizeof *h);
+  if (!h) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  h->e = e;
+  h->auth = auth;
+  h->max_body = cfg->max_body;
+  h->history = cfg->history;
+  atomic_init(&h->inflight, 0);
+  struct buf b;
+  buf_init(&b);
+  api_rules_json(e->rs, &b);
+  buf_putc(&b, '\n');
+  h->rules_json = buf_steal(&b, &h->rules_json_len);
+  if (!h->rules_json) {
+    snprintf(err, errlen, "out of memory");
+    free(h);
+    return NULL;
+  }
+  h->fd = http_listen(cfg->listen, h->address, sizeof h->address, &h->port, err, errlen);
+  if (h->fd < 0) {
+    free(h->rules_json);
+    free(h);
+    return NULL;
+  }
+  h->d = MHD_start_daemon(
+      HTTP_MHD_FLAGS, 0, NULL, NULL, on_request, h,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
+      MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+      MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+      MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+      MHD_OPTION_END);
+  if (!h->d) {
+    snprintf(err, errlen, "cannot start the HTTP server on %s", h->address);
+    close(h->fd);
+    free(h->rules_json);
+    free(h);
+    return NULL;
+  }
+  return h;
+}
+
+const char *http_address(const struct http *h) { return h->address; }
+
+uint16_t http_port(const struct http *h) { return h->port; }
+
+void http_quiesce(struct http *h) {
+  if (h->fd < 0) return;
+  MHD_socket fd = MHD_quiesce_daemon(h->d);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+  h->fd = -1;
+}
+
+size_t http_inflight(struct http *h) { return atomic_load(&h->inflight); }
+
+void http_stop(struct http *h) {
+  if (!h) return;
+  MHD_stop_daemon(h->d);
+  free(h->rules_json);
+  free(h);
+}

@@ -1,0 +1,70 @@
+/*
+ * http.h - the HTTP front end (the only user of libmicrohttpd).
+ *
+ *   POST /api/v1/alertmanager   webhook payload v4 -> 202, or 400/401/413/
+ *                               415/503 with {"error": "..."}
+ *   GET  /healthz               200 while the process runs
+ *   GET  /readyz                200 when accepting webhooks, else 503
+ *   GET  /metrics               Prometheus text format
+ *   GET  /api/v1/rules          the compiled rules
+ *   GET  /api/v1/remediations   recent and in-flight, newest first; ?limit=N
+ *
+ * libmicrohttpd runs its own threads (HTTP_MHD_FLAGS: internal polling
+ * threads + epoll + inter-thread communication, a small pool). Handlers
+ * only parse, decide and enqueue (engine.h); nothing in them waits on a
+ * remediation. A webhook's body is collected in a per-request buffer (never
+ * more than --max-body; with no Content-Length or chunked, the excess is
+ * read and dropped, then 413), freed when MHD reports the request done.
+ *
+ * Ownership: http_start() borrows the engine and auth (they outlive the
+ * server) and owns the listening socket and the daemon; http_stop()
+ * releases both.
+ */
+#ifndef HEALER_HTTP_H
+#define HEALER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "engine.h"
+
+/* The daemon flags, shared with the benchmark's bare server so both run
+ * the same way (needs <microhttpd.h>). */
+#define HTTP_MHD_FLAGS \
+  (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG)
+
+struct http_config {
+  const char *listen;         /* host:port, [v6]:port, :port */
+  unsigned threads;
+  unsigned connection_timeout_s;
+  unsigned max_connections;
+  uint64_t max_body;
+  size_t history;             /* the most /api/v1/remediations lists */
+};
+
+struct http;
+
+/* Binds, listens and starts serving. NULL with a message in err. */
+struct http *http_start(struct engine *e, const struct auth *auth,
+                        const struct http_config *cfg, char *err, size_t errlen);
+
+/* "127.0.0.1:9095": the bound address (the real port when 0 was asked). */
+const char *http_address(const struct http *h);
+uint16_t http_port(const struct http *h);
+
+/* Stops accepting connections; open ones are still served. */
+void http_quiesce(struct http *h);
+
+/* Requests being handled (first callback seen, completion not yet). */
+size_t http_inflight(struct http *h);
+
+/* Stops the daemon (ends every connection) and frees h. */
+void http_stop(struct http *h);
+
+/* Opens a listening socket for addr; exposed for tests. Returns the fd or
+ * -1 with a message in err; the bound address goes to bound. */
+int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
+                char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * log.h - structured log lines: one line per event, text (logfmt) or JSON.
+ *
+ *   text: ts=2026-11-27T12:00:00.123Z level=info msg=decision rule=x ...
+ *   json: {"ts":"2026-11-27T12:00:00.123Z","level":"info","msg":"decision",...}
+ *
+ * A line is built on the caller's stack (struct log_line) and written with
+ * one write(2) under a lock, so lines from different threads never mix.
+ * Values longer than LOG_VALUE_MAX bytes are cut (marked "..."); a line
+ * that would exceed LOG_LINE_MAX drops its remaining fields and says
+ * truncated=true. Values are escaped; invalid UTF-8 becomes U+FFFD (JSON)
+ * or \xHH (text). Callers never pass secrets.
+ */
+#ifndef HEALER_LOG_H
+#define HEALER_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LOG_LINE_MAX 8192
+#define LOG_VALUE_MAX 1024
+
+enum log_level { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
+enum log_format { LOG_TEXT, LOG_JSON };
+
+struct log_line {
+  char buf[LOG_LINE_MAX];     /* the line being built */
+  size_t len;                 /* bytes used */
+  bool full;                  /* fields were dropped */
+  bool active;                /* level enabled: fields are recorded */
+  const char *prefix;         /* text format: key prefix inside an object */
+  bool obj_first;             /* json: no field yet in the open object */
+};
+
+/* Before any thread starts. fd is usually 2. */
+void log_setup(enum log_format fmt, enum log_level min, int fd);
+bool log_enabled(enum log_level lv);
+
+/* "text"/"json", "debug"/"info"/"warn"/"error". Return 0 or -1. */
+int log_parse_format(const char *s, enum log_format *out);
+int log_parse_level(const char *s, enum log_level *out);
+
+void log_begin(struct log_line *l, enum log_level lv, const char *msg);
+void log_str(struct log_line *l, const char *key, const char *val); /* NULL: skipped */
+void log_int(struct log_line *l, const char *key, long long v);
+void log_bool(struct log_line *l, const char *key, bool v);
+/* A nested object: {"key":{...}} in JSON, key.field=... in text. Objects do
+ * not nest further. */
+void log_obj_begin(struct log_line *l, const char *key);
+void log_obj_end(struct log_line *l);
+void log_end(struct log_line *l);
+
+/* A line with only a message (printf-style) and the level. */
+void log_printf(enum log_level lv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

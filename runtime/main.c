@@ -1,0 +1,238 @@
+/*
+ * main.c - healer: flags and environment, start-up, signals, shutdown.
+ *
+ * Threads: libmicrohttpd's (HTTP, see http.h), the worker pool (worker.h)
+ * and this one, which owns signals and shutdown. SIGTERM and SIGINT are
+ * blocked in every thread and taken here with sigtimedwait(); the same
+ * loop sweeps expired dedupe and cooldown entries once a second.
+ *
+ * Shutdown: stop accepting (quiesce), answer the requests in flight,
+ * close the queue and let the workers drain it within --drain-timeout,
+ * cancel whatever is left, exit 0. A second signal skips the waiting.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "action.h"
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "decode.h"
+#include "engine.h"
+#include "http.h"
+#include "log.h"
+#include "rtime.h"
+#include "worker.h"
+
+#ifndef HEALER_VERSION
+#define HEALER_VERSION "dev"
+#endif
+
+/* How long in-flight HTTP requests get to finish on shutdown, at most. */
+#define HTTP_GRACE_MS 5000
+
+static sigset_t g_signals;
+
+static void print_version(const struct hl_ruleset *rs) {
+  printf("healer %s\nrules: %u from %s, digest %s, ABI %u\n", HEALER_VERSION,
+         rs->nrules, rs->generator ? rs->generator : "?",
+         rs->digest ? rs->digest : "?", rs->abi_version);
+}
+
+static void raise_fd_limit(uint64_t want) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t target = (rlim_t)want;
+  if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max) target = rl.rlim_max;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < target) {
+    rl.rlim_cur = target;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static int write_port_file(const char *path, uint16_t port) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  fprintf(f, "%u\n", port);
+  if (fclose(f) != 0) return -1;
+  return rename(tmp, path);
+}
+
+/* Waits up to ms for a signal. Returns the signal or 0. */
+static int wait_signal(int64_t ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  siginfo_t info;
+  int sig = sigtimedwait(&g_signals, &info, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+/* Warn about what will not really run. */
+static void warn_unimplemented(const struct hl_ruleset *rs) {
+  for (int k = 0; k < HL_ACT__COUNT; k++) {
+    if (action_ops_for((uint8_t)k)) continue;
+    for (uint32_t s = 0; s < rs->nsteps; s++)
+      if (rs->steps[s].action == k) {
+        char name[REM_KIND_MAX];
+        log_printf(LOGL_WARN,
+                   "action kind '%s' is not implemented in this build: its "
+                   "remediations are recorded as dry_run",
+                   rem_kind_name((uint8_t)k, name));
+        break;
+      }
+  }
+}
+
+static void cancel_leftovers(struct engine *e) {
+  for (struct queue_item *it; (it = queue_try_pop(&e->queue));) {
+    struct remediation *r = rem_of_item(it);
+    const char *why = "cancelled: healer shut down before it started";
+    store_set_state(&e->store, r, REM_CANCELLED, why, rtime_now_ms());
+    decide_finished(&e->decide, r);
+    metrics_outcome(&e->metrics, r->rule, REM_CANCELLED);
+    engine_log_remediation(e, r, "remediation", REM_CANCELLED, why);
+    rem_unref(r);
+  }
+}
+
+int main(int argc, char **argv) {
+  const struct hl_ruleset *rs = &hl_ruleset;
+  struct config cfg;
+  char err[512];
+  if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    return 2;
+  }
+  switch (cfg.action) {
+  case CONFIG_HELP:
+    config_usage(stdout);
+    return 0;
+  case CONFIG_VERSION:
+    print_version(rs);
+    return 0;
+  case CONFIG_LIST_RULES:
+    api_rules_text(rs, stdout);
+    return 0;
+  default:
+    break;
+  }
+  log_setup(cfg.log_format, cfg.log_level, 2);
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit(cfg.max_connections + 256);
+
+  struct auth auth;
+  if (auth_load(&auth, cfg.auth_bearer_file, cfg.auth_basic_file, cfg.auth_all, err,
+                sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    return 2;
+  }
+  decode_init();
+  struct engine e;
+  struct engine_config ec = {cfg.dry_run, cfg.start_delay_ms, (size_t)cfg.queue_size,
+                             (size_t)cfg.history, cfg.dedupe_ttl_ms,
+                             (size_t)cfg.dedupe_max};
+  if (engine_init(&e, rs, &ec, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    auth_free(&auth);
+    return 1;
+  }
+  if (cfg.action == CONFIG_CHECK) {
+    printf("healer: configuration and %u rules are valid\n", rs->nrules);
+    engine_free(&e);
+    auth_free(&auth);
+    return 0;
+  }
+  if (!cfg.dry_run) warn_unimplemented(rs);
+
+  /* Every thread started from here on inherits the blocked signals. A
+   * shell may have started us with SIGINT ignored (background job): an
+   * ignored signal is dropped even when blocked, so restore the default. */
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  sigemptyset(&g_signals);
+  sigaddset(&g_signals, SIGTERM);
+  sigaddset(&g_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &g_signals, NULL);
+
+  struct workers w;
+  if (workers_start(&w, &e, (size_t)cfg.workers) < 0) {
+    queue_close(&e.queue);
+    workers_join(&w);
+    engine_free(&e);
+    auth_free(&auth);
+    return 1;
+  }
+  struct http_config hc = {cfg.listen, (unsigned)cfg.http_threads,
+                           (unsigned)((cfg.connection_timeout_ms + 999) / 1000),
+                           (unsigned)cfg.max_connections, cfg.max_body,
+                           (size_t)cfg.history};
+  struct http *h = http_start(&e, &auth, &hc, err, sizeof err);
+  if (!h) {
+    fprintf(stderr, "healer: %s\n", err);
+    queue_close(&e.queue);
+    workers_join(&w);
+    engine_free(&e);
+    auth_free(&auth);
+    return 1;
+  }
+  if (cfg.port_file && write_port_file(cfg.port_file, http_port(h)) < 0)
+    log_printf(LOGL_WARN, "cannot write --port-file %s: %s", cfg.port_file,
+               strerror(errno));
+  atomic_store(&e.ready, true);
+  {
+    struct log_line l;
+    log_begin(&l, LOGL_INFO, "listening");
+    log_str(&l, "address", http_address(h));
+    log_str(&l, "version", HEALER_VERSION);
+    log_int(&l, "rules", rs->nrules);
+    log_str(&l, "rules_digest", rs->digest);
+    log_bool(&l, "dry_run", cfg.dry_run);
+    log_int(&l, "workers", (long long)cfg.workers);
+    log_int(&l, "queue_size", (long long)cfg.queue_size);
+    log_str(&l, "auth", auth.kind == AUTH_BEARER  ? "bearer"
+                        : auth.kind == AUTH_BASIC ? "basic"
+                                                  : "none");
+    log_end(&l);
+  }
+
+  int sig;
+  while (!(sig = wait_signal(1000))) decide_sweep(&e.decide, rtime_now_ms());
+
+  int64_t start = rtime_mono_ms();
+  int64_t deadline = start + cfg.drain_timeout_ms;
+  log_printf(LOGL_INFO, "received %s: draining (up to %lld ms)", strsignal(sig),
+             (long long)cfg.drain_timeout_ms);
+  atomic_store(&e.draining, true);
+  http_quiesce(h);
+  bool hurry = false;
+  int64_t grace = start + (cfg.drain_timeout_ms < HTTP_GRACE_MS ? cfg.drain_timeout_ms
+                                                                : HTTP_GRACE_MS);
+  while (!hurry && http_inflight(h) && rtime_mono_ms() < grace)
+    hurry = wait_signal(10) != 0;
+  http_stop(h);
+  queue_close(&e.queue);
+  while (!hurry && workers_exited(&w) < w.n && rtime_mono_ms() < deadline)
+    hurry = wait_signal(10) != 0;
+  size_t left = queue_len(&e.queue);
+  if (left || workers_exited(&w) < w.n) {
+    log_printf(LOGL_WARN, "drain %s: cancelling %zu queued remediations and "
+               "stopping %zu running ones",
+               hurry ? "cut short" : "timed out", left, w.n - workers_exited(&w));
+    workers_stop(&w);
+    cancel_leftovers(&e);
+  }
+  workers_join(&w);
+  cancel_leftovers(&e);
+  engine_free(&e);
+  auth_free(&auth);
+  log_printf(LOGL_INFO, "stopped after %lld ms", (long long)(rtime_mono_ms() - start));
+  return 0;
+}

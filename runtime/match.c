@@ -1,0 +1,280 @@
+/*
+ * match.c - see match.h.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "match.h"
+
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "rtime.h"
+#include "tz.h"
+
+#define MATCH_LIMIT 1000000u  /* PCRE2 backtracking budget per match */
+
+struct match_md {
+  pcre2_match_data *md;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int w = snprintf(err, n, "rules table: ");
+  if (w > 0 && (size_t)w < n) vsnprintf(err + w, n - (size_t)w, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static bool range_ok(uint32_t first, uint32_t count, uint32_t total) {
+  return first <= total && count <= total - first;
+}
+
+static bool index_ok(uint32_t i, uint32_t total) { return i == HL_NONE || i < total; }
+
+/* Every index and count of the tables, before anything trusts them. */
+static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
+  if (rs->abi_version != HL_ABI_VERSION)
+    return fail(err, n, "written for ABI version %u, this runtime reads %u",
+                rs->abi_version, HL_ABI_VERSION);
+#define NEED(arr, cnt) \
+  if ((cnt) && !(arr)) return fail(err, n, #arr " is NULL with %u entries", (cnt))
+  NEED(rs->rules, rs->nrules);
+  NEED(rs->alertnames, rs->nalertnames);
+  NEED(rs->matchers, rs->nmatchers);
+  NEED(rs->insns, rs->ninsns);
+  NEED(rs->params, rs->nparams);
+  NEED(rs->steps, rs->nsteps);
+  NEED(rs->notifies, rs->nnotifies);
+  NEED(rs->windows, rs->nwindows);
+  NEED(rs->backends, rs->nbackends);
+  NEED(rs->fields, rs->nfields);
+  NEED(rs->index, rs->nindex);
+  NEED(rs->index_rules, rs->nindex_rules);
+#undef NEED
+  char why[160];
+  for (uint32_t i = 0; i < rs->nrules; i++) {
+    const struct hl_rule *r = &rs->rules[i];
+    const char *name = r->name ? r->name : "?";
+    if (!r->name || !r->file) return fail(err, n, "rule %u has no name or file", i);
+    if (!range_ok(r->first_alert, r->nalerts, rs->nalertnames) ||
+        !range_ok(r->first_matcher, r->nmatchers, rs->nmatchers) ||
+        !range_ok(r->first_step, r->nsteps, rs->nsteps) ||
+        !range_ok(r->first_notify, r->nnotify, rs->nnotifies))
+      return fail(err, n, "rule %s: a range is out of bounds", name);
+    if (r->status < HL_STATUS_FIRING || r->status > HL_STATUS_ANY)
+      return fail(err, n, "rule %s: invalid status %u", name, r->status);
+    if (!index_ok(r->during, rs->nwindows) || !index_ok(r->not_during, rs->nwindows))
+      return fail(err, n, "rule %s: window index out of range", name);
+    if (render_check(rs, r->cooldown_key, why, sizeof why) < 0 ||
+        render_check(rs, r->limit_key, why, sizeof why) < 0)
+      return fail(err, n, "rule %s: %s", name, why);
+    if (r->budget && r->budget > 1000000)
+      return fail(err, n, "rule %s: budget %u too large", name, r->budget);
+  }
+  for (uint32_t i = 0; i < rs->nalertnames; i++)
+    if (!rs->alertnames[i]) return fail(err, n, "alertnames[%u] is NULL", i);
+  for (uint32_t i = 0; i < rs->nmatchers; i++) {
+    const struct hl_matcher *m = &rs->matchers[i];
+    if (m->on > HL_ON_ANNOTATION || m->op > HL_MATCH_NRE || !m->name || !m->value)
+      return fail(err, n, "matchers[%u] is invalid", i);
+  }
+  for (uint32_t i = 0; i < rs->nsteps; i++) {
+    const struct hl_step *s = &rs->steps[i];
+    if (s->action >= HL_ACT__COUNT || !index_ok(s->backend, rs->nbackends) ||
+        !range_ok(s->first_param, s->nparams, rs->nparams))
+      return fail(err, n, "steps[%u] is invalid", i);
+  }
+  for (uint32_t i = 0; i < rs->nparams; i++) {
+    if (!rs->params[i].name) return fail(err, n, "params[%u] has no name", i);
+    if (rs->params[i].value.count == 0)
+      return fail(err, n, "params[%u] (%s) has no value", i, rs->params[i].name);
+    if (render_check(rs, rs->params[i].value, why, sizeof why) < 0)
+      return fail(err, n, "params[%u] (%s): %s", i, rs->params[i].name, why);
+  }
+  for (uint32_t i = 0; i < rs->nnotifies; i++)
+    if (!index_ok(rs->notifies[i].backend, rs->nbackends))
+      return fail(err, n, "notifies[%u] is invalid", i);
+  for (uint32_t i = 0; i < rs->nwindows; i++) {
+    const struct hl_window *w = &rs->windows[i];
+    if (!w->name || !w->tz || w->start_min > 1440 || w->end_min > 1440)
+      return fail(err, n, "windows[%u] is invalid", i);
+  }
+  for (uint32_t i = 0; i < rs->nbackends; i++)
+    if (!rs->backends[i].name ||
+        !range_ok(rs->backends[i].first_field, rs->backends[i].nfields, rs->nfields))
+      return fail(err, n, "backends[%u] is invalid", i);
+  for (uint32_t i = 0; i < rs->nindex; i++) {
+    const struct hl_index_entry *e = &rs->index[i];
+    if (!e->alertname || !range_ok(e->first, e->count, rs->nindex_rules))
+      return fail(err, n, "index[%u] is invalid", i);
+    if (i && strcmp(rs->index[i - 1].alertname, e->alertname) >= 0)
+      return fail(err, n, "index is not sorted at '%s'", e->alertname);
+  }
+  for (uint32_t i = 0; i < rs->nindex_rules; i++)
+    if (rs->index_rules[i] >= rs->nrules)
+      return fail(err, n, "index_rules[%u] out of range", i);
+  return 0;
+}
+
+int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
+               size_t errlen) {
+  memset(r, 0, sizeof *r);
+  r->rs = rs;
+  if (validate(rs, err, errlen) < 0) return -1;
+  if (rs->nmatchers && !(r->re = calloc(rs->nmatchers, sizeof *r->re))) goto nomem;
+  if (rs->nwindows && !(r->tz = calloc(rs->nwindows, sizeof *r->tz))) goto nomem;
+  pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+  if (!mctx) goto nomem;
+  pcre2_set_match_limit(mctx, MATCH_LIMIT);
+  r->mctx = mctx;
+  for (uint32_t i = 0; i < rs->nmatchers; i++) {
+    const struct hl_matcher *m = &rs->matchers[i];
+    if (m->op != HL_MATCH_RE && m->op != HL_MATCH_NRE) continue;
+    size_t len = strlen(m->value);
+    char *src = malloc(len + 8);
+    if (!src) goto nomem;
+    memcpy(src, "^(?:", 4);
+    memcpy(src + 4, m->value, len);
+    memcpy(src + 4 + len, ")$", 3);
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                                   HL_PCRE2_FLAGS, &code, &off, NULL);
+    free(src);
+    if (!re) {
+      PCRE2_UCHAR msg[160];
+      pcre2_get_error_message(code, msg, sizeof msg);
+      fail(err, errlen, "matcher %s%s'%s': %s", m->name,
+           m->op == HL_MATCH_RE ? "=~" : "!~", m->value, (const char *)msg);
+      match_free(r);
+      return -1;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional: falls back */
+    r->re[i] = re;
+  }
+  for (uint32_t i = 0; i < rs->nwindows; i++) {
+    char why[256];
+    r->tz[i] = tz_load(rs->windows[i].tz, why, sizeof why);
+    if (!r->tz[i]) {
+      fail(err, errlen, "window %s (%s:%u): %s", rs->windows[i].name,
+           rs->windows[i].file ? rs->windows[i].file : "?", rs->windows[i].line, why);
+      match_free(r);
+      return -1;
+    }
+  }
+  return 0;
+nomem:
+  fail(err, errlen, "out of memory");
+  match_free(r);
+  return -1;
+}
+
+void match_free(struct rules *r) {
+  if (r->re)
+    for (uint32_t i = 0; i < r->rs->nmatchers; i++) pcre2_code_free(r->re[i]);
+  if (r->tz)
+    for (uint32_t i = 0; i < r->rs->nwindows; i++) tz_free(r->tz[i]);
+  pcre2_match_context_free(r->mctx);
+  free(r->re);
+  free(r->tz);
+  r->re = NULL;
+  r->tz = NULL;
+  r->mctx = NULL;
+}
+
+struct match_md *match_md_new(void) {
+  struct match_md *m = malloc(sizeof *m);
+  if (!m) return NULL;
+  m->md = pcre2_match_data_create(1, NULL);
+  if (!m->md) {
+    free(m);
+    return NULL;
+  }
+  return m;
+}
+
+void match_md_free(struct match_md *m) {
+  if (!m) return;
+  pcre2_match_data_free(m->md);
+  free(m);
+}
+
+const struct hl_index_entry *match_lookup(const struct rules *r,
+                                          const char *alertname) {
+  const struct hl_ruleset *rs = r->rs;
+  uint32_t lo = 0, hi = rs->nindex;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(rs->index[mid].alertname, alertname);
+    if (c == 0) return &rs->index[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+bool match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
+                   struct match_md *md) {
+  const struct hl_matcher *m = &r->rs->matchers[mi];
+  const char *v = m->on == HL_ON_LABEL ? alert_label(a, m->name)
+                                       : alert_annotation(a, m->name);
+  if (!v) v = "";             /* absent = "" as in Alertmanager */
+  switch (m->op) {
+  case HL_MATCH_EQ: return strcmp(v, m->value) == 0;
+  case HL_MATCH_NE: return strcmp(v, m->value) != 0;
+  default: {
+    int rc = pcre2_match(r->re[mi], (PCRE2_SPTR)v, strlen(v), 0, 0, md->md,
+                         r->mctx);
+    bool hit = rc >= 0;
+    return m->op == HL_MATCH_RE ? hit : !hit;
+  }
+  }
+}
+
+bool match_window(const struct rules *r, uint32_t wi, int64_t now_ms) {
+  const struct hl_window *w = &r->rs->windows[wi];
+  int64_t t = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
+  int64_t local = t + tz_offset(r->tz[wi], t);
+  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  int minute = (int)((local - days * 86400) / 60);
+  int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
+  uint8_t mask = w->days ? w->days : 0x7f;
+  if (!(mask & (1u << wday))) return false;
+  if (w->start_min != w->end_min) {
+    bool in = w->start_min < w->end_min
+                  ? minute >= w->start_min && minute < w->end_min
+                  : minute >= w->start_min || minute < w->end_min;
+    if (!in) return false;
+  }
+  if (w->from_day || w->to_day) {
+    int64_t y;
+    unsigned m, d;
+    rtime_civil_from_days(days, &y, &m, &d);
+    uint32_t ymd = (uint32_t)(y * 10000 + m * 100 + d);
+    if (w->from_day && ymd < w->from_day) return false;
+    if (w->to_day && ymd > w->to_day) return false;
+  }
+  return true;
+}
+
+enum match_result match_rule(const struct rules *r, uint32_t ri,
+                             const struct alert *a, int64_t now_ms,
+                             struct match_md *md, uint32_t *failed) {
+  const struct hl_rule *rule = &r->rs->rules[ri];
+  if (!(rule->status & a->status)) return MATCH_STATUS;
+  for (uint32_t k = 0; k < rule->nmatchers; k++)
+    if (!match_matcher(r, rule->first_matcher + k, a, md)) {
+      if (failed) *failed = rule->first_matcher + k;
+      return MATCH_MATCHER;
+    }
+  if (rule->during != HL_NONE && !match_window(r, rule->during, now_ms))
+    return MATCH_OUTSIDE_WINDOW;
+  if (rule->not_during != HL_NONE && match_window(r, rule->not_during, now_ms))
+    return MATCH_IN_WINDOW;
+  return MATCH_OK;
+}

@@ -1,0 +1,74 @@
+/*
+ * match.h - finds the rules an alert triggers, from the generated tables.
+ *
+ * match_init() checks the tables (ABI version, every index in range, the
+ * alert-name index sorted, expression code well formed), compiles every
+ * regex matcher once, anchored as ^(?:src)$ with HL_PCRE2_FLAGS (and JIT
+ * when available), and loads the time zone of every window. After that the
+ * struct is read-only and shared by all threads.
+ *
+ * A regex matcher on a value that is not valid UTF-8 never matches (so `!~`
+ * holds). A regex that hits PCRE2's match limit (catastrophic
+ * backtracking) also counts as not matching.
+ *
+ * Ownership: struct rules borrows the ruleset (which lives forever) and
+ * owns the compiled regexes and zones; match_free() releases them.
+ * struct match_md is per-caller scratch (PCRE2 match data): one per thread
+ * or per request, never shared between threads at the same time.
+ */
+#ifndef HEALER_MATCH_H
+#define HEALER_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+#include "alert.h"
+
+struct tz;
+
+struct rules {
+  const struct hl_ruleset *rs; /* borrowed */
+  void **re;                  /* pcre2_code * per matcher; NULL for = and != */
+  void *mctx;                 /* pcre2_match_context * (match limits) */
+  struct tz **tz;             /* per window */
+};
+
+struct match_md;
+
+enum match_result {
+  MATCH_OK,                   /* the rule applies */
+  MATCH_STATUS,               /* the rule acts on the other status */
+  MATCH_MATCHER,              /* a matcher does not hold */
+  MATCH_OUTSIDE_WINDOW,       /* not inside the rule's `during` window */
+  MATCH_IN_WINDOW             /* inside the rule's `not during` window */
+};
+
+/* 0, or -1 with a message in err. */
+int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
+               size_t errlen);
+void match_free(struct rules *r);
+
+struct match_md *match_md_new(void);
+void match_md_free(struct match_md *md);
+
+/* The index entry for an alert name, or NULL when no rule names it. */
+const struct hl_index_entry *match_lookup(const struct rules *r,
+                                          const char *alertname);
+
+/* Whether rule (an index into rs->rules) applies to a at now_ms. On
+ * MATCH_MATCHER, *failed (if not NULL) is the index of the first matcher
+ * that does not hold. */
+enum match_result match_rule(const struct rules *r, uint32_t rule,
+                             const struct alert *a, int64_t now_ms,
+                             struct match_md *md, uint32_t *failed);
+
+/* Whether instant now_ms is inside window w (an index into rs->windows). */
+bool match_window(const struct rules *r, uint32_t w, int64_t now_ms);
+
+/* Whether one matcher holds for a (exposed for tests). */
+bool match_matcher(const struct rules *r, uint32_t m, const struct alert *a,
+                   struct match_md *md);
+
+#endif

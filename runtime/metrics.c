@@ -1,0 +1,170 @@
+/*
+ * metrics.c - see metrics.h.
+ */
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned http_codes[METRICS_NHTTP - 1] = {
+#define HX(c) c,
+    METRICS_HTTP_CODES(HX)
+#undef HX
+};
+
+static const char *const suppress_names[SUP__COUNT] = {
+#define MX(id, name) [SUP_##id] = name,
+    METRICS_SUPPRESS(MX)
+#undef MX
+};
+
+#define ADD(p) atomic_fetch_add_explicit((p), 1, memory_order_relaxed)
+#define GET(p) atomic_load_explicit((p), memory_order_relaxed)
+
+int metrics_init(struct metrics *m, const struct hl_ruleset *rs, int64_t now_ms) {
+  memset(m, 0, sizeof *m);
+  m->rs = rs;
+  m->start_ms = now_ms;
+  size_t n = rs->nrules ? rs->nrules : 1;
+  m->matches = calloc(n, sizeof *m->matches);
+  m->created = calloc(n, sizeof *m->created);
+  m->outcomes = calloc(n * REM__COUNT, sizeof *m->outcomes);
+  m->suppressed = calloc(n * SUP__COUNT, sizeof *m->suppressed);
+  if (!m->matches || !m->created || !m->outcomes || !m->suppressed) {
+    metrics_free(m);
+    return -1;
+  }
+  return 0;
+}
+
+void metrics_free(struct metrics *m) {
+  free(m->matches);
+  free(m->created);
+  free(m->outcomes);
+  free(m->suppressed);
+  m->matches = m->created = m->outcomes = m->suppressed = NULL;
+}
+
+void metrics_alert(struct metrics *m, uint8_t status) {
+  ADD(&m->alerts[status == HL_STATUS_RESOLVED]);
+}
+
+void metrics_match(struct metrics *m, uint32_t rule) {
+  if (rule < m->rs->nrules) ADD(&m->matches[rule]);
+}
+
+void metrics_created(struct metrics *m, uint32_t rule) {
+  if (rule < m->rs->nrules) ADD(&m->created[rule]);
+}
+
+void metrics_outcome(struct metrics *m, uint32_t rule, enum rem_state st) {
+  if (rule < m->rs->nrules && st < REM__COUNT) ADD(&m->outcomes[rule * REM__COUNT + st]);
+}
+
+void metrics_suppressed(struct metrics *m, uint32_t rule, enum metrics_suppress why) {
+  if (rule < m->rs->nrules && why < SUP__COUNT)
+    ADD(&m->suppressed[rule * SUP__COUNT + why]);
+}
+
+void metrics_http(struct metrics *m, unsigned code) {
+  size_t i = 0;
+  while (i < METRICS_NHTTP - 1 && http_codes[i] != code) i++;
+  ADD(&m->http[i]);
+}
+
+static void head(struct buf *o, const char *name, const char *type,
+                 const char *help) {
+  buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void rule_label(struct buf *o, const struct hl_ruleset *rs, uint32_t r) {
+  buf_puts(o, "rule=\"");
+  buf_prom_label(o, rs->rules[r].name);
+  buf_putc(o, '"');
+}
+
+void metrics_render(struct metrics *m, const struct metrics_gauges *g,
+                    struct buf *o) {
+  const struct hl_ruleset *rs = m->rs;
+  head(o, "healer_build_info", "gauge",
+       "Version of healer and digest of the rules built into it.");
+  buf_puts(o, "healer_build_info{version=\"" HEALER_VERSION "\",rules_digest=\"");
+  buf_prom_label(o, rs->digest ? rs->digest : "");
+  buf_puts(o, "\",generator=\"");
+  buf_prom_label(o, rs->generator ? rs->generator : "");
+  buf_printf(o, "\",abi=\"%u\",rules=\"%u\"} 1\n", rs->abi_version, rs->nrules);
+
+  head(o, "healer_start_time_seconds", "gauge", "Start time of the process.");
+  buf_printf(o, "healer_start_time_seconds %.3f\n", (double)m->start_ms / 1000.0);
+  head(o, "healer_ready", "gauge", "1 when healer accepts webhooks.");
+  buf_printf(o, "healer_ready %d\n", g->ready && !g->draining);
+
+  head(o, "healer_alerts_received_total", "counter",
+       "Alerts received in webhook payloads, by alert status.");
+  buf_printf(o, "healer_alerts_received_total{status=\"firing\"} %llu\n",
+             GET(&m->alerts[0]));
+  buf_printf(o, "healer_alerts_received_total{status=\"resolved\"} %llu\n",
+             GET(&m->alerts[1]));
+  head(o, "healer_alerts_unmatched_total", "counter",
+       "Firing alerts that no rule matched.");
+  buf_printf(o, "healer_alerts_unmatched_total %llu\n", GET(&m->unmatched));
+  head(o, "healer_payloads_accepted_total", "counter",
+       "Webhook payloads decoded and evaluated.");
+  buf_printf(o, "healer_payloads_accepted_total %llu\n", GET(&m->payloads));
+
+  head(o, "healer_rule_matches_total", "counter",
+       "Alerts that matched a rule (status, matchers and windows).");
+  for (uint32_t r = 0; r < rs->nrules; r++) {
+    buf_puts(o, "healer_rule_matches_total{");
+    rule_label(o, rs, r);
+    buf_printf(o, "} %llu\n", GET(&m->matches[r]));
+  }
+  head(o, "healer_remediations_created_total", "counter",
+       "Remediations accepted and queued, by rule.");
+  for (uint32_t r = 0; r < rs->nrules; r++) {
+    buf_puts(o, "healer_remediations_created_total{");
+    rule_label(o, rs, r);
+    buf_printf(o, "} %llu\n", GET(&m->created[r]));
+  }
+  head(o, "healer_remediations_total", "counter",
+       "Remediations that reached a final state, by rule and outcome.");
+  for (uint32_t r = 0; r < rs->nrules; r++)
+    for (int s = REM_SUCCEEDED; s < REM__COUNT; s++) {
+      buf_puts(o, "healer_remediations_total{");
+      rule_label(o, rs, r);
+      buf_printf(o, ",outcome=\"%s\"} %llu\n", rem_state_name((enum rem_state)s),
+                 GET(&m->outcomes[r * REM__COUNT + (unsigned)s]));
+    }
+  head(o, "healer_suppressed_total", "counter",
+       "Matches that did not become a remediation, by rule and reason.");
+  for (uint32_t r = 0; r < rs->nrules; r++)
+    for (int s = 0; s < SUP__COUNT; s++) {
+      buf_puts(o, "healer_suppressed_total{");
+      rule_label(o, rs, r);
+      buf_printf(o, ",reason=\"%s\"} %llu\n", suppress_names[s],
+                 GET(&m->suppressed[r * SUP__COUNT + (unsigned)s]));
+    }
+
+  head(o, "healer_queue_depth", "gauge", "Remediations waiting for a worker.");
+  buf_printf(o, "healer_queue_depth %zu\n", g->queue_depth);
+  head(o, "healer_queue_capacity", "gauge", "Size of the queue (--queue-size).");
+  buf_printf(o, "healer_queue_capacity %zu\n", g->queue_capacity);
+  head(o, "healer_remediations_running", "gauge", "Remediations being run.");
+  buf_printf(o, "healer_remediations_running %zu\n", g->running);
+  head(o, "healer_remediations_stored", "gauge",
+       "Remediations listed by /api/v1/remediations.");
+  buf_printf(o, "healer_remediations_stored %zu\n", g->stored);
+  head(o, "healer_dedupe_entries", "gauge", "Alerts remembered for deduplication.");
+  buf_printf(o, "healer_dedupe_entries %zu\n", g->dedupe_entries);
+  head(o, "healer_cooldown_entries", "gauge", "Cooldown keys remembered.");
+  buf_printf(o, "healer_cooldown_entries %zu\n", g->cooldown_entries);
+
+  head(o, "healer_http_requests_total", "counter", "HTTP requests answered, by status code.");
+  for (size_t i = 0; i < METRICS_NHTTP; i++) {
+    if (i < METRICS_NHTTP - 1)
+      buf_printf(o, "healer_http_requests_total{code=\"%u\"} %llu\n", http_codes[i],
+                 GET(&m->http[i]));
+    else
+      buf_printf(o, "healer_http_requests_total{code=\"other\"} %llu\n", GET(&m->http[i]));
+  }
+}

@@ -1,0 +1,113 @@
+/*
+ * queue.c - see queue.h.
+ */
+#include "queue.h"
+
+#include <time.h>
+
+int queue_init(struct queue *q, size_t cap) {
+  if (pthread_mutex_init(&q->mu, NULL) != 0) return -1;
+  if (pthread_cond_init(&q->cv, NULL) != 0) {
+    pthread_mutex_destroy(&q->mu);
+    return -1;
+  }
+  q->head.prev = q->head.next = &q->head;
+  q->head.queued = false;
+  q->len = 0;
+  q->cap = cap;
+  q->closed = false;
+  return 0;
+}
+
+void queue_destroy(struct queue *q) {
+  pthread_cond_destroy(&q->cv);
+  pthread_mutex_destroy(&q->mu);
+}
+
+static void unlink_item(struct queue *q, struct queue_item *it) {
+  it->prev->next = it->next;
+  it->next->prev = it->prev;
+  it->prev = it->next = NULL;
+  it->queued = false;
+  q->len--;
+}
+
+enum queue_status queue_push(struct queue *q, struct queue_item *it) {
+  pthread_mutex_lock(&q->mu);
+  enum queue_status st = QUEUE_OK;
+  if (q->closed) st = QUEUE_CLOSED;
+  else if (q->len >= q->cap) st = QUEUE_FULL;
+  else {
+    it->prev = q->head.prev;
+    it->next = &q->head;
+    q->head.prev->next = it;
+    q->head.prev = it;
+    it->queued = true;
+    q->len++;
+    pthread_cond_signal(&q->cv);
+  }
+  pthread_mutex_unlock(&q->mu);
+  return st;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct queue_item *queue_pop(struct queue *q) {
+  pthread_mutex_lock(&q->mu);
+  struct queue_item *it = NULL;
+  for (;;) {
+    if (q->len) {
+      struct queue_item *first = q->head.next;
+      if (q->closed || first->ready_ms <= now_ms()) {
+        it = first;
+        unlink_item(q, it);
+        break;
+      }
+      struct timespec ts = {first->ready_ms / 1000, (first->ready_ms % 1000) * 1000000};
+      pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+    } else if (q->closed) {
+      break;
+    } else {
+      pthread_cond_wait(&q->cv, &q->mu);
+    }
+  }
+  pthread_mutex_unlock(&q->mu);
+  return it;
+}
+
+struct queue_item *queue_try_pop(struct queue *q) {
+  pthread_mutex_lock(&q->mu);
+  struct queue_item *it = NULL;
+  if (q->len) {
+    it = q->head.next;
+    unlink_item(q, it);
+  }
+  pthread_mutex_unlock(&q->mu);
+  return it;
+}
+
+bool queue_remove(struct queue *q, struct queue_item *it) {
+  pthread_mutex_lock(&q->mu);
+  bool was = it->queued;
+  if (was) unlink_item(q, it);
+  pthread_mutex_unlock(&q->mu);
+  return was;
+}
+
+void queue_close(struct queue *q) {
+  pthread_mutex_lock(&q->mu);
+  q->closed = true;
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+}
+
+size_t queue_len(struct queue *q) {
+  pthread_mutex_lock(&q->mu);
+  size_t n = q->len;
+  pthread_mutex_unlock(&q->mu);
+  return n;
+}

@@ -1,0 +1,128 @@
+/*
+ * rtime.c - see rtime.h.
+ */
+#include "rtime.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t rtime_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t rtime_mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Howard Hinnant's civil-date algorithms. */
+int64_t rtime_days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+void rtime_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+char *rtime_format(int64_t ms, char out[RTIME_BUFSZ]) {
+  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int64_t frac = ms - secs * 1000;
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int64_t sod = secs - days * 86400;
+  int64_t y;
+  unsigned m, d;
+  rtime_civil_from_days(days, &y, &m, &d);
+  snprintf(out, RTIME_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+           (long long)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+           (int)(sod % 60), (int)frac);
+  return out;
+}
+
+int rtime_parse_duration(const char *s, int64_t *ms) {
+  if (!s || !isdigit((unsigned char)*s)) return -1;
+  size_t digits = strspn(s, "0123456789");
+  bool bare = s[digits] == '\0';    /* a bare number means seconds */
+  int64_t total = 0;
+  const char *p = s;
+  while (*p) {
+    if (!isdigit((unsigned char)*p)) return -1;
+    int64_t n = 0;
+    while (isdigit((unsigned char)*p)) {
+      if (n > (INT64_MAX - 9) / 10) return -1;
+      n = n * 10 + (*p++ - '0');
+    }
+    int64_t unit;
+    if (bare) unit = 1000;
+    else if (strncmp(p, "ms", 2) == 0) { unit = 1; p += 2; }
+    else if (*p == 's') { unit = 1000; p++; }
+    else if (*p == 'm') { unit = 60000; p++; }
+    else if (*p == 'h') { unit = 3600000; p++; }
+    else if (*p == 'd') { unit = 86400000; p++; }
+    else if (*p == 'w') { unit = 7 * 86400000LL; p++; }
+    else return -1;
+    if (n > INT64_MAX / unit || total > INT64_MAX - n * unit) return -1;
+    total += n * unit;
+  }
+  *ms = total;
+  return 0;
+}
+
+char *rtime_format_duration(int64_t ms, char out[RTIME_BUFSZ]) {
+  static const struct { int64_t ms; const char *u; } units[] = {
+      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+  size_t len = 0;
+  out[0] = '\0';
+  if (ms <= 0) {
+    snprintf(out, RTIME_BUFSZ, "0s");
+    return out;
+  }
+  for (size_t i = 0; i < sizeof units / sizeof units[0] && ms > 0; i++) {
+    int64_t n = ms / units[i].ms;
+    if (!n) continue;
+    ms -= n * units[i].ms;
+    int w = snprintf(out + len, RTIME_BUFSZ - len, "%lld%s", (long long)n,
+                     units[i].u);
+    if (w < 0 || (size_t)w >= RTIME_BUFSZ - len) break;
+    len += (size_t)w;
+  }
+  return out;
+}
+
+int rtime_parse_size(const char *s, uint64_t *bytes) {
+  if (!s || !isdigit((unsigned char)*s)) return -1;
+  uint64_t n = 0;
+  while (isdigit((unsigned char)*s)) {
+    if (n > (UINT64_MAX - 9) / 10) return -1;
+    n = n * 10 + (uint64_t)(*s++ - '0');
+  }
+  uint64_t mul = 1;
+  if (*s == 'k' || *s == 'K') { mul = 1024; s++; }
+  else if (*s == 'm' || *s == 'M') { mul = 1024 * 1024; s++; }
+  else if (*s == 'g' || *s == 'G') { mul = 1024ull * 1024 * 1024; s++; }
+  if (mul > 1 && (strcmp(s, "iB") == 0 || strcmp(s, "B") == 0 ||
+                  strcmp(s, "b") == 0))
+    s += strlen(s);
+  if (*s) return -1;
+  if (n > UINT64_MAX / mul) return -1;
+  *bytes = n * mul;
+  return 0;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# cli.sh - --help, --version (with the rules' digest), --list-rules,
+# --check-config, HEALER_* variables (a flag wins), bad flags (exit 2),
+# an address that cannot be bound.
+. "$(dirname "$0")/lib.bash"
+H=$HEALER_FIXTURE
+$H --help >"$TMP/out" || fail "--help failed"
+for f in --listen --workers --queue-size --max-body --dry-run --log-format --auth-bearer-file \
+  --auth-basic-file --auth-all --drain-timeout --list-rules --check-config --version HEALER_LISTEN; do
+  grep -q -- "$f" "$TMP/out" || fail "--help does not mention $f"
+done
+$H --version >"$TMP/out" || fail "--version failed"
+grep -q '^healer 0.1.0' "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+grep -q 'digest 0123456789abcdef' "$TMP/out" || fail "--version lacks the digest"
+$H --list-rules >"$TMP/out" || fail "--list-rules failed"
+grep -q '^re_rule  (tests/runtime/fixture.heal:20)' "$TMP/out" || fail "--list-rules: $(head -n 5 "$TMP/out")"
+grep -q 'node = host(\$instance)' "$TMP/out" || fail "--list-rules lacks parameters"
+$H --check-config >"$TMP/out" 2>&1 || fail "--check-config failed: $(cat "$TMP/out")"
+grep -q 'valid' "$TMP/out" || fail "--check-config: $(cat "$TMP/out")"
+
+$H --workers nope 2>"$TMP/err"
+[ $? -eq 2 ] || fail "bad flag: exit status not 2"
+grep -q -- "--workers: expected a number, got 'nope'" "$TMP/err" || fail "bad flag message: $(cat "$TMP/err")"
+HEALER_QUEUE_SIZE=0 $H --check-config 2>"$TMP/err"
+[ $? -eq 2 ] || fail "bad variable: exit status not 2"
+grep -q 'HEALER_QUEUE_SIZE: 0 is out of range' "$TMP/err" || fail "bad variable message: $(cat "$TMP/err")"
+$H --listen nonsense 2>"$TMP/err"
+[ $? -eq 1 ] || fail "bad --listen"
+grep -q -- '--listen nonsense: expected host:port' "$TMP/err" || fail "bad --listen message: $(cat "$TMP/err")"
+
+# Variables configure, flags win.
+start_healer --dry-run
+OCC=$PORT
+HEALER_LISTEN=127.0.0.1:$OCC HEALER_DRY_RUN=1 $H 2>"$TMP/err" &
+pid=$!
+wait_until 5 sh -c "! kill -0 $pid" || { kill $pid; fail "started on a port in use"; }
+grep -q "127.0.0.1:$OCC: Address already in use" "$TMP/err" || fail "port in use message: $(cat "$TMP/err")"
+stop_healer
+: >"$TMP/healer.log"
+HEALER_LOG_FORMAT=json HEALER_WORKERS=3 start_healer --workers 2
+grep -q '"msg":"listening".*"workers":2' "$TMP/healer.log" || fail "flag did not win: $(cat "$TMP/healer.log")"
+grep -q 'not implemented in this build' "$TMP/healer.log" || fail "no warning about unimplemented kinds"
+stop_healer
+echo "PASS $TEST_NAME"

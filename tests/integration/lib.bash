@@ -1,0 +1,151 @@
+# lib.bash - sourced by the runtime's integration tests (tests/integration/healer_*.sh).
+#
+# Each test starts healer on 127.0.0.1 with an ephemeral port (--listen
+# 127.0.0.1:0 --port-file), drives it with curl/python3, and stops it with
+# SIGTERM, requiring exit status 0 (so an ASan/UBSan report or a leak at exit
+# fails the test). Everything it starts is killed on exit.
+#
+# Environment:
+#   HEALER          the healer binary (default bin/healer); the tests run the
+#                   binary built with the test rules next to it,
+#   HEALER_FIXTURE  (default: healer-fixture next to $HEALER), whose rules
+#                   are tests/runtime/gen_fixture.py's.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+
+HEALER=${HEALER:-bin/healer}
+HEALER_FIXTURE=${HEALER_FIXTURE:-$(dirname "$HEALER")/healer-fixture}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+TEST_NAME=$(basename "$0" .sh)
+TMP=$(mktemp -d)
+HEALER_PID=
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}" $HEALER_PID; do
+    { kill -9 "$p" && wait "$p"; } 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# fail REASON: one line on stdout, the log's tail after it, exit 1.
+fail() {
+  echo "FAIL $TEST_NAME: $*"
+  if [ -f "$TMP/healer.log" ]; then
+    echo "--- healer log (tail)"
+    tail -n 25 "$TMP/healer.log"
+  fi
+  exit 1
+}
+
+[ -x "$HEALER_FIXTURE" ] || fail "no healer test binary at $HEALER_FIXTURE (make test-bins)"
+command -v curl >/dev/null || fail "curl is missing"
+command -v python3 >/dev/null || fail "python3 is missing"
+# The interpreter itself (a pyenv shim costs ~0.3 s per call).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+python3() { "$PY" "$@"; }
+
+# start_healer [ARGS...]: starts healer, waits until it listens; sets PORT, BASE.
+start_healer() {
+  rm -f "$TMP/port"
+  "$HEALER_FIXTURE" --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" \
+    >>"$TMP/healer.out" 2>>"$TMP/healer.log" &
+  HEALER_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$TMP/port" ] && break
+    kill -0 "$HEALER_PID" 2>/dev/null || fail "healer exited at start-up: $(tail -n 3 "$TMP/healer.log")"
+    sleep 0.05
+  done
+  [ -s "$TMP/port" ] || fail "healer did not write its port within 5s"
+  PORT=$(cat "$TMP/port")
+  BASE="http://127.0.0.1:$PORT"
+}
+
+# stop_healer: SIGTERM, wait (bounded), require exit 0 and a clean log.
+stop_healer() {
+  [ -n "$HEALER_PID" ] || return 0
+  kill -TERM "$HEALER_PID"
+  local rc i
+  for i in $(seq 1 200); do
+    kill -0 "$HEALER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$HEALER_PID" 2>/dev/null; then
+    kill -9 "$HEALER_PID"
+    fail "healer did not exit within 10s of SIGTERM"
+  fi
+  wait "$HEALER_PID"
+  rc=$?
+  HEALER_PID=
+  if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$TMP/healer.log"; then
+    fail "sanitizer report in the log"
+  fi
+  [ "$rc" -eq 0 ] || fail "healer exited with status $rc after SIGTERM"
+}
+
+# req METHOD PATH [curl args...]: sets CODE, BODY (file $TMP/body), HEADERS.
+req() {
+  local method=$1 path=$2
+  shift 2
+  CODE=$(curl -sS -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' --max-time 20 \
+    -X "$method" "$@" "$BASE$path") || CODE=000
+  BODY=$(cat "$TMP/body")
+  HEADERS=$(cat "$TMP/headers" 2>/dev/null)
+}
+
+# post_json PATH DATA [curl args...]: a webhook-style POST.
+post_json() {
+  local path=$1 data=$2
+  shift 2
+  req POST "$path" -H 'Content-Type: application/json' --data-binary "$data" "$@"
+}
+
+# expect_code WANT WHAT: fails unless CODE is WANT.
+expect_code() {
+  [ "$CODE" = "$1" ] || fail "$2: got HTTP $CODE, want $1; body: $(head -c 300 "$TMP/body")"
+}
+
+# json_get EXPR: evaluates a Python expression on the last body, bound to j.
+json_get() {
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(" ".join(map(str, v)) if isinstance(v, tuple) else v)' \
+    "$TMP/body" "$1" 2>/dev/null || echo "<not json>"
+}
+
+# expect_json EXPR WANT WHAT
+expect_json() {
+  local got
+  got=$(json_get "$1")
+  [ "$got" = "$2" ] || fail "$3: $1 is '$got', want '$2'; body: $(head -c 300 "$TMP/body")"
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1s.
+wait_until() {
+  local limit=$1 i
+  shift
+  for i in $(seq 1 $((limit * 10))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# payload ALERT_JSON...: a version-4 webhook body holding the given alerts.
+payload() {
+  local IFS=,
+  printf '{"receiver":"healer","status":"firing","alerts":[%s],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","version":"4","groupKey":"{}:{}","truncatedAlerts":0}\n' "$*"
+}
+
+# alert STATUS LABELS_JSON FINGERPRINT [STARTS_AT]
+alert() {
+  printf '{"status":"%s","labels":%s,"annotations":{"summary":"s"},"startsAt":"%s","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"%s"}' \
+    "$1" "$2" "${4:-2026-11-27T12:10:15.696335593Z}" "$3"
+}
+
+# metric NAME_WITH_LABELS: the value from /metrics (empty if absent).
+metric() {
+  curl -s --max-time 10 "$BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}

@@ -1,0 +1,382 @@
+/*
+ * test_misc.c - the small modules: auth (constant-time compare, base64,
+ * bearer and basic), config (defaults < environment < flags, errors that
+ * name the culprit), buf (JSON escaping), log (both formats), rtime, hmap,
+ * store eviction, metrics text.
+ */
+#include "helpers.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "hmap.h"
+#include "log.h"
+#include "metrics.h"
+#include "rtime.h"
+#include "store.h"
+
+/* argv entries are char *; string literals are const under -Wwrite-strings. */
+#define A(s) ((char *)(uintptr_t)(s))
+
+static char *write_temp(const char *content) {
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/healer-test-XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+  close(fd);
+  return path;
+}
+
+static void test_auth_bearer(void **state) {
+  (void)state;
+  struct auth a;
+  char err[256];
+  char *path = write_temp("s3cret-token\n");
+  assert_int_equal(auth_load(&a, path, NULL, false, err, sizeof err), 0);
+  assert_true(auth_check(&a, "Bearer s3cret-token"));
+  assert_true(auth_check(&a, "bearer  s3cret-token "));
+  assert_false(auth_check(&a, "Bearer s3cret-toke"));
+  assert_false(auth_check(&a, "Bearer s3cret-token2"));
+  assert_false(auth_check(&a, "Bearer "));
+  assert_false(auth_check(&a, "Basic s3cret-token"));
+  assert_false(auth_check(&a, "Bearers3cret-token"));
+  assert_false(auth_check(&a, NULL));
+  assert_string_equal(auth_challenge(&a), "Bearer realm=\"healer\"");
+  auth_free(&a);
+  unlink(path);
+}
+
+static void test_auth_basic(void **state) {
+  (void)state;
+  struct auth a;
+  char err[256];
+  char *path = write_temp("am:s3cret\r\n");
+  assert_int_equal(auth_load(&a, NULL, path, true, err, sizeof err), 0);
+  assert_true(a.all);
+  assert_true(auth_check(&a, "Basic YW06czNjcmV0"));   /* base64("am:s3cret") */
+  assert_false(auth_check(&a, "Basic YW06czNjcmVU"));
+  assert_false(auth_check(&a, "Basic YW06czNjcmV0="));
+  assert_false(auth_check(&a, "Basic !!!!"));
+  assert_false(auth_check(&a, "Bearer YW06czNjcmV0"));
+  assert_non_null(strstr(auth_challenge(&a), "Basic realm"));
+  auth_free(&a);
+  unlink(path);
+  path = write_temp("no-colon\n");
+  assert_int_equal(auth_load(&a, NULL, path, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "expected user:password"));
+  assert_null(strstr(err, "no-colon"));   /* never the secret */
+  unlink(path);
+  path = write_temp("\n");
+  assert_int_equal(auth_load(&a, path, NULL, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "one non-empty line"));
+  unlink(path);
+  assert_int_equal(auth_load(&a, "/nonexistent/token", NULL, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "--auth-bearer-file /nonexistent/token"));
+  assert_int_equal(auth_load(&a, "x", "y", false, err, sizeof err), -1);
+  assert_int_equal(auth_load(&a, NULL, NULL, true, err, sizeof err), -1);
+  assert_int_equal(auth_load(&a, NULL, NULL, false, err, sizeof err), 0);
+  assert_true(auth_check(&a, NULL));
+  auth_free(&a);
+}
+
+static void test_base64_and_equal(void **state) {
+  (void)state;
+  unsigned char out[16];
+  assert_int_equal(auth_base64_decode("", out, sizeof out), 0);
+  assert_int_equal(auth_base64_decode("Zg==", out, sizeof out), 1);
+  assert_int_equal(out[0], 'f');
+  assert_int_equal(auth_base64_decode("Zm8=", out, sizeof out), 2);
+  assert_int_equal(auth_base64_decode("Zm9v", out, sizeof out), 3);
+  assert_int_equal(auth_base64_decode("Zm9", out, sizeof out), -1);
+  assert_int_equal(auth_base64_decode("Z===", out, sizeof out), -1);
+  assert_int_equal(auth_base64_decode("Zg==Zg==", out, sizeof out), -1);
+  assert_int_equal(auth_base64_decode("Zm9vYmFyYmF6cXV4cXV1eA==", out, 4), -1);
+  const unsigned char s[] = "secret";
+  assert_true(auth_equal(s, 6, s, 6));
+  assert_false(auth_equal(s, 5, s, 6));
+  assert_false(auth_equal((const unsigned char *)"secreT", 6, s, 6));
+  assert_false(auth_equal((const unsigned char *)"secret!", 7, s, 6));
+  assert_false(auth_equal((const unsigned char *)"", 0, s, 6));
+}
+
+static void test_config_precedence(void **state) {
+  (void)state;
+  struct config c;
+  char err[256];
+  char *argv0[] = {A("healer"), NULL};
+  unsetenv("HEALER_WORKERS");
+  unsetenv("HEALER_LISTEN");
+  assert_int_equal(config_load(&c, 1, argv0, err, sizeof err), 0);
+  assert_string_equal(c.listen, "127.0.0.1:9095");
+  assert_int_equal(c.workers, 4);
+  assert_int_equal(c.max_body, 4u << 20);
+  assert_int_equal(c.drain_timeout_ms, 30000);
+  assert_false(c.dry_run);
+  assert_int_equal(c.action, CONFIG_RUN);
+  setenv("HEALER_WORKERS", "8", 1);
+  setenv("HEALER_DRY_RUN", "yes", 1);
+  setenv("HEALER_LOG_FORMAT", "json", 1);
+  assert_int_equal(config_load(&c, 1, argv0, err, sizeof err), 0);
+  assert_int_equal(c.workers, 8);
+  assert_true(c.dry_run);
+  assert_int_equal(c.log_format, LOG_JSON);
+  char *argv1[] = {A("healer"), A("--workers"), A("2"), A("--dry-run=false"), A("--max-body=64k"),
+                   A("--listen"), A("[::1]:0"), A("--drain-timeout"), A("1m30s"), A("--log-format=text"),
+                   A("--check-config"), NULL};
+  assert_int_equal(config_load(&c, 11, argv1, err, sizeof err), 0);
+  assert_int_equal(c.workers, 2);
+  assert_false(c.dry_run);
+  assert_int_equal(c.max_body, 65536);
+  assert_string_equal(c.listen, "[::1]:0");
+  assert_int_equal(c.drain_timeout_ms, 90000);
+  assert_int_equal(c.log_format, LOG_TEXT);
+  assert_int_equal(c.action, CONFIG_CHECK);
+  unsetenv("HEALER_WORKERS");
+  unsetenv("HEALER_DRY_RUN");
+  unsetenv("HEALER_LOG_FORMAT");
+}
+
+static void test_config_errors(void **state) {
+  (void)state;
+  struct config c;
+  char err[256];
+  const struct {
+    const char *args[4];
+    const char *msg;
+  } cases[] = {
+      {{"--workers", "zero"}, "--workers: expected a number, got 'zero'"},
+      {{"--workers", "0"}, "--workers: 0 is out of range [1, 256]"},
+      {{"--max-body", "1x"}, "--max-body: expected a size"},
+      {{"--drain-timeout", "soon"}, "--drain-timeout: expected a duration"},
+      {{"--log-format", "xml"}, "--log-format: expected text or json"},
+      {{"--frobnicate"}, "unknown argument '--frobnicate'"},
+      {{"--workers"}, "--workers needs a value"},
+      {{"--help=1"}, "--help takes no value"},
+      {{"--dry-run=maybe"}, "--dry-run: expected true or false"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *argv[6] = {A("healer")};
+    int argc = 1;
+    for (int k = 0; k < 4 && cases[i].args[k]; k++) argv[argc++] = A(cases[i].args[k]);
+    if (config_load(&c, argc, argv, err, sizeof err) != -1 || !strstr(err, cases[i].msg))
+      fail_msg("case %zu: '%s'", i, err);
+  }
+  setenv("HEALER_QUEUE_SIZE", "-1", 1);
+  char *argv0[] = {A("healer"), NULL};
+  assert_int_equal(config_load(&c, 1, argv0, err, sizeof err), -1);
+  assert_non_null(strstr(err, "HEALER_QUEUE_SIZE"));
+  /* The flag wins, but a bad variable is still reported. */
+  unsetenv("HEALER_QUEUE_SIZE");
+}
+
+static void test_buf_json(void **state) {
+  (void)state;
+  struct buf b;
+  buf_init(&b);
+  buf_json_str(&b, "a\"b\\c\nd\te\x01\x7f \xc3\xbc \xff\xfe \xe2\x82 \xed\xa0\x80 \xf0\x9f\x94\xa5");
+  assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\te\\u0001\x7f \xc3\xbc \\ufffd\\ufffd \\ufffd\\ufffd "
+                              "\\ufffd\\ufffd\\ufffd \xf0\x9f\x94\xa5\"");
+  buf_reset(&b);
+  buf_json_str(&b, NULL);
+  assert_string_equal(b.data, "null");
+  buf_reset(&b);
+  buf_prom_label(&b, "a\"b\\c\nd");
+  assert_string_equal(b.data, "a\\\"b\\\\c\\nd");
+  buf_reset(&b);
+  for (int i = 0; i < 10000; i++) buf_printf(&b, "%d,", i);
+  assert_int_equal(b.len, 48890);
+  size_t len;
+  char *s = buf_steal(&b, &len);
+  assert_int_equal(len, 48890);
+  free(s);
+  assert_null(b.data);
+}
+
+static char *capture_log(enum log_format f, void (*emit)(void)) {
+  char path[] = "/tmp/healer-log-XXXXXX";
+  int fd = mkstemp(path);
+  log_setup(f, LOGL_DEBUG, fd);
+  emit();
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  static char out[LOG_LINE_MAX * 2];
+  ssize_t n = pread(fd, out, sizeof out - 1, 0);
+  out[n > 0 ? n : 0] = '\0';
+  close(fd);
+  unlink(path);
+  return out;
+}
+
+static void emit_one(void) {
+  struct log_line l;
+  log_begin(&l, LOGL_INFO, "decision");
+  log_str(&l, "rule", "a b");
+  log_str(&l, "q", "say \"hi\"\n");
+  log_int(&l, "id", 42);
+  log_bool(&l, "dry_run", true);
+  log_obj_begin(&l, "params");
+  log_str(&l, "node", "n1");
+  log_str(&l, "empty", "");
+  log_obj_end(&l);
+  log_str(&l, "bad", "x\xff");
+  log_end(&l);
+}
+
+static void emit_long(void) {
+  static char big[3000];
+  memset(big, 'v', sizeof big - 1);
+  struct log_line l;
+  log_begin(&l, LOGL_WARN, "long");
+  for (int i = 0; i < 20; i++) log_str(&l, "k", big);
+  log_end(&l);
+  log_printf(LOGL_DEBUG, "debug %d", 7);
+}
+
+static void test_log_formats(void **state) {
+  (void)state;
+  char *t = capture_log(LOG_TEXT, emit_one);
+  assert_non_null(strstr(t, " level=info msg=decision rule=\"a b\" q=\"say \\\"hi\\\"\\n\" id=42 "
+                            "dry_run=true params.node=n1 params.empty=\"\" bad=\"x\\xff\"\n"));
+  assert_int_equal(strncmp(t, "ts=20", 5), 0);
+  char *j = capture_log(LOG_JSON, emit_one);
+  assert_non_null(strstr(j, "\"level\":\"info\",\"msg\":\"decision\",\"rule\":\"a b\","
+                            "\"q\":\"say \\\"hi\\\"\\n\",\"id\":42,\"dry_run\":true,"
+                            "\"params\":{\"node\":\"n1\",\"empty\":\"\"},\"bad\":\"x\\ufffd\"}\n"));
+  j = capture_log(LOG_JSON, emit_long);
+  assert_non_null(strstr(j, "...\""));
+  assert_non_null(strstr(j, ",\"truncated\":true}\n"));
+  assert_non_null(strstr(j, "\"msg\":\"debug 7\""));
+  assert_true(strlen(j) < LOG_LINE_MAX + 200);
+}
+
+static void test_rtime(void **state) {
+  (void)state;
+  char b[RTIME_BUFSZ];
+  assert_string_equal(rtime_format(0, b), "1970-01-01T00:00:00.000Z");
+  assert_string_equal(rtime_format(1795000000123, b), "2026-11-18T11:06:40.123Z");
+  assert_string_equal(rtime_format(-1, b), "1969-12-31T23:59:59.999Z");
+  int64_t ms;
+  assert_int_equal(rtime_parse_duration("90", &ms), 0);
+  assert_int_equal(ms, 90000);
+  assert_int_equal(rtime_parse_duration("1h30m", &ms), 0);
+  assert_int_equal(ms, 5400000);
+  assert_int_equal(rtime_parse_duration("250ms", &ms), 0);
+  assert_int_equal(ms, 250);
+  assert_int_equal(rtime_parse_duration("2d", &ms), 0);
+  assert_int_equal(rtime_parse_duration("1w", &ms), 0);
+  assert_int_equal(rtime_parse_duration("", &ms), -1);
+  assert_int_equal(rtime_parse_duration("5x", &ms), -1);
+  assert_int_equal(rtime_parse_duration("m", &ms), -1);
+  assert_int_equal(rtime_parse_duration("99999999999999999999s", &ms), -1);
+  assert_string_equal(rtime_format_duration(5400500, b), "1h30m500ms");
+  assert_string_equal(rtime_format_duration(0, b), "0s");
+  uint64_t n;
+  assert_int_equal(rtime_parse_size("4M", &n), 0);
+  assert_int_equal(n, 4u << 20);
+  assert_int_equal(rtime_parse_size("512KiB", &n), 0);
+  assert_int_equal(n, 512u << 10);
+  assert_int_equal(rtime_parse_size("12", &n), 0);
+  assert_int_equal(rtime_parse_size("1T", &n), -1);
+  assert_int_equal(rtime_parse_size("-1", &n), -1);
+}
+
+static bool drop_even(void *p, void *ctx) {
+  (void)ctx;
+  return *(int *)p % 2 == 0;
+}
+
+static void test_hmap(void **state) {
+  (void)state;
+  struct hmap m;
+  assert_int_equal(hmap_init(&m, sizeof(int)), 0);
+  char key[32];
+  for (int i = 0; i < 10000; i++) {
+    int n = snprintf(key, sizeof key, "key-%d", i);
+    bool created;
+    int *v = hmap_insert(&m, key, (size_t)n, &created);
+    assert_true(created);
+    *v = i;
+  }
+  assert_int_equal(m.count, 10000);
+  int *v = hmap_find(&m, "key-1234", 8);
+  assert_non_null(v);
+  assert_int_equal(*v, 1234);
+  bool created;
+  assert_ptr_equal(hmap_insert(&m, "key-1234", 8, &created), v);
+  assert_false(created);
+  assert_null(hmap_find(&m, "key-1234\0", 9));   /* length is part of the key */
+  hmap_remove(&m, v);
+  assert_null(hmap_find(&m, "key-1234", 8));
+  hmap_sweep(&m, drop_even, NULL);
+  assert_int_equal(m.count, 5000 - 0);   /* 1234 was even and already gone */
+  assert_null(hmap_find(&m, "key-2", 5));
+  assert_non_null(hmap_find(&m, "key-3", 5));
+  hmap_free(&m, NULL);
+}
+
+static void test_store_and_metrics(void **state) {
+  (void)state;
+  struct store s;
+  assert_int_equal(store_init(&s, 2), 0);
+  struct alert a = {HL_STATUS_FIRING, "A", "fp", T0, "", "", NULL, 0, NULL, 0};
+  struct rem_draft d = {0, "rule \"x\"", &a, REM_DRY_GLOBAL, 0, NULL, NULL, NULL};
+  struct remediation *r[4];
+  for (int i = 0; i < 4; i++) {
+    r[i] = rem_new(&d, (uint64_t)i + 1, REM_QUEUED, "q", 1000);
+    store_add(&s, r[i]);
+  }
+  assert_int_equal(store_count(&s), 4);   /* in flight: all kept */
+  for (int i = 0; i < 4; i++) store_set_state(&s, r[i], REM_DRY_RUN, "done", 2000);
+  assert_int_equal(store_count(&s), 2);   /* history 2 */
+  assert_int_equal(store_set_state(&s, r[3], REM_FAILED, "x", 3000), REM_DRY_RUN);
+  assert_int_equal(r[3]->state, REM_DRY_RUN);   /* final states stick */
+  struct buf b;
+  buf_init(&b);
+  store_render_json(&s, &hl_ruleset, &b, 1);
+  assert_non_null(strstr(b.data, "{\"count\":1,\"remediations\":[{\"id\":4,\"rule\":\"rule \\\"x\\\"\""));
+  assert_non_null(strstr(b.data, "\"action\":null,\"steps\":[],\"dry_run\":true,\"state\":\"dry_run\""));
+  assert_non_null(strstr(b.data, "\"created\":\"1970-01-01T00:00:01.000Z\",\"updated\":\"1970-01-01T00:00:02.000Z\""));
+  for (int i = 0; i < 4; i++) rem_unref(r[i]);
+  store_free(&s);
+  buf_reset(&b);
+  struct metrics m;
+  assert_int_equal(metrics_init(&m, &hl_ruleset, 1000), 0);
+  metrics_alert(&m, HL_STATUS_FIRING);
+  metrics_alert(&m, HL_STATUS_RESOLVED);
+  metrics_alert(&m, HL_STATUS_RESOLVED);
+  metrics_match(&m, 0);
+  metrics_outcome(&m, 0, REM_DRY_RUN);
+  metrics_suppressed(&m, 1, SUP_COOLDOWN);
+  metrics_http(&m, 202);
+  metrics_http(&m, 418);
+  struct metrics_gauges g = {3, 10, 1, 5, 2, 7, 1, 0};
+  metrics_render(&m, &g, &b);
+  assert_non_null(strstr(b.data, "healer_build_info{version=\"0.1.0\",rules_digest=\"0123456789abcdef\""));
+  assert_non_null(strstr(b.data, "healer_alerts_received_total{status=\"resolved\"} 2\n"));
+  assert_non_null(strstr(b.data, "healer_rule_matches_total{rule=\"eq_continue\"} 1\n"));
+  assert_non_null(strstr(b.data, "healer_remediations_total{rule=\"eq_continue\",outcome=\"dry_run\"} 1\n"));
+  assert_non_null(strstr(b.data, "healer_suppressed_total{rule=\"re_rule\",reason=\"cooldown\"} 1\n"));
+  assert_non_null(strstr(b.data, "healer_queue_depth 3\n"));
+  assert_non_null(strstr(b.data, "healer_http_requests_total{code=\"202\"} 1\n"));
+  assert_non_null(strstr(b.data, "healer_http_requests_total{code=\"other\"} 1\n"));
+  assert_non_null(strstr(b.data, "# TYPE healer_remediations_total counter\n"));
+  buf_free(&b);
+  metrics_free(&m);
+}
+
+int main(void) {
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_auth_bearer),       cmocka_unit_test(test_auth_basic),
+      cmocka_unit_test(test_base64_and_equal),  cmocka_unit_test(test_config_precedence),
+      cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_buf_json),
+      cmocka_unit_test(test_log_formats),       cmocka_unit_test(test_rtime),
+      cmocka_unit_test(test_hmap),              cmocka_unit_test(test_store_and_metrics),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
