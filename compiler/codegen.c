@@ -696,12 +696,13 @@ static void build(struct layout *l) {
 /* ---- output ------------------------------------------------------------------ */
 
 struct out {
-  FILE *f;
+  FILE *f;                    /* NULL: only count (to measure a width) */
   size_t col;                 /* bytes written since the last newline */
 };
 
 static void o_write(struct out *o, const char *s, size_t n) {
-  fwrite(s, 1, n, o->f);
+  if (o->f)
+    fwrite(s, 1, n, o->f);
   for (size_t i = 0; i < n; i++)
     o->col = s[i] == '\n' ? 0 : o->col + 1;
 }
@@ -709,7 +710,8 @@ static void o_write(struct out *o, const char *s, size_t n) {
 static void o_puts(struct out *o, const char *s) { o_write(o, s, strlen(s)); }
 
 static void o_putc(struct out *o, char c) {
-  putc(c, o->f);
+  if (o->f)
+    putc(c, o->f);
   o->col = c == '\n' ? 0 : o->col + 1;
 }
 
@@ -926,12 +928,16 @@ static void print_banner(struct out *o, const struct layout *l, const char *dige
   o_puts(o, " *\n"
             " * Do not edit: change the rules and regenerate with\n"
             " *   healerc compile");
-  for (uint32_t i = 0; i < p->nsources; i++) {
+  for (uint32_t i = 0; i < p->nsources; i++) { /* wrapped at 78 columns */
+    struct out dry = {NULL, 0};
+    o_shell_word(&dry, p->sources[i].path);
+    if (o->col > 20 && o->col + 1 + dry.col > 78)
+      o_puts(o, "\n *    ");
     o_putc(o, ' ');
     o_shell_word(o, p->sources[i].path);
   }
-  o_puts(o, " -o FILE.c\n"
-            " *\n"
+  o_puts(o, o->col + 10 > 78 ? "\n *     -o FILE.c\n" : " -o FILE.c\n");
+  o_puts(o, " *\n"
             " * Tables refer to one another by index (HL_NONE: none); the comment\n"
             " * after a row gives its index and the file:line it comes from.\n"
             " */\n"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../dsl/ast.h"
@@ -133,6 +134,14 @@ static int write_output(const struct program *p, const char *path) {
   int fd = mkstemp(tmp);
   if (fd < 0)
     goto fail;
+  /* mkstemp creates the file 0600; give the output the mode any new file
+   * of this user gets, as a plain fopen would. */
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0) {
+    close(fd);
+    goto fail_unlink;
+  }
   f = fdopen(fd, "w");
   if (!f) {
     close(fd);

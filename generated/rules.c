@@ -9,7 +9,9 @@
  * Digest of the sources (FNV-1a 64): 26deab7b7d5c3a43
  *
  * Do not edit: change the rules and regenerate with
- *   healerc compile rules/backends.heal rules/capacity.heal rules/certificates.heal rules/node-disk.heal rules/node-health.heal -o FILE.c
+ *   healerc compile rules/backends.heal rules/capacity.heal
+ *     rules/certificates.heal rules/node-disk.heal rules/node-health.heal
+ *     -o FILE.c
  *
  * Tables refer to one another by index (HL_NONE: none); the comment
  * after a row gives its index and the file:line it comes from.

@@ -73,3 +73,7 @@ runtime-test:
 	echo "$$fails failed"; [ $$fails -eq 0 ]
 
 .PHONY: runtime-test
+
+# What bench/ingest.sh links its match benchmark with (any B/RULES).
+runtime-objs: $(RUNTIME_LIB_OBJ) $(RULES_OBJ)
+.PHONY: runtime-objs

@@ -176,8 +176,20 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
       buf_free(&b);
     }
     if (r->timeout_ms) fprintf(out, "  timeout %s\n", rtime_format_duration((int64_t)r->timeout_ms, d1));
-    if (r->retries) fprintf(out, "  retry %u\n", r->retries);
-    if (r->limit) fprintf(out, "  limit %u concurrent\n", r->limit);
+    if (r->retries) {
+      fprintf(out, "  retry %u", r->retries);
+      if (r->backoff_ms)
+        fprintf(out, " backoff %s", rtime_format_duration((int64_t)r->backoff_ms, d1));
+      fputc('\n', out);
+    }
+    if (r->limit) {
+      struct buf b;
+      buf_init(&b);
+      render_source(rs, r->limit_key, &b);
+      fprintf(out, "  limit %u concurrent%s%s\n", r->limit, b.len ? " per " : "",
+              b.len ? b.data : "");
+      buf_free(&b);
+    }
     if (r->budget)
       fprintf(out, "  at most %u per %s\n", r->budget,
               rtime_format_duration((int64_t)r->budget_ms, d1));

@@ -522,12 +522,12 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   }
   h->d = MHD_start_daemon(
       HTTP_MHD_FLAGS, 0, NULL, NULL, on_request, h,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,   /* first, to catch all */
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
       MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
       MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
       MHD_OPTION_END);
   if (!h->d) {
     snprintf(err, errlen, "cannot start the HTTP server on %s", h->address);

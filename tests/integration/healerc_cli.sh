@@ -39,6 +39,8 @@ check "bad rules" 1 "$HEALERC" check "$t/bad.heal"; has "bad rules" "$t/err" "ge
 # compile: output appears whole, or not at all.
 check "compile ok" 0 "$HEALERC" compile rules/*.heal -o "$t/rules.c"
 has "compile ok" "$t/rules.c" "hl_ruleset"
+mode=$(umask 022; "$HEALERC" compile rules/*.heal -o "$t/mode.c" && stat -c %a "$t/mode.c")
+[ "$mode" = 644 ] || { echo "FAIL output mode: $mode, want 644 under umask 022"; fails=$((fails + 1)); }
 if ls "$t" | grep -q '\.tmp\.'; then echo "FAIL compile ok: temporary file left behind"; fails=$((fails + 1)); fi
 check "compile errors write nothing" 1 "$HEALERC" compile "$t/bad.heal" -o "$t/bad.c"
 if [ -e "$t/bad.c" ]; then echo "FAIL compile errors write nothing: $t/bad.c exists"; fails=$((fails + 1)); fi

@@ -27,6 +27,8 @@ cleanup() {
   for p in "${PIDS[@]}" $HEALER_PID; do
     { kill -9 "$p" && wait "$p"; } 2>/dev/null
   done
+  # KEEP_LOGS=DIR keeps the test's files (healer.log, ...) for a look.
+  [ -n "${KEEP_LOGS:-}" ] && mkdir -p "$KEEP_LOGS" && cp -r "$TMP/." "$KEEP_LOGS/"
   rm -rf "$TMP"
 }
 trap cleanup EXIT

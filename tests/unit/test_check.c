@@ -1244,6 +1244,23 @@ static void test_shadowed_rules(void **state) {
          {"when", 1, 0, "note: shadowed by this rule"});
 }
 
+/* User text in messages: control characters escaped, long text cut. */
+static void test_messages_quote_user_text(void **state) {
+  (void)state;
+  EXPECT("when alert A run jenkins \"x\\ty\\u{1b}[2J\" Extra\n", 1,
+         {"Extra", 0, 0,
+          "error: unexpected 'Extra' after job name 'x\\ty\\x1b[2J'; write a "
+          "name with spaces as a string"});
+  EXPECT("when alert A run jenkins Job via "
+         "b0123456789012345678901234567890123456789012345678901234567890123456"
+         "7890123456789012345678901234567890123456789\n",
+         1,
+         {"b0123", 0, 0,
+          "error: undefined backend 'b"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "4567890123456789012345678901234...'"});
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fills_actions_and_targets),
@@ -1277,6 +1294,7 @@ int main(void) {
       cmocka_unit_test(test_windows_time_zones),
       cmocka_unit_test(test_unguarded_labels),
       cmocka_unit_test(test_shadowed_rules),
+      cmocka_unit_test(test_messages_quote_user_text),
   };
   return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

@@ -1,0 +1,81 @@
+/*
+ * backend.h - the servers healer calls and their credentials, resolved once
+ * at start-up.
+ *
+ * Two sources:
+ *   - `backend KIND NAME { field = ... }` declarations in the rules
+ *     (hl_backend): each field is a literal, env("VAR") or file("path");
+ *   - the default backend of each kind, used by rules without `via`, from
+ *     the environment: PREFIX_FIELD or PREFIX_FIELD_FILE (a file holding
+ *     the value), PREFIX from backends.def and FIELD the field's name in
+ *     upper case: HEALER_JENKINS_URL, HEALER_JENKINS_USER,
+ *     HEALER_JENKINS_TOKEN or HEALER_JENKINS_TOKEN_FILE,
+ *     HEALER_SLACK_WEBHOOK_FILE, HEALER_JIRA_URL, HEALER_JIRA_PROJECT,
+ *     HEALER_PAGERDUTY_ROUTING_KEY_FILE, ...
+ *
+ * Files are read once, here; one trailing newline ("\n" or "\r\n") is
+ * dropped. A backend is needed when a rule that really runs (not dry-run,
+ * every action kind implemented) uses it for a step or a notification.
+ * Only needed backends are read; one with a required field missing (an
+ * unset variable, an unreadable file) or a bad URL makes
+ * backend_load_all() fail with a message naming every missing variable
+ * and file. In dry-run (--dry-run) nothing is read and nothing fails.
+ *
+ * Secrets (fields flagged HL_F_SECRET, and the Slack webhook URL) live in
+ * these structs only: no function here logs or prints a value, only the
+ * names of variables and files.
+ *
+ * Ownership and threads: backend_load_all() fills a process-wide table
+ * that is read-only afterwards (every thread may read it); backend_get()
+ * returns pointers into it, valid until backend_free_all().
+ */
+#ifndef HEALER_BACKEND_H
+#define HEALER_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+#include "rem.h"
+
+#define BACKEND_FIELDS_MAX 8
+#define BACKEND_FILE_MAX (64 * 1024)   /* a secret file larger than this is refused */
+
+struct backend {
+  const char *name;           /* declared name, or "default" */
+  uint8_t kind;               /* enum hl_backend_kind */
+  bool declared;              /* from the rules (else the environment) */
+  bool needed;                /* a rule that really runs uses it */
+  bool usable;                /* every required field has a value */
+  char origin[160];           /* "rules/x.heal:6" or "environment HEALER_JIRA_*" */
+  char *values[BACKEND_FIELDS_MAX]; /* per field of the kind, in backends.def
+                                       order; NULL when unset */
+};
+
+/* Resolves the needed declared backends and default backends (see above).
+ * Returns 0, or -1 with err naming every missing variable or file (never
+ * when dry_run). Also logs one error line per problem. May be called
+ * again (tests): the previous table is freed. */
+int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
+                     size_t errlen);
+void backend_free_all(void);
+
+/* The backend a step or notification uses: index into rs->backends, or
+ * HL_NONE for the default backend of kind. NULL when none was loaded. */
+const struct backend *backend_get(uint8_t kind, uint32_t index);
+
+/* A field's value by name ("url", "token"), or NULL when unset. */
+const char *backend_field(const struct backend *b, const char *name);
+
+/* A description for messages: "jenkins backend 'ci' (rules/x.heal:6)" or
+ * "default jenkins backend (HEALER_JENKINS_*)". Returns out. */
+const char *backend_describe(const struct backend *b, char *out, size_t outlen);
+
+/* A tag that identifies one remediation across retries and restarts (id,
+ * rule, alert and creation time hashed), safe in URLs, Jenkins parameters
+ * and Jira labels: "<id>-<16 hex digits>". */
+#define BACKEND_TAG_MAX 40
+const char *backend_rem_tag(const struct remediation *r, char out[BACKEND_TAG_MAX]);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * journal.h - the write-ahead journal: nothing accepted is lost by a crash
+ * or a restart.
+ *
+ * One append-only file, DIR/journal.log (--state-dir DIR). Every accepted
+ * remediation is one record, every state change another; they are made
+ * durable (write + fdatasync) before the webhook that caused them is
+ * answered 202. On start-up the file is replayed into the live state:
+ * in-flight remediations (to re-queue or resume), dedupe keys and cooldown
+ * deadlines. When the file outgrows its threshold it is compacted: a
+ * snapshot of the live state is written to a new file that replaces the old
+ * one atomically (write, fsync, rename, fsync the directory).
+ *
+ * File format (version 1). One record per line:
+ *
+ *     <crc> SP <json> LF
+ *
+ * crc is the CRC-32C of the json bytes as 8 lowercase hex digits; json is
+ * one object without raw control characters, so it holds no LF. The first
+ * record of a file is the header:
+ *
+ *     {"t":"hdr","v":1,"digest":"<rules digest>","next_id":N,"at":MS}
+ *
+ * then, in any number:
+ *
+ *     {"t":"acc","id":N,"rule":I,"rule_name":..,"alertname":..,"fp":..,
+ *      "starts_at":..,"status":"firing","dry":0,"reason":..,"created":MS,
+ *      "cooldown_key":..,"cooldown_until":MS,"limit_key":..,
+ *      "steps":[{"kind":K,"kind_name":"jenkins","backend":"ci",
+ *                "target":"infra/Job","params":[["name","value"],...]}]}
+ *                                        an accepted remediation
+ *     {"t":"st","id":N,"state":"running","reason":..,"at":MS,
+ *      "step":S,"token":..,"started":MS,"cd_release":true}
+ *                                        a state change (step, token,
+ *                                        started and cd_release optional)
+ *     {"t":"abort","id":N}               an accept undone (the queue refused)
+ *     {"t":"dd",...}  {"t":"cd",...}     a dedupe sighting, a cooldown (in
+ *                                        snapshots; dd also when an alert is
+ *                                        seen again)
+ *
+ * Times are ms since the epoch. Strings are the exact bytes (only '"', '\'
+ * and control characters are escaped). A record whose line is incomplete or
+ * whose checksum fails is bad. Bad data with no good record after it is a
+ * torn tail (a crash mid-write): it is cut off with a warning. A bad record
+ * followed by good ones is corruption: journal_open() fails naming the
+ * file, the offset and what is wrong, unless cfg.recover (--journal-recover)
+ * is set; then the bad records are skipped, counted and reported, and the
+ * file is rewritten clean.
+ *
+ * Rules: records carry the rule's index and name; the header carries the
+ * rules digest. Replayed under other rules (another digest), every entry is
+ * re-bound by rule name. An in-flight remediation whose rule is gone or
+ * whose steps changed (kind, target, backend, parameter names) is recorded
+ * failed ("rules changed: ...") and not resumed; dedupe and cooldown
+ * entries of vanished rules are dropped. Cooldown and limit keys that start
+ * with the engine's "<rule index>\x1f" scope are re-scoped to the new index.
+ * The file is then compacted under the new digest.
+ *
+ * Resume tokens: each step of a remediation may carry one opaque string the
+ * action kind sets once its trigger is confirmed (e.g. the Jenkins queue
+ * item URL, later the build URL). The journal stores the latest per step
+ * and hands it back on replay; it never interprets it.
+ *
+ * Durability and group commit: appends only serialize into memory and
+ * return an LSN (a position in the stream of records); journal_sync(lsn)
+ * writes and fdatasyncs everything appended so far. Concurrent callers share
+ * one fdatasync: the first becomes the leader, the others wait for it (and
+ * the next leader takes whatever arrived meanwhile). An I/O error is sticky:
+ * every later sync and append fails (the page cache can no longer be
+ * trusted) and the error is logged once; webhooks then get 503.
+ *
+ * Threads: every function but journal_open(), journal_replay() and
+ * journal_close() may be called from any thread. One mutex guards the
+ * in-memory state; it is held only to copy bytes and update the mirror,
+ * never across write or fsync (compaction excepted: appenders wait while a
+ * snapshot is written). Lock order: callers may hold their own locks
+ * (decide, store) while appending; the journal calls nothing that locks.
+ *
+ * Ownership: journal_open() returns a journal the caller frees with
+ * journal_close(). Every input is borrowed for the duration of the call
+ * (the ruleset for the journal's lifetime). Records handed to journal_replay()
+ * callbacks are borrowed for the duration of the callback.
+ */
+#ifndef HEALER_JOURNAL_H
+#define HEALER_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi.h"
+#include "rem.h"
+
+#define JOURNAL_FILE "journal.log"
+#define JOURNAL_VERSION 1
+#define JOURNAL_TOKEN_MAX 2048      /* longest resume token kept */
+#define JOURNAL_LSN_ALL UINT64_MAX  /* journal_sync(): all appended so far */
+#define JOURNAL_COMPACT_DEFAULT ((uint64_t)16 << 20)
+
+struct journal;                     /* opaque */
+
+struct journal_config {
+  const char *dir;                  /* --state-dir; created if missing */
+  const struct hl_ruleset *rs;      /* borrowed for the journal's life */
+  bool recover;                     /* --journal-recover: skip corrupt records */
+  bool no_fsync;                    /* write but never fdatasync: benchmarks
+                                       and tests only, never in production */
+  uint64_t compact_bytes;           /* compact once the file is larger than
+                                       max(this, 2 x the last snapshot);
+                                       0: JOURNAL_COMPACT_DEFAULT */
+  int64_t dedupe_ttl_ms;            /* as decide: a key not seen for this
+                                       long is forgotten (0: 24h) */
+  size_t dedupe_max;                /* at most this many finished dedupe keys
+                                       are kept (0: unlimited) */
+};
+
+/* What journal_open() found, for the start-up log line and tests. */
+struct journal_open_info {
+  uint64_t records;                 /* good records replayed */
+  uint64_t bytes;                   /* file size as found */
+  uint64_t torn_bytes;              /* cut from a torn tail (0: none) */
+  uint64_t torn_offset;             /* where the cut was */
+  uint64_t lost_records;            /* skipped as corrupt (recover only) */
+  uint64_t failed;                  /* in flight, not resumable: recorded
+                                       failed (rules changed) */
+  bool created;                     /* no journal yet: a new one was made */
+  bool rules_changed;               /* written under another rules digest */
+  bool compacted;                   /* rewritten at open */
+  uint64_t next_id;                 /* first free remediation id */
+  size_t inflight;                  /* queued or running remediations */
+  size_t dedupe;                    /* dedupe keys (in flight included) */
+  size_t cooldowns;                 /* unexpired cooldowns */
+};
+
+/* Opens (creating if needed) DIR/journal.log, locks DIR against a second
+ * healer, replays the file into memory and rebinds it to cfg->rs. Returns 0,
+ * or -1 with a message in err (corruption: file, offset, record number and
+ * what is wrong; I/O: the path and errno text; a locked directory). */
+int journal_open(struct journal **out, const struct journal_config *cfg,
+                 int64_t now_ms, struct journal_open_info *info, char *err,
+                 size_t errlen);
+
+/* Flushes and syncs what is pending, unlocks the directory, frees j. NULL
+ * is fine. */
+void journal_close(struct journal *j);
+
+/* ---- replay ----------------------------------------------------------------- */
+
+struct journal_param {
+  const char *name;
+  const char *value;
+};
+
+struct journal_step {
+  uint8_t kind;                     /* enum hl_action_kind (current tables) */
+  const char *target;               /* NULL: none */
+  uint32_t nparams;
+  const struct journal_param *params;
+  const char *token;                /* resume token the kind set; NULL: none */
+};
+
+/* A remediation in flight when the journal was last written. */
+struct journal_rem {
+  uint64_t id;
+  uint32_t rule;                    /* index into the current ruleset */
+  const char *rule_name;
+  const char *alertname;
+  const char *fingerprint;
+  const char *starts_at;
+  uint8_t alert_status;             /* HL_STATUS_FIRING or _RESOLVED */
+  uint8_t dry_run;                  /* enum rem_dry */
+  uint32_t nsteps;
+  const struct journal_step *steps;
+  const char *cooldown_key;         /* NULL: none */
+  int64_t cooldown_until_ms;        /* the cooldown it holds; 0: none */
+  const char *limit_key;            /* NULL: none */
+  int64_t created_ms;
+  int64_t updated_ms;
+  int64_t started_ms;               /* first went running; 0: never */
+  int64_t last_seen_ms;             /* alert last seen (dedupe) */
+  enum rem_state state;             /* REM_QUEUED or REM_RUNNING */
+  uint32_t step;                    /* RUNNING: the step it was in */
+  const char *reason;
+};
+
+/* A dedupe key whose remediation has finished. */
+struct journal_dedupe {
+  uint32_t rule;
+  const char *fingerprint;
+  const char *starts_at;
+  uint8_t alert_status;
+  uint64_t id;                      /* the remediation it led to */
+  int64_t created_ms;               /* when that was accepted (budgets) */
+  int64_t last_seen_ms;
+};
+
+/* A cooldown not held by an in-flight remediation. */
+struct journal_cooldown {
+  uint32_t rule;
+  const char *key;                  /* as the engine made it (re-scoped) */
+  int64_t until_ms;
+  uint64_t owner_id;
+};
+
+/* Callbacks return 0 to go on, anything else to stop (journal_replay()
+ * then returns that value). Any of them may be NULL. */
+struct journal_visitor {
+  int (*dedupe)(void *ctx, const struct journal_dedupe *d);
+  int (*cooldown)(void *ctx, const struct journal_cooldown *c);
+  int (*rem)(void *ctx, const struct journal_rem *r);   /* in id order */
+};
+
+/* Hands the live state to v: finished dedupe keys, then cooldowns, then the
+ * remediations in flight. Call once after journal_open(), before other
+ * threads use j. Callbacks may call journal_append_state() (e.g. to fail a
+ * remediation that cannot be resumed). */
+int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx);
+
+/* A new remediation (one reference, see rem_new()) from jr, in jr's state
+ * and reason, with created/updated times restored and names borrowed from
+ * rs as rem.h wants. NULL when out of memory. The resume tokens and step are
+ * not part of struct remediation: the caller keeps them. */
+struct remediation *journal_rem_new(const struct hl_ruleset *rs,
+                                    const struct journal_rem *jr);
+
+/* ---- appending ----------------------------------------------------------------- */
+
+/* r was accepted (state QUEUED, not yet on the queue). cooldown_until_ms
+ * is the deadline decide set for r->cooldown_key (0: none). Appends before
+ * the remediation is queued, so its later state records follow it. Sets
+ * *lsn for journal_sync(). 0, or -1 (out of memory, or the journal failed). */
+int journal_append_accept(struct journal *j, const struct remediation *r,
+                          int64_t cooldown_until_ms, uint64_t *lsn);
+
+/* The accept of id is undone (the queue refused it after it was
+ * journaled): it never existed. 0 or -1. */
+int journal_append_abort(struct journal *j, uint64_t id, uint64_t *lsn);
+
+struct journal_state {
+  uint64_t id;
+  enum rem_state state;
+  const char *reason;               /* NULL: "" */
+  int64_t at_ms;
+  int32_t step;                     /* the step it is in; -1: unchanged */
+  const char *token;                /* resume token of that step; NULL: none */
+  bool cooldown_released;           /* gave its cooldown back (cancelled
+                                       before it started) */
+};
+
+/* A state change or action progress. A record for a remediation the journal
+ * does not hold in flight (unknown, or already final) is not written (0).
+ * Sets *lsn (may be NULL). 0, or -1. */
+int journal_append_state(struct journal *j, const struct journal_state *s,
+                         uint64_t *lsn);
+
+/* An alert of an accepted remediation was seen again (a DECIDE_DUPLICATE):
+ * keeps its dedupe key alive across restarts. Writes a record at most once
+ * per dedupe_ttl/8 per key, unsynced (it rides on the next sync). */
+void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
+                       const char *starts_at, uint8_t alert_status,
+                       int64_t now_ms);
+
+/* Makes every record up to lsn durable (JOURNAL_LSN_ALL: all appended so
+ * far; 0: nothing to do). Blocks for at most one write + fdatasync (shared
+ * with concurrent callers). 0, or -1 when the journal has failed. */
+int journal_sync(struct journal *j, uint64_t lsn);
+
+/* Housekeeping, from the main thread about once a second: syncs what is
+ * pending and compacts when the file has outgrown its threshold. 0 or -1. */
+int journal_tick(struct journal *j, int64_t now_ms);
+
+/* Rewrites the file as a snapshot of the live state now (dropping expired
+ * dedupe keys and cooldowns). 0, or -1 (the journal has failed). */
+int journal_compact(struct journal *j, int64_t now_ms);
+
+struct journal_stats {
+  uint64_t appended;                /* records appended since open */
+  uint64_t syncs;                   /* fdatasync calls */
+  uint64_t sync_waits;              /* journal_sync calls that waited */
+  uint64_t compactions;
+  uint64_t file_bytes;              /* current file size (written) */
+  uint64_t pending_bytes;           /* appended, not yet written */
+  uint64_t snapshot_bytes;          /* size of the last snapshot */
+  size_t inflight, dedupe, cooldowns;
+  bool failed;                      /* sticky I/O error */
+};
+void journal_stats(struct journal *j, struct journal_stats *out);
+
+/* CRC-32C (Castagnoli) of p[0..n), continuing from crc (start with 0). */
+uint32_t journal_crc32c(uint32_t crc, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# healer_alertmanager.sh - end to end with Debian's real Alertmanager 0.25
+# (prometheus-alertmanager): loopback only, clustering off, throw-away
+# storage, group_wait 1s / group_interval 2s / repeat_interval 3s, bearer
+# auth to healer. Alerts are pushed with Alertmanager's API v2; the test
+# asserts that healer recorded the right dry-run remediations, took the
+# resends as duplicates, and cancelled the queued remediation of an alert
+# that resolved before its hold-off (--start-delay) ended.
+. "$(dirname "$0")/lib.bash"
+AM=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
+[ -x "$AM" ] || fail "$AM is missing (scripts/deps.sh test installs prometheus-alertmanager)"
+
+printf 'e2e-token-5d1\n' >"$TMP/token"
+start_healer --dry-run --start-delay 5s --auth-bearer-file "$TMP/token"
+AM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+AM_URL="http://127.0.0.1:$AM_PORT"
+cat >"$TMP/alertmanager.yml" <<YML
+global:
+  resolve_timeout: 5m
+route:
+  receiver: healer
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 3s
+receivers:
+  - name: healer
+    webhook_configs:
+      - url: 'http://127.0.0.1:$PORT/api/v1/alertmanager'
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: e2e-token-5d1
+YML
+mkdir -p "$TMP/am"
+"$AM" --config.file="$TMP/alertmanager.yml" --storage.path="$TMP/am" \
+  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
+  --log.level=debug >"$TMP/am.log" 2>&1 &
+PIDS+=($!)
+wait_until 10 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
+curl -sf "$AM_URL/api/v2/status" | grep -q '"status":"disabled"' || fail "clustering not disabled"
+
+push() { # JSON array of postable alerts
+  local code
+  code=$(curl -s -o "$TMP/push" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary "$1" "$AM_URL/api/v2/alerts")
+  [ "$code" = 200 ] || fail "push to Alertmanager: HTTP $code $(cat "$TMP/push")"
+}
+now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+# A stays firing; B resolves before its hold-off ends.
+push '[{"labels":{"alertname":"HealerTest","instance":"e2e-a:9100","cluster":"eu-1","value":"a&b=c d/é"},
+        "annotations":{"summary":"disk full"},"generatorURL":"http://prom/graph"},
+       {"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"}}]'
+wait_until 10 grep -q 'decision=queued alertname=HealerResolve' "$TMP/healer.log" ||
+  fail "healer never queued B: $(grep -i 'notify\|error' "$TMP/am.log" | tail -n 5)"
+push '[{"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"},"endsAt":"'"$(now)"'"}]'
+# A second alert joins A's group: the group (A included) is sent again.
+push '[{"labels":{"alertname":"HealerTest","instance":"e2e-c:9100"}}]'
+
+remediations() {
+  curl -s -H 'Authorization: Bearer e2e-token-5d1' "$BASE/api/v1/remediations?limit=50" >"$TMP/rem.json"
+}
+check() {
+  remediations
+  python3 - "$TMP/rem.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["remediations"]
+by = {}
+for x in r:
+    by.setdefault((x["alertname"], x["action"]["params"].get("node") or x["action"]["params"].get("fp")), []).append(x)
+a = by.get(("HealerTest", "e2e-a"), [])
+c = by.get(("HealerTest", "e2e-c"), [])
+b = [x for x in r if x["alertname"] == "HealerResolve"]
+ok = (len(a) == 1 and a[0]["state"] == "dry_run" and
+      len(c) == 1 and c[0]["state"] == "dry_run" and
+      len(b) == 1 and b[0]["state"] == "cancelled")
+sys.exit(0 if ok else 1)
+PY
+}
+wait_until 30 check || fail "remediations after 30s: $(cat "$TMP/rem.json")"
+
+# Let Alertmanager resend A's group (repeat_interval 3s) a few times.
+wait_until 15 sh -c "[ \"\$(curl -s $BASE/metrics | awk '/^healer_suppressed_total\\{rule=\"it_prune\",reason=\"duplicate\"\\}/ {print \$2}')\" -ge 2 ]" ||
+  fail "resends were not taken as duplicates: $(metric 'healer_suppressed_total{rule="it_prune",reason="duplicate"}')"
+check || fail "resends changed the remediations: $(cat "$TMP/rem.json")"
+python3 - "$TMP/rem.json" <<'PY' || fail "parameters of A: $(cat "$TMP/rem.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))["remediations"]
+a = [x for x in r if x["action"]["params"].get("node") == "e2e-a"][0]
+assert a["action"] == {"kind": "jenkins", "target": "infra/DockerPruneNode", "backend": "default",
+                       "params": {"node": "e2e-a", "cluster": "eu-1", "value": "a&b=c d/é"}}, a
+assert len(a["fingerprint"]) == 16 and a["startsAt"].endswith("Z"), a
+b = [x for x in r if x["alertname"] == "HealerResolve"][0]
+assert "resolved" in b["reason"], b
+PY
+[ "$(metric 'healer_remediations_total{rule="resolve_firing",outcome="cancelled"}')" = 1 ] || fail "cancel not counted"
+[ "$(metric 'healer_http_requests_total{code="401"}')" = 0 ] || fail "Alertmanager was refused"
+grep -q 'Notify success' "$TMP/am.log" || fail "Alertmanager never logged a successful notification"
+grep -q 'Notify attempt failed\|Notify for alerts failed' "$TMP/am.log" &&
+  fail "Alertmanager saw failures: $(grep 'Notify.*failed' "$TMP/am.log" | head -n 2)"
+kill "${PIDS[0]}"
+stop_healer
+echo "PASS $TEST_NAME"
