@@ -51,7 +51,7 @@ struct slot {
   void *val; /* never NULL for a used slot */
 };
 
-#define MAP_SMALL 32
+#define MAP_SMALL 16
 
 /* Open addressing, linear probing, at most half full. Starts in the inline
  * array so small per-list maps cost no allocation. Not movable once

@@ -1,0 +1,2009 @@
+/*
+ * journal.c - see journal.h.
+ *
+ * The journal keeps a mirror of the live state it has written: the
+ * remediations in flight (everything their accept record said, plus state,
+ * step and resume tokens), the dedupe keys and the cooldowns. Appending a
+ * record and folding it into the mirror happen together under the lock, and
+ * replaying a file folds the same records the same way, so a snapshot of
+ * the mirror is exactly what a replay of the whole file would give.
+ */
+#include "journal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hmap.h"
+#include "log.h"
+
+#define TMP_FILE JOURNAL_FILE ".tmp"
+#define LOCK_FILE "LOCK"
+#define DEFAULT_TTL_MS ((int64_t)24 * 3600 * 1000)
+#define MAX_SAFE_INT ((int64_t)1 << 53)   /* exact in a JSON number (double) */
+
+/* ---- CRC-32C ------------------------------------------------------------------ */
+
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+    crc_table[0][i] = c;
+  }
+  for (uint32_t i = 0; i < 256; i++)
+    for (int t = 1; t < 8; t++)
+      crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n) {
+  pthread_once(&crc_once, crc_init);
+  const unsigned char *p = data;
+  crc = ~crc;
+  while (n >= 8) {            /* slice-by-8 */
+    uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                         (uint32_t)p[3] << 24);
+    crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+          crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
+          crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^
+          crc_table[0][p[7]];
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
+  return ~crc;
+}
+
+/* ---- the mirror ----------------------------------------------------------------- */
+
+struct jparam {
+  char *name, *value;
+};
+
+struct jstep {
+  uint8_t kind;               /* as recorded (rebound at open) */
+  char *kind_name;            /* "jenkins", "kubernetes cordon" */
+  char *backend;              /* declared backend's name; NULL: default */
+  char *target;               /* NULL: none */
+  uint32_t nparams;
+  struct jparam *params;
+  char *token;                /* resume token; NULL: none */
+};
+
+/* A remediation in flight. */
+struct jlive {
+  uint64_t id;
+  uint32_t rule;
+  char *rule_name, *alertname, *fp, *starts_at, *reason0;
+  uint8_t status, dry;
+  uint32_t nsteps;
+  struct jstep *steps;
+  char *cooldown_key, *limit_key;
+  int64_t cooldown_until;     /* as accepted */
+  int64_t created, updated, started;
+  enum rem_state state;
+  uint32_t step;
+  char reason[REM_REASON_MAX];
+};
+
+struct mrem {                 /* rems payload; key: the id's 8 bytes */
+  struct jlive *l;
+};
+
+struct jdd {                  /* dd payload; key: see dd_key() */
+  uint64_t id;
+  int64_t created, seen;
+  uint32_t rule;
+  uint8_t status;
+  bool live;                  /* remediation id is in flight */
+  char *rule_name;            /* one allocation: rule_name, fp, starts_at */
+  char *fp, *starts_at;
+};
+
+struct jcd {                  /* cd payload; key: the cooldown key */
+  int64_t until;
+  uint64_t owner;
+  uint32_t rule;
+  char *rule_name;
+  char *key;                  /* a copy of the key, klen bytes + NUL */
+  size_t klen;
+};
+
+struct journal {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;          /* a sync or compaction finished */
+  const struct hl_ruleset *rs;
+  char *dir;
+  int dirfd, lockfd, fd;
+  bool no_fsync, recover;
+  uint64_t compact_bytes;
+  int64_t dedupe_ttl;
+  size_t dedupe_max;
+
+  struct buf pend;            /* framed records appended, not yet written */
+  struct buf spare;           /* the leader's batch, between syncs */
+  uint64_t lsn_appended;      /* bytes ever appended */
+  uint64_t lsn_durable;       /* bytes ever written and synced */
+  bool syncing;               /* a leader is writing outside the lock */
+  int failed;                 /* errno of the first I/O failure; 0: fine */
+  uint64_t file_bytes;        /* bytes in the current file */
+  uint64_t snapshot_bytes;    /* size of the last snapshot */
+  uint64_t next_id;
+  char *file_digest;          /* the digest of the file replayed */
+
+  struct hmap rems, dd, cd;
+
+  uint64_t n_appended, n_syncs, n_waits, n_compactions;
+};
+
+static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+static void jstep_free(struct jstep *s) {
+  free(s->kind_name);
+  free(s->backend);
+  free(s->target);
+  free(s->token);
+  for (uint32_t k = 0; k < s->nparams; k++) {
+    free(s->params[k].name);
+    free(s->params[k].value);
+  }
+  free(s->params);
+}
+
+static void jlive_free(struct jlive *l) {
+  if (!l) return;
+  for (uint32_t i = 0; i < l->nsteps && l->steps; i++) jstep_free(&l->steps[i]);
+  free(l->steps);
+  free(l->rule_name);
+  free(l->alertname);
+  free(l->fp);
+  free(l->starts_at);
+  free(l->reason0);
+  free(l->cooldown_key);
+  free(l->limit_key);
+  free(l);
+}
+
+static void drop_rem(void *p) { jlive_free(((struct mrem *)p)->l); }
+static void drop_dd(void *p) { free(((struct jdd *)p)->rule_name); }
+static void drop_cd(void *p) {
+  struct jcd *c = p;
+  free(c->rule_name);
+  free(c->key);
+}
+
+/* dd key: rule_name NUL fp NUL starts_at NUL status (no string holds NUL). */
+static bool dd_key(struct buf *k, const char *rule_name, const char *fp,
+                   const char *starts_at, uint8_t status) {
+  buf_reset(k);
+  buf_put(k, rule_name, strlen(rule_name) + 1);
+  buf_put(k, fp, strlen(fp) + 1);
+  buf_put(k, starts_at, strlen(starts_at) + 1);
+  buf_put(k, &status, 1);
+  return !k->oom;
+}
+
+static struct jlive *find_live(struct journal *j, uint64_t id) {
+  struct mrem *m = hmap_find(&j->rems, &id, sizeof id);
+  return m ? m->l : NULL;
+}
+
+/* Sets the strings of a dd entry (one allocation). */
+static int dd_strings(struct jdd *d, const char *rule_name, const char *fp,
+                      const char *starts_at) {
+  size_t a = strlen(rule_name) + 1, b = strlen(fp) + 1, c = strlen(starts_at) + 1;
+  char *s = malloc(a + b + c);
+  if (!s) return -1;
+  memcpy(s, rule_name, a);
+  memcpy(s + a, fp, b);
+  memcpy(s + a + b, starts_at, c);
+  free(d->rule_name);
+  d->rule_name = s;
+  d->fp = s + a;
+  d->starts_at = s + a + b;
+  return 0;
+}
+
+/* Folds an accept into the mirror; takes l on success. -1: out of memory
+ * or the id is already in flight (nothing changed). */
+static int fold_acc(struct journal *j, struct jlive *l) {
+  if (find_live(j, l->id)) return -1;
+  struct buf k;
+  buf_init(&k);
+  if (!dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) goto nomem;
+  bool rem_new, dd_new = false, cd_new = false;
+  struct mrem *m = hmap_insert(&j->rems, &l->id, sizeof l->id, &rem_new);
+  if (!m) goto nomem;
+  struct jdd *d = hmap_insert(&j->dd, k.data, k.len, &dd_new);
+  if (!d) goto undo;
+  if (dd_new && dd_strings(d, l->rule_name, l->fp, l->starts_at) < 0) goto undo;
+  struct jcd *c = NULL;
+  char *cd_rule = NULL, *cd_key = NULL;
+  if (l->cooldown_key && l->cooldown_until > 0) {
+    size_t klen = strlen(l->cooldown_key);
+    c = hmap_insert(&j->cd, l->cooldown_key, klen, &cd_new);
+    if (!c) goto undo;
+    cd_rule = strdup(l->rule_name);
+    cd_key = strdup(l->cooldown_key);
+    if (!cd_rule || !cd_key) {
+      free(cd_rule);
+      free(cd_key);
+      goto undo;
+    }
+    drop_cd(c);
+    c->rule_name = cd_rule;
+    c->key = cd_key;
+    c->klen = klen;
+    c->until = l->cooldown_until;
+    c->owner = l->id;
+    c->rule = l->rule;
+  }
+  m->l = l;
+  d->id = l->id;
+  d->created = l->created;
+  if (d->seen < l->created) d->seen = l->created;
+  d->rule = l->rule;
+  d->status = l->status;
+  d->live = true;
+  if (l->id >= j->next_id) j->next_id = l->id + 1;
+  buf_free(&k);
+  return 0;
+undo:
+  if (cd_new) hmap_remove(&j->cd, hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key)));
+  if (dd_new) {
+    struct jdd *dn = hmap_find(&j->dd, k.data, k.len);
+    drop_dd(dn);
+    hmap_remove(&j->dd, dn);
+  }
+  if (rem_new) hmap_remove(&j->rems, hmap_find(&j->rems, &l->id, sizeof l->id));
+nomem:
+  buf_free(&k);
+  return -1;
+}
+
+/* A remediation leaves flight (final or aborted). */
+static void unlive(struct journal *j, struct jlive *l, bool abort) {
+  struct buf k;
+  buf_init(&k);
+  if (dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) {
+    struct jdd *d = hmap_find(&j->dd, k.data, k.len);
+    if (d && d->id == l->id) {
+      if (abort) {
+        drop_dd(d);
+        hmap_remove(&j->dd, d);
+      } else {
+        d->live = false;
+      }
+    }
+  }
+  buf_free(&k);
+  if (abort && l->cooldown_key) {
+    struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
+    if (c && c->owner == l->id) {
+      drop_cd(c);
+      hmap_remove(&j->cd, c);
+    }
+  }
+  struct mrem *m = hmap_find(&j->rems, &l->id, sizeof l->id);
+  if (m) hmap_remove(&j->rems, m);
+  jlive_free(l);
+}
+
+/* Folds a state change. started: the "started" field (0: none). Returns 0
+ * (also when id is not in flight: ignored), -1 out of memory, -2 a step
+ * out of range (nothing changed either way). */
+static int fold_state(struct journal *j, const struct journal_state *s,
+                      int64_t started) {
+  struct jlive *l = find_live(j, s->id);
+  if (!l) return 0;
+  uint32_t step = s->step >= 0 ? (uint32_t)s->step : l->step;
+  if (s->step >= 0 && (uint32_t)s->step >= l->nsteps && (s->token || l->nsteps)) return -2;
+  char *tok = NULL;
+  if (s->token) {
+    if (step >= l->nsteps) return -2;
+    if (!(tok = strdup(s->token))) return -1;
+  }
+  l->state = s->state;
+  l->updated = s->at_ms;
+  snprintf(l->reason, sizeof l->reason, "%s", s->reason ? s->reason : "");
+  if (s->step >= 0) l->step = step;
+  if (tok) {
+    free(l->steps[step].token);
+    l->steps[step].token = tok;
+  }
+  if (started) l->started = started;
+  else if (s->state == REM_RUNNING && !l->started) l->started = s->at_ms;
+  if (s->cooldown_released && l->cooldown_key) {
+    struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
+    if (c && c->owner == l->id) {
+      drop_cd(c);
+      hmap_remove(&j->cd, c);
+    }
+  }
+  if (rem_state_final(s->state)) unlive(j, l, false);
+  return 0;
+}
+
+static void fold_abort(struct journal *j, uint64_t id) {
+  struct jlive *l = find_live(j, id);
+  if (l) unlive(j, l, true);
+}
+
+/* A dedupe sighting (or a snapshot's dedupe entry). 0 or -1 (no change). */
+static int fold_dd(struct journal *j, uint32_t rule, const char *rule_name,
+                   const char *fp, const char *starts_at, uint8_t status,
+                   uint64_t id, int64_t created, int64_t seen) {
+  struct buf k;
+  buf_init(&k);
+  int rc = -1;
+  bool created_new;
+  if (!dd_key(&k, rule_name, fp, starts_at, status)) goto out;
+  struct jdd *d = hmap_insert(&j->dd, k.data, k.len, &created_new);
+  if (!d) goto out;
+  if (created_new) {
+    if (dd_strings(d, rule_name, fp, starts_at) < 0) {
+      hmap_remove(&j->dd, d);
+      goto out;
+    }
+    d->rule = rule;
+    d->status = status;
+    d->id = id;
+    d->created = created;
+    d->live = find_live(j, id) != NULL;
+  }
+  if (d->seen < seen) d->seen = seen;
+  rc = 0;
+out:
+  buf_free(&k);
+  return rc;
+}
+
+static int fold_cd(struct journal *j, uint32_t rule, const char *rule_name,
+                   const char *key, int64_t until, uint64_t owner) {
+  size_t klen = strlen(key);
+  char *rn = strdup(rule_name), *kc = strdup(key);
+  bool created;
+  struct jcd *c = rn && kc ? hmap_insert(&j->cd, key, klen, &created) : NULL;
+  if (!c) {
+    free(rn);
+    free(kc);
+    return -1;
+  }
+  drop_cd(c);
+  c->rule_name = rn;
+  c->key = kc;
+  c->klen = klen;
+  c->until = until;
+  c->owner = owner;
+  c->rule = rule;
+  return 0;
+}
+
+/* ---- writing records ------------------------------------------------------------ */
+
+/* s as a JSON string: the exact bytes, with '"', '\' and control characters
+ * escaped (cJSON reads any other byte back unchanged). */
+static void jstr(struct buf *b, const char *s) {
+  if (!s) {
+    buf_puts(b, "null");
+    return;
+  }
+  buf_putc(b, '"');
+  const char *run = s;
+  for (const char *p = s; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+    buf_put(b, run, (size_t)(p - run));
+    if (c == '"' || c == '\\') {
+      buf_putc(b, '\\');
+      buf_putc(b, (char)c);
+    } else {
+      buf_printf(b, "\\u%04x", c);
+    }
+    run = p + 1;
+  }
+  buf_puts(b, run);
+  buf_putc(b, '"');
+}
+
+static void jkey(struct buf *b, const char *key) {
+  buf_printf(b, ",\"%s\":", key);
+}
+
+static void jkstr(struct buf *b, const char *key, const char *v) {
+  jkey(b, key);
+  jstr(b, v);
+}
+
+static void jkint(struct buf *b, const char *key, long long v) {
+  buf_printf(b, ",\"%s\":%lld", key, v);
+}
+
+static const char *status_name(uint8_t st) {
+  return st == HL_STATUS_RESOLVED ? "resolved" : "firing";
+}
+
+static void ser_hdr(struct buf *b, const char *digest, uint64_t next_id, int64_t at) {
+  buf_printf(b, "{\"t\":\"hdr\",\"v\":%d", JOURNAL_VERSION);
+  jkstr(b, "digest", digest ? digest : "");
+  jkint(b, "next_id", (long long)next_id);
+  jkint(b, "at", (long long)at);
+  buf_putc(b, '}');
+}
+
+static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
+  buf_printf(b, "{\"t\":\"acc\",\"id\":%llu", (unsigned long long)l->id);
+  jkint(b, "rule", l->rule);
+  jkstr(b, "rule_name", l->rule_name);
+  jkstr(b, "alertname", l->alertname);
+  jkstr(b, "fp", l->fp);
+  jkstr(b, "starts_at", l->starts_at);
+  jkstr(b, "status", status_name(l->status));
+  jkint(b, "dry", l->dry);
+  jkstr(b, "reason", l->reason0 ? l->reason0 : "");
+  jkint(b, "created", (long long)l->created);
+  if (l->cooldown_key) {
+    jkstr(b, "cooldown_key", l->cooldown_key);
+    jkint(b, "cooldown_until", (long long)cooldown_until);
+  }
+  if (l->limit_key) jkstr(b, "limit_key", l->limit_key);
+  buf_puts(b, ",\"steps\":[");
+  for (uint32_t i = 0; i < l->nsteps; i++) {
+    const struct jstep *s = &l->steps[i];
+    buf_printf(b, "%s{\"kind\":%u", i ? "," : "", s->kind);
+    jkstr(b, "kind_name", s->kind_name);
+    if (s->backend) jkstr(b, "backend", s->backend);
+    if (s->target) jkstr(b, "target", s->target);
+    buf_puts(b, ",\"params\":[");
+    for (uint32_t k = 0; k < s->nparams; k++) {
+      buf_puts(b, k ? ",[" : "[");
+      jstr(b, s->params[k].name);
+      buf_putc(b, ',');
+      jstr(b, s->params[k].value);
+      buf_putc(b, ']');
+    }
+    buf_puts(b, "]}");
+  }
+  buf_puts(b, "]}");
+}
+
+static void ser_state(struct buf *b, const struct journal_state *s, int64_t started) {
+  buf_printf(b, "{\"t\":\"st\",\"id\":%llu", (unsigned long long)s->id);
+  jkstr(b, "state", rem_state_name(s->state));
+  jkstr(b, "reason", s->reason ? s->reason : "");
+  jkint(b, "at", (long long)s->at_ms);
+  if (s->step >= 0) jkint(b, "step", s->step);
+  if (s->token) jkstr(b, "token", s->token);
+  if (started) jkint(b, "started", (long long)started);
+  if (s->cooldown_released) buf_puts(b, ",\"cd_release\":true");
+  buf_putc(b, '}');
+}
+
+static void ser_abort(struct buf *b, uint64_t id) {
+  buf_printf(b, "{\"t\":\"abort\",\"id\":%llu}", (unsigned long long)id);
+}
+
+static void ser_dd(struct buf *b, const struct jdd *d) {
+  buf_printf(b, "{\"t\":\"dd\",\"rule\":%u", d->rule);
+  jkstr(b, "rule_name", d->rule_name);
+  jkstr(b, "fp", d->fp);
+  jkstr(b, "starts_at", d->starts_at);
+  jkstr(b, "status", status_name(d->status));
+  jkint(b, "id", (long long)d->id);
+  jkint(b, "created", (long long)d->created);
+  jkint(b, "seen", (long long)d->seen);
+  buf_putc(b, '}');
+}
+
+static void ser_cd(struct buf *b, const struct jcd *c) {
+  buf_printf(b, "{\"t\":\"cd\",\"rule\":%u", c->rule);
+  jkstr(b, "rule_name", c->rule_name);
+  jkstr(b, "key", c->key);
+  jkint(b, "until", (long long)c->until);
+  jkint(b, "owner", (long long)c->owner);
+  buf_putc(b, '}');
+}
+
+/* Appends json as a framed record to out. */
+static void frame(struct buf *out, const char *json, size_t n) {
+  buf_printf(out, "%08x ", journal_crc32c(0, json, n));
+  buf_put(out, json, n);
+  buf_putc(out, '\n');
+}
+
+/* Adds a framed record to the pending batch (lock held). The caller has
+ * reserved the room (reserve()), so this cannot fail. */
+static void emit(struct journal *j, const struct buf *json) {
+  size_t before = j->pend.len;
+  frame(&j->pend, json->data, json->len);
+  j->lsn_appended += j->pend.len - before;
+  j->n_appended++;
+}
+
+/* Room in the pending batch for a framed json (lock held). */
+static bool reserve(struct journal *j, const struct buf *json) {
+  if (buf_reserve(&j->pend, json->len + 16)) return true;
+  j->pend.oom = false;        /* the contents are intact */
+  return false;
+}
+
+static void set_failed(struct journal *j, int err, const char *what) {
+  if (j->failed) return;
+  j->failed = err ? err : EIO;
+  log_printf(LOGL_ERROR,
+             "journal %s/%s: %s failed: %s; remediations can no longer be "
+             "recorded: webhooks get 503 until healer is restarted",
+             j->dir, JOURNAL_FILE, what, strerror(j->failed));
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* ---- appending ------------------------------------------------------------------ */
+
+static struct jlive *jlive_from_rem(const struct hl_ruleset *rs,
+                                    const struct remediation *r,
+                                    int64_t cooldown_until) {
+  struct jlive *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  l->id = r->id;
+  l->rule = r->rule;
+  l->status = r->alert_status;
+  l->dry = r->dry_run;
+  l->created = l->updated = r->created_ms;
+  l->state = REM_QUEUED;
+  l->cooldown_until = r->cooldown_key ? cooldown_until : 0;
+  snprintf(l->reason, sizeof l->reason, "%s", r->reason);
+  bool ok = (l->rule_name = strdup(r->rule_name ? r->rule_name : "")) &&
+            (l->alertname = strdup(r->alertname ? r->alertname : "")) &&
+            (l->fp = strdup(r->fingerprint ? r->fingerprint : "")) &&
+            (l->starts_at = strdup(r->starts_at ? r->starts_at : "")) &&
+            (l->reason0 = strdup(r->reason));
+  if (ok && r->cooldown_key) ok = (l->cooldown_key = strdup(r->cooldown_key)) != NULL;
+  if (ok && r->limit_key) ok = (l->limit_key = strdup(r->limit_key)) != NULL;
+  if (ok && r->nsteps) ok = (l->steps = calloc(r->nsteps, sizeof *l->steps)) != NULL;
+  if (!ok) goto fail;
+  l->nsteps = r->nsteps;
+  for (uint32_t i = 0; i < r->nsteps; i++) {
+    const struct rem_step *rs_step = &r->steps[i];
+    struct jstep *s = &l->steps[i];
+    char kind[REM_KIND_MAX];
+    s->kind = rs_step->kind;
+    if (!(s->kind_name = strdup(rem_kind_name(rs_step->kind, kind)))) goto fail;
+    if (rs_step->backend < rs->nbackends &&
+        !(s->backend = strdup(rs->backends[rs_step->backend].name)))
+      goto fail;
+    if (rs_step->target && !(s->target = strdup(rs_step->target))) goto fail;
+    if (rs_step->nparams &&
+        !(s->params = calloc(rs_step->nparams, sizeof *s->params)))
+      goto fail;
+    s->nparams = rs_step->nparams;
+    for (uint32_t k = 0; k < rs_step->nparams; k++)
+      if (!(s->params[k].name = strdup(rs_step->params[k].name ? rs_step->params[k].name : "")) ||
+          !(s->params[k].value = strdup(rs_step->params[k].value ? rs_step->params[k].value : "")))
+        goto fail;
+  }
+  return l;
+fail:
+  jlive_free(l);
+  return NULL;
+}
+
+int journal_append_accept(struct journal *j, const struct remediation *r,
+                          int64_t cooldown_until_ms, uint64_t *lsn) {
+  struct jlive *l = jlive_from_rem(j->rs, r, cooldown_until_ms);
+  if (!l) return -1;
+  struct buf b;
+  buf_init(&b);
+  ser_acc(&b, l, l->cooldown_until);
+  int rc = -1;
+  if (b.oom) goto out;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed && reserve(j, &b) && fold_acc(j, l) == 0) {
+    l = NULL;                 /* the mirror's now */
+    emit(j, &b);
+    if (lsn) *lsn = j->lsn_appended;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&j->mu);
+out:
+  jlive_free(l);
+  buf_free(&b);
+  return rc;
+}
+
+int journal_append_abort(struct journal *j, uint64_t id, uint64_t *lsn) {
+  struct buf b;
+  buf_init(&b);
+  ser_abort(&b, id);
+  int rc = -1;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed && !b.oom) {
+    rc = 0;
+    if (find_live(j, id)) {
+      if (!reserve(j, &b)) {
+        rc = -1;
+      } else {
+        fold_abort(j, id);
+        emit(j, &b);
+      }
+    }
+    if (lsn) *lsn = j->lsn_appended;
+  }
+  pthread_mutex_unlock(&j->mu);
+  buf_free(&b);
+  return rc;
+}
+
+int journal_append_state(struct journal *j, const struct journal_state *s,
+                         uint64_t *lsn) {
+  if (s->token && strlen(s->token) > JOURNAL_TOKEN_MAX) return -1;
+  if (s->state >= REM__COUNT) return -1;
+  struct buf b;
+  buf_init(&b);
+  ser_state(&b, s, 0);
+  int rc = -1;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed && !b.oom) {
+    if (!find_live(j, s->id)) {
+      rc = 0;                 /* not in flight: nothing to record */
+    } else if (reserve(j, &b) && fold_state(j, s, 0) == 0) {
+      emit(j, &b);
+      rc = 0;
+    }
+    if (lsn) *lsn = j->lsn_appended;
+  }
+  pthread_mutex_unlock(&j->mu);
+  buf_free(&b);
+  return rc;
+}
+
+void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
+                       const char *starts_at, uint8_t alert_status,
+                       int64_t now_ms) {
+  if (rule >= j->rs->nrules) return;
+  struct buf k, b;
+  buf_init(&k);
+  buf_init(&b);
+  if (!dd_key(&k, j->rs->rules[rule].name, fingerprint, starts_at, alert_status))
+    goto out;
+  pthread_mutex_lock(&j->mu);
+  struct jdd *d = hmap_find(&j->dd, k.data, k.len);
+  if (d && !j->failed && now_ms - d->seen >= j->dedupe_ttl / 8) {
+    int64_t was = d->seen;
+    d->seen = now_ms;
+    ser_dd(&b, d);
+    if (!b.oom && reserve(j, &b)) emit(j, &b);
+    else d->seen = was;
+  }
+  pthread_mutex_unlock(&j->mu);
+out:
+  buf_free(&k);
+  buf_free(&b);
+}
+
+/* ---- group commit ---------------------------------------------------------------- */
+
+int journal_sync(struct journal *j, uint64_t lsn) {
+  if (lsn == 0) return 0;
+  pthread_mutex_lock(&j->mu);
+  if (lsn == JOURNAL_LSN_ALL || lsn > j->lsn_appended) lsn = j->lsn_appended;
+  bool waited = false;
+  while (!j->failed && j->lsn_durable < lsn) {
+    if (j->syncing) {         /* a leader is at work: it may cover us */
+      if (!waited) j->n_waits++;
+      waited = true;
+      pthread_cond_wait(&j->cv, &j->mu);
+      continue;
+    }
+    /* Lead: take the whole batch, write and sync it outside the lock. */
+    j->syncing = true;
+    struct buf batch = j->pend;
+    j->pend = j->spare;
+    buf_reset(&j->pend);
+    uint64_t target = j->lsn_appended;
+    int fd = j->fd;
+    bool no_fsync = j->no_fsync;
+    pthread_mutex_unlock(&j->mu);
+    int rc = write_all(fd, batch.data, batch.len);
+    const char *what = "write";
+    if (rc == 0 && !no_fsync) {
+      rc = fdatasync(fd);
+      what = "fdatasync";
+    }
+    int e = errno;
+    pthread_mutex_lock(&j->mu);
+    if (rc != 0) {
+      set_failed(j, e, what);
+    } else {
+      j->lsn_durable = target;
+      j->file_bytes += batch.len;
+      j->n_syncs++;
+    }
+    buf_reset(&batch);
+    j->spare = batch;
+    j->syncing = false;
+    pthread_cond_broadcast(&j->cv);
+  }
+  int out = j->failed ? -1 : 0;
+  pthread_mutex_unlock(&j->mu);
+  return out;
+}
+
+/* ---- expiry and snapshots --------------------------------------------------------- */
+
+struct sweep_ctx {
+  struct journal *j;
+  int64_t now, cutoff;
+};
+
+static bool dd_expired(void *p, void *ctx) {
+  struct jdd *d = p;
+  const struct sweep_ctx *s = ctx;
+  if (d->live || d->seen >= s->cutoff) return false;
+  drop_dd(d);
+  return true;
+}
+
+static bool cd_expired(void *p, void *ctx) {
+  struct jcd *c = p;
+  const struct sweep_ctx *s = ctx;
+  if (c->until > s->now) return false;
+  drop_cd(c);
+  return true;
+}
+
+struct seen_list {
+  int64_t *v;
+  size_t n;
+};
+
+static void collect_seen(void *p, void *ctx) {
+  struct jdd *d = p;
+  struct seen_list *l = ctx;
+  if (!d->live) l->v[l->n++] = d->seen;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void count_dead(void *p, void *ctx) {
+  if (!((struct jdd *)p)->live) (*(size_t *)ctx)++;
+}
+
+/* Drops what decide would have dropped by now (lock held). */
+static void expire(struct journal *j, int64_t now) {
+  struct sweep_ctx s = {j, now, now - j->dedupe_ttl};
+  hmap_sweep(&j->dd, dd_expired, &s);
+  hmap_sweep(&j->cd, cd_expired, &s);
+  if (!j->dedupe_max) return;
+  size_t dead = 0;
+  hmap_each(&j->dd, count_dead, &dead);
+  if (dead <= j->dedupe_max) return;
+  struct seen_list l = {malloc(dead * sizeof(int64_t)), 0};
+  if (!l.v) return;
+  hmap_each(&j->dd, collect_seen, &l);
+  qsort(l.v, l.n, sizeof *l.v, cmp_i64);
+  /* Keep the dedupe_max most recently seen (ties may keep a few more). */
+  s.cutoff = l.v[l.n - j->dedupe_max];
+  free(l.v);
+  hmap_sweep(&j->dd, dd_expired, &s);
+}
+
+struct ptr_list {
+  void **v;
+  size_t n, cap;
+  bool oom;
+};
+
+static void collect_ptr(void *p, void *ctx) {
+  struct ptr_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    void **v = realloc(l->v, cap * sizeof *v);
+    if (!v) {
+      l->oom = true;
+      return;
+    }
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = p;
+}
+
+static int cmp_rem(const void *a, const void *b) {
+  const struct mrem *x = *(void *const *)a, *y = *(void *const *)b;
+  return x->l->id < y->l->id ? -1 : x->l->id > y->l->id;
+}
+
+/* The in-flight remediations, sorted by id (lock held). */
+static int live_sorted(struct journal *j, struct ptr_list *l) {
+  memset(l, 0, sizeof *l);
+  hmap_each(&j->rems, collect_ptr, l);
+  if (l->oom) {
+    free(l->v);
+    return -1;
+  }
+  if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_rem);
+  return 0;
+}
+
+/* The cooldown l holds, or 0 (lock held). */
+static int64_t held_cooldown(struct journal *j, const struct jlive *l) {
+  if (!l->cooldown_key) return 0;
+  struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
+  return c && c->owner == l->id ? c->until : 0;
+}
+
+struct snap {
+  struct journal *j;
+  int fd;
+  struct buf out, rec;
+  uint64_t bytes;
+  int err;
+};
+
+static void snap_flush(struct snap *s, bool force) {
+  if (s->err || (!force && s->out.len < (1u << 20))) return;
+  if (s->out.oom) s->err = ENOMEM;
+  else if (write_all(s->fd, s->out.data, s->out.len) < 0) s->err = errno;
+  s->bytes += s->out.len;
+  buf_reset(&s->out);
+}
+
+/* Frames s->rec into the output. */
+static void snap_rec(struct snap *s) {
+  if (s->rec.oom) s->err = ENOMEM;
+  else frame(&s->out, s->rec.data, s->rec.len);
+  buf_reset(&s->rec);
+  snap_flush(s, false);
+}
+
+static void snap_dd(void *p, void *ctx) {
+  struct jdd *d = p;
+  struct snap *s = ctx;
+  if (d->live) return;        /* written with its remediation */
+  ser_dd(&s->rec, d);
+  snap_rec(s);
+}
+
+static void snap_cd(void *p, void *ctx) {
+  struct jcd *c = p;
+  struct snap *s = ctx;
+  struct jlive *l = find_live(s->j, c->owner);
+  if (l && l->cooldown_key && strcmp(l->cooldown_key, c->key) == 0) return;
+  ser_cd(&s->rec, c);
+  snap_rec(s);
+}
+
+/* Writes the live state as records to fd (lock held). */
+static int write_snapshot(struct journal *j, int fd, int64_t now, uint64_t *bytes) {
+  struct snap s = {j, fd, {0}, {0}, 0, 0};
+  buf_init(&s.out);
+  buf_init(&s.rec);
+  ser_hdr(&s.rec, j->rs->digest, j->next_id, now);
+  snap_rec(&s);
+  struct ptr_list live;
+  if (live_sorted(j, &live) < 0) s.err = ENOMEM;
+  for (size_t i = 0; i < live.n && !s.err; i++) {
+    const struct jlive *l = ((struct mrem *)live.v[i])->l;
+    ser_acc(&s.rec, l, held_cooldown(j, l));
+    snap_rec(&s);
+    /* The tokens of the other steps, then the current step's state. */
+    struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false};
+    bool any = l->state != REM_QUEUED || l->started;
+    for (uint32_t k = 0; k < l->nsteps; k++) {
+      if (!l->steps[k].token || k == l->step) continue;
+      st.step = (int32_t)k;
+      st.token = l->steps[k].token;
+      ser_state(&s.rec, &st, l->started);
+      snap_rec(&s);
+    }
+    if (any || (l->step < l->nsteps && l->steps[l->step].token)) {
+      st.step = (int32_t)l->step;
+      st.token = l->step < l->nsteps ? l->steps[l->step].token : NULL;
+      ser_state(&s.rec, &st, l->started);
+      snap_rec(&s);
+    }
+    struct buf k;
+    buf_init(&k);
+    struct jdd *d = dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)
+                        ? hmap_find(&j->dd, k.data, k.len) : NULL;
+    buf_free(&k);
+    if (d && d->id == l->id && d->seen > l->created) {
+      ser_dd(&s.rec, d);
+      snap_rec(&s);
+    }
+  }
+  free(live.v);
+  if (!s.err) hmap_each(&j->dd, snap_dd, &s);
+  if (!s.err) hmap_each(&j->cd, snap_cd, &s);
+  snap_flush(&s, true);
+  buf_free(&s.out);
+  buf_free(&s.rec);
+  *bytes = s.bytes;
+  errno = s.err;
+  return s.err ? -1 : 0;
+}
+
+static int fsync_dir(struct journal *j) {
+  return j->no_fsync ? 0 : fsync(j->dirfd);
+}
+
+/* Replaces the file with a snapshot (lock held, no leader at work).
+ * Failing before the rename leaves the old file in place (-1, not sticky);
+ * after it, the journal has failed. */
+static int compact_locked(struct journal *j, int64_t now) {
+  if (j->failed) return -1;
+  expire(j, now);
+  int fd = openat(j->dirfd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                  0600);
+  if (fd < 0) {
+    log_printf(LOGL_ERROR, "journal %s/%s: cannot create: %s", j->dir, TMP_FILE,
+               strerror(errno));
+    return -1;
+  }
+  uint64_t bytes = 0;
+  int rc = write_snapshot(j, fd, now, &bytes);
+  if (rc == 0 && !j->no_fsync) rc = fdatasync(fd);
+  if (rc != 0) {
+    log_printf(LOGL_ERROR, "journal %s/%s: cannot write the snapshot: %s", j->dir,
+               TMP_FILE, strerror(errno ? errno : EIO));
+    close(fd);
+    unlinkat(j->dirfd, TMP_FILE, 0);
+    return -1;
+  }
+  if (renameat(j->dirfd, TMP_FILE, j->dirfd, JOURNAL_FILE) != 0) {
+    log_printf(LOGL_ERROR, "journal %s: cannot rename %s over %s: %s", j->dir, TMP_FILE,
+               JOURNAL_FILE, strerror(errno));
+    close(fd);
+    unlinkat(j->dirfd, TMP_FILE, 0);
+    return -1;
+  }
+  close(j->fd);
+  j->fd = fd;
+  if (fsync_dir(j) != 0) {
+    set_failed(j, errno, "fsync of the directory");
+    return -1;
+  }
+  /* Everything appended so far is in the snapshot. */
+  buf_reset(&j->pend);
+  j->lsn_durable = j->lsn_appended;
+  j->file_bytes = j->snapshot_bytes = bytes;
+  j->n_compactions++;
+  pthread_cond_broadcast(&j->cv);
+  return 0;
+}
+
+int journal_compact(struct journal *j, int64_t now_ms) {
+  pthread_mutex_lock(&j->mu);
+  while (j->syncing) pthread_cond_wait(&j->cv, &j->mu);
+  int rc = compact_locked(j, now_ms);
+  pthread_mutex_unlock(&j->mu);
+  return rc;
+}
+
+static uint64_t threshold(const struct journal *j) {
+  uint64_t t = j->snapshot_bytes * 2;
+  return t > j->compact_bytes ? t : j->compact_bytes;
+}
+
+int journal_tick(struct journal *j, int64_t now_ms) {
+  if (journal_sync(j, JOURNAL_LSN_ALL) < 0) return -1;
+  pthread_mutex_lock(&j->mu);
+  bool due = j->file_bytes + j->pend.len > threshold(j);
+  pthread_mutex_unlock(&j->mu);
+  if (!due) return 0;
+  if (journal_compact(j, now_ms) < 0) return -1;
+  struct journal_stats st;
+  journal_stats(j, &st);
+  log_printf(LOGL_INFO, "journal compacted: %llu bytes, %zu in flight, %zu dedupe keys, "
+             "%zu cooldowns", (unsigned long long)st.file_bytes, st.inflight, st.dedupe,
+             st.cooldowns);
+  return 0;
+}
+
+void journal_stats(struct journal *j, struct journal_stats *out) {
+  pthread_mutex_lock(&j->mu);
+  out->appended = j->n_appended;
+  out->syncs = j->n_syncs;
+  out->sync_waits = j->n_waits;
+  out->compactions = j->n_compactions;
+  out->file_bytes = j->file_bytes;
+  out->pending_bytes = j->pend.len;
+  out->snapshot_bytes = j->snapshot_bytes;
+  out->inflight = j->rems.count;
+  out->dedupe = j->dd.count;
+  out->cooldowns = j->cd.count;
+  out->failed = j->failed != 0;
+  pthread_mutex_unlock(&j->mu);
+}
+
+/* ---- reading records ------------------------------------------------------------ */
+
+static const cJSON *member(const cJSON *o, const char *k) {
+  return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* A string member: NULL when absent or null; "bad" set when not a string. */
+static const char *g_str(const cJSON *o, const char *k, bool required, const char **bad) {
+  const cJSON *v = member(o, k);
+  if (!v || cJSON_IsNull(v)) {
+    if (required && !*bad) *bad = k;
+    return NULL;
+  }
+  if (!cJSON_IsString(v) || !v->valuestring) {
+    if (!*bad) *bad = k;
+    return NULL;
+  }
+  return v->valuestring;
+}
+
+static int64_t g_int(const cJSON *o, const char *k, bool required, const char **bad) {
+  const cJSON *v = member(o, k);
+  if (!v) {
+    if (required && !*bad) *bad = k;
+    return 0;
+  }
+  double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+  if (d != (double)(int64_t)d || d < -(double)MAX_SAFE_INT || d > (double)MAX_SAFE_INT) {
+    if (!*bad) *bad = k;
+    return 0;
+  }
+  return (int64_t)d;
+}
+
+static uint8_t g_status(const cJSON *o, const char **bad) {
+  const char *s = g_str(o, "status", true, bad);
+  if (!s) return HL_STATUS_FIRING;
+  if (strcmp(s, "firing") == 0) return HL_STATUS_FIRING;
+  if (strcmp(s, "resolved") == 0) return HL_STATUS_RESOLVED;
+  if (!*bad) *bad = "status";
+  return HL_STATUS_FIRING;
+}
+
+static struct jlive *parse_acc(const cJSON *o, const char **bad) {
+  struct jlive *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  int64_t id = g_int(o, "id", true, bad);
+  int64_t rule = g_int(o, "rule", true, bad);
+  if (id <= 0 && !*bad) *bad = "id";
+  if ((rule < 0 || rule > UINT32_MAX) && !*bad) *bad = "rule";
+  int64_t dry = g_int(o, "dry", false, bad);
+  l->id = (uint64_t)id;
+  l->rule = (uint32_t)rule;
+  l->status = g_status(o, bad);
+  l->dry = dry >= 0 && dry <= 255 ? (uint8_t)dry : 0;
+  l->created = l->updated = g_int(o, "created", true, bad);
+  l->cooldown_until = g_int(o, "cooldown_until", false, bad);
+  l->state = REM_QUEUED;
+  const char *reason = g_str(o, "reason", false, bad);
+  snprintf(l->reason, sizeof l->reason, "%s", reason ? reason : "");
+  const char *s;
+  bool ok = (l->rule_name = xstrdup(g_str(o, "rule_name", true, bad))) &&
+            (l->alertname = xstrdup(g_str(o, "alertname", true, bad))) &&
+            (l->fp = xstrdup(g_str(o, "fp", true, bad))) &&
+            (l->starts_at = xstrdup(g_str(o, "starts_at", true, bad))) &&
+            (l->reason0 = strdup(l->reason));
+  if (ok && (s = g_str(o, "cooldown_key", false, bad))) ok = (l->cooldown_key = strdup(s)) != NULL;
+  if (ok && (s = g_str(o, "limit_key", false, bad))) ok = (l->limit_key = strdup(s)) != NULL;
+  const cJSON *steps = member(o, "steps");
+  if (ok && !cJSON_IsArray(steps)) {
+    if (!*bad) *bad = "steps";
+    ok = false;
+  }
+  int n = ok ? cJSON_GetArraySize(steps) : 0;
+  if (ok && n && !(l->steps = calloc((size_t)n, sizeof *l->steps))) ok = false;
+  const cJSON *st = ok ? steps->child : NULL;
+  for (int i = 0; ok && i < n; i++, st = st->next) {
+    struct jstep *js = &l->steps[i];
+    l->nsteps = (uint32_t)i + 1;
+    int64_t kind = g_int(st, "kind", true, bad);
+    js->kind = kind >= 0 && kind < 256 ? (uint8_t)kind : 0;
+    ok = (js->kind_name = xstrdup(g_str(st, "kind_name", true, bad))) != NULL;
+    if (ok && (s = g_str(st, "backend", false, bad))) ok = (js->backend = strdup(s)) != NULL;
+    if (ok && (s = g_str(st, "target", false, bad))) ok = (js->target = strdup(s)) != NULL;
+    const cJSON *ps = member(st, "params");
+    if (ok && !cJSON_IsArray(ps)) {
+      if (!*bad) *bad = "params";
+      ok = false;
+    }
+    int np = ok ? cJSON_GetArraySize(ps) : 0;
+    if (ok && np && !(js->params = calloc((size_t)np, sizeof *js->params))) ok = false;
+    const cJSON *p = ok ? ps->child : NULL;
+    for (int k = 0; ok && k < np; k++, p = p->next) {
+      js->nparams = (uint32_t)k + 1;
+      const cJSON *nm = cJSON_GetArrayItem(p, 0), *vl = cJSON_GetArrayItem(p, 1);
+      if (!cJSON_IsArray(p) || !cJSON_IsString(nm) || !cJSON_IsString(vl)) {
+        if (!*bad) *bad = "params";
+        ok = false;
+        break;
+      }
+      ok = (js->params[k].name = strdup(nm->valuestring)) &&
+           (js->params[k].value = strdup(vl->valuestring));
+    }
+  }
+  if (!ok || *bad) {
+    jlive_free(l);
+    return NULL;
+  }
+  return l;
+}
+
+static int parse_state(const char *name, enum rem_state *out) {
+  for (int s = 0; s < REM__COUNT; s++)
+    if (strcmp(rem_state_name((enum rem_state)s), name) == 0) {
+      *out = (enum rem_state)s;
+      return 0;
+    }
+  return -1;
+}
+
+/* Applies one record's JSON. 0, or -1 with why filled. */
+static int apply(struct journal *j, const char *json, size_t n, bool first,
+                 char *why, size_t wn) {
+  const char *end = NULL;
+  cJSON *o = cJSON_ParseWithLengthOpts(json, n, &end, 0);
+  if (!o || !cJSON_IsObject(o)) {
+    snprintf(why, wn, "not a JSON object");
+    cJSON_Delete(o);
+    return -1;
+  }
+  const char *bad = NULL;
+  const char *t = g_str(o, "t", true, &bad);
+  int rc = -1;
+  if (!t) {
+    snprintf(why, wn, "no record type (\"t\")");
+    goto out;
+  }
+  if (first != (strcmp(t, "hdr") == 0)) {
+    snprintf(why, wn, first ? "the first record is not a header (\"t\":\"hdr\")"
+                            : "a header in the middle of the file");
+    goto out;
+  }
+  if (strcmp(t, "hdr") == 0) {
+    int64_t v = g_int(o, "v", true, &bad);
+    const char *digest = g_str(o, "digest", true, &bad);
+    int64_t next = g_int(o, "next_id", false, &bad);
+    if (bad) goto badfield;
+    if (v != JOURNAL_VERSION) {
+      snprintf(why, wn, "format version %lld, this healer reads version %d", (long long)v,
+               JOURNAL_VERSION);
+      goto out;
+    }
+    free(j->file_digest);
+    if (!(j->file_digest = strdup(digest))) goto nomem;
+    if (next > 0 && (uint64_t)next > j->next_id) j->next_id = (uint64_t)next;
+    rc = 0;
+  } else if (strcmp(t, "acc") == 0) {
+    struct jlive *l = parse_acc(o, &bad);
+    if (!l) {
+      if (bad) goto badfield;
+      goto nomem;
+    }
+    if (find_live(j, l->id)) {
+      snprintf(why, wn, "remediation %llu accepted twice", (unsigned long long)l->id);
+      jlive_free(l);
+      goto out;
+    }
+    if (fold_acc(j, l) < 0) {
+      jlive_free(l);
+      goto nomem;
+    }
+    rc = 0;
+  } else if (strcmp(t, "st") == 0) {
+    struct journal_state s = {0};
+    s.id = (uint64_t)g_int(o, "id", true, &bad);
+    const char *state = g_str(o, "state", true, &bad);
+    s.reason = g_str(o, "reason", false, &bad);
+    s.at_ms = g_int(o, "at", true, &bad);
+    int64_t step = member(o, "step") ? g_int(o, "step", false, &bad) : -1;
+    s.token = g_str(o, "token", false, &bad);
+    int64_t started = g_int(o, "started", false, &bad);
+    s.cooldown_released = cJSON_IsTrue(member(o, "cd_release"));
+    if (!bad && parse_state(state, &s.state) < 0) bad = "state";
+    if (!bad && (step < -1 || step > INT32_MAX)) bad = "step";
+    if (bad) goto badfield;
+    s.step = (int32_t)step;
+    int f = fold_state(j, &s, started);
+    if (f == -1) goto nomem;
+    if (f == -2) {
+      snprintf(why, wn, "step %lld out of range for remediation %llu", (long long)step,
+               (unsigned long long)s.id);
+      goto out;
+    }
+    rc = 0;
+  } else if (strcmp(t, "abort") == 0) {
+    int64_t id = g_int(o, "id", true, &bad);
+    if (bad) goto badfield;
+    fold_abort(j, (uint64_t)id);
+    rc = 0;
+  } else if (strcmp(t, "dd") == 0) {
+    int64_t rule = g_int(o, "rule", true, &bad);
+    const char *rn = g_str(o, "rule_name", true, &bad);
+    const char *fp = g_str(o, "fp", true, &bad);
+    const char *sa = g_str(o, "starts_at", true, &bad);
+    uint8_t status = g_status(o, &bad);
+    int64_t id = g_int(o, "id", true, &bad);
+    int64_t created = g_int(o, "created", true, &bad);
+    int64_t seen = g_int(o, "seen", true, &bad);
+    if (!bad && (rule < 0 || rule > UINT32_MAX)) bad = "rule";
+    if (bad) goto badfield;
+    if (fold_dd(j, (uint32_t)rule, rn, fp, sa, status, (uint64_t)id, created, seen) < 0)
+      goto nomem;
+    if (id > 0 && (uint64_t)id >= j->next_id) j->next_id = (uint64_t)id + 1;
+    rc = 0;
+  } else if (strcmp(t, "cd") == 0) {
+    int64_t rule = g_int(o, "rule", true, &bad);
+    const char *rn = g_str(o, "rule_name", true, &bad);
+    const char *key = g_str(o, "key", true, &bad);
+    int64_t until = g_int(o, "until", true, &bad);
+    int64_t owner = g_int(o, "owner", true, &bad);
+    if (!bad && (rule < 0 || rule > UINT32_MAX)) bad = "rule";
+    if (bad) goto badfield;
+    if (fold_cd(j, (uint32_t)rule, rn, key, until, (uint64_t)owner) < 0) goto nomem;
+    rc = 0;
+  } else {
+    snprintf(why, wn, "unknown record type \"%.32s\"", t);
+  }
+  goto out;
+badfield:
+  snprintf(why, wn, "field \"%s\" missing or of the wrong type", bad);
+  goto out;
+nomem:
+  snprintf(why, wn, "out of memory");
+out:
+  cJSON_Delete(o);
+  return rc;
+}
+
+/* Checks a line's frame and checksum: 0 and the payload, or -1 with why. */
+static int check_line(const char *line, size_t len, const char **payload,
+                      size_t *plen, char *why, size_t wn) {
+  if (len < 10 || line[8] != ' ') {
+    snprintf(why, wn, "bad frame (want 8 hex digits, a space, then JSON)");
+    return -1;
+  }
+  uint32_t stored = 0;
+  for (int i = 0; i < 8; i++) {
+    char c = line[i];
+    unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                 : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+    if (v == 16) {
+      snprintf(why, wn, "bad frame (want 8 hex digits, a space, then JSON)");
+      return -1;
+    }
+    stored = stored << 4 | v;
+  }
+  uint32_t got = journal_crc32c(0, line + 9, len - 9);
+  if (got != stored) {
+    snprintf(why, wn, "checksum mismatch (stored %08x, computed %08x)", stored, got);
+    return -1;
+  }
+  *payload = line + 9;
+  *plen = len - 9;
+  return 0;
+}
+
+/* How many good (framed, checksummed) records start after off. */
+static uint64_t good_after(const char *data, size_t n, size_t off) {
+  uint64_t good = 0;
+  char why[8];
+  while (off < n) {
+    const char *line = data + off;
+    const char *nl = memchr(line, '\n', n - off);
+    if (!nl) break;
+    size_t len = (size_t)(nl - line);
+    const char *p;
+    size_t pl;
+    if (check_line(line, len, &p, &pl, why, sizeof why) == 0) good++;
+    off += len + 1;
+  }
+  return good;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+/* Replays data[0..n) into the mirror. Sets *keep to the bytes that stay
+ * (the rest is a torn tail). 0, or -1 with err. */
+static int replay(struct journal *j, const char *data, size_t n,
+                  struct journal_open_info *info, size_t *keep, char *err,
+                  size_t errlen) {
+  size_t off = 0;
+  uint64_t recno = 0;
+  bool have_header = false;
+  char why[192];
+  *keep = n;
+  while (off < n) {
+    const char *line = data + off;
+    const char *nl = memchr(line, '\n', n - off);
+    size_t len = nl ? (size_t)(nl - line) : n - off;
+    size_t next = off + len + (nl ? 1 : 0);
+    const char *payload = NULL;
+    size_t plen = 0;
+    int bad = 0;
+    if (!nl) {
+      snprintf(why, sizeof why, "incomplete record (no newline before the end of the file)");
+      bad = 1;
+    } else if (check_line(line, len, &payload, &plen, why, sizeof why) < 0) {
+      bad = 1;
+    }
+    if (bad) {
+      uint64_t after = good_after(data, n, next);
+      if (!after) {           /* a torn tail: cut it off */
+        info->torn_offset = off;
+        info->torn_bytes = n - off;
+        *keep = off;
+        log_printf(LOGL_WARN,
+                   "journal %s/%s: torn record at offset %zu (%zu bytes to the end: "
+                   "%s), left by a crash mid-write: cut off",
+                   j->dir, JOURNAL_FILE, off, n - off, why);
+        return 0;
+      }
+      if (!j->recover) {
+        errf(err, errlen,
+             "journal %s/%s is corrupt: record %llu at offset %zu: %s, and %llu good "
+             "records follow it; start with --journal-recover to skip damaged records "
+             "(they are lost), or move the file away",
+             j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why,
+             (unsigned long long)after);
+        return -1;
+      }
+      log_printf(LOGL_WARN, "journal %s/%s: skipping corrupt record %llu at offset %zu: %s",
+                 j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
+      info->lost_records++;
+      recno++;
+      off = next;
+      continue;
+    }
+    bool first = !have_header && recno == info->lost_records && !j->recover
+                     ? true : !have_header && recno == 0;
+    if (apply(j, payload, plen, first, why, sizeof why) < 0) {
+      if (!strcmp(why, "out of memory")) {
+        errf(err, errlen, "journal %s/%s: out of memory replaying record %llu", j->dir,
+             JOURNAL_FILE, (unsigned long long)recno + 1);
+        return -1;
+      }
+      if (!j->recover) {
+        errf(err, errlen,
+             "journal %s/%s is corrupt: record %llu at offset %zu: %s; start with "
+             "--journal-recover to skip damaged records (they are lost), or move the "
+             "file away",
+             j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
+        return -1;
+      }
+      log_printf(LOGL_WARN, "journal %s/%s: skipping bad record %llu at offset %zu: %s",
+                 j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
+      info->lost_records++;
+    } else {
+      if (first) have_header = true;
+      info->records++;
+    }
+    recno++;
+    off = next;
+  }
+  return 0;
+}
+
+/* ---- binding to the compiled rules ---------------------------------------------- */
+
+struct name_index {
+  struct hmap m;              /* rule name -> index */
+};
+
+static int name_index_init(struct name_index *x, const struct hl_ruleset *rs) {
+  if (hmap_init(&x->m, sizeof(uint32_t)) < 0) return -1;
+  for (uint32_t i = 0; i < rs->nrules; i++) {
+    uint32_t *v = hmap_insert(&x->m, rs->rules[i].name, strlen(rs->rules[i].name), NULL);
+    if (!v) return -1;
+    *v = i;
+  }
+  return 0;
+}
+
+static int64_t find_rule(const struct hl_ruleset *rs, struct name_index *x,
+                         uint32_t hint, const char *name) {
+  if (hint < rs->nrules && strcmp(rs->rules[hint].name, name) == 0) return hint;
+  const uint32_t *v = hmap_find(&x->m, name, strlen(name));
+  return v ? *v : -1;
+}
+
+static bool same_str(const char *a, const char *b) {
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Does rule ri still do what l was accepted to do? NULL, or why not. */
+static const char *steps_differ(const struct hl_ruleset *rs, uint32_t ri,
+                                const struct jlive *l, char *why, size_t wn) {
+  const struct hl_rule *hr = &rs->rules[ri];
+  if (hr->nsteps != l->nsteps) {
+    snprintf(why, wn, "it now has %u steps, not %u", hr->nsteps, l->nsteps);
+    return why;
+  }
+  for (uint32_t s = 0; s < l->nsteps; s++) {
+    const struct hl_step *hs = &rs->steps[hr->first_step + s];
+    const struct jstep *js = &l->steps[s];
+    char kind[REM_KIND_MAX];
+    const char *backend = hs->backend < rs->nbackends ? rs->backends[hs->backend].name : NULL;
+    bool params_ok = hs->nparams == js->nparams;
+    for (uint32_t k = 0; params_ok && k < js->nparams; k++)
+      params_ok = strcmp(rs->params[hs->first_param + k].name, js->params[k].name) == 0;
+    const char *what = strcmp(rem_kind_name(hs->action, kind), js->kind_name) ? "action"
+                       : !same_str(hs->target, js->target)               ? "target"
+                       : !same_str(backend, js->backend)                 ? "backend"
+                       : !params_ok                                      ? "parameters"
+                                                                         : NULL;
+    if (what) {
+      snprintf(why, wn, "the %s of step %u changed", what, s + 1);
+      return why;
+    }
+  }
+  return NULL;
+}
+
+/* "<old>\x1f..." becomes "<new>\x1f..." (the engine's key scope). */
+static char *rescope(char *key, uint32_t old_rule, uint32_t new_rule) {
+  if (!key || old_rule == new_rule) return key;
+  char pre[16];
+  int n = snprintf(pre, sizeof pre, "%u\x1f", old_rule);
+  if (strncmp(key, pre, (size_t)n) != 0) return key;
+  char *out = malloc(strlen(key) + 16);
+  if (!out) return key;       /* stays under the old scope: harmless */
+  sprintf(out, "%u\x1f%s", new_rule, key + n);
+  free(key);
+  return out;
+}
+
+struct rebind_ctx {
+  struct journal *j;
+  struct name_index *x;
+  struct ptr_list cds;
+};
+
+static bool dd_rebind(void *p, void *ctx) {
+  struct jdd *d = p;
+  struct rebind_ctx *c = ctx;
+  int64_t ri = find_rule(c->j->rs, c->x, d->rule, d->rule_name);
+  if (ri < 0) {
+    drop_dd(d);
+    return true;
+  }
+  d->rule = (uint32_t)ri;
+  return false;
+}
+
+/* Binds the mirror to cfg->rs (see journal.h). Unresumable remediations
+ * are recorded failed (appended). 0 or -1 (out of memory). */
+static int rebind(struct journal *j, int64_t now, struct journal_open_info *info) {
+  const struct hl_ruleset *rs = j->rs;
+  struct name_index x;
+  if (name_index_init(&x, rs) < 0) {
+    hmap_free(&x.m, NULL);
+    return -1;
+  }
+  int rc = 0;
+  struct ptr_list live;
+  if (live_sorted(j, &live) < 0) {
+    hmap_free(&x.m, NULL);
+    return -1;
+  }
+  for (size_t i = 0; i < live.n; i++) {
+    struct jlive *l = ((struct mrem *)live.v[i])->l;
+    int64_t ri = find_rule(rs, &x, l->rule, l->rule_name);
+    char why[160], reason[REM_REASON_MAX];
+    const char *diff = ri < 0 ? NULL : steps_differ(rs, (uint32_t)ri, l, why, sizeof why);
+    if (ri >= 0 && !diff) {
+      const struct hl_rule *hr = &rs->rules[ri];
+      for (uint32_t s = 0; s < l->nsteps; s++) l->steps[s].kind = rs->steps[hr->first_step + s].action;
+      if (l->cooldown_key) {
+        /* The cooldown it holds moves with the key. */
+        struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
+        if (c && c->owner == l->id) c->rule = (uint32_t)ri;
+      }
+      l->cooldown_key = rescope(l->cooldown_key, l->rule, (uint32_t)ri);
+      l->limit_key = rescope(l->limit_key, l->rule, (uint32_t)ri);
+      l->rule = (uint32_t)ri;
+      continue;
+    }
+    if (ri < 0)
+      snprintf(reason, sizeof reason, "rules changed: rule %.80s is no longer built in; "
+               "not resumed", l->rule_name);
+    else
+      snprintf(reason, sizeof reason, "rules changed: rule %.80s: %.80s; not resumed",
+               l->rule_name, diff);
+    log_printf(LOGL_WARN, "journal: remediation %llu (%s) cannot be resumed: %s",
+               (unsigned long long)l->id, rem_state_name(l->state), reason);
+    struct journal_state st = {l->id, REM_FAILED, reason, now, -1, NULL, false};
+    struct buf b;
+    buf_init(&b);
+    ser_state(&b, &st, 0);
+    if (b.oom || !reserve(j, &b)) rc = -1;
+    else {
+      fold_state(j, &st, 0);
+      emit(j, &b);
+      info->failed++;
+    }
+    buf_free(&b);
+    if (rc < 0) break;
+  }
+  free(live.v);
+  struct rebind_ctx c = {j, &x, {0}};
+  hmap_sweep(&j->dd, dd_rebind, &c);
+  /* Cooldowns: their keys may change, so take them all out and put back
+   * the ones whose rule still exists. */
+  hmap_each(&j->cd, collect_ptr, &c.cds);
+  if (c.cds.oom) rc = -1;
+  for (size_t i = 0; rc == 0 && i < c.cds.n; i++) {
+    struct jcd *cd = c.cds.v[i];
+    int64_t ri = find_rule(rs, &x, cd->rule, cd->rule_name);
+    if (ri == (int64_t)cd->rule) continue;
+    char *key = cd->key, *rn = cd->rule_name;
+    int64_t until = cd->until;
+    uint64_t owner = cd->owner;
+    uint32_t old = cd->rule;
+    hmap_remove(&j->cd, cd);  /* we keep key and rn */
+    if (ri >= 0) {
+      key = rescope(key, old, (uint32_t)ri);
+      if (fold_cd(j, (uint32_t)ri, rn, key, until, owner) < 0) rc = -1;
+    }
+    free(key);
+    free(rn);
+  }
+  free(c.cds.v);
+  hmap_free(&x.m, NULL);
+  return rc;
+}
+
+/* ---- open and close ------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
+static int read_file(int fd, char **out, size_t *n) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -1;
+  size_t size = (size_t)st.st_size;
+  char *data = malloc(size + 1);
+  if (!data) return -1;
+  size_t got = 0;
+  while (got < size) {
+    ssize_t r = pread(fd, data + got, size - got, (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      free(data);
+      return -1;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  *out = data;
+  *n = got;
+  return 0;
+}
+
+/* A new, empty journal file: the header, synced (lock not needed: open). */
+static int write_header(struct journal *j, int64_t now) {
+  struct buf b, f;
+  buf_init(&b);
+  buf_init(&f);
+  ser_hdr(&b, j->rs->digest, j->next_id, now);
+  frame(&f, b.data, b.len);
+  int rc = f.oom ? (errno = ENOMEM, -1) : write_all(j->fd, f.data, f.len);
+  if (rc == 0 && !j->no_fsync) rc = fdatasync(j->fd);
+  if (rc == 0) rc = fsync_dir(j);
+  if (rc == 0) j->file_bytes = f.len;
+  buf_free(&b);
+  buf_free(&f);
+  return rc;
+}
+
+static void free_journal(struct journal *j) {
+  if (j->rems.buckets) hmap_free(&j->rems, drop_rem);
+  if (j->dd.buckets) hmap_free(&j->dd, drop_dd);
+  if (j->cd.buckets) hmap_free(&j->cd, drop_cd);
+  if (j->fd >= 0) close(j->fd);
+  if (j->lockfd >= 0) close(j->lockfd);   /* releases the flock */
+  if (j->dirfd >= 0) close(j->dirfd);
+  buf_free(&j->pend);
+  buf_free(&j->spare);
+  free(j->file_digest);
+  free(j->dir);
+  pthread_cond_destroy(&j->cv);
+  pthread_mutex_destroy(&j->mu);
+  free(j);
+}
+
+int journal_open(struct journal **out, const struct journal_config *cfg,
+                 int64_t now_ms, struct journal_open_info *info, char *err,
+                 size_t errlen) {
+  struct journal_open_info dummy;
+  if (!info) info = &dummy;
+  memset(info, 0, sizeof *info);
+  *out = NULL;
+  struct journal *j = calloc(1, sizeof *j);
+  if (!j) {
+    errf(err, errlen, "out of memory");
+    return -1;
+  }
+  j->fd = j->lockfd = j->dirfd = -1;
+  pthread_mutex_init(&j->mu, NULL);
+  pthread_cond_init(&j->cv, NULL);
+  buf_init(&j->pend);
+  buf_init(&j->spare);
+  j->rs = cfg->rs;
+  j->no_fsync = cfg->no_fsync;
+  j->recover = cfg->recover;
+  j->compact_bytes = cfg->compact_bytes ? cfg->compact_bytes : JOURNAL_COMPACT_DEFAULT;
+  j->dedupe_ttl = cfg->dedupe_ttl_ms > 0 ? cfg->dedupe_ttl_ms : DEFAULT_TTL_MS;
+  j->dedupe_max = cfg->dedupe_max;
+  j->next_id = 1;
+  char *data = NULL;
+  size_t n = 0;
+  const char *dir = cfg->dir && *cfg->dir ? cfg->dir : "./state";
+  if (!(j->dir = strdup(dir)) || hmap_init(&j->rems, sizeof(struct mrem)) < 0 ||
+      hmap_init(&j->dd, sizeof(struct jdd)) < 0 || hmap_init(&j->cd, sizeof(struct jcd)) < 0) {
+    errf(err, errlen, "out of memory");
+    goto fail;
+  }
+  if (mkdir_p(dir) < 0) {
+    errf(err, errlen, "--state-dir %s: cannot create: %s", dir, strerror(errno));
+    goto fail;
+  }
+  if ((j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    errf(err, errlen, "--state-dir %s: %s", dir, strerror(errno));
+    goto fail;
+  }
+  if ((j->lockfd = openat(j->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+    errf(err, errlen, "--state-dir %s: cannot create %s: %s", dir, LOCK_FILE, strerror(errno));
+    goto fail;
+  }
+  if (flock(j->lockfd, LOCK_EX | LOCK_NB) != 0) {
+    errf(err, errlen, "--state-dir %s is in use by another healer (%s/%s is locked)", dir,
+         dir, LOCK_FILE);
+    goto fail;
+  }
+  /* A compaction that did not finish: the old file is still the journal. */
+  unlinkat(j->dirfd, TMP_FILE, 0);
+  j->fd = openat(j->dirfd, JOURNAL_FILE, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (j->fd < 0 || read_file(j->fd, &data, &n) < 0) {
+    errf(err, errlen, "journal %s/%s: %s", dir, JOURNAL_FILE, strerror(errno));
+    goto fail;
+  }
+  info->bytes = n;
+  size_t keep = n;
+  if (replay(j, data, n, info, &keep, err, errlen) < 0) goto fail;
+  free(data);
+  data = NULL;
+  if (keep < n) {
+    if (ftruncate(j->fd, (off_t)keep) != 0 || (!j->no_fsync && fdatasync(j->fd) != 0)) {
+      errf(err, errlen, "journal %s/%s: cannot cut off the torn tail: %s", dir, JOURNAL_FILE,
+           strerror(errno));
+      goto fail;
+    }
+  }
+  j->file_bytes = keep;
+  bool empty = info->records == 0 && info->lost_records == 0;
+  if (empty) {
+    /* New (or only a torn header): start the file over. */
+    info->created = keep == 0 && n == 0;
+    if (ftruncate(j->fd, 0) != 0 || write_header(j, now_ms) != 0) {
+      errf(err, errlen, "journal %s/%s: cannot write: %s", dir, JOURNAL_FILE, strerror(errno));
+      goto fail;
+    }
+  } else {
+    info->rules_changed = !j->file_digest || strcmp(j->file_digest, j->rs->digest ? j->rs->digest : "") != 0;
+    if (rebind(j, now_ms, info) < 0) {
+      errf(err, errlen, "journal %s/%s: out of memory", dir, JOURNAL_FILE);
+      goto fail;
+    }
+    expire(j, now_ms);
+    if (info->rules_changed || info->lost_records || keep > threshold(j)) {
+      if (compact_locked(j, now_ms) < 0) {
+        errf(err, errlen, "journal %s/%s: cannot rewrite it (see the log)", dir, JOURNAL_FILE);
+        goto fail;
+      }
+      info->compacted = true;
+    } else if (j->pend.len && journal_sync(j, JOURNAL_LSN_ALL) < 0) {
+      errf(err, errlen, "journal %s/%s: cannot write: %s", dir, JOURNAL_FILE,
+           strerror(j->failed));
+      goto fail;
+    }
+    if (j->snapshot_bytes == 0) j->snapshot_bytes = j->file_bytes / 2;
+    if (info->lost_records)
+      log_printf(LOGL_WARN, "journal %s/%s: --journal-recover: %llu damaged records skipped "
+                 "and lost; the file was rewritten clean", dir, JOURNAL_FILE,
+                 (unsigned long long)info->lost_records);
+    if (info->rules_changed)
+      log_printf(LOGL_WARN, "journal %s/%s was written with rules %s, these are %s: "
+                 "entries re-bound by rule name (%llu remediations could not be resumed)",
+                 dir, JOURNAL_FILE, j->file_digest ? j->file_digest : "(unknown)",
+                 j->rs->digest ? j->rs->digest : "(none)", (unsigned long long)info->failed);
+  }
+  info->next_id = j->next_id;
+  info->inflight = j->rems.count;
+  info->dedupe = j->dd.count;
+  info->cooldowns = j->cd.count;
+  *out = j;
+  return 0;
+fail:
+  free(data);
+  free_journal(j);
+  return -1;
+}
+
+void journal_close(struct journal *j) {
+  if (!j) return;
+  journal_sync(j, JOURNAL_LSN_ALL);
+  free_journal(j);
+}
+
+/* ---- replay to the runtime ----------------------------------------------------- */
+
+struct dd_visit {
+  struct journal *j;
+  struct ptr_list l;
+};
+
+static void collect_dead_dd(void *p, void *ctx) {
+  if (!((struct jdd *)p)->live) collect_ptr(p, ctx);
+}
+
+static void collect_free_cd(void *p, void *ctx) {
+  struct dd_visit *v = ctx;
+  struct jcd *c = p;
+  struct jlive *l = find_live(v->j, c->owner);
+  if (l && l->cooldown_key && strcmp(l->cooldown_key, c->key) == 0) return;
+  collect_ptr(p, &v->l);
+}
+
+/* A deep, self-contained copy of l for a callback (one allocation). */
+static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) {
+  size_t np = 0;
+  for (uint32_t s = 0; s < l->nsteps; s++) np += l->steps[s].nparams;
+  size_t size = sizeof(struct journal_rem) + l->nsteps * sizeof(struct journal_step) +
+                np * sizeof(struct journal_param);
+  struct journal_rem *r = calloc(1, size);
+  if (!r) return NULL;
+  struct journal_step *steps = (struct journal_step *)(r + 1);
+  struct journal_param *params = (struct journal_param *)(steps + l->nsteps);
+  r->id = l->id;
+  r->rule = l->rule;
+  r->rule_name = j->rs->rules[l->rule].name;
+  r->alertname = l->alertname;
+  r->fingerprint = l->fp;
+  r->starts_at = l->starts_at;
+  r->alert_status = l->status;
+  r->dry_run = l->dry;
+  r->nsteps = l->nsteps;
+  r->steps = steps;
+  for (uint32_t s = 0; s < l->nsteps; s++) {
+    steps[s].kind = l->steps[s].kind;
+    steps[s].target = l->steps[s].target;
+    steps[s].nparams = l->steps[s].nparams;
+    steps[s].params = params;
+    steps[s].token = l->steps[s].token;
+    for (uint32_t k = 0; k < l->steps[s].nparams; k++, params++) {
+      params->name = l->steps[s].params[k].name;
+      params->value = l->steps[s].params[k].value;
+    }
+  }
+  r->cooldown_key = l->cooldown_key;
+  r->cooldown_until_ms = held_cooldown(j, l);
+  r->limit_key = l->limit_key;
+  r->created_ms = l->created;
+  r->updated_ms = l->updated;
+  r->started_ms = l->started;
+  r->last_seen_ms = l->created;
+  struct buf k;
+  buf_init(&k);
+  if (dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) {
+    struct jdd *d = hmap_find(&j->dd, k.data, k.len);
+    if (d && d->id == l->id) r->last_seen_ms = d->seen;
+  }
+  buf_free(&k);
+  r->state = l->state;
+  r->step = l->step;
+  r->reason = l->reason;
+  return r;
+}
+
+/* The strings of an exported rem point into the mirror; copy them so the
+ * callback may change the mirror (e.g. record the remediation failed). */
+static struct journal_rem *export_copy(const struct journal_rem *r) {
+  struct buf b;
+  buf_init(&b);
+  /* Layout: the struct, steps, params, then the strings. */
+  size_t np = 0;
+  for (uint32_t s = 0; s < r->nsteps; s++) np += r->steps[s].nparams;
+  size_t head = sizeof *r + r->nsteps * sizeof(struct journal_step) +
+                np * sizeof(struct journal_param);
+  size_t strings = 0;
+#define SL(s) ((s) ? strlen(s) + 1 : 0)
+  strings += SL(r->alertname) + SL(r->fingerprint) + SL(r->starts_at) +
+             SL(r->cooldown_key) + SL(r->limit_key) + SL(r->reason);
+  for (uint32_t s = 0; s < r->nsteps; s++) {
+    strings += SL(r->steps[s].target) + SL(r->steps[s].token);
+    for (uint32_t k = 0; k < r->steps[s].nparams; k++)
+      strings += SL(r->steps[s].params[k].name) + SL(r->steps[s].params[k].value);
+  }
+#undef SL
+  buf_free(&b);
+  struct journal_rem *c = calloc(1, head + strings);
+  if (!c) return NULL;
+  *c = *r;
+  struct journal_step *steps = (struct journal_step *)(c + 1);
+  struct journal_param *params = (struct journal_param *)(steps + r->nsteps);
+  char *p = (char *)c + head;
+#define CP(dst, src)                      \
+  do {                                    \
+    if (src) {                            \
+      size_t n_ = strlen(src) + 1;        \
+      memcpy(p, src, n_);                 \
+      dst = p;                            \
+      p += n_;                            \
+    } else {                              \
+      dst = NULL;                         \
+    }                                     \
+  } while (0)
+  CP(c->alertname, r->alertname);
+  CP(c->fingerprint, r->fingerprint);
+  CP(c->starts_at, r->starts_at);
+  CP(c->cooldown_key, r->cooldown_key);
+  CP(c->limit_key, r->limit_key);
+  CP(c->reason, r->reason);
+  c->steps = r->nsteps ? steps : NULL;
+  for (uint32_t s = 0; s < r->nsteps; s++) {
+    steps[s] = r->steps[s];
+    CP(steps[s].target, r->steps[s].target);
+    CP(steps[s].token, r->steps[s].token);
+    steps[s].params = r->steps[s].nparams ? params : NULL;
+    for (uint32_t k = 0; k < r->steps[s].nparams; k++, params++) {
+      CP(params->name, r->steps[s].params[k].name);
+      CP(params->value, r->steps[s].params[k].value);
+    }
+  }
+#undef CP
+  return c;
+}
+
+int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx) {
+  int rc = 0;
+  struct dd_visit dv = {j, {0}};
+  pthread_mutex_lock(&j->mu);
+  hmap_each(&j->dd, collect_dead_dd, &dv.l);
+  pthread_mutex_unlock(&j->mu);
+  for (size_t i = 0; !dv.l.oom && rc == 0 && v->dedupe && i < dv.l.n; i++) {
+    const struct jdd *d = dv.l.v[i];
+    struct journal_dedupe e = {d->rule, d->fp, d->starts_at, d->status, d->id,
+                               d->created, d->seen};
+    rc = v->dedupe(ctx, &e);
+  }
+  bool oom = dv.l.oom;
+  free(dv.l.v);
+  memset(&dv.l, 0, sizeof dv.l);
+  pthread_mutex_lock(&j->mu);
+  hmap_each(&j->cd, collect_free_cd, &dv);
+  pthread_mutex_unlock(&j->mu);
+  for (size_t i = 0; !dv.l.oom && rc == 0 && v->cooldown && i < dv.l.n; i++) {
+    const struct jcd *c = dv.l.v[i];
+    struct journal_cooldown e = {c->rule, c->key, c->until, c->owner};
+    rc = v->cooldown(ctx, &e);
+  }
+  oom = oom || dv.l.oom;
+  free(dv.l.v);
+  /* Remediations: ids first, then one copy at a time, outside the lock. */
+  pthread_mutex_lock(&j->mu);
+  struct ptr_list live;
+  uint64_t *ids = NULL;
+  size_t nids = 0;
+  if (live_sorted(j, &live) == 0) {
+    ids = live.n ? malloc(live.n * sizeof *ids) : NULL;
+    if (ids || !live.n)
+      for (size_t i = 0; i < live.n; i++) ids[nids++] = ((struct mrem *)live.v[i])->l->id;
+    else oom = true;
+    free(live.v);
+  } else {
+    oom = true;
+  }
+  pthread_mutex_unlock(&j->mu);
+  for (size_t i = 0; rc == 0 && v->rem && i < nids; i++) {
+    pthread_mutex_lock(&j->mu);
+    struct jlive *l = find_live(j, ids[i]);
+    struct journal_rem *view = l ? export_rem(j, l) : NULL;
+    struct journal_rem *copy = view ? export_copy(view) : NULL;
+    if (l && !copy) oom = true;
+    free(view);
+    pthread_mutex_unlock(&j->mu);
+    if (copy) rc = v->rem(ctx, copy);
+    free(copy);
+    if (oom) break;
+  }
+  free(ids);
+  if (rc == 0 && oom) rc = -1;
+  return rc;
+}
+
+struct remediation *journal_rem_new(const struct hl_ruleset *rs,
+                                    const struct journal_rem *jr) {
+  if (jr->rule >= rs->nrules) return NULL;
+  const struct hl_rule *hr = &rs->rules[jr->rule];
+  uint32_t nsteps = jr->nsteps < hr->nsteps ? jr->nsteps : hr->nsteps;
+  size_t np = 0;
+  for (uint32_t s = 0; s < nsteps; s++) np += jr->steps[s].nparams;
+  struct rem_step *steps = calloc(nsteps ? nsteps : 1, sizeof *steps);
+  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
+  struct remediation *r = NULL;
+  if (!steps || !params) goto out;
+  struct rem_param *p = params;
+  for (uint32_t s = 0; s < nsteps; s++) {
+    const struct hl_step *hs = &rs->steps[hr->first_step + s];
+    steps[s].kind = hs->action;
+    steps[s].backend = hs->backend;
+    steps[s].target = hs->target;
+    steps[s].params = p;
+    uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
+    steps[s].nparams = n;
+    for (uint32_t k = 0; k < n; k++, p++) {
+      p->name = rs->params[hs->first_param + k].name;
+      p->value = jr->steps[s].params[k].value;
+    }
+  }
+  struct alert a;
+  memset(&a, 0, sizeof a);
+  a.status = jr->alert_status;
+  a.alertname = jr->alertname;
+  a.fingerprint = jr->fingerprint;
+  a.starts_at = jr->starts_at;
+  a.ends_at = "";
+  a.generator_url = "";
+  struct rem_draft d = {jr->rule, hr->name, &a, jr->dry_run, nsteps, steps,
+                        jr->cooldown_key, jr->limit_key};
+  r = rem_new(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
+  if (r) r->created_ms = jr->created_ms;
+out:
+  free(steps);
+  free(params);
+  return r;
+}
