@@ -97,6 +97,8 @@ static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
                                        [HL_MATCH_RE] = "=~",
                                        [HL_MATCH_NRE] = "!~"};
 
+/* ---- allocation ---------------------------------------------------------- */
+
 void *check_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
   if (!p) {
@@ -187,7 +189,7 @@ void *check_map_put_new(struct strmap *m, const char *key, size_t len,
   return NULL;
 }
 
-/* ---- the checker --------------------------------------------------------- */
+/* ---- message text -------------------------------------------------------- */
 
 char *check_ring(struct checker *c) {
   char *b = c->ring[c->rnext++ % QRING];
@@ -340,8 +342,8 @@ const char *check_src_at(struct checker *c, struct loc l, size_t *len) {
 
 /* ---- names: backends, windows -------------------------------------------- */
 
-/* NULL-terminated list of the keys of m in declaration order (list order of
- * the first definitions), for did-you-mean. */
+/* The declared backend (window) names, first definitions only, in list
+ * order and NULL-terminated: the candidates for a did-you-mean. */
 static const char **names_of_backends(struct checker *c) {
   if (!c->backend_names) {
     size_t n = 0;
@@ -350,7 +352,7 @@ static const char **names_of_backends(struct checker *c) {
     c->backend_names = check_xmalloc((n + 1) * sizeof *c->backend_names);
     n = 0;
     for (struct backend *b = c->p->backends; b; b = b->next)
-      if (check_map_get(&c->backends, b->name, strlen(b->name)) == b)
+      if (b->name && check_map_get(&c->backends, b->name, strlen(b->name)) == b)
         c->backend_names[n++] = b->name;
     c->backend_names[n] = NULL;
   }
@@ -365,7 +367,7 @@ static const char **names_of_windows(struct checker *c) {
     c->window_names = check_xmalloc((n + 1) * sizeof *c->window_names);
     n = 0;
     for (struct window *w = c->p->windows; w; w = w->next)
-      if (check_map_get(&c->windows, w->name, strlen(w->name)) == w)
+      if (w->name && check_map_get(&c->windows, w->name, strlen(w->name)) == w)
         c->window_names[n++] = w->name;
     c->window_names[n] = NULL;
   }
@@ -468,8 +470,20 @@ static void check_expr(struct checker *c, struct expr *e, unsigned depth) {
           check_alts(c, name, alert_field_names, 1));
     break;
   }
-  case EXPR_INTERP:
   case EXPR_DEFAULT:
+    /* a ?? b ?? c is ((a ?? b) ?? c): walk the left spine without
+     * recursing, so a long chain is not mistaken for deep nesting. */
+    for (;;) {
+      for (struct expr *a = e->args ? e->args->next : NULL; a; a = a->next)
+        check_expr(c, a, depth + 1);
+      if (!e->args || e->args->kind != EXPR_DEFAULT)
+        break;
+      e = e->args;
+    }
+    if (e->args)
+      check_expr(c, e->args, depth + 1);
+    break;
+  case EXPR_INTERP:
     for (struct expr *a = e->args; a; a = a->next)
       check_expr(c, a, depth + 1);
     break;
@@ -515,14 +529,24 @@ static const struct expr *unguarded(const struct checker *c,
         return u;
     }
     return NULL;
-  case EXPR_DEFAULT: { /* absent only if every alternative is */
-    const struct expr *u = NULL;
-    for (const struct expr *a = e->args; a; a = a->next) {
-      u = unguarded(c, a, depth + 1);
-      if (!u)
-        return NULL;
+  case EXPR_DEFAULT: {              /* absent only if every alternative is */
+    const struct expr *last = NULL; /* of the outermost: the final default */
+    for (;;) {                      /* the left spine, as in check_expr */
+      for (const struct expr *a = e->args ? e->args->next : NULL; a;
+           a = a->next) {
+        const struct expr *u = unguarded(c, a, depth + 1);
+        if (!u)
+          return NULL;
+        if (!last)
+          last = u;
+      }
+      if (!e->args || e->args->kind != EXPR_DEFAULT)
+        break;
+      e = e->args;
     }
-    return u;
+    if (e->args && !unguarded(c, e->args, depth + 1))
+      return NULL;
+    return last;
   }
   case EXPR_STR:
   case EXPR_FIELD:
@@ -751,7 +775,9 @@ static int check_params(struct checker *c, struct step *s) {
   for (struct param *p = s->params; p; p = p->next) {
     const char *name = p->name ? p->name : "";
     struct param *prev = check_map_put_new(&seen, name, strlen(name), p);
-    if (prev) {
+    if (!name[0]) {
+      ERR(c, p->name_loc, "parameter name must not be empty");
+    } else if (prev) {
       ERR(c, p->name_loc, "duplicate parameter '%s'", check_quote(c, name));
       NOTE(c, prev->name_loc, "first given here");
     } else if (s->action >= 0) {
@@ -962,6 +988,9 @@ static int check_matchers(struct checker *c, struct rule *r) {
     int on = m->on == HL_ON_ANNOTATION ? 1 : 0;
     int op = (unsigned)m->op < 4 ? (int)m->op : 0;
     uintptr_t i = (uintptr_t)check_map_get(c->mnames, name, nlen);
+    if (!name[0])
+      ERR(c, m->name_loc, "%s name must not be empty",
+          on ? "annotation" : "label");
     if (!i) {
       if (c->nmn == c->capmn) {
         c->capmn = c->capmn ? c->capmn * 2 : 16;

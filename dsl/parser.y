@@ -28,7 +28,9 @@
  * errors; a backend field whose value did not parse has a NULL value, which
  * the checker skips.
  *
- * Ownership: everything the parser allocates lives in p->arena.
+ * Ownership: everything the parser allocates lives in p->arena, so no
+ * semantic value needs a %destructor: what error recovery discards is freed
+ * with the arena.
  */
 
 %code requires {
@@ -1063,18 +1065,19 @@ static void phrase_add(struct phrase *ph, const char *s) {
     ph->item[ph->n++] = s;
 }
 
-static const char *phrase_own(struct phrase *ph, const char *fmt,
-                              const char *arg) {
+/* An item made of three pieces, kept in ph. */
+static const char *phrase_own(struct phrase *ph, const char *a, const char *b,
+                              const char *c) {
   if (ph->nown >= 8)
     return "...";
   char *s = ph->own[ph->nown++];
-  snprintf(s, sizeof ph->own[0], fmt, arg);
+  snprintf(s, sizeof ph->own[0], "%s%s%s", a, b, c);
   return s;
 }
 
 static void phrase_join(const struct phrase *ph, char *out, size_t cap) {
   size_t o = 0;
-  int n = ph->n > 5 ? 4 : ph->n;
+  int n = ph->n > 4 ? 4 : ph->n;
   out[0] = '\0';
   for (int i = 0; i < n && o < cap; i++) {
     const char *sep = i == 0 ? "" : i == n - 1 && n == ph->n ? " or " : ", ";
@@ -1124,6 +1127,7 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       others++;
 
   struct phrase ph = {.n = 0};
+  int want_clause = 0, want_decl = 0, want_rbrace = 0;
   for (int s = 0; s < NTOK; s++) {
     if (!has[s])
       continue;
@@ -1131,24 +1135,25 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       continue;
     if (s == YYSYMBOL_TOK_DEFAULT && others > 1)
       continue;                 /* '??' may always follow a value */
-    if (s == YYSYMBOL_TOK_COMMA && clause_group &&
-        (has[YYSYMBOL_NAME] || has[YYSYMBOL_STRING]))
+    if (s == YYSYMBOL_TOK_COMMA &&
+        ((clause_group && (has[YYSYMBOL_NAME] || has[YYSYMBOL_STRING])) ||
+         wpart_group))
       continue;
     if (is_decl_kw(s) && decl_group) {
-      if (clause_group)
-        continue;               /* "a clause" says the rule may go on */
+      if (clause_group || wpart_group)
+        continue;               /* the declaration may go on */
       if (others == 4) {
         phrase_add(&ph, "'when'");
         phrase_add(&ph, "'rule'");
         phrase_add(&ph, "'backend'");
         phrase_add(&ph, "'window'");
       } else {
-        phrase_add(&ph, "a declaration");
+        want_decl = 1;
       }
       continue;
     }
     if (is_clause_kw(s) && clause_group) {
-      phrase_add(&ph, "a clause");
+      want_clause = 1;
       continue;
     }
     if (expr_group && (s == YYSYMBOL_STRING || s == YYSYMBOL_VARIABLE ||
@@ -1158,7 +1163,10 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
     }
     if (wpart_group && (s == YYSYMBOL_NAME || s == YYSYMBOL_TIME ||
                         s == YYSYMBOL_DATE || s == YYSYMBOL_TOK_IN)) {
-      phrase_add(&ph, "a day, a time range, a date range or 'in'");
+      phrase_add(&ph, "a day");
+      phrase_add(&ph, "a time range");
+      phrase_add(&ph, "a date range");
+      phrase_add(&ph, "'in'");
       continue;
     }
     if (role && (s == YYSYMBOL_NAME || s == YYSYMBOL_STRING ||
@@ -1167,8 +1175,13 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       continue;
     }
     switch (s) {
-    case YYSYMBOL_NAME: phrase_add(&ph, "a name"); break;
-    case YYSYMBOL_STRING: phrase_add(&ph, "a string"); break;
+    case YYSYMBOL_NAME:
+    case YYSYMBOL_STRING:
+      if (has[YYSYMBOL_NAME] && has[YYSYMBOL_STRING])
+        phrase_add(&ph, "a name or string");
+      else
+        phrase_add(&ph, s == YYSYMBOL_NAME ? "a name" : "a string");
+      break;
     case YYSYMBOL_VARIABLE: phrase_add(&ph, "a variable"); break;
     case YYSYMBOL_NUMBER: phrase_add(&ph, "a number"); break;
     case YYSYMBOL_DURATION: phrase_add(&ph, "a duration"); break;
@@ -1176,21 +1189,27 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
     case YYSYMBOL_DATE: phrase_add(&ph, "a date (YYYY-MM-DD)"); break;
     case YYSYMBOL_YYEOF: phrase_add(&ph, "end of file"); break;
     case YYSYMBOL_TOK_RBRACE:
-      if (ps->brace_depth > 0) {
-        char ctx[64];
-        snprintf(ctx, sizeof ctx, "'}' (to close '%s' at line %u)",
-                 ps->block_kw == TOK_RULE ? "rule" : "backend",
-                 line_of(ps, ps->block_loc.begin));
-        phrase_add(&ph, phrase_own(&ph, "%s", ctx));
-      } else {
-        phrase_add(&ph, "'}'");
-      }
+      want_rbrace = 1;
       break;
     default:
-      phrase_add(&ph, phrase_own(&ph, "'%s'", yysymbol_name(s)));
+      phrase_add(&ph, phrase_own(&ph, "'", yysymbol_name(s), "'"));
       break;
     }
   }
+  /* The groups come last: what may come instead of what was expected. */
+  if (want_clause)
+    phrase_add(&ph, "a clause");
+  if (want_rbrace && ps->brace_depth > 0) {
+    char ctx[64];
+    snprintf(ctx, sizeof ctx, "'}' (to close '%s' at line %u)",
+             ps->block_kw == TOK_RULE ? "rule" : "backend",
+             line_of(ps, ps->block_loc.begin));
+    phrase_add(&ph, phrase_own(&ph, ctx, "", ""));
+  } else if (want_rbrace) {
+    phrase_add(&ph, "'}'");
+  }
+  if (want_decl)
+    phrase_add(&ph, "a declaration");
   phrase_join(&ph, out, cap);
 }
 
@@ -1285,7 +1304,9 @@ static void report_unexpected(struct pstate *ps, int lsym, struct loc lloc,
       const struct lex_tok *t = &ps->hist[i];
       if (!t->kind || newline_between(ps, t->loc.end, lloc.begin))
         break;
-      if (t->kind != NAME || t->loc.end - t->loc.begin > 64)
+      /* A word of at least three letters, not a parameter's name. */
+      if (t->kind != NAME || t->loc.end - t->loc.begin > 64 ||
+          t->loc.end - t->loc.begin < 3 || ps->hist[i - 1].kind == TOK_EQ)
         continue;
       char text[80];
       tok_text(ps, t->loc, text, sizeof text, 64);

@@ -256,7 +256,10 @@ static int fetch_crumb(struct action_run *run, struct jk *j, bool cancelling) {
   int rc = -1;
   if (field && crumb && strlen(field) + strlen(crumb) + 3 < sizeof j->crumb &&
       !strpbrk(field, "\r\n:") && !strpbrk(crumb, "\r\n")) {
-    snprintf(j->crumb, sizeof j->crumb, "%s: %s", field, crumb);
+    size_t nf = strlen(field), nc = strlen(crumb);
+    memcpy(j->crumb, field, nf);
+    memcpy(j->crumb + nf, ": ", 2);
+    memcpy(j->crumb + nf + 2, crumb, nc + 1);
     rc = 0;
   } else {
     j->rs.cls = HTTPC_PERMANENT;

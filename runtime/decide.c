@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "log.h"
 
 struct dd_entry {
@@ -66,12 +65,47 @@ void decide_free(struct decide *d) {
   pthread_mutex_destroy(&d->mu);
 }
 
-static void dedupe_key(struct buf *k, uint32_t rule, const char *fp,
+/* A dedupe key, fp \x1f startsAt \x1f rule \x1f status, built on the stack
+ * when it fits (it nearly always does). */
+struct ddkey {
+  char small[192];
+  char *data;                 /* small, or malloc'd */
+  size_t len;
+};
+
+static size_t put_u32(char *out, uint32_t v) {
+  char tmp[10];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+static bool dedupe_key(struct ddkey *k, uint32_t rule, const char *fp,
                        const char *starts_at, uint8_t status) {
-  buf_puts(k, fp);
-  buf_putc(k, '\x1f');
-  buf_puts(k, starts_at);
-  buf_printf(k, "\x1f%u\x1f%u", rule, status);
+  size_t fl = strlen(fp), sl = strlen(starts_at);
+  size_t need = fl + sl + 16;
+  k->data = need <= sizeof k->small ? k->small : malloc(need);
+  if (!k->data) return false;
+  char *o = k->data;
+  memcpy(o, fp, fl);
+  o += fl;
+  *o++ = '\x1f';
+  memcpy(o, starts_at, sl);
+  o += sl;
+  *o++ = '\x1f';
+  o += put_u32(o, rule);
+  *o++ = '\x1f';
+  *o++ = (char)('0' + status);
+  k->len = (size_t)(o - k->data);
+  return true;
+}
+
+static void ddkey_free(struct ddkey *k) {
+  if (k->data != k->small) free(k->data);
 }
 
 /* Makes room in the dedupe table (lock held): expired entries first, then
@@ -112,13 +146,9 @@ static void dedupe_make_room(struct decide *d, int64_t now_ms) {
 enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
                                  int64_t now_ms, struct decide_info *info) {
   const struct hl_rule *rule = &d->rs->rules[r->rule];
-  struct buf key;
-  buf_init(&key);
-  dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status);
-  if (key.oom) {
-    buf_free(&key);
+  struct ddkey key;
+  if (!dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status))
     return DECIDE_NOMEM;
-  }
   memset(info, 0, sizeof *info);
   enum decide_verdict v = DECIDE_NOMEM;
   pthread_mutex_lock(&d->mu);
@@ -198,7 +228,7 @@ undo:
   hmap_remove(&d->dedupe, dd);
 out:
   pthread_mutex_unlock(&d->mu);
-  buf_free(&key);
+  ddkey_free(&key);
   return v;
 }
 
@@ -216,28 +246,24 @@ static void release(struct decide *d, struct remediation *r, bool cooldown) {
         hmap_find(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key));
     if (cd && cd->owner_id == r->id) hmap_remove(&d->cooldown, cd);
   }
-  struct buf key;
-  buf_init(&key);
-  dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status);
-  struct dd_entry *dd = key.oom ? NULL : hmap_find(&d->dedupe, key.data, key.len);
+  struct ddkey key;
+  struct dd_entry *dd = NULL;
+  if (dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status)) {
+    dd = hmap_find(&d->dedupe, key.data, key.len);
+    ddkey_free(&key);
+  }
   if (dd && dd->rem == r) {
     dd->rem = NULL;
     rem_unref(r);
   }
-  buf_free(&key);
 }
 
 struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
                                          const char *fingerprint,
                                          const char *starts_at,
                                          const char *reason, int64_t now_ms) {
-  struct buf key;
-  buf_init(&key);
-  dedupe_key(&key, rule, fingerprint, starts_at, HL_STATUS_FIRING);
-  if (key.oom) {
-    buf_free(&key);
-    return NULL;
-  }
+  struct ddkey key;
+  if (!dedupe_key(&key, rule, fingerprint, starts_at, HL_STATUS_FIRING)) return NULL;
   struct remediation *out = NULL;
   pthread_mutex_lock(&d->mu);
   struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
@@ -248,7 +274,7 @@ struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
     release(d, out, true);
   }
   pthread_mutex_unlock(&d->mu);
-  buf_free(&key);
+  ddkey_free(&key);
   return out;
 }
 

@@ -67,7 +67,7 @@ static void log_alert(struct log_line *l, const struct alert *a) {
 }
 
 static void log_steps(struct log_line *l, const struct hl_ruleset *rs,
-                      const struct remediation *r, bool all) {
+                      const struct remediation *r, bool all, bool params) {
   for (uint32_t i = 0; i < r->nsteps && (all || i == 0); i++) {
     const struct rem_step *st = &r->steps[i];
     char kind[REM_KIND_MAX], key[16];
@@ -80,7 +80,7 @@ static void log_steps(struct log_line *l, const struct hl_ruleset *rs,
     log_str(l, "backend",
             st->backend < rs->nbackends ? rs->backends[st->backend].name : "default");
     if (r->nsteps > 1) log_obj_end(l);
-    if (st->nparams) {
+    if (params && st->nparams) {
       char pkey[16];
       snprintf(pkey, sizeof pkey, r->nsteps > 1 ? "params%u" : "params", i + 1);
       log_obj_begin(l, pkey);
@@ -104,14 +104,14 @@ static void log_decision(struct engine *e, const struct alert *a, int32_t rule,
   log_str(&l, "reason", reason);
   if (r) {
     if (r->dry_run) log_bool(&l, "dry_run", true);
-    log_steps(&l, e->rs, r, false);
+    log_steps(&l, e->rs, r, false, true);
   }
   log_end(&l);
 }
 
 void engine_log_remediation(struct engine *e, const struct remediation *r,
                             const char *msg, enum rem_state st,
-                            const char *reason) {
+                            const char *reason, bool params) {
   struct log_line l;
   log_begin(&l, LOGL_INFO, msg);
   if (!l.active) return;
@@ -121,7 +121,7 @@ void engine_log_remediation(struct engine *e, const struct remediation *r,
   log_str(&l, "fingerprint", r->fingerprint);
   log_str(&l, "state", rem_state_name(st));
   log_str(&l, "reason", reason);
-  log_steps(&l, e->rs, r, true);
+  log_steps(&l, e->rs, r, true, params);
   log_end(&l);
 }
 
@@ -134,6 +134,16 @@ static uint8_t dry_run_of(const struct engine *e, const struct hl_rule *rule) {
     if (!action_ops_for(e->rs->steps[rule->first_step + s].action))
       return REM_DRY_UNIMPLEMENTED;
   return REM_DRY_NO;
+}
+
+static void put_u32(struct buf *b, uint32_t v) {
+  char tmp[10];
+  size_t n = sizeof tmp;
+  do {
+    tmp[--n] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  buf_put(b, tmp + n, sizeof tmp - n);
 }
 
 /* Renders the rule's steps and keys into d. Returns RENDER_OK, or
@@ -181,7 +191,8 @@ static enum render_status draft(struct engine *e, uint32_t ri,
       if (which == 0 ? !rule->cooldown_ms : !rule->limit) continue;
       struct hl_expr ex = which == 0 ? rule->cooldown_key : rule->limit_key;
       buf_reset(&k);
-      buf_printf(&k, "%u\x1f", ri);
+      put_u32(&k, ri);
+      buf_putc(&k, '\x1f');
       if (ex.count) {
         const char *v;
         enum render_status rc = render_expr(rs, ex, a, arena, &v, missing);
@@ -193,9 +204,14 @@ static enum render_status draft(struct engine *e, uint32_t ri,
       } else if (which == 0) {
         /* The default cooldown key: the rule and its rendered parameters. */
         for (uint32_t s = 0; s < d->nsteps; s++)
-          for (uint32_t p = 0; p < steps[s].nparams; p++)
-            buf_printf(&k, "%u\x1f%s\x1f%s\x1e", s, steps[s].params[p].name,
-                       steps[s].params[p].value);
+          for (uint32_t p = 0; p < steps[s].nparams; p++) {
+            put_u32(&k, s);
+            buf_putc(&k, '\x1f');
+            buf_puts(&k, steps[s].params[p].name);
+            buf_putc(&k, '\x1f');
+            buf_puts(&k, steps[s].params[p].value);
+            buf_putc(&k, '\x1e');
+          }
       }
       char *copy = k.oom ? NULL : bump_strndup(arena, k.data, k.len);
       if (!copy) {

@@ -87,9 +87,10 @@ int engine_ingest(struct engine *e, const struct payload *p,
 
 void engine_gauges(struct engine *e, struct metrics_gauges *g);
 
-/* Logs a remediation's action, one line per step (the dry-run record). */
+/* Logs a remediation's outcome in one line: id, rule, alert, state,
+ * reason and its steps (with their parameters if params). */
 void engine_log_remediation(struct engine *e, const struct remediation *r,
                             const char *msg, enum rem_state st,
-                            const char *reason);
+                            const char *reason, bool params);
 
 #endif

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,8 +222,8 @@ static int fold_acc(struct journal *j, struct jlive *l) {
   struct buf k;
   buf_init(&k);
   if (!dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) goto nomem;
-  bool rem_new, dd_new = false, cd_new = false;
-  struct mrem *m = hmap_insert(&j->rems, &l->id, sizeof l->id, &rem_new);
+  bool m_new, dd_new = false, cd_new = false;
+  struct mrem *m = hmap_insert(&j->rems, &l->id, sizeof l->id, &m_new);
   if (!m) goto nomem;
   struct jdd *d = hmap_insert(&j->dd, k.data, k.len, &dd_new);
   if (!d) goto undo;
@@ -265,7 +266,7 @@ undo:
     drop_dd(dn);
     hmap_remove(&j->dd, dn);
   }
-  if (rem_new) hmap_remove(&j->rems, hmap_find(&j->rems, &l->id, sizeof l->id));
+  if (m_new) hmap_remove(&j->rems, hmap_find(&j->rems, &l->id, sizeof l->id));
 nomem:
   buf_free(&k);
   return -1;
@@ -307,7 +308,7 @@ static int fold_state(struct journal *j, const struct journal_state *s,
   struct jlive *l = find_live(j, s->id);
   if (!l) return 0;
   uint32_t step = s->step >= 0 ? (uint32_t)s->step : l->step;
-  if (s->step >= 0 && (uint32_t)s->step >= l->nsteps && (s->token || l->nsteps)) return -2;
+  if (s->step >= 0 && l->nsteps && step >= l->nsteps) return -2;
   char *tok = NULL;
   if (s->token) {
     if (step >= l->nsteps) return -2;
@@ -913,7 +914,8 @@ static int write_snapshot(struct journal *j, int fd, int64_t now, uint64_t *byte
     snap_rec(&s);
     /* The tokens of the other steps, then the current step's state. */
     struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false};
-    bool any = l->state != REM_QUEUED || l->started;
+    bool any = l->state != REM_QUEUED || l->started || l->updated != l->created ||
+               strcmp(l->reason, l->reason0 ? l->reason0 : "") != 0;
     for (uint32_t k = 0; k < l->nsteps; k++) {
       if (!l->steps[k].token || k == l->step) continue;
       st.step = (int32_t)k;
@@ -1068,7 +1070,7 @@ static int64_t g_int(const cJSON *o, const char *k, bool required, const char **
     return 0;
   }
   double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
-  if (d != (double)(int64_t)d || d < -(double)MAX_SAFE_INT || d > (double)MAX_SAFE_INT) {
+  if (!(d >= -(double)MAX_SAFE_INT && d <= (double)MAX_SAFE_INT) || d != (double)(int64_t)d) {
     if (!*bad) *bad = k;
     return 0;
   }
@@ -1161,8 +1163,14 @@ static int parse_state(const char *name, enum rem_state *out) {
   return -1;
 }
 
+enum hdr_rule {
+  HDR_REQUIRED,               /* the first record of a file */
+  HDR_OPTIONAL,               /* recovering, no header seen yet */
+  HDR_FORBIDDEN               /* after the header */
+};
+
 /* Applies one record's JSON. 0, or -1 with why filled. */
-static int apply(struct journal *j, const char *json, size_t n, bool first,
+static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr,
                  char *why, size_t wn) {
   const char *end = NULL;
   cJSON *o = cJSON_ParseWithLengthOpts(json, n, &end, 0);
@@ -1178,12 +1186,13 @@ static int apply(struct journal *j, const char *json, size_t n, bool first,
     snprintf(why, wn, "no record type (\"t\")");
     goto out;
   }
-  if (first != (strcmp(t, "hdr") == 0)) {
-    snprintf(why, wn, first ? "the first record is not a header (\"t\":\"hdr\")"
-                            : "a header in the middle of the file");
+  bool is_hdr = strcmp(t, "hdr") == 0;
+  if ((hr == HDR_REQUIRED && !is_hdr) || (hr == HDR_FORBIDDEN && is_hdr)) {
+    snprintf(why, wn, is_hdr ? "a header in the middle of the file"
+                             : "the first record is not a header (\"t\":\"hdr\")");
     goto out;
   }
-  if (strcmp(t, "hdr") == 0) {
+  if (is_hdr) {
     int64_t v = g_int(o, "v", true, &bad);
     const char *digest = g_str(o, "digest", true, &bad);
     int64_t next = g_int(o, "next_id", false, &bad);
@@ -1307,10 +1316,10 @@ static int check_line(const char *line, size_t len, const char **payload,
   return 0;
 }
 
-/* How many good (framed, checksummed) records start after off. */
-static uint64_t good_after(const char *data, size_t n, size_t off) {
-  uint64_t good = 0;
-  char why[8];
+/* The offset of the first good (framed, checksummed) record at or after
+ * off, or SIZE_MAX when there is none. */
+static size_t first_good(const char *data, size_t n, size_t off) {
+  char why[192];
   while (off < n) {
     const char *line = data + off;
     const char *nl = memchr(line, '\n', n - off);
@@ -1318,10 +1327,10 @@ static uint64_t good_after(const char *data, size_t n, size_t off) {
     size_t len = (size_t)(nl - line);
     const char *p;
     size_t pl;
-    if (check_line(line, len, &p, &pl, why, sizeof why) == 0) good++;
+    if (check_line(line, len, &p, &pl, why, sizeof why) == 0) return off;
     off += len + 1;
   }
-  return good;
+  return SIZE_MAX;
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -1338,7 +1347,7 @@ static void errf(char *err, size_t errlen, const char *fmt, ...) {
 static int replay(struct journal *j, const char *data, size_t n,
                   struct journal_open_info *info, size_t *keep, char *err,
                   size_t errlen) {
-  size_t off = 0;
+  size_t off = 0, good = 0;   /* good: the next good record at or after off */
   uint64_t recno = 0;
   bool have_header = false;
   char why[192];
@@ -1358,8 +1367,8 @@ static int replay(struct journal *j, const char *data, size_t n,
       bad = 1;
     }
     if (bad) {
-      uint64_t after = good_after(data, n, next);
-      if (!after) {           /* a torn tail: cut it off */
+      if (good < next) good = first_good(data, n, next);
+      if (good == SIZE_MAX) { /* a torn tail: cut it off */
         info->torn_offset = off;
         info->torn_bytes = n - off;
         *keep = off;
@@ -1371,11 +1380,10 @@ static int replay(struct journal *j, const char *data, size_t n,
       }
       if (!j->recover) {
         errf(err, errlen,
-             "journal %s/%s is corrupt: record %llu at offset %zu: %s, and %llu good "
-             "records follow it; start with --journal-recover to skip damaged records "
-             "(they are lost), or move the file away",
-             j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why,
-             (unsigned long long)after);
+             "journal %s/%s is corrupt: record %llu at offset %zu: %s, and good "
+             "records follow it (the next at offset %zu); start with --journal-recover "
+             "to skip damaged records (they are lost), or move the file away",
+             j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why, good);
         return -1;
       }
       log_printf(LOGL_WARN, "journal %s/%s: skipping corrupt record %llu at offset %zu: %s",
@@ -1385,9 +1393,11 @@ static int replay(struct journal *j, const char *data, size_t n,
       off = next;
       continue;
     }
-    bool first = !have_header && recno == info->lost_records && !j->recover
-                     ? true : !have_header && recno == 0;
-    if (apply(j, payload, plen, first, why, sizeof why) < 0) {
+    enum hdr_rule hr = have_header          ? HDR_FORBIDDEN
+                       : j->recover          ? (info->records ? HDR_FORBIDDEN : HDR_OPTIONAL)
+                       : recno == 0          ? HDR_REQUIRED
+                                             : HDR_FORBIDDEN;
+    if (apply(j, payload, plen, hr, why, sizeof why) < 0) {
       if (!strcmp(why, "out of memory")) {
         errf(err, errlen, "journal %s/%s: out of memory replaying record %llu", j->dir,
              JOURNAL_FILE, (unsigned long long)recno + 1);
@@ -1405,7 +1415,7 @@ static int replay(struct journal *j, const char *data, size_t n,
                  j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
       info->lost_records++;
     } else {
-      if (first) have_header = true;
+      if (recno == 0 || hr == HDR_OPTIONAL) have_header = j->file_digest != NULL;
       info->records++;
     }
     recno++;
@@ -1434,7 +1444,7 @@ static int64_t find_rule(const struct hl_ruleset *rs, struct name_index *x,
                          uint32_t hint, const char *name) {
   if (hint < rs->nrules && strcmp(rs->rules[hint].name, name) == 0) return hint;
   const uint32_t *v = hmap_find(&x->m, name, strlen(name));
-  return v ? *v : -1;
+  return v ? (int64_t)*v : -1;
 }
 
 static bool same_str(const char *a, const char *b) {
@@ -1519,16 +1529,12 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
   for (size_t i = 0; i < live.n; i++) {
     struct jlive *l = ((struct mrem *)live.v[i])->l;
     int64_t ri = find_rule(rs, &x, l->rule, l->rule_name);
-    char why[160], reason[REM_REASON_MAX];
+    char why[96], reason[REM_REASON_MAX];
     const char *diff = ri < 0 ? NULL : steps_differ(rs, (uint32_t)ri, l, why, sizeof why);
     if (ri >= 0 && !diff) {
       const struct hl_rule *hr = &rs->rules[ri];
       for (uint32_t s = 0; s < l->nsteps; s++) l->steps[s].kind = rs->steps[hr->first_step + s].action;
-      if (l->cooldown_key) {
-        /* The cooldown it holds moves with the key. */
-        struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
-        if (c && c->owner == l->id) c->rule = (uint32_t)ri;
-      }
+      /* The cooldown it holds is re-scoped the same way below. */
       l->cooldown_key = rescope(l->cooldown_key, l->rule, (uint32_t)ri);
       l->limit_key = rescope(l->limit_key, l->rule, (uint32_t)ri);
       l->rule = (uint32_t)ri;
@@ -1538,7 +1544,7 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
       snprintf(reason, sizeof reason, "rules changed: rule %.80s is no longer built in; "
                "not resumed", l->rule_name);
     else
-      snprintf(reason, sizeof reason, "rules changed: rule %.80s: %.80s; not resumed",
+      snprintf(reason, sizeof reason, "rules changed: rule %.64s: %.90s; not resumed",
                l->rule_name, diff);
     log_printf(LOGL_WARN, "journal: remediation %llu (%s) cannot be resumed: %s",
                (unsigned long long)l->id, rem_state_name(l->state), reason);
@@ -1558,26 +1564,34 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
   free(live.v);
   struct rebind_ctx c = {j, &x, {0}};
   hmap_sweep(&j->dd, dd_rebind, &c);
-  /* Cooldowns: their keys may change, so take them all out and put back
-   * the ones whose rule still exists. */
+  /* Cooldowns: keys may change, so first take out every entry that moves
+   * or goes, then put back the ones whose rule still exists. */
   hmap_each(&j->cd, collect_ptr, &c.cds);
   if (c.cds.oom) rc = -1;
+  struct jcd *moved = rc == 0 && c.cds.n ? calloc(c.cds.n, sizeof *moved) : NULL;
+  if (rc == 0 && c.cds.n && !moved) rc = -1;
+  size_t nmoved = 0;
   for (size_t i = 0; rc == 0 && i < c.cds.n; i++) {
     struct jcd *cd = c.cds.v[i];
     int64_t ri = find_rule(rs, &x, cd->rule, cd->rule_name);
     if (ri == (int64_t)cd->rule) continue;
-    char *key = cd->key, *rn = cd->rule_name;
-    int64_t until = cd->until;
-    uint64_t owner = cd->owner;
-    uint32_t old = cd->rule;
-    hmap_remove(&j->cd, cd);  /* we keep key and rn */
-    if (ri >= 0) {
-      key = rescope(key, old, (uint32_t)ri);
-      if (fold_cd(j, (uint32_t)ri, rn, key, until, owner) < 0) rc = -1;
+    struct jcd m = *cd;       /* takes key and rule_name */
+    hmap_remove(&j->cd, cd);
+    if (ri < 0) {
+      drop_cd(&m);
+      continue;
     }
-    free(key);
-    free(rn);
+    m.key = rescope(m.key, m.rule, (uint32_t)ri);
+    m.rule = (uint32_t)ri;
+    moved[nmoved++] = m;
   }
+  for (size_t i = 0; i < nmoved; i++) {
+    if (rc == 0 && fold_cd(j, moved[i].rule, moved[i].rule_name, moved[i].key,
+                           moved[i].until, moved[i].owner) < 0)
+      rc = -1;
+    drop_cd(&moved[i]);
+  }
+  free(moved);
   free(c.cds.v);
   hmap_free(&x.m, NULL);
   return rc;
@@ -1750,7 +1764,6 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
            strerror(j->failed));
       goto fail;
     }
-    if (j->snapshot_bytes == 0) j->snapshot_bytes = j->file_bytes / 2;
     if (info->lost_records)
       log_printf(LOGL_WARN, "journal %s/%s: --journal-recover: %llu damaged records skipped "
                  "and lost; the file was rewritten clean", dir, JOURNAL_FILE,
@@ -1852,8 +1865,6 @@ static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) 
 /* The strings of an exported rem point into the mirror; copy them so the
  * callback may change the mirror (e.g. record the remediation failed). */
 static struct journal_rem *export_copy(const struct journal_rem *r) {
-  struct buf b;
-  buf_init(&b);
   /* Layout: the struct, steps, params, then the strings. */
   size_t np = 0;
   for (uint32_t s = 0; s < r->nsteps; s++) np += r->steps[s].nparams;
@@ -1869,7 +1880,6 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
       strings += SL(r->steps[s].params[k].name) + SL(r->steps[s].params[k].value);
   }
 #undef SL
-  buf_free(&b);
   struct journal_rem *c = calloc(1, head + strings);
   if (!c) return NULL;
   *c = *r;

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,90 +65,137 @@ static void raw(struct log_line *l, const char *s, size_t n) {
 
 static void raws(struct log_line *l, const char *s) { raw(l, s, strlen(s)); }
 
-/* Escapes val into out (at most cap bytes); returns the bytes written. */
-static size_t escape(char *out, size_t cap, const char *val, bool json,
-                     bool *quote) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *p = (const unsigned char *)val;
-  size_t n = strlen(val), o = 0;
-  size_t limit = n > LOG_VALUE_MAX ? LOG_VALUE_MAX : n;
-  *quote = json || n == 0;
-  for (size_t i = 0; i < limit;) {
+/* Whether val can be written as is: printable ASCII, nothing to escape
+ * (and, in text, nothing that forces quotes). */
+static bool plain(const unsigned char *p, size_t n, bool json) {
+  if (!json && n == 0) return false;
+  for (size_t i = 0; i < n; i++) {
     unsigned c = p[i];
-    char tmp[8];
-    size_t tl = 0, adv = 1;
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+    if (!json && (c == ' ' || c == '=')) return false;
+  }
+  return true;
+}
+
+/* Escapes val[0..n) into out (room for 6 bytes per input byte); returns
+ * the bytes written. JSON: \" \\ \n \r \t \u00XX, invalid UTF-8 as
+ * U+FFFD. Text: the same short escapes, others as \xHH. */
+static size_t escape(char *out, const unsigned char *p, size_t n, bool json) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned c = p[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out[o++] = (char)c;
+      i++;
+      continue;
+    }
     if (c >= 0x80) {
       size_t u = buf_utf8_len(p + i, n - i);
       if (u) {
-        if (o + u > cap) break;
         memcpy(out + o, p + i, u);
         o += u;
         i += u;
         continue;
       }
-      if (json) { memcpy(tmp, "\\ufffd", 6); tl = 6; }
-      else { tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4; *quote = true; }
-    } else if (c == '"' || c == '\\') {
-      tmp[0] = '\\'; tmp[1] = (char)c; tl = 2; *quote = true;
-    } else if (c == '\n') { memcpy(tmp, "\\n", 2); tl = 2; *quote = true; }
-    else if (c == '\r') { memcpy(tmp, "\\r", 2); tl = 2; *quote = true; }
-    else if (c == '\t') { memcpy(tmp, "\\t", 2); tl = 2; *quote = true; }
-    else if (c < 0x20 || c == 0x7f) {
-      if (json) { memcpy(tmp, "\\u00", 4); tmp[4] = hex[c >> 4]; tmp[5] = hex[c & 15]; tl = 6; }
-      else { tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4; }
-      *quote = true;
-    } else {
-      if (c == ' ' || c == '=') *quote = true;
-      tmp[0] = (char)c;
-      tl = 1;
     }
-    if (o + tl > cap) break;
-    memcpy(out + o, tmp, tl);
-    o += tl;
-    i += adv;
-  }
-  if (n > limit && o + 3 <= cap) {
-    memcpy(out + o, "...", 3);
-    o += 3;
-    *quote = true;
+    out[o++] = '\\';
+    switch (c) {
+    case '"': out[o++] = '"'; break;
+    case '\\': out[o++] = '\\'; break;
+    case '\n': out[o++] = 'n'; break;
+    case '\r': out[o++] = 'r'; break;
+    case '\t': out[o++] = 't'; break;
+    default:
+      if (json && c >= 0x80) {
+        memcpy(out + o, "ufffd", 5);
+        o += 5;
+      } else if (json) {
+        memcpy(out + o, "u00", 3);
+        out[o + 3] = hex[c >> 4];
+        out[o + 4] = hex[c & 15];
+        o += 5;
+      } else {
+        out[o++] = 'x';
+        out[o++] = hex[c >> 4];
+        out[o++] = hex[c & 15];
+      }
+    }
+    i++;
   }
   return o;
 }
 
-static void field(struct log_line *l, const char *key, const char *val,
+/* key=value (text) or "key":value (JSON); a string value is quoted and
+ * escaped as needed, a number or boolean written as is. */
+static void field(struct log_line *l, const char *key, const char *val, size_t vn,
                   bool is_string) {
   if (!l->active || l->full) return;
-  char esc[LOG_VALUE_MAX * 6 + 8];
-  bool quote = false;
-  size_t vn = is_string ? escape(esc, sizeof esc, val, g_fmt == LOG_JSON, &quote)
-                        : strlen(val);
-  if (!is_string) memcpy(esc, val, vn);
-  size_t need = strlen(key) + vn + 8 + (l->prefix ? strlen(l->prefix) + 1 : 0);
+  bool json = g_fmt == LOG_JSON;
+  const unsigned char *p = (const unsigned char *)val;
+  bool cut = vn > LOG_VALUE_MAX;
+  if (cut) vn = LOG_VALUE_MAX;
+  bool as_is = !is_string || (!cut && plain(p, vn, json));
+  size_t kn = strlen(key), pn = l->prefix ? strlen(l->prefix) + 1 : 0;
+  size_t need = kn + pn + 8 + (as_is ? vn : vn * 6 + 5);
   if (need > room(l)) {
     l->full = true;
     return;
   }
-  if (g_fmt == LOG_JSON) {
-    if (!l->obj_first) raw(l, ",", 1);
+  char *o = l->buf + l->len;
+  if (json) {
+    if (!l->obj_first) *o++ = ',';
     l->obj_first = false;
-    raw(l, "\"", 1);
-    raws(l, key);
-    raw(l, "\":", 2);
-    if (quote) raw(l, "\"", 1);
-    raw(l, esc, vn);
-    if (quote) raw(l, "\"", 1);
+    *o++ = '"';
+    memcpy(o, key, kn);
+    o += kn;
+    *o++ = '"';
+    *o++ = ':';
   } else {
-    raw(l, " ", 1);
+    *o++ = ' ';
     if (l->prefix) {
-      raws(l, l->prefix);
-      raw(l, ".", 1);
+      memcpy(o, l->prefix, pn - 1);
+      o += pn - 1;
+      *o++ = '.';
     }
-    raws(l, key);
-    raw(l, "=", 1);
-    if (quote) raw(l, "\"", 1);
-    raw(l, esc, vn);
-    if (quote) raw(l, "\"", 1);
+    memcpy(o, key, kn);
+    o += kn;
+    *o++ = '=';
   }
+  bool quote = is_string && (json || !as_is);
+  if (quote) *o++ = '"';
+  if (as_is) {
+    memcpy(o, val, vn);
+    o += vn;
+  } else {
+    o += escape(o, p, vn, json);
+    if (cut) {
+      memcpy(o, "...", 3);
+      o += 3;
+    }
+  }
+  if (quote) *o++ = '"';
+  l->len = (size_t)(o - l->buf);
+}
+
+/* "2026-11-27T12:00:00.123Z", the date and time part cached per thread and
+ * second (this is on every log line). */
+static void timestamp(char out[RTIME_BUFSZ]) {
+  static _Thread_local int64_t cached_sec = -1;
+  static _Thread_local char cached[RTIME_BUFSZ];
+  int64_t ms = rtime_now_ms();
+  int64_t sec = ms / 1000;
+  if (sec != cached_sec) {
+    rtime_format(sec * 1000, cached);
+    cached_sec = sec;
+  }
+  memcpy(out, cached, 20);    /* "YYYY-MM-DDTHH:MM:SS." */
+  int frac = (int)(ms % 1000);
+  out[20] = (char)('0' + frac / 100);
+  out[21] = (char)('0' + frac / 10 % 10);
+  out[22] = (char)('0' + frac % 10);
+  out[23] = 'Z';
+  out[24] = '\0';
 }
 
 void log_begin(struct log_line *l, enum log_level lv, const char *msg) {
@@ -158,32 +206,38 @@ void log_begin(struct log_line *l, enum log_level lv, const char *msg) {
   l->active = log_enabled(lv);
   if (!l->active) return;
   char ts[RTIME_BUFSZ];
-  rtime_format(rtime_now_ms(), ts);
+  timestamp(ts);
   if (g_fmt == LOG_JSON) {
     raws(l, "{");
-    field(l, "ts", ts, true);
-    field(l, "level", level_names[lv], true);
+    field(l, "ts", ts, 24, true);
+    field(l, "level", level_names[lv], strlen(level_names[lv]), true);
   } else {
     raws(l, "ts=");
-    raws(l, ts);
+    raw(l, ts, 24);
     raws(l, " level=");
     raws(l, level_names[lv]);
   }
-  field(l, "msg", msg, true);
+  field(l, "msg", msg, strlen(msg), true);
 }
 
 void log_str(struct log_line *l, const char *key, const char *val) {
-  if (val) field(l, key, val, true);
+  if (val && l->active) field(l, key, val, strlen(val), true);
 }
 
 void log_int(struct log_line *l, const char *key, long long v) {
-  char tmp[32];
-  snprintf(tmp, sizeof tmp, "%lld", v);
-  field(l, key, tmp, false);
+  if (!l->active) return;
+  char tmp[24], *e = tmp + sizeof tmp, *p = e;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  field(l, key, p, (size_t)(e - p), false);
 }
 
 void log_bool(struct log_line *l, const char *key, bool v) {
-  field(l, key, v ? "true" : "false", false);
+  field(l, key, v ? "true" : "false", v ? 4 : 5, false);
 }
 
 void log_obj_begin(struct log_line *l, const char *key) {

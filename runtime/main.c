@@ -98,7 +98,7 @@ static void cancel_leftovers(struct engine *e) {
     store_set_state(&e->store, r, REM_CANCELLED, why, rtime_now_ms());
     decide_finished(&e->decide, r);
     metrics_outcome(&e->metrics, r->rule, REM_CANCELLED);
-    engine_log_remediation(e, r, "remediation", REM_CANCELLED, why);
+    engine_log_remediation(e, r, "remediation", REM_CANCELLED, why, false);
     rem_unref(r);
   }
 }

@@ -99,8 +99,9 @@ void workers_run_one(struct workers *w, struct remediation *r) {
   store_set_state(&e->store, r, out, reason, rtime_now_ms());
   decide_finished(&e->decide, r);
   metrics_outcome(&e->metrics, r->rule, out);
+  /* The decision line already carried the parameters. */
   engine_log_remediation(e, r, out == REM_DRY_RUN ? "dry_run" : "remediation", out,
-                         reason);
+                         reason, false);
   atomic_fetch_sub(&e->running, 1);
   rem_unref(r);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "abi.h"
+#include "action.h"
 #include "engine.h"
 #include "log.h"
 #include "rtime.h"
@@ -335,12 +336,29 @@ static void test_dry_run_reasons(void **state) {
   assert_int_equal(r.queued, 2);
   assert_int_equal(newest("dry_rule")->dry_run, REM_DRY_RULE);
   assert_non_null(strstr(newest("dry_rule")->reason, "rule says dry-run"));
-  /* No Jenkins implementation is linked in this issue: dry-run, and said. */
-  assert_int_equal(newest("it_prune")->dry_run, REM_DRY_UNIMPLEMENTED);
-  assert_non_null(strstr(newest("it_prune")->reason, "not implemented"));
-  run_queue();
+  /* A kind without an implementation linked in runs as dry-run, and says
+   * so; one with an implementation is not a dry run. */
+  struct remediation *jk = newest("it_prune");
+  if (action_ops_for(HL_ACT_JENKINS)) {
+    assert_int_equal(jk->dry_run, REM_DRY_NO);
+  } else {
+    assert_int_equal(jk->dry_run, REM_DRY_UNIMPLEMENTED);
+    assert_non_null(strstr(jk->reason, "not implemented"));
+  }
+  /* Run only the dry ones here: nothing may call out. */
+  struct workers w;
+  memset(&w, 0, sizeof w);
+  w.e = &e;
+  for (struct queue_item *it; (it = queue_try_pop(&e.queue));) {
+    struct remediation *r = rem_of_item(it);
+    if (r->dry_run) {
+      workers_run_one(&w, r);
+    } else {
+      decide_finished(&e.decide, r);
+      rem_unref(r);
+    }
+  }
   assert_int_equal(newest("dry_rule")->state, REM_DRY_RUN);
-  assert_int_equal(newest("it_prune")->state, REM_DRY_RUN);
   engine_free(&e);
   bump_free(&arena);
   assert_int_equal(start(64, true), 0);

@@ -464,6 +464,50 @@ static void test_scales_linearly(void **state) {
   fx_close(&f);
 }
 
+/* What the parser cannot produce, but a tree may hold: expressions nested
+ * deeper than the checker walks, NUL bytes in backend fields. */
+static void test_hand_built_limits(void **state) {
+  (void)state;
+  struct fx f;
+  fx_open(&f, "t.heal",
+          "when alert A run jenkins J with a = lower(lower(x))\n"
+          "backend jenkins ci { url = \"u\", token = file(\"p\") }\n");
+  struct rule *r = fx_rule(&f, NULL, at(&f, "when"));
+  fx_alert(&f, r, "A");
+  struct step *s = fx_step(&f, r, "jenkins J");
+  struct loc l = at(&f, "lower(lower(x))");
+  struct expr *top = fx_expr(&f, EXPR_CALL, "lower", l), *e = top;
+  for (int i = 0; i < 300; i++) {
+    struct expr *inner = fx_expr(&f, EXPR_CALL, "lower", l);
+    fx_arg(e, inner);
+    e = inner;
+  }
+  fx_arg(e, fx_expr(&f, EXPR_STR, "x", at(&f, "x))")));
+  fx_param(&f, s, "a", top);
+  struct backend *b = fx_backend(&f, "jenkins ci", "ci {");
+  b->kind = "jenkins";
+  b->name = "ci";
+  struct expr *url = fx_expr(&f, EXPR_STR, "u", at(&f, "\"u\""));
+  url->str = "u\0v";
+  url->len = 3;
+  fx_field(&f, b, "url", url);
+  struct expr *file = fx_expr(&f, EXPR_CALL, "file", at(&f, "file(\"p\")"));
+  struct expr *path = fx_expr(&f, EXPR_STR, "p", at(&f, "\"p\""));
+  path->str = "p\0q";
+  path->len = 3;
+  fx_arg(file, path);
+  fx_field(&f, b, "token", file);
+  assert_int_equal(check_program(&f.p), 3);
+  assert_string_equal(
+      headers(fx_output(&f)),
+      "t.heal:1:37: error: expression is nested too deeply (more than 200 "
+      "levels)\n"
+      "t.heal:2:28: error: field 'url' must not contain a NUL byte\n"
+      "t.heal:2:46: error: the argument of file() must not contain a NUL "
+      "byte\n");
+  fx_close(&f);
+}
+
 /* ---- source text: every diagnostic ----------------------------------------
  */
 
@@ -822,6 +866,12 @@ static void test_alert_names(void **state) {
          {"A", 1, 0, "note: first listed here"});
   EXPECT("when alert \"\" run jenkins J\n", 1,
          {"\"\"", 0, 0, "error: alert name must not be empty"});
+  EXPECT("when alert B run jenkins Job with \"\" = \"x\"\n", 1,
+         {"\"\"", 0, 0, "error: parameter name must not be empty"});
+  EXPECT("when alert C labels \"\" = \"x\" annotations \"\" =~ \".+\" run "
+         "jenkins Job\n",
+         2, {"\"\"", 1, 0, "error: label name must not be empty"},
+         {"\"\"", 2, 0, "error: annotation name must not be empty"});
 }
 
 static void test_matcher_values(void **state) {
@@ -1077,6 +1127,13 @@ static void test_windows(void **state) {
   EXPECT("window a daily 24:00-18:00\n", 1,
          {"24:00", 0, 0,
           "error: start time '24:00' is out of range (00:00 to 23:59)"});
+  EXPECT("window a daily 09:00-24:30\n", 1,
+         {"24:30", 0, 0,
+          "error: end time '24:30' is out of range (00:00 to 24:00)"});
+  EXPECT("window a funday\n", 1,
+         {"funday", 0, 0,
+          "error: unknown day 'funday'; expected 'weekdays', 'weekends', "
+          "'daily', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri' or 'sat'"});
   EXPECT("window a daily 09:00-24:00\n"
          "window b daily 09:00-09:00\n",
          1, {"09:00-09:00", 0, 0, "error: time range '09:00-09:00' is empty"});
@@ -1244,6 +1301,26 @@ static void test_shadowed_rules(void **state) {
          {"when", 1, 0, "note: shadowed by this rule"});
 }
 
+/* A long ?? chain is not deep nesting: no error, and the warning names the
+ * last alternative. */
+static void test_long_default_chain(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  size_t cap = 64 + N * 16, o = 0;
+  char *src = malloc(cap);
+  assert_non_null(src);
+  o += (size_t)snprintf(src + o, cap - o,
+                        "when alert A run jenkins Job with a = $l0");
+  for (int i = 1; i < N; i++)
+    o += (size_t)snprintf(src + o, cap - o, " ?? $l%d", i);
+  snprintf(src + o, cap - o, "\n");
+  EXPECT(src, 0,
+         {"$l2999", 0, 0,
+          "warning: parameter 'a' reads label 'l2999', which no matcher of "
+          "this rule guarantees; add a default with ?? or a matcher"});
+  free(src);
+}
+
 /* User text in messages: control characters escaped, long text cut. */
 static void test_messages_quote_user_text(void **state) {
   (void)state;
@@ -1269,6 +1346,7 @@ int main(void) {
       cmocka_unit_test(test_fills_windows_and_notify),
       cmocka_unit_test(test_hand_built_unknown_kind),
       cmocka_unit_test(test_scales_linearly),
+      cmocka_unit_test(test_hand_built_limits),
       cmocka_unit_test(test_action_kind),
       cmocka_unit_test(test_action_verb),
       cmocka_unit_test(test_action_target),
@@ -1294,6 +1372,7 @@ int main(void) {
       cmocka_unit_test(test_windows_time_zones),
       cmocka_unit_test(test_unguarded_labels),
       cmocka_unit_test(test_shadowed_rules),
+      cmocka_unit_test(test_long_default_chain),
       cmocka_unit_test(test_messages_quote_user_text),
   };
   return cmocka_run_group_tests_name("check", tests, NULL, NULL);

@@ -1,0 +1,1064 @@
+/*
+ * test_journal.c - the journal (runtime/journal.c): round trip with exact
+ * bytes, a torn last record cut at every byte, corruption in the middle
+ * (stop; skip with recover), compaction keeps exactly the live state and
+ * bounds the file, cooldowns and dedupe keys survive a restart, aborts,
+ * rules that changed between runs, the directory lock, a child SIGKILLed at
+ * random points, and threads appending and syncing at once.
+ */
+#include "helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "buf.h"
+#include "journal.h"
+#include "log.h"
+#include "rem.h"
+
+#define NOW ((int64_t)1795000000000)   /* 2026-11-18T11:06:40Z */
+#define HOUR ((int64_t)3600000)
+
+/* Fixture rules (tests/runtime/fixture_rules.c) used here. */
+#define R_FALLBACK 3u                  /* one jenkins step, 6 params */
+#define R_COOLDOWN 4u                  /* cooldown 1h */
+#define R_MULTI 13u                    /* three steps */
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static char g_dir[256];
+
+static void fresh_dir(void) {
+  snprintf(g_dir, sizeof g_dir, "/tmp/healer-journal-XXXXXX");
+  assert_non_null(mkdtemp(g_dir));
+}
+
+static void rm_dir(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static char *jpath(void) {
+  static char p[300];
+  snprintf(p, sizeof p, "%s/%s", g_dir, JOURNAL_FILE);
+  return p;
+}
+
+static struct journal_config cfg_for(const struct hl_ruleset *rs) {
+  struct journal_config c;
+  memset(&c, 0, sizeof c);
+  c.dir = g_dir;
+  c.rs = rs;
+  c.dedupe_ttl_ms = 24 * HOUR;
+  c.dedupe_max = 100000;
+  c.no_fsync = true;          /* tmp files; the crash test syncs for real */
+  return c;
+}
+
+static struct journal *open_ok(const struct journal_config *c, int64_t now,
+                               struct journal_open_info *info) {
+  struct journal *j = NULL;
+  char err[512];
+  if (journal_open(&j, c, now, info, err, sizeof err) != 0) fail_msg("journal_open: %s", err);
+  return j;
+}
+
+static char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *data = malloc((size_t)size + 1);
+  assert_non_null(data);
+  assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
+  fclose(f);
+  data[size] = '\0';
+  *n = (size_t)size;
+  return data;
+}
+
+static void spit(const char *path, const char *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+static off_t file_size(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  return st.st_size;
+}
+
+/* A remediation of a fixture rule, as the engine would make it: every
+ * parameter rendered as "<value>-<param index>". */
+static struct remediation *mk(uint64_t id, uint32_t rule, const char *fp,
+                              const char *value, int64_t now) {
+  const struct hl_ruleset *rs = &hl_ruleset;
+  const struct hl_rule *hr = &rs->rules[rule];
+  struct rem_step steps[8];
+  struct rem_param params[8][8];
+  char values[8][8][128];
+  assert_true(hr->nsteps <= 8);
+  for (uint32_t s = 0; s < hr->nsteps; s++) {
+    const struct hl_step *hs = &rs->steps[hr->first_step + s];
+    steps[s].kind = hs->action;
+    steps[s].backend = hs->backend;
+    steps[s].target = hs->target;
+    steps[s].nparams = hs->nparams;
+    steps[s].params = params[s];
+    assert_true(hs->nparams <= 8);
+    for (uint32_t k = 0; k < hs->nparams; k++) {
+      snprintf(values[s][k], sizeof values[s][k], "%s-%u", value, k);
+      params[s][k].name = rs->params[hs->first_param + k].name;
+      params[s][k].value = values[s][k];
+    }
+  }
+  char ckey[160], lkey[160];
+  snprintf(ckey, sizeof ckey, "%u\x1f%s", rule, value);
+  snprintf(lkey, sizeof lkey, "%u\x1flim", rule);
+  struct alert a;
+  memset(&a, 0, sizeof a);
+  a.status = HL_STATUS_FIRING;
+  a.alertname = "Alert";
+  a.fingerprint = fp;
+  a.starts_at = T0;
+  a.ends_at = "";
+  a.generator_url = "";
+  struct rem_draft d = {rule, hr->name, &a, REM_DRY_NO, hr->nsteps, steps,
+                        hr->cooldown_ms ? ckey : NULL, hr->limit ? lkey : NULL};
+  struct remediation *r = rem_new(&d, id, REM_QUEUED, "", now);
+  assert_non_null(r);
+  return r;
+}
+
+static uint64_t accept(struct journal *j, uint64_t id, uint32_t rule, const char *fp,
+                       const char *value, int64_t now) {
+  struct remediation *r = mk(id, rule, fp, value, now);
+  uint64_t lsn = 0;
+  const struct hl_rule *hr = &hl_ruleset.rules[rule];
+  assert_int_equal(journal_append_accept(j, r, hr->cooldown_ms ? now + (int64_t)hr->cooldown_ms : 0,
+                                         &lsn), 0);
+  assert_true(lsn > 0);
+  rem_unref(r);
+  return lsn;
+}
+
+static uint64_t set_state(struct journal *j, uint64_t id, enum rem_state st,
+                          const char *reason, int64_t at, int32_t step,
+                          const char *token) {
+  struct journal_state s = {id, st, reason, at, step, token, false};
+  uint64_t lsn = 0;
+  assert_int_equal(journal_append_state(j, &s, &lsn), 0);
+  return lsn;
+}
+
+/* The live state as sorted text lines, for exact comparisons. */
+struct dump {
+  char **lines;
+  size_t n, cap;
+};
+
+static void dump_add(struct dump *d, const char *line) {
+  if (d->n == d->cap) {
+    d->cap = d->cap ? d->cap * 2 : 64;
+    d->lines = realloc(d->lines, d->cap * sizeof *d->lines);
+    assert_non_null(d->lines);
+  }
+  d->lines[d->n++] = strdup(line);
+}
+
+static int dump_dd(void *ctx, const struct journal_dedupe *e) {
+  char line[512];
+  snprintf(line, sizeof line, "dd %u %s %s %u id=%llu created=%lld seen=%lld", e->rule,
+           e->fingerprint, e->starts_at, e->alert_status, (unsigned long long)e->id,
+           (long long)e->created_ms, (long long)e->last_seen_ms);
+  dump_add(ctx, line);
+  return 0;
+}
+
+static int dump_cd(void *ctx, const struct journal_cooldown *e) {
+  char line[512];
+  snprintf(line, sizeof line, "cd %u %s until=%lld owner=%llu", e->rule, e->key,
+           (long long)e->until_ms, (unsigned long long)e->owner_id);
+  dump_add(ctx, line);
+  return 0;
+}
+
+static int dump_rem(void *ctx, const struct journal_rem *r) {
+  struct buf b;
+  buf_init(&b);
+  buf_printf(&b, "rem %llu rule=%u/%s alert=%s fp=%s at=%s st=%u dry=%u ck=%s cu=%lld lk=%s "
+             "created=%lld updated=%lld started=%lld seen=%lld state=%s step=%u reason=%s",
+             (unsigned long long)r->id, r->rule, r->rule_name, r->alertname, r->fingerprint,
+             r->starts_at, r->alert_status, r->dry_run, r->cooldown_key ? r->cooldown_key : "-",
+             (long long)r->cooldown_until_ms, r->limit_key ? r->limit_key : "-",
+             (long long)r->created_ms, (long long)r->updated_ms, (long long)r->started_ms,
+             (long long)r->last_seen_ms, rem_state_name(r->state), r->step, r->reason);
+  for (uint32_t s = 0; s < r->nsteps; s++) {
+    buf_printf(&b, " | k=%u t=%s tok=%s", r->steps[s].kind,
+               r->steps[s].target ? r->steps[s].target : "-",
+               r->steps[s].token ? r->steps[s].token : "-");
+    for (uint32_t k = 0; k < r->steps[s].nparams; k++)
+      buf_printf(&b, " %s=%s", r->steps[s].params[k].name, r->steps[s].params[k].value);
+  }
+  assert_false(b.oom);
+  dump_add(ctx, b.data);
+  buf_free(&b);
+  return 0;
+}
+
+static int cmp_line(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One string: every line sorted (the rems come in id order anyway). */
+static char *dump_state(struct journal *j) {
+  struct dump d = {NULL, 0, 0};
+  struct journal_visitor v = {dump_dd, dump_cd, dump_rem};
+  assert_int_equal(journal_replay(j, &v, &d), 0);
+  qsort(d.lines, d.n, sizeof *d.lines, cmp_line);
+  struct buf b;
+  buf_init(&b);
+  for (size_t i = 0; i < d.n; i++) {
+    buf_puts(&b, d.lines[i]);
+    buf_putc(&b, '\n');
+    free(d.lines[i]);
+  }
+  free(d.lines);
+  size_t n;
+  char *s = buf_steal(&b, &n);
+  assert_non_null(s);
+  return s;
+}
+
+static int setup(void **state) {
+  (void)state;
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  fresh_dir();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  rm_dir(g_dir);
+  return 0;
+}
+
+/* ---- round trip ---------------------------------------------------------------- */
+
+struct capture {
+  struct journal_rem rems[8];
+  char *copies[8];
+  size_t n;
+  size_t dd, cd;
+  char cd_key[128];
+  int64_t cd_until;
+  struct remediation *rebuilt[8];
+};
+
+static int cap_rem(void *ctx, const struct journal_rem *r) {
+  struct capture *c = ctx;
+  assert_true(c->n < 8);
+  c->rems[c->n] = *r;
+  c->rebuilt[c->n] = journal_rem_new(&hl_ruleset, r);
+  assert_non_null(c->rebuilt[c->n]);
+  c->n++;
+  return 0;
+}
+
+static int cap_dd(void *ctx, const struct journal_dedupe *d) {
+  (void)d;
+  ((struct capture *)ctx)->dd++;
+  return 0;
+}
+
+static int cap_cd(void *ctx, const struct journal_cooldown *e) {
+  struct capture *c = ctx;
+  c->cd++;
+  snprintf(c->cd_key, sizeof c->cd_key, "%s", e->key);
+  c->cd_until = e->until_ms;
+  return 0;
+}
+
+static void test_round_trip(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal_open_info info;
+  struct journal *j = open_ok(&c, NOW, &info);
+  assert_true(info.created);
+  assert_int_equal(info.next_id, 1);
+  /* Values that need escaping or are not even UTF-8 come back as bytes. */
+  const char *odd = "q\"uo\\te\nnl\ttab\x1f\x1e\x01 &=/% \xc3\xa9\xff\xfe end";
+  accept(j, 1, R_FALLBACK, "fp-1", odd, NOW);
+  accept(j, 2, R_MULTI, "fp-2", "multi", NOW + 1);
+  accept(j, 3, R_COOLDOWN, "fp-3", "cool", NOW + 2);
+  set_state(j, 2, REM_RUNNING, "", NOW + 10, 0, NULL);
+  set_state(j, 2, REM_RUNNING, "", NOW + 11, 0, "q:http://jenkins/queue/item/7/");
+  set_state(j, 2, REM_RUNNING, "", NOW + 12, 0, "b:http://jenkins/job/x/42/");
+  set_state(j, 2, REM_RUNNING, "", NOW + 13, 1, NULL);
+  set_state(j, 3, REM_RUNNING, "", NOW + 20, 0, NULL);
+  set_state(j, 3, REM_SUCCEEDED, "all 1 steps succeeded", NOW + 30, -1, NULL);
+  /* Records for finished or unknown ids are not written. */
+  struct journal_stats st0, st1;
+  journal_stats(j, &st0);
+  set_state(j, 3, REM_FAILED, "late", NOW + 31, -1, NULL);
+  set_state(j, 99, REM_FAILED, "never", NOW + 31, -1, NULL);
+  journal_stats(j, &st1);
+  assert_int_equal(st0.appended, st1.appended);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  char *before = dump_state(j);
+  journal_close(j);
+
+  j = open_ok(&c, NOW + 60000, &info);
+  assert_false(info.created);
+  assert_int_equal(info.torn_bytes, 0);
+  assert_int_equal(info.lost_records, 0);
+  assert_false(info.rules_changed);
+  assert_int_equal(info.next_id, 4);
+  assert_int_equal(info.inflight, 2);
+  assert_int_equal(info.cooldowns, 1);
+  assert_int_equal(info.dedupe, 3);
+  char *after = dump_state(j);
+  assert_string_equal(before, after);
+  free(before);
+  free(after);
+
+  struct capture cap;
+  memset(&cap, 0, sizeof cap);
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem};
+  assert_int_equal(journal_replay(j, &v, &cap), 0);
+  assert_int_equal(cap.n, 2);
+  assert_int_equal(cap.dd, 1);                /* #3's, finished */
+  assert_int_equal(cap.cd, 1);                /* #3's cooldown outlives it */
+  assert_string_equal(cap.cd_key, "4\x1f" "cool");
+  assert_int_equal(cap.cd_until, NOW + 2 + HOUR);
+  struct remediation *r1 = cap.rebuilt[0], *r2 = cap.rebuilt[1];
+  assert_int_equal(r1->id, 1);
+  assert_int_equal(r1->state, REM_QUEUED);
+  assert_string_equal(r1->rule_name, "fallback");
+  assert_ptr_equal(r1->rule_name, hl_ruleset.rules[R_FALLBACK].name);   /* borrowed */
+  assert_string_equal(r1->fingerprint, "fp-1");
+  assert_string_equal(r1->starts_at, T0);
+  assert_int_equal(r1->nsteps, 1);
+  assert_int_equal(r1->steps[0].nparams, 6);
+  char want[160];
+  snprintf(want, sizeof want, "%s-5", odd);
+  assert_string_equal(r1->steps[0].params[5].value, want);
+  assert_string_equal(r1->steps[0].params[5].name, "f");
+  assert_int_equal(r1->created_ms, NOW);
+  assert_int_equal(r2->id, 2);
+  assert_int_equal(r2->state, REM_RUNNING);
+  assert_int_equal(r2->nsteps, 3);
+  assert_int_equal(cap.rems[1].step, 1);
+  assert_int_equal(cap.rems[1].started_ms, NOW + 10);
+  assert_int_equal(cap.rems[1].updated_ms, NOW + 13);
+  for (size_t i = 0; i < cap.n; i++) rem_unref(cap.rebuilt[i]);
+  journal_close(j);
+
+  /* The file is readable text: one "crc json" line per record. */
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_true(n > 0 && data[n - 1] == '\n');
+  assert_non_null(strstr(data, "{\"t\":\"hdr\",\"v\":1,\"digest\":\"0123456789abcdef\""));
+  assert_non_null(strstr(data, "\"token\":\"b:http://jenkins/job/x/42/\""));
+  free(data);
+}
+
+/* Tokens and states a replay hands back for the step in progress. */
+static int check_tokens(void *ctx, const struct journal_rem *r) {
+  (void)ctx;
+  if (r->id != 2) return 0;
+  assert_int_equal(r->step, 1);
+  assert_string_equal(r->steps[0].token, "b:http://jenkins/job/x/42/");
+  assert_null(r->steps[1].token);
+  assert_null(r->steps[2].token);
+  return 7;                   /* stop: replay returns it */
+}
+
+static void test_resume_tokens(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 2, R_MULTI, "fp-2", "multi", NOW);
+  set_state(j, 2, REM_RUNNING, "", NOW + 11, 0, "q:http://jenkins/queue/item/7/");
+  set_state(j, 2, REM_RUNNING, "", NOW + 12, 0, "b:http://jenkins/job/x/42/");
+  set_state(j, 2, REM_RUNNING, "", NOW + 13, 1, NULL);
+  /* Out of range steps and oversized tokens are refused. */
+  struct journal_state bad = {2, REM_RUNNING, "", NOW, 3, "x", false};
+  assert_int_equal(journal_append_state(j, &bad, NULL), -1);
+  char *big = malloc(JOURNAL_TOKEN_MAX + 2);
+  memset(big, 'a', JOURNAL_TOKEN_MAX + 1);
+  big[JOURNAL_TOKEN_MAX + 1] = '\0';
+  struct journal_state huge = {2, REM_RUNNING, "", NOW, 1, big, false};
+  assert_int_equal(journal_append_state(j, &huge, NULL), -1);
+  free(big);
+  journal_close(j);
+  j = open_ok(&c, NOW, NULL);
+  struct journal_visitor v = {NULL, NULL, check_tokens};
+  assert_int_equal(journal_replay(j, &v, NULL), 7);
+  /* And after a compaction, the same. */
+  assert_int_equal(journal_compact(j, NOW), 0);
+  journal_close(j);
+  j = open_ok(&c, NOW, NULL);
+  assert_int_equal(journal_replay(j, &v, NULL), 7);
+  journal_close(j);
+}
+
+/* ---- torn tail ------------------------------------------------------------------- */
+
+static void test_torn_last_record(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_FALLBACK, "fp-1", "one", NOW);
+  accept(j, 2, R_MULTI, "fp-2", "two", NOW);
+  set_state(j, 2, REM_RUNNING, "", NOW + 1, 0, "q:http://jenkins/queue/item/9/");
+  accept(j, 3, R_COOLDOWN, "fp-3", "three", NOW);
+  set_state(j, 3, REM_SUCCEEDED, "ok", NOW + 2, -1, NULL);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  char *good = dump_state(j);
+  /* The last record: a new accept that must vanish entirely. */
+  accept(j, 4, R_MULTI, "fp-4", "four", NOW + 3);
+  journal_close(j);
+  size_t n;
+  char *full = slurp(jpath(), &n);
+  assert_true(n > 2);
+  size_t last = n - 1;
+  while (last > 0 && full[last - 1] != '\n') last--;
+  assert_true(last > 0 && last < n);
+  /* Cut the last record at every byte: the others always survive. */
+  for (size_t cut = last; cut < n; cut++) {
+    spit(jpath(), full, cut);
+    struct journal_open_info info;
+    j = open_ok(&c, NOW, &info);
+    assert_int_equal(info.torn_bytes, cut - last);
+    if (cut > last) assert_int_equal(info.torn_offset, last);
+    assert_int_equal(info.lost_records, 0);
+    char *got = dump_state(j);
+    assert_string_equal(got, good);
+    free(got);
+    journal_close(j);
+    assert_int_equal(file_size(jpath()), (off_t)last);   /* cut off for good */
+  }
+  /* A tail of garbage (a block the crash left zero-filled) is torn too. */
+  char *z = calloc(1, last + 4096);
+  memcpy(z, full, last);
+  spit(jpath(), z, last + 4096);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 4096);
+  journal_close(j);
+  /* Only a torn header: a fresh journal. */
+  spit(jpath(), full, 20);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 20);
+  assert_int_equal(info.inflight, 0);
+  journal_close(j);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 0);
+  journal_close(j);
+  free(z);
+  free(full);
+  free(good);
+}
+
+/* ---- corruption ------------------------------------------------------------------- */
+
+/* Builds a journal of 1 header + 6 records; returns the file and the
+ * offsets of the record starts. */
+static char *six_records(size_t *n, size_t starts[8]) {
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  for (uint64_t id = 1; id <= 6; id++) accept(j, id, R_FALLBACK, id % 2 ? "fp-odd" : "fp-even",
+                                               id % 2 ? "a" : "b", NOW + (int64_t)id);
+  journal_close(j);
+  char *data = slurp(jpath(), n);
+  size_t k = 0;
+  starts[k++] = 0;
+  for (size_t i = 0; i + 1 < *n; i++)
+    if (data[i] == '\n') starts[k++] = i + 1;
+  assert_int_equal(k, 7);
+  starts[k] = *n;
+  return data;
+}
+
+static void expect_open_fails(const char *want1, const char *want2) {
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = NULL;
+  char err[512];
+  assert_int_equal(journal_open(&j, &c, NOW, NULL, err, sizeof err), -1);
+  assert_null(j);
+  if (!strstr(err, want1) || !strstr(err, want2))
+    fail_msg("error '%s' lacks '%s' or '%s'", err, want1, want2);
+  assert_non_null(strstr(err, jpath()));
+  assert_non_null(strstr(err, "--journal-recover"));
+}
+
+static void test_corrupt_middle_record(void **state) {
+  (void)state;
+  size_t n, at[8];
+  char *orig = six_records(&n, at);
+  char *data = malloc(n);
+  char want[64];
+
+  /* A flipped bit in record 3 (the second accept). */
+  memcpy(data, orig, n);
+  data[at[2] + 40] ^= 0x04;
+  spit(jpath(), data, n);
+  snprintf(want, sizeof want, "record 3 at offset %zu", at[2]);
+  expect_open_fails(want, "checksum mismatch");
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.recover = true;
+  struct journal_open_info info;
+  struct journal *j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.lost_records, 1);
+  assert_int_equal(info.inflight, 5);         /* all but #2 */
+  assert_true(info.compacted);
+  journal_close(j);
+  c.recover = false;          /* rewritten clean: opens without the flag */
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.lost_records, 0);
+  assert_int_equal(info.inflight, 5);
+  journal_close(j);
+
+  /* Two records run together (a lost newline). */
+  memcpy(data, orig, n);
+  data[at[3] - 1] = ' ';
+  spit(jpath(), data, n);
+  expect_open_fails("record 3", "checksum mismatch");
+
+  /* A well-framed record that is not JSON (the checksum is right). */
+  struct buf b;
+  buf_init(&b);
+  buf_put(&b, orig, at[4]);
+  const char *junk = "{\"t\":\"acc\",";
+  buf_printf(&b, "%08x %s\n", journal_crc32c(0, junk, strlen(junk)), junk);
+  buf_put(&b, orig + at[4], n - at[4]);
+  spit(jpath(), b.data, b.len);
+  snprintf(want, sizeof want, "offset %zu", at[4]);
+  expect_open_fails(want, "not a JSON object");
+  /* ... and one of an unknown type, even as the last record. */
+  buf_reset(&b);
+  buf_put(&b, orig, n);
+  junk = "{\"t\":\"what\"}";
+  buf_printf(&b, "%08x %s\n", journal_crc32c(0, junk, strlen(junk)), junk);
+  spit(jpath(), b.data, b.len);
+  expect_open_fails("record 8", "unknown record type \"what\"");
+  c.recover = true;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.lost_records, 1);
+  assert_int_equal(info.inflight, 6);
+  journal_close(j);
+
+  /* A header of another format version. */
+  buf_reset(&b);
+  junk = "{\"t\":\"hdr\",\"v\":2,\"digest\":\"x\"}";
+  buf_printf(&b, "%08x %s\n", journal_crc32c(0, junk, strlen(junk)), junk);
+  buf_put(&b, orig + at[1], n - at[1]);
+  spit(jpath(), b.data, b.len);
+  expect_open_fails("record 1", "format version 2, this healer reads version 1");
+  /* No header at all. */
+  spit(jpath(), orig + at[1], n - at[1]);
+  expect_open_fails("record 1", "the first record is not a header");
+  buf_free(&b);
+  free(data);
+  free(orig);
+}
+
+/* ---- cooldowns, dedupe, aborts ---------------------------------------------------- */
+
+static void test_cooldown_survives_restart(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_COOLDOWN, "fp-1", "node-a", NOW);
+  set_state(j, 1, REM_SUCCEEDED, "done", NOW + 1000, -1, NULL);
+  /* A second one that is cancelled before it starts gives its cooldown back. */
+  accept(j, 2, R_COOLDOWN, "fp-2", "node-b", NOW);
+  struct journal_state cancel = {2, REM_CANCELLED, "resolved", NOW + 5, -1, NULL, true};
+  assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
+  journal_close(j);
+
+  struct journal_open_info info;
+  struct capture cap;
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem};
+  /* Ten minutes later: still cooling down, until the original deadline. */
+  j = open_ok(&c, NOW + 10 * 60000, &info);
+  assert_int_equal(info.cooldowns, 1);
+  memset(&cap, 0, sizeof cap);
+  assert_int_equal(journal_replay(j, &v, &cap), 0);
+  assert_int_equal(cap.cd, 1);
+  assert_string_equal(cap.cd_key, "4\x1fnode-a");
+  assert_int_equal(cap.cd_until, NOW + HOUR);
+  assert_int_equal(cap.dd, 2);
+  /* Compaction keeps it too. */
+  assert_int_equal(journal_compact(j, NOW + 20 * 60000), 0);
+  journal_close(j);
+  j = open_ok(&c, NOW + 30 * 60000, &info);
+  assert_int_equal(info.cooldowns, 1);
+  journal_close(j);
+  /* After the hour it is gone. */
+  j = open_ok(&c, NOW + HOUR, &info);
+  assert_int_equal(info.cooldowns, 0);
+  assert_int_equal(info.dedupe, 2);
+  journal_close(j);
+  /* And the dedupe keys after their TTL. */
+  j = open_ok(&c, NOW + 25 * HOUR, &info);
+  assert_int_equal(info.dedupe, 0);
+  assert_int_equal(info.next_id, 3);         /* ids are never reused */
+  journal_close(j);
+}
+
+static void test_seen_keeps_dedupe_alive(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_FALLBACK, "fp-1", "x", NOW);
+  accept(j, 2, R_FALLBACK, "fp-2", "y", NOW);
+  set_state(j, 1, REM_SUCCEEDED, "", NOW + 1, -1, NULL);
+  set_state(j, 2, REM_SUCCEEDED, "", NOW + 1, -1, NULL);
+  struct journal_stats s0, s1;
+  journal_stats(j, &s0);
+  /* Seen again within ttl/8: nothing written. */
+  journal_note_seen(j, R_FALLBACK, "fp-1", T0, HL_STATUS_FIRING, NOW + HOUR);
+  journal_stats(j, &s1);
+  assert_int_equal(s1.appended, s0.appended);
+  /* After it: one record. Unknown keys: nothing. */
+  journal_note_seen(j, R_FALLBACK, "fp-1", T0, HL_STATUS_FIRING, NOW + 4 * HOUR);
+  journal_note_seen(j, R_FALLBACK, "fp-9", T0, HL_STATUS_FIRING, NOW + 4 * HOUR);
+  journal_note_seen(j, 9999, "fp-1", T0, HL_STATUS_FIRING, NOW + 4 * HOUR);
+  journal_stats(j, &s1);
+  assert_int_equal(s1.appended, s0.appended + 1);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW + 25 * HOUR, &info);
+  assert_int_equal(info.dedupe, 1);          /* fp-1 lives on, fp-2 expired */
+  journal_close(j);
+}
+
+static void test_abort(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_COOLDOWN, "fp-1", "k", NOW);
+  uint64_t lsn = 0;
+  assert_int_equal(journal_append_abort(j, 1, &lsn), 0);
+  assert_true(lsn > 0);
+  assert_int_equal(journal_append_abort(j, 1, NULL), 0);   /* idempotent */
+  struct journal_stats st;
+  journal_stats(j, &st);
+  assert_int_equal(st.inflight, 0);
+  assert_int_equal(st.dedupe, 0);
+  assert_int_equal(st.cooldowns, 0);
+  /* The same id cannot be accepted twice while in flight. */
+  accept(j, 2, R_FALLBACK, "fp-2", "v", NOW);
+  struct remediation *r = mk(2, R_FALLBACK, "fp-2", "v", NOW);
+  assert_int_equal(journal_append_accept(j, r, 0, NULL), -1);
+  rem_unref(r);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.inflight, 1);
+  assert_int_equal(info.dedupe, 1);
+  assert_int_equal(info.cooldowns, 0);
+  assert_int_equal(info.next_id, 3);
+  journal_close(j);
+}
+
+/* ---- compaction ------------------------------------------------------------------- */
+
+static void test_compaction_keeps_live_state(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.dedupe_ttl_ms = HOUR;
+  struct journal *j = open_ok(&c, NOW, NULL);
+  char fp[32], val[32];
+  for (uint64_t id = 1; id <= 300; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    snprintf(val, sizeof val, "v%llu", (unsigned long long)(id % 7));
+    uint32_t rule = id % 3 == 0 ? R_COOLDOWN : id % 3 == 1 ? R_MULTI : R_FALLBACK;
+    int64_t t = NOW + (int64_t)id * 1000;
+    accept(j, id, rule, fp, val, t);
+    if (id % 5 == 0) continue;                                 /* queued */
+    set_state(j, id, REM_RUNNING, "", t + 1, 0, id % 2 ? "tok-0" : NULL);
+    if (id % 5 == 1) {
+      set_state(j, id, REM_RUNNING, "", t + 2, rule == R_MULTI ? 1 : 0, "tok-1");
+      continue;
+    }
+    set_state(j, id, id % 4 ? REM_SUCCEEDED : REM_FAILED, "done", t + 3, -1, NULL);
+  }
+  /* The alert of #10 was seen again later. */
+  journal_note_seen(j, R_MULTI, "fp-10", T0, HL_STATUS_FIRING, NOW + 20 * 60000);
+  int64_t at = NOW + 400 * 1000;
+  char *before = dump_state(j);
+  struct journal_stats s0, s1;
+  journal_stats(j, &s0);
+  assert_int_equal(journal_compact(j, at), 0);
+  journal_stats(j, &s1);
+  assert_int_equal(s1.compactions, 1);
+  assert_true(s1.file_bytes < s0.file_bytes + s0.pending_bytes);
+  assert_int_equal(s1.file_bytes, (uint64_t)file_size(jpath()));
+  assert_int_equal(s1.inflight, s0.inflight);
+  assert_int_equal(s1.dedupe, s0.dedupe);
+  assert_int_equal(s1.cooldowns, s0.cooldowns);
+  char *mid = dump_state(j);
+  assert_string_equal(before, mid);
+  journal_close(j);
+  j = open_ok(&c, at, NULL);
+  char *after = dump_state(j);
+  assert_string_equal(before, after);
+  /* Appending after a compaction goes to the new file. */
+  accept(j, 1000, R_FALLBACK, "fp-new", "n", at);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, at, &info);
+  assert_int_equal(info.inflight, s0.inflight + 1);
+  assert_int_equal(info.next_id, 1001);
+  journal_close(j);
+  free(before);
+  free(mid);
+  free(after);
+}
+
+static void test_compaction_bounds_size(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.compact_bytes = 64 * 1024;
+  c.dedupe_ttl_ms = 10 * 60000;    /* ten minutes of dedupe keys */
+  struct journal *j = open_ok(&c, NOW, NULL);
+  off_t biggest = 0;
+  char fp[32];
+  int64_t t = NOW;
+  /* A steady stream: an alert a second, each remediated and finished; the
+   * main loop ticks once a second. Two hours of it. */
+  for (uint64_t id = 1; id <= 7200; id++, t += 1000) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    accept(j, id, id % 2 ? R_COOLDOWN : R_FALLBACK, fp, fp, t);
+    set_state(j, id, REM_RUNNING, "", t + 1, 0, "q:http://jenkins/queue/item/1/");
+    set_state(j, id, REM_SUCCEEDED, "all 1 steps succeeded", t + 2, -1, NULL);
+    assert_int_equal(journal_tick(j, t), 0);
+    off_t size = file_size(jpath());
+    if (size > biggest) biggest = size;
+  }
+  struct journal_stats st;
+  assert_int_equal(journal_compact(j, t), 0);
+  journal_stats(j, &st);
+  assert_true(st.compactions > 5);
+  /* Live: ~600 dedupe keys and ~1800 cooldowns (1h, every other alert). */
+  assert_true(st.dedupe <= 620);
+  assert_true(st.cooldowns <= 1810);
+  /* The file never exceeded twice the larger of the threshold and the
+   * last snapshot, plus one tick's records. */
+  assert_true((uint64_t)biggest <= 2 * (st.snapshot_bytes > c.compact_bytes ? st.snapshot_bytes
+                                                                            : c.compact_bytes) +
+                                       4096);
+  print_message("steady stream: largest file %lld bytes, last snapshot %llu bytes, "
+                "%llu compactions\n", (long long)biggest,
+                (unsigned long long)st.snapshot_bytes, (unsigned long long)st.compactions);
+  journal_close(j);
+}
+
+/* ---- rules that changed --------------------------------------------------------- */
+
+static void test_rules_changed(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_COOLDOWN, "fp-1", "node-a", NOW);   /* rule moves: 4 -> 0 */
+  accept(j, 2, R_FALLBACK, "fp-2", "x", NOW);         /* rule renamed: gone */
+  accept(j, 3, R_MULTI, "fp-3", "m", NOW);            /* rule's target changes */
+  set_state(j, 3, REM_RUNNING, "", NOW + 1, 0, "tok");
+  accept(j, 4, R_COOLDOWN, "fp-4", "node-b", NOW);
+  set_state(j, 4, REM_SUCCEEDED, "", NOW + 1, -1, NULL);
+  journal_close(j);
+
+  /* The same tables, reordered and edited. */
+  static struct hl_rule rules[32];
+  static struct hl_step steps[64];
+  const struct hl_ruleset *o = &hl_ruleset;
+  assert_true(o->nrules <= 32 && o->nsteps <= 64);
+  memcpy(rules, o->rules, o->nrules * sizeof *rules);
+  memcpy(steps, o->steps, o->nsteps * sizeof *steps);
+  struct hl_rule tmp = rules[0];
+  rules[0] = rules[R_COOLDOWN];
+  rules[R_COOLDOWN] = tmp;
+  rules[R_FALLBACK].name = "fallback_renamed";
+  assert_null(steps[rules[R_MULTI].first_step].target);
+  steps[rules[R_MULTI].first_step].target = "changed";
+  struct hl_ruleset rs2 = *o;
+  rs2.digest = "fedcba9876543210";
+  rs2.rules = rules;
+  rs2.steps = steps;
+
+  struct journal_config c2 = cfg_for(&rs2);
+  struct journal_open_info info;
+  log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);    /* the warnings are expected */
+  j = open_ok(&c2, NOW + 1000, &info);
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  assert_true(info.rules_changed);
+  assert_true(info.compacted);
+  assert_int_equal(info.failed, 2);          /* #2 and #3 */
+  assert_int_equal(info.inflight, 1);
+  char *s = dump_state(j);
+  /* #1 now points at rule 0, its keys re-scoped; #4's cooldown too. */
+  assert_non_null(strstr(s, "rem 1 rule=0/cooldown_rule "));
+  assert_non_null(strstr(s, "ck=0\x1fnode-a "));
+  assert_non_null(strstr(s, "cd 0 0\x1fnode-b until="));
+  assert_null(strstr(s, "rem 2 "));
+  assert_null(strstr(s, "rem 3 "));
+  assert_non_null(strstr(s, "dd 0 fp-4 "));
+  assert_non_null(strstr(s, "dd 13 fp-3 "));   /* finished (failed), still deduped */
+  assert_null(strstr(s, "fp-2"));              /* its rule is gone */
+  free(s);
+  journal_close(j);
+  /* The file now carries the new digest: no change reported again. */
+  j = open_ok(&c2, NOW + 2000, &info);
+  assert_false(info.rules_changed);
+  assert_int_equal(info.inflight, 1);
+  journal_close(j);
+}
+
+static void test_directory_lock(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  struct journal *j2 = NULL;
+  char err[512];
+  assert_int_equal(journal_open(&j2, &c, NOW, NULL, err, sizeof err), -1);
+  assert_non_null(strstr(err, "in use by another healer"));
+  journal_close(j);
+  j = open_ok(&c, NOW, NULL);
+  journal_close(j);
+  /* A state dir that does not exist yet is created (with parents). */
+  char sub[300];
+  snprintf(sub, sizeof sub, "%s/a/b", g_dir);
+  c.dir = sub;
+  j = open_ok(&c, NOW, NULL);
+  journal_close(j);
+  /* A leftover of an unfinished compaction is ignored and removed. */
+  char tmp[320];
+  snprintf(tmp, sizeof tmp, "%s/%s.tmp", sub, JOURNAL_FILE);
+  spit(tmp, "garbage", 7);
+  j = open_ok(&c, NOW, NULL);
+  journal_close(j);
+  assert_int_equal(access(tmp, F_OK), -1);
+}
+
+/* ---- crash simulation ------------------------------------------------------------- */
+
+/* The child appends, syncs and reports each synced id on the pipe, then
+ * compacts now and then, until it is killed. */
+static void crash_child(int wfd, uint64_t first, unsigned seed) {
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.no_fsync = false;
+  c.compact_bytes = 16 * 1024;
+  struct journal *j = NULL;
+  char err[512];
+  if (journal_open(&j, &c, NOW, NULL, err, sizeof err) != 0) {
+    dprintf(2, "child: %s\n", err);
+    _exit(3);
+  }
+  srand(seed);
+  char fp[32];
+  for (uint64_t id = first;; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    struct remediation *r = mk(id, id % 2 ? R_MULTI : R_COOLDOWN, fp, fp, NOW);
+    uint64_t lsn;
+    if (journal_append_accept(j, r, NOW + HOUR, &lsn) != 0) _exit(4);
+    rem_unref(r);
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "tok", false};
+    if (rand() % 2 && journal_append_state(j, &s, &lsn) != 0) _exit(5);
+    if (journal_sync(j, lsn) != 0) _exit(6);
+    if (write(wfd, &id, sizeof id) != (ssize_t)sizeof id) _exit(7);
+    if (rand() % 8 == 0 && journal_tick(j, NOW) != 0) _exit(8);
+  }
+}
+
+struct seen_ids {
+  uint64_t max;
+  unsigned char *have;
+};
+
+static int crash_rem(void *ctx, const struct journal_rem *r) {
+  struct seen_ids *s = ctx;
+  if (r->id <= s->max) s->have[r->id] = 1;
+  return 0;
+}
+
+static int crash_dd(void *ctx, const struct journal_dedupe *d) {
+  struct seen_ids *s = ctx;
+  if (d->id <= s->max) s->have[d->id] = 1;
+  return 0;
+}
+
+static void test_crash_simulation(void **state) {
+  (void)state;
+  unsigned seed = (unsigned)getpid();
+  srand(seed);
+  uint64_t acked_max = 0, next = 1;
+  const int rounds = 12;
+  size_t torn_seen = 0;
+  for (int round = 0; round < rounds; round++) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      close(p[0]);
+      crash_child(p[1], next, seed + (unsigned)round);
+    }
+    close(p[1]);
+    /* Let it get going (its first acknowledgement), then kill it at a
+     * random point. */
+    uint64_t id;
+    struct pollfd pfd = {p[0], POLLIN, 0};
+    assert_int_equal(poll(&pfd, 1, 20000), 1);
+    assert_int_equal(read(p[0], &id, sizeof id), (ssize_t)sizeof id);
+    if (id > acked_max) acked_max = id;
+    usleep((useconds_t)(rand() % 30000));
+    kill(pid, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    while (read(p[0], &id, sizeof id) == (ssize_t)sizeof id)
+      if (id > acked_max) acked_max = id;
+    close(p[0]);
+    /* Now and then, a torn tail on top: half a record. */
+    if (round % 3 == 2) {
+      const char *half = "0badf00d {\"t\":\"acc\",\"id\":99999,\"ru";
+      int fd = open(jpath(), O_WRONLY | O_APPEND);
+      assert_true(fd >= 0);
+      assert_int_equal(write(fd, half, strlen(half)), (ssize_t)strlen(half));
+      close(fd);
+    }
+    struct journal_config c = cfg_for(&hl_ruleset);
+    struct journal_open_info info;
+    struct journal *j = open_ok(&c, NOW, &info);
+    if (info.torn_bytes) torn_seen++;
+    assert_int_equal(info.lost_records, 0);
+    /* Every acknowledged remediation is there. */
+    struct seen_ids s = {acked_max, calloc(acked_max + 2, 1)};
+    struct journal_visitor v = {crash_dd, NULL, crash_rem};
+    assert_int_equal(journal_replay(j, &v, &s), 0);
+    for (uint64_t k = 1; k <= acked_max; k++)
+      if (!s.have[k]) fail_msg("round %d: acknowledged remediation %llu lost", round,
+                               (unsigned long long)k);
+    free(s.have);
+    next = info.next_id;
+    assert_true(next > acked_max);
+    journal_close(j);
+  }
+  assert_true(torn_seen >= (size_t)rounds / 3);
+  print_message("crash simulation: %d kills, %llu remediations acknowledged, all replayed; "
+                "%zu torn tails cut\n", rounds, (unsigned long long)acked_max, torn_seen);
+}
+
+/* ---- threads -------------------------------------------------------------------- */
+
+#define THREADS 8
+#define PER_THREAD 400
+
+struct worker_arg {
+  struct journal *j;
+  uint64_t base;
+};
+
+static void *appender(void *p) {
+  struct worker_arg *a = p;
+  char fp[32];
+  for (uint64_t i = 0; i < PER_THREAD; i++) {
+    uint64_t id = a->base + i;
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    struct remediation *r = mk(id, R_FALLBACK, fp, "v", NOW);
+    uint64_t lsn;
+    if (journal_append_accept(a->j, r, 0, &lsn) != 0) abort();
+    rem_unref(r);
+    if (journal_sync(a->j, lsn) != 0) abort();
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "t", false};
+    if (journal_append_state(a->j, &s, &lsn) != 0) abort();
+    if (i % 2) {
+      s.state = REM_SUCCEEDED;
+      s.step = -1;
+      s.token = NULL;
+      if (journal_append_state(a->j, &s, &lsn) != 0) abort();
+    }
+    if (journal_sync(a->j, lsn) != 0) abort();
+    if (i % 50 == 0) journal_note_seen(a->j, R_FALLBACK, fp, T0, HL_STATUS_FIRING, NOW + HOUR * 4);
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.compact_bytes = 32 * 1024;
+  struct journal *j = open_ok(&c, NOW, NULL);
+  pthread_t t[THREADS];
+  struct worker_arg a[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    a[i].j = j;
+    a[i].base = 1 + (uint64_t)i * 100000;
+    assert_int_equal(pthread_create(&t[i], NULL, appender, &a[i]), 0);
+  }
+  /* The main thread compacts meanwhile, as the main loop would. */
+  for (int k = 0; k < 20; k++) {
+    usleep(2000);
+    assert_int_equal(journal_tick(j, NOW), 0);
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  struct journal_stats st;
+  journal_stats(j, &st);
+  assert_int_equal(st.inflight, THREADS * PER_THREAD / 2);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.inflight, THREADS * PER_THREAD / 2);
+  assert_int_equal(info.dedupe, THREADS * PER_THREAD);
+  assert_int_equal(info.next_id, 1 + (uint64_t)(THREADS - 1) * 100000 + PER_THREAD);
+  journal_close(j);
+  print_message("threads: %d x %d remediations, %llu syncs for %d sync calls, %llu waited "
+                "on another's sync, %llu compactions\n", THREADS, PER_THREAD,
+                (unsigned long long)st.syncs, THREADS * PER_THREAD * 2,
+                (unsigned long long)st.sync_waits, (unsigned long long)st.compactions);
+}
+
+static void test_crc32c(void **state) {
+  (void)state;
+  /* The standard check value of CRC-32C. */
+  assert_int_equal(journal_crc32c(0, "123456789", 9), 0xe3069283u);
+  assert_int_equal(journal_crc32c(journal_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+  assert_int_equal(journal_crc32c(0, "", 0), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_crc32c),
+      cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_resume_tokens, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_middle_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cooldown_survives_restart, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_seen_keeps_dedupe_alive, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_compaction_keeps_live_state, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_compaction_bounds_size, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rules_changed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_crash_simulation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
