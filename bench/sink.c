@@ -5,7 +5,11 @@
  * 200 with a small JSON body. bench/ingest.sh drives it and healer with the
  * same load and prints the ratio.
  *
- *   sink PORT THREADS
+ *   sink PORT THREADS [decode]
+ *
+ * With "decode" it also decodes each body with healer's decoder (cJSON in a
+ * per-request bump arena, shape checks), the reference point for how much
+ * of healer's cost is parsing.
  */
 #include <microhttpd.h>
 #include <signal.h>
@@ -14,7 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bump.h"
+#include "decode.h"
 #include "http.h"
+
+static int g_decode;
 
 struct req {
   char *body;
@@ -44,6 +52,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0;
     return MHD_YES;
   }
+  if (g_decode && r->len) {
+    struct bump arena;
+    bump_init(&arena, r->len * 4 > 16384 ? r->len * 4 : 16384);
+    struct payload p;
+    char err[DECODE_ERR_MAX];
+    if (decode_payload(r->body, r->len, &arena, &p, err) < 0) fprintf(stderr, "%s\n", err);
+    bump_free(&arena);
+  }
   static const char ok[] = "{\"status\":\"accepted\"}\n";
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(sizeof ok - 1, (void *)(uintptr_t)ok, MHD_RESPMEM_PERSISTENT);
@@ -65,10 +81,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: sink PORT THREADS\n");
+  if (argc < 3 || argc > 4) {
+    fprintf(stderr, "usage: sink PORT THREADS [decode]\n");
     return 2;
   }
+  g_decode = argc == 4 && strcmp(argv[3], "decode") == 0;
   signal(SIGPIPE, SIG_IGN);
   struct MHD_Daemon *d = MHD_start_daemon(
       HTTP_MHD_FLAGS, (uint16_t)atoi(argv[1]), NULL, NULL, on_request, NULL,

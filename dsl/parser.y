@@ -16,7 +16,7 @@
  * reporting (the `resume` rule), so that several errors in one rule are all
  * reported while the tokens right after an error draw nothing.
  * The token filter adds what an LR parser cannot see: it matches braces, so
- * a block that is never closed ends at the next declaration ("'}' expected
+ * a block that is never closed ends at the next declaration ("expected '}'
  * (to close 'rule' at line 3)") instead of swallowing it, a stray '{' skips
  * its whole block, an unmatched '}' is one message, garbage between
  * declarations draws one message per line, and parentheses nest at most
@@ -105,8 +105,8 @@ struct pstate {
   int block_kw;               /* TOK_RULE or TOK_BACKEND of that block */
   struct loc block_loc;       /* its keyword */
   int unbraced;               /* `rule NAME when`: a '}' may close it */
-  int orphan_rbrace;          /* a block was closed for the user: its own
-                                 '}' may still come, and is dropped */
+  unsigned orphan_rbraces;    /* blocks closed for the user: their own
+                                 '}' may still come, and are dropped */
   unsigned skip_depth;        /* >0: swallowing a stray '{' block */
   int top_skip;               /* swallowing garbage between declarations */
   unsigned paren_depth;
@@ -1413,7 +1413,7 @@ static int close_block(struct pstate *ps, int kind, YYSTYPE *lval,
   int exp[1] = {YYSYMBOL_TOK_RBRACE};
   report_unexpected(ps, sym_of(kind), *lloc, exp, 1, 0);
   ps->brace_depth = 0;
-  ps->orphan_rbrace = 1;
+  ps->orphan_rbraces++;
   struct loc at = {lloc->file, lloc->begin, lloc->begin};
   ps->nout = 0;
   queue_out(ps, TOK_RBRACE, at, NULL);
@@ -1598,7 +1598,6 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct pstate *ps) {
           (ps->hist[2].kind == TOK_RULE ||
            (ps->hist[2].kind == NAME && ps->hist[3].kind == TOK_BACKEND))) {
         ps->brace_depth = 1;
-        ps->orphan_rbrace = 0;
         ps->block_kw = ps->hist[2].kind == TOK_RULE ? TOK_RULE : TOK_BACKEND;
         ps->block_loc = ps->hist[ps->block_kw == TOK_RULE ? 2 : 3].loc;
       } else {
@@ -1610,8 +1609,8 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct pstate *ps) {
         ps->brace_depth--;
       } else if (ps->unbraced) {
         ps->unbraced = 0;
-      } else if (ps->orphan_rbrace) {
-        ps->orphan_rbrace = 0;
+      } else if (ps->orphan_rbraces) {
+        ps->orphan_rbraces--;
         continue;
       } else {
         /* Unmatched: one message for a run of them; the token after the

@@ -29,72 +29,87 @@ static int64_t g_poll_max = ACT_JENKINS_POLL_MAX_MS;
 void act_jenkins_set_poll(int64_t min_ms, int64_t max_ms) {
   g_poll_min = min_ms > 0 ? min_ms : ACT_JENKINS_POLL_MIN_MS;
   g_poll_max = max_ms > 0 ? max_ms : ACT_JENKINS_POLL_MAX_MS;
-  if (g_poll_max < g_poll_min) g_poll_max = g_poll_min;
+  if (g_poll_max < g_poll_min)
+    g_poll_max = g_poll_min;
 }
 
 enum phase {
-  PH_TRIGGER,                 /* not (known to be) queued yet */
-  PH_QUEUED,                  /* following queue item queue_id */
-  PH_BUILDING,                /* following build number build */
+  PH_TRIGGER,  /* not (known to be) queued yet */
+  PH_QUEUED,   /* following queue item queue_id */
+  PH_BUILDING, /* following build number build */
   PH_DONE
 };
 
 struct jk {
-  const struct backend *be;   /* borrowed from the backend table */
+  const struct backend *be;       /* borrowed from the backend table */
   const char *url, *user, *token; /* borrowed from be */
-  char job[JOB_MAX];          /* scratch the segments point into */
-  const char *segs[MAX_SEGS]; /* "job" "a" "job" "b" */
+  char job[JOB_MAX];              /* scratch the segments point into */
+  const char *segs[MAX_SEGS];     /* "job" "a" "job" "b" */
   size_t nsegs;
   char tag[BACKEND_TAG_MAX];
   enum phase phase;
-  bool maybe_sent;            /* a trigger may have reached Jenkins unseen */
+  bool maybe_sent; /* a trigger may have reached Jenkins unseen */
   bool crumb_tried;
-  char crumb[320];            /* "Jenkins-Crumb: <value>", or "" */
+  char crumb[320];  /* "Jenkins-Crumb: <value>", or "" */
+  char cookie[520]; /* "Cookie: <session>" of the crumb, or "" */
   long queue_id;
   long build;
   char build_url[512];
-  int64_t interval;           /* next poll interval */
-  struct httpc_response rs;   /* reused for every request */
+  char resume[600];         /* resume token: "queue:N" / "build:B URL" */
+  int64_t interval;         /* next poll interval */
+  struct httpc_response rs; /* reused for every request */
 };
 
-/* ---- pure helpers --------------------------------------------------------- */
+/* ---- pure helpers -------------------------------------------------------- */
 
 enum action_status act_jenkins_result(const char *result) {
-  return result && strcmp(result, "SUCCESS") == 0 ? ACTION_SUCCEEDED : ACTION_FAILED;
+  return result && strcmp(result, "SUCCESS") == 0 ? ACTION_SUCCEEDED
+                                                  : ACTION_FAILED;
 }
 
 int act_jenkins_job_segments(const char *job, char *scratch, size_t scratchlen,
                              const char **segs, size_t maxsegs) {
-  if (!job || !*job || strlen(job) >= scratchlen) return -1;
+  if (!job || !*job || strlen(job) >= scratchlen)
+    return -1;
   memcpy(scratch, job, strlen(job) + 1);
   size_t n = 0;
   char *p = scratch;
   for (;;) {
     char *slash = strchr(p, '/');
-    if (slash) *slash = '\0';
-    if (!*p || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) return -1;
-    if (n + 2 > maxsegs) return -1;
+    if (slash)
+      *slash = '\0';
+    if (!*p || strcmp(p, ".") == 0 || strcmp(p, "..") == 0)
+      return -1;
+    if (n + 2 > maxsegs)
+      return -1;
     segs[n++] = "job";
     segs[n++] = p;
-    if (!slash) break;
+    if (!slash)
+      break;
     p = slash + 1;
   }
   return (int)n;
 }
 
 long act_jenkins_queue_id(const char *location) {
-  if (!location) return -1;
+  if (!location)
+    return -1;
   const char *p = NULL;
-  for (const char *s = location; (s = strstr(s, "/queue/item/")); s++) p = s;
-  if (!p) return -1;
+  for (const char *s = location; (s = strstr(s, "/queue/item/")); s++)
+    p = s;
+  if (!p)
+    return -1;
   p += strlen("/queue/item/");
-  if (!isdigit((unsigned char)*p)) return -1;
+  if (!isdigit((unsigned char)*p))
+    return -1;
   long id = 0;
   for (; isdigit((unsigned char)*p); p++) {
-    if (id > 100000000000L) return -1;
+    if (id > 100000000000L)
+      return -1;
     id = id * 10 + (*p - '0');
   }
-  if (*p == '/') p++;
+  if (*p == '/')
+    p++;
   return *p ? -1 : id;
 }
 
@@ -108,7 +123,7 @@ static void reasonf(struct action_run *run, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* ---- requests ------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static struct httpc *client(struct action_run *run) {
   return run->client ? run->client : httpc_thread();
@@ -116,9 +131,11 @@ static struct httpc *client(struct action_run *run) {
 
 /* A total timeout that does not outlive the rule's deadline by much. */
 static int64_t request_timeout(const struct action_run *run, bool cancelling) {
-  if (cancelling) return CANCEL_TIMEOUT_MS;
+  if (cancelling)
+    return CANCEL_TIMEOUT_MS;
   int64_t left = run->deadline_ms - rtime_now_ms();
-  if (left < MIN_REQUEST_MS) left = MIN_REQUEST_MS;
+  if (left < MIN_REQUEST_MS)
+    left = MIN_REQUEST_MS;
   return left < HTTPC_TIMEOUT_MS ? left : 0;
 }
 
@@ -132,8 +149,10 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
   const char *segs[MAX_SEGS + 8];
   size_t n = 0;
   if (with_job)
-    for (size_t i = 0; i < j->nsegs; i++) segs[n++] = j->segs[i];
-  for (size_t i = 0; i < nextra && n < sizeof segs / sizeof segs[0]; i++) segs[n++] = extra[i];
+    for (size_t i = 0; i < j->nsegs; i++)
+      segs[n++] = j->segs[i];
+  for (size_t i = 0; i < nextra && n < sizeof segs / sizeof segs[0]; i++)
+    segs[n++] = extra[i];
   char err[HTTPC_ERR_MAX];
   char *url = httpc_url(j->url, segs, n, q, nq, err, sizeof err);
   struct httpc *hc = client(run);
@@ -141,17 +160,22 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
     httpc_response_free(&j->rs);
     httpc_response_init(&j->rs);
     j->rs.cls = url ? HTTPC_RETRY : HTTPC_PERMANENT;
-    snprintf(j->rs.error, sizeof j->rs.error, "%s", url ? "out of memory" : err);
+    snprintf(j->rs.error, sizeof j->rs.error, "%s",
+             url ? "out of memory" : err);
     free(url);
     return -1;
   }
-  const char *hdrs[1];
+  const char *hdrs[2];
   size_t nh = 0;
-  if (j->crumb[0] && m == HTTPC_POST) hdrs[nh++] = j->crumb;
+  if (j->crumb[0] && m == HTTPC_POST)
+    hdrs[nh++] = j->crumb;
+  if (j->cookie[0])
+    hdrs[nh++] = j->cookie; /* the crumb's web session */
   struct httpc_request rq = {
       .method = m,
       .url = url,
-      .content_type = m == HTTPC_POST ? "application/x-www-form-urlencoded" : NULL,
+      .content_type =
+          m == HTTPC_POST ? "application/x-www-form-urlencoded" : NULL,
       .body = form,
       .body_len = form ? strlen(form) : 0,
       .headers = hdrs,
@@ -160,7 +184,7 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
       .user = j->user,
       .secret = j->token,
       .timeout_ms = request_timeout(run, cancelling),
-      .flags = flags | HTTPC_COOKIES,
+      .flags = flags,
   };
   int rc = httpc_do(hc, &rq, &j->rs);
   free(url);
@@ -168,7 +192,8 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
 }
 
 static cJSON *parse_body(const struct httpc_response *rs) {
-  if (!rs->body.data || !rs->body.len) return NULL;
+  if (!rs->body.data || !rs->body.len)
+    return NULL;
   return cJSON_ParseWithLengthOpts(rs->body.data, rs->body.len, NULL, 0);
 }
 
@@ -184,75 +209,139 @@ static long json_long(const cJSON *o, const char *key) {
 
 /* A short, printable excerpt of a plain-text answer (Jenkins' messages);
  * "" for HTML pages and JSON. */
-static void body_excerpt(const struct httpc_response *rs, char *out, size_t outlen) {
+static void body_excerpt(const struct httpc_response *rs, char *out,
+                         size_t outlen) {
   out[0] = '\0';
-  if (!rs->body.data || strncasecmp(rs->content_type, "text/plain", 10) != 0) return;
+  if (!rs->body.data || strncasecmp(rs->content_type, "text/plain", 10) != 0)
+    return;
   const char *p = rs->body.data;
-  while (*p == ' ' || *p == '\n' || *p == '\r') p++;
+  while (*p == ' ' || *p == '\n' || *p == '\r')
+    p++;
   size_t n = 0;
-  while (p[n] && p[n] != '\n' && p[n] != '\r' && n + 1 < outlen && n < 100) n++;
-  for (size_t i = 0; i < n; i++) out[i] = isprint((unsigned char)p[i]) ? p[i] : '?';
+  while (p[n] && p[n] != '\n' && p[n] != '\r' && n + 1 < outlen && n < 100)
+    n++;
+  for (size_t i = 0; i < n; i++)
+    out[i] = isprint((unsigned char)p[i]) ? p[i] : '?';
   out[n] = '\0';
 }
 
 static const char *status_hint(long status) {
   switch (status) {
-  case 400: return "bad request; is the job parameterized?";
-  case 401: return "credentials rejected";
-  case 403: return "permission denied";
-  case 404: return "not found";
-  case 405: return "method not allowed";
-  case 409: return "job is disabled";
-  case 429: return "rate limited";
-  case 500: return "Jenkins error";
-  case 502: case 504: return "bad gateway";
-  case 503: return "Jenkins unavailable";
-  default: return NULL;
+  case 400:
+    return "bad request; is the job parameterized?";
+  case 401:
+    return "credentials rejected";
+  case 403:
+    return "permission denied";
+  case 404:
+    return "not found";
+  case 405:
+    return "method not allowed";
+  case 409:
+    return "job is disabled";
+  case 429:
+    return "rate limited";
+  case 500:
+    return "Jenkins error";
+  case 502:
+  case 504:
+    return "bad gateway";
+  case 503:
+    return "Jenkins unavailable";
+  default:
+    return NULL;
   }
 }
 
 /* run->reason = "jenkins job 'X': <what>: HTTP 401 (hint): excerpt" or
  * "... <what>: <transport error>". */
-static void set_reason(struct action_run *run, const struct jk *j, const char *what) {
+static void set_reason(struct action_run *run, const struct jk *j,
+                       const char *what) {
   const struct httpc_response *rs = &j->rs;
   const char *job = run->step->target ? run->step->target : "?";
   if (rs->status) {
     char ex[128];
     body_excerpt(rs, ex, sizeof ex);
     const char *hint = status_hint(rs->status);
-    reasonf(run, "jenkins job '%s': %s: HTTP %ld%s%s%s%s%s",
-             job, what, rs->status, hint ? " (" : "", hint ? hint : "", hint ? ")" : "",
-             ex[0] ? ": " : "", ex);
+    reasonf(run, "jenkins job '%s': %s: HTTP %ld%s%s%s%s%s", job, what,
+            rs->status, hint ? " (" : "", hint ? hint : "", hint ? ")" : "",
+            ex[0] ? ": " : "", ex);
   } else {
     reasonf(run, "jenkins job '%s': %s: %s", job, what,
-             rs->error[0] ? rs->error : "request failed");
+            rs->error[0] ? rs->error : "request failed");
   }
+  backend_redact(j->be, run->reason); /* an answer may echo the token */
 }
 
-static void log_event(const struct action_run *run, const struct jk *j, const char *msg) {
+static void log_event(const struct action_run *run, const struct jk *j,
+                      const char *msg) {
   struct log_line l;
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
   log_str(&l, "job", run->step->target);
-  if (j->queue_id > 0) log_int(&l, "queue_item", j->queue_id);
-  if (j->build > 0) log_int(&l, "build", j->build);
-  if (j->build_url[0]) log_str(&l, "url", j->build_url);
+  if (j->queue_id > 0)
+    log_int(&l, "queue_item", j->queue_id);
+  if (j->build > 0)
+    log_int(&l, "build", j->build);
+  if (j->build_url[0])
+    log_str(&l, "url", j->build_url);
   log_end(&l);
 }
 
-/* Asks for a crumb (GET /crumbIssuer/api/json, keeping the session
- * cookie). 0 with j->crumb set, or -1 with j->rs describing the failure. */
+/* Publishes progress: the resume token, and the link humans open. */
+static void progress(struct action_run *run, struct jk *j) {
+  if (j->phase == PH_BUILDING)
+    snprintf(j->resume, sizeof j->resume, "build:%ld %.500s", j->build,
+             j->build_url);
+  else
+    snprintf(j->resume, sizeof j->resume, "queue:%ld", j->queue_id);
+#ifdef ACTION_TOKEN_MAX
+  snprintf(run->token, ACTION_TOKEN_MAX, "%s", j->resume);
+  run->token_changed = true;
+#endif
+#ifdef ACTION_LINK_MAX
+  snprintf(run->link, ACTION_LINK_MAX, "%s", j->build_url);
+#endif
+  (void)run;
+}
+
+/* The trigger is confirmed: queue item qid. */
+static void to_queued(struct action_run *run, struct jk *j, long qid) {
+  j->queue_id = qid;
+  j->phase = PH_QUEUED;
+  j->maybe_sent = false;
+  progress(run, j);
+  log_event(run, j, "jenkins_queued");
+}
+
+/* The build started (url may be NULL). */
+static void to_building(struct action_run *run, struct jk *j, long number,
+                        const char *url) {
+  j->build = number;
+  snprintf(j->build_url, sizeof j->build_url, "%s", url ? url : "");
+  j->phase = PH_BUILDING;
+  j->maybe_sent = false;
+  progress(run, j);
+  log_event(run, j, "jenkins_build");
+}
+
+/* Asks for a crumb (GET /crumbIssuer/api/json) and keeps the session
+ * cookie it is bound to (Jenkins >= 2.176.2). 0 with j->crumb (and
+ * j->cookie) set, or -1 with j->rs describing the failure. */
 static int fetch_crumb(struct action_run *run, struct jk *j, bool cancelling) {
   static const char *const path[] = {"crumbIssuer", "api", "json"};
-  if (jk_request(run, j, HTTPC_GET, false, path, 3, NULL, 0, NULL, 0, cancelling) < 0)
+  if (jk_request(run, j, HTTPC_GET, false, path, 3, NULL, 0, NULL, 0,
+                 cancelling) < 0)
     return -1;
   if (j->rs.status != 200) {
-    if (j->rs.cls == HTTPC_OK) j->rs.cls = HTTPC_PERMANENT;
+    if (j->rs.cls == HTTPC_OK)
+      j->rs.cls = HTTPC_PERMANENT;
     return -1;
   }
   cJSON *o = parse_body(&j->rs);
-  const char *field = json_str(o, "crumbRequestField"), *crumb = json_str(o, "crumb");
+  const char *field = json_str(o, "crumbRequestField"),
+             *crumb = json_str(o, "crumb");
   int rc = -1;
   if (field && crumb && strlen(field) + strlen(crumb) + 3 < sizeof j->crumb &&
       !strpbrk(field, "\r\n:") && !strpbrk(crumb, "\r\n")) {
@@ -260,6 +349,10 @@ static int fetch_crumb(struct action_run *run, struct jk *j, bool cancelling) {
     memcpy(j->crumb, field, nf);
     memcpy(j->crumb + nf, ": ", 2);
     memcpy(j->crumb + nf + 2, crumb, nc + 1);
+    if (j->rs.cookies[0]) {
+      memcpy(j->cookie, "Cookie: ", 8);
+      memcpy(j->cookie + 8, j->rs.cookies, strlen(j->rs.cookies) + 1);
+    }
     rc = 0;
   } else {
     j->rs.cls = HTTPC_PERMANENT;
@@ -271,26 +364,29 @@ static int fetch_crumb(struct action_run *run, struct jk *j, bool cancelling) {
 }
 
 static bool crumb_refused(const struct httpc_response *rs) {
-  return rs->status == 403 && rs->body.data && strstr(rs->body.data, "No valid crumb");
+  return rs->status == 403 && rs->body.data &&
+         strstr(rs->body.data, "No valid crumb");
 }
 
 /* A POST that fetches a crumb and tries once more when Jenkins asks for
  * one. Returns as jk_request(). */
 static int jk_post(struct action_run *run, struct jk *j, bool with_job,
-                   const char *const *extra, size_t nextra, const struct httpc_kv *q,
-                   size_t nq, const char *form, unsigned flags, bool cancelling) {
-  int rc = jk_request(run, j, HTTPC_POST, with_job, extra, nextra, q, nq, form, flags,
-                      cancelling);
+                   const char *const *extra, size_t nextra,
+                   const struct httpc_kv *q, size_t nq, const char *form,
+                   unsigned flags, bool cancelling) {
+  int rc = jk_request(run, j, HTTPC_POST, with_job, extra, nextra, q, nq, form,
+                      flags, cancelling);
   if (rc == 0 && crumb_refused(&j->rs) && !j->crumb_tried) {
     j->crumb_tried = true;
-    if (fetch_crumb(run, j, cancelling) < 0) return -1;
-    rc = jk_request(run, j, HTTPC_POST, with_job, extra, nextra, q, nq, form, flags,
-                    cancelling);
+    if (fetch_crumb(run, j, cancelling) < 0)
+      return -1;
+    rc = jk_request(run, j, HTTPC_POST, with_job, extra, nextra, q, nq, form,
+                    flags, cancelling);
   }
   return rc;
 }
 
-/* ---- finding a trigger that may have been lost ----------------------------- */
+/* ---- finding a trigger that may have been lost --------------------------- */
 
 static bool has_tag(const cJSON *actions, const char *tag) {
   const cJSON *a;
@@ -298,7 +394,9 @@ static bool has_tag(const cJSON *actions, const char *tag) {
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "parameters")) {
       const char *n = json_str(p, "name"), *v = json_str(p, "value");
-      if (n && v && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0 && strcmp(v, tag) == 0) return true;
+      if (n && v && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0 &&
+          strcmp(v, tag) == 0)
+        return true;
     }
   }
   return false;
@@ -309,20 +407,23 @@ enum found { FOUND, NOT_FOUND, NO_TAG_PARAM, FIND_ERROR };
 /* Looks for the remediation's tag among the queued items, then the job's
  * recent builds (in that order, so an item that leaves the queue between
  * the two requests is still seen). */
-static enum found find_tagged(struct action_run *run, struct jk *j, bool cancelling) {
+static enum found find_tagged(struct action_run *run, struct jk *j,
+                              bool cancelling) {
   static const char *const queue_path[] = {"queue", "api", "json"};
-  const struct httpc_kv qtree = {"tree", "items[id,actions[parameters[name,value]]]"};
-  if (jk_request(run, j, HTTPC_GET, false, queue_path, 3, &qtree, 1, NULL, 0, cancelling) < 0 ||
+  const struct httpc_kv qtree = {"tree",
+                                 "items[id,actions[parameters[name,value]]]"};
+  if (jk_request(run, j, HTTPC_GET, false, queue_path, 3, &qtree, 1, NULL, 0,
+                 cancelling) < 0 ||
       j->rs.status != 200)
     return FIND_ERROR;
   cJSON *o = parse_body(&j->rs);
-  if (!o) return FIND_ERROR;
+  if (!o)
+    return FIND_ERROR;
   const cJSON *it;
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items")) {
     if (has_tag(cJSON_GetObjectItemCaseSensitive(it, "actions"), j->tag) &&
         json_long(it, "id") > 0) {
-      j->queue_id = json_long(it, "id");
-      j->phase = PH_QUEUED;
+      to_queued(run, j, json_long(it, "id"));
       cJSON_Delete(o);
       return FOUND;
     }
@@ -331,23 +432,22 @@ static enum found find_tagged(struct action_run *run, struct jk *j, bool cancell
 
   static const char *const job_api[] = {"api", "json"};
   const struct httpc_kv btree = {
-      "tree", "builds[number,url,queueId,actions[parameters[name,value]]]" BUILDS_SCANNED
-              ",property[parameterDefinitions[name]]"};
-  if (jk_request(run, j, HTTPC_GET, true, job_api, 2, &btree, 1, NULL, 0, cancelling) < 0 ||
+      "tree", "builds[number,url,queueId,actions[parameters[name,value]]"
+              "]" BUILDS_SCANNED ",property[parameterDefinitions[name]]"};
+  if (jk_request(run, j, HTTPC_GET, true, job_api, 2, &btree, 1, NULL, 0,
+                 cancelling) < 0 ||
       j->rs.status != 200)
     return FIND_ERROR;
   o = parse_body(&j->rs);
-  if (!o) return FIND_ERROR;
+  if (!o)
+    return FIND_ERROR;
   enum found res = NO_TAG_PARAM;
   const cJSON *b;
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(o, "builds")) {
     if (has_tag(cJSON_GetObjectItemCaseSensitive(b, "actions"), j->tag) &&
         json_long(b, "number") > 0) {
-      j->build = json_long(b, "number");
       j->queue_id = json_long(b, "queueId");
-      const char *u = json_str(b, "url");
-      snprintf(j->build_url, sizeof j->build_url, "%s", u ? u : "");
-      j->phase = PH_BUILDING;
+      to_building(run, j, json_long(b, "number"), json_str(b, "url"));
       res = FOUND;
       break;
     }
@@ -355,9 +455,11 @@ static enum found find_tagged(struct action_run *run, struct jk *j, bool cancell
   if (res != FOUND) {
     const cJSON *prop, *def;
     cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(o, "property")) {
-      cJSON_ArrayForEach(def, cJSON_GetObjectItemCaseSensitive(prop, "parameterDefinitions")) {
+      cJSON_ArrayForEach(
+          def, cJSON_GetObjectItemCaseSensitive(prop, "parameterDefinitions")) {
         const char *n = json_str(def, "name");
-        if (n && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0) res = NOT_FOUND;
+        if (n && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0)
+          res = NOT_FOUND;
       }
     }
   }
@@ -365,21 +467,21 @@ static enum found find_tagged(struct action_run *run, struct jk *j, bool cancell
   return res;
 }
 
-/* ---- start ------------------------------------------------------------------ */
+/* ---- start --------------------------------------------------------------- */
 
 static struct jk *jk_new(struct action_run *run) {
   const struct backend *be = backend_get(HL_BK_JENKINS, run->step->backend);
   const char *url = be ? backend_field(be, "url") : NULL;
   if (!be || !be->usable || !url) {
     if (run->step->backend == HL_NONE)
-      reasonf(run,
-               "no Jenkins configured: set HEALER_JENKINS_URL (and HEALER_JENKINS_USER, "
-               "HEALER_JENKINS_TOKEN_FILE)");
+      reasonf(run, "no Jenkins configured: set HEALER_JENKINS_URL (and "
+                   "HEALER_JENKINS_USER, "
+                   "HEALER_JENKINS_TOKEN_FILE)");
     else
       reasonf(run, "jenkins backend '%s' is not configured",
-               run->rs && run->step->backend < run->rs->nbackends
-                   ? run->rs->backends[run->step->backend].name
-                   : "?");
+              run->rs && run->step->backend < run->rs->nbackends
+                  ? run->rs->backends[run->step->backend].name
+                  : "?");
     return NULL;
   }
   struct jk *j = calloc(1, sizeof *j);
@@ -387,10 +489,11 @@ static struct jk *jk_new(struct action_run *run) {
     reasonf(run, "out of memory");
     return NULL;
   }
-  int n = act_jenkins_job_segments(run->step->target, j->job, sizeof j->job, j->segs, MAX_SEGS);
+  int n = act_jenkins_job_segments(run->step->target, j->job, sizeof j->job,
+                                   j->segs, MAX_SEGS);
   if (n < 0) {
     reasonf(run, "invalid Jenkins job name '%s'",
-             run->step->target ? run->step->target : "");
+            run->step->target ? run->step->target : "");
     free(j);
     return NULL;
   }
@@ -411,15 +514,18 @@ static struct jk *jk_new(struct action_run *run) {
 static void schedule(struct action_run *run, struct jk *j) {
   run->next_poll_ms = rtime_now_ms() + j->interval;
   j->interval += j->interval / 2;
-  if (j->interval > g_poll_max) j->interval = g_poll_max;
+  if (j->interval > g_poll_max)
+    j->interval = g_poll_max;
 }
 
 /* ACTION_RETRY or ACTION_FAILED after a failed request, with the reason
  * and, for RETRY, the earliest retry time when the server named one. */
-static enum action_status failed(struct action_run *run, struct jk *j, const char *what) {
+static enum action_status failed(struct action_run *run, struct jk *j,
+                                 const char *what) {
   set_reason(run, j, what);
   if (j->rs.cls == HTTPC_RETRY) {
-    run->next_poll_ms = j->rs.retry_after_ms >= 0 ? rtime_now_ms() + j->rs.retry_after_ms : 0;
+    run->next_poll_ms =
+        j->rs.retry_after_ms >= 0 ? rtime_now_ms() + j->rs.retry_after_ms : 0;
     return ACTION_RETRY;
   }
   return ACTION_FAILED;
@@ -430,7 +536,8 @@ static enum action_status trigger(struct action_run *run, struct jk *j) {
   buf_init(&form);
   for (uint32_t i = 0; i < run->step->nparams; i++) {
     const struct rem_param *p = &run->step->params[i];
-    if (strcmp(p->name, ACT_JENKINS_TAG_PARAM) == 0) continue;
+    if (strcmp(p->name, ACT_JENKINS_TAG_PARAM) == 0)
+      continue;
     httpc_form_add(&form, p->name, p->value);
   }
   httpc_form_add(&form, ACT_JENKINS_TAG_PARAM, j->tag);
@@ -440,45 +547,119 @@ static enum action_status trigger(struct action_run *run, struct jk *j) {
     return ACTION_RETRY;
   }
   static const char *const bwp[] = {"buildWithParameters"};
-  int rc = jk_post(run, j, true, bwp, 1, NULL, 0, form.data, HTTPC_NO_RESEND, false);
+  int rc =
+      jk_post(run, j, true, bwp, 1, NULL, 0, form.data, HTTPC_NO_RESEND, false);
   buf_free(&form);
   if (rc < 0) {
-    if (j->rs.maybe_sent) j->maybe_sent = true;
-    return failed(run, j, j->crumb_tried && !j->crumb[0] ? "fetching a CSRF crumb" : "trigger");
+    if (j->rs.maybe_sent)
+      j->maybe_sent = true;
+    return failed(run, j,
+                  j->crumb_tried && !j->crumb[0] ? "fetching a CSRF crumb"
+                                                 : "trigger");
   }
   long st = j->rs.status;
   if (st >= 200 && st < 400) {
     long qid = act_jenkins_queue_id(j->rs.location);
     if (qid < 0) {
       reasonf(run,
-               "jenkins job '%s': trigger answered HTTP %ld without a queue item Location",
-               run->step->target, st);
+              "jenkins job '%s': trigger answered HTTP %ld without a queue "
+              "item Location",
+              run->step->target, st);
       return ACTION_FAILED;
     }
-    j->queue_id = qid;
-    j->phase = PH_QUEUED;
-    j->maybe_sent = false;
-    log_event(run, j, "jenkins_queued");
+    to_queued(run, j, qid);
     reasonf(run, "queued as item %ld", qid);
     schedule(run, j);
     return ACTION_PENDING;
   }
-  if (st == 502 || st == 504) j->maybe_sent = true;  /* a proxy: Jenkins may have it */
+  if (st == 502 || st == 504)
+    j->maybe_sent = true; /* a proxy: Jenkins may have it */
   return failed(run, j, "trigger");
+}
+
+int act_jenkins_parse_token(const char *token, long *queue_id, long *build,
+                            char *url, size_t urllen) {
+  char *end;
+  *queue_id = *build = -1;
+  if (urllen)
+    url[0] = '\0';
+  if (!token)
+    return -1;
+  if (strncmp(token, "queue:", 6) == 0) {
+    long q = strtol(token + 6, &end, 10);
+    if (end == token + 6 || *end || q <= 0)
+      return -1;
+    *queue_id = q;
+    return 0;
+  }
+  if (strncmp(token, "build:", 6) == 0) {
+    long b = strtol(token + 6, &end, 10);
+    if (end == token + 6 || b <= 0 || (*end && *end != ' '))
+      return -1;
+    *build = b;
+    if (*end == ' ' && urllen)
+      snprintf(url, urllen, "%s", end + 1);
+    return 0;
+  }
+  return -1;
+}
+
+const char *act_jenkins_token(const struct action_run *run) {
+  const struct jk *j = run->state;
+  return j && j->resume[0] ? j->resume : NULL;
+}
+
+static enum action_status jk_start(struct action_run *run);
+
+enum action_status act_jenkins_resume(struct action_run *run,
+                                      const char *token) {
+  if (run->state)
+    return jk_start(run);
+  struct jk *j = jk_new(run);
+  if (!j)
+    return ACTION_FAILED;
+  run->state = j;
+  long qid, build;
+  char url[sizeof j->build_url];
+  if (act_jenkins_parse_token(token, &qid, &build, url, sizeof url) < 0) {
+    /* Nothing usable: it may have been triggered, look before posting. */
+    j->maybe_sent = true;
+    return jk_start(run);
+  }
+  j->maybe_sent = false;
+  if (build > 0) {
+    j->build = build;
+    snprintf(j->build_url, sizeof j->build_url, "%s", url);
+    j->phase = PH_BUILDING;
+  } else {
+    j->queue_id = qid;
+    j->phase = PH_QUEUED;
+  }
+  snprintf(j->resume, sizeof j->resume, "%s", token);
+  log_event(run, j, "jenkins_resumed");
+  reasonf(run, "resumed: following %s", token);
+  run->next_poll_ms = rtime_now_ms();
+  return ACTION_PENDING;
 }
 
 static enum action_status jk_start(struct action_run *run) {
   struct jk *j = run->state;
+#ifdef ACTION_TOKEN_MAX
+  if (!j && run->token[0]) /* resumed after a restart: follow, not trigger */
+    return act_jenkins_resume(run, run->token);
+#endif
   if (!j) {
     j = jk_new(run);
-    if (!j) return ACTION_FAILED;
+    if (!j)
+      return ACTION_FAILED;
     run->state = j;
   }
   if (j->phase == PH_QUEUED || j->phase == PH_BUILDING) {
     run->next_poll_ms = rtime_now_ms();
     return ACTION_PENDING;
   }
-  if (j->phase == PH_DONE) return ACTION_FAILED;
+  if (j->phase == PH_DONE)
+    return ACTION_FAILED;
   if (j->maybe_sent) {
     switch (find_tagged(run, j, false)) {
     case FOUND:
@@ -491,11 +672,13 @@ static enum action_status jk_start(struct action_run *run) {
       j->maybe_sent = false;
       break;
     case NO_TAG_PARAM:
-      reasonf(run,
-               "jenkins job '%s': the trigger's outcome is unknown and the job does not "
-               "declare the %s parameter, so healer cannot tell whether it started; "
-               "not triggering again",
-               run->step->target, ACT_JENKINS_TAG_PARAM);
+      reasonf(
+          run,
+          "jenkins job '%s': the trigger's outcome is unknown and the job does "
+          "not "
+          "declare the %s parameter, so healer cannot tell whether it started; "
+          "not triggering again",
+          run->step->target, ACT_JENKINS_TAG_PARAM);
       return ACTION_FAILED;
     case FIND_ERROR:
       return failed(run, j, "looking for an earlier trigger");
@@ -504,13 +687,15 @@ static enum action_status jk_start(struct action_run *run) {
   return trigger(run, j);
 }
 
-/* ---- poll ----------------------------------------------------------------- */
+/* ---- poll ---------------------------------------------------------------- */
 
 /* A transient polling error: stay pending, retry later. */
-static enum action_status poll_later(struct action_run *run, struct jk *j, const char *what) {
+static enum action_status poll_later(struct action_run *run, struct jk *j,
+                                     const char *what) {
   set_reason(run, j, what);
   schedule(run, j);
-  if (j->rs.retry_after_ms > 0 && rtime_now_ms() + j->rs.retry_after_ms > run->next_poll_ms)
+  if (j->rs.retry_after_ms > 0 &&
+      rtime_now_ms() + j->rs.retry_after_ms > run->next_poll_ms)
     run->next_poll_ms = rtime_now_ms() + j->rs.retry_after_ms;
   return ACTION_PENDING;
 }
@@ -518,8 +703,10 @@ static enum action_status poll_later(struct action_run *run, struct jk *j, const
 /* The job's build whose queueId is the item's (after the item expired). */
 static bool build_of_queue_item(struct action_run *run, struct jk *j) {
   static const char *const job_api[] = {"api", "json"};
-  const struct httpc_kv tree = {"tree", "builds[number,url,queueId]" BUILDS_SCANNED};
-  if (jk_request(run, j, HTTPC_GET, true, job_api, 2, &tree, 1, NULL, 0, false) < 0 ||
+  const struct httpc_kv tree = {"tree",
+                                "builds[number,url,queueId]" BUILDS_SCANNED};
+  if (jk_request(run, j, HTTPC_GET, true, job_api, 2, &tree, 1, NULL, 0,
+                 false) < 0 ||
       j->rs.status != 200)
     return false;
   cJSON *o = parse_body(&j->rs);
@@ -527,9 +714,7 @@ static bool build_of_queue_item(struct action_run *run, struct jk *j) {
   bool found = false;
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(o, "builds")) {
     if (json_long(b, "queueId") == j->queue_id && json_long(b, "number") > 0) {
-      j->build = json_long(b, "number");
-      const char *u = json_str(b, "url");
-      snprintf(j->build_url, sizeof j->build_url, "%s", u ? u : "");
+      to_building(run, j, json_long(b, "number"), json_str(b, "url"));
       found = true;
       break;
     }
@@ -542,27 +727,31 @@ static enum action_status poll_queue(struct action_run *run, struct jk *j) {
   char id[24];
   snprintf(id, sizeof id, "%ld", j->queue_id);
   const char *const path[] = {"queue", "item", id, "api", "json"};
-  const struct httpc_kv tree = {"tree", "id,cancelled,why,executable[number,url]"};
-  if (jk_request(run, j, HTTPC_GET, false, path, 5, &tree, 1, NULL, 0, false) < 0) {
-    if (j->rs.cls == HTTPC_PERMANENT) return failed(run, j, "polling the queue");
+  const struct httpc_kv tree = {"tree",
+                                "id,cancelled,why,executable[number,url]"};
+  if (jk_request(run, j, HTTPC_GET, false, path, 5, &tree, 1, NULL, 0, false) <
+      0) {
+    if (j->rs.cls == HTTPC_PERMANENT)
+      return failed(run, j, "polling the queue");
     return poll_later(run, j, "polling the queue");
   }
   long st = j->rs.status;
   if (st == 404) {
     /* Left the queue more than ~5 minutes ago: find its build. */
-    if (build_of_queue_item(run, j)) {
-      j->phase = PH_BUILDING;
-      log_event(run, j, "jenkins_build");
+    if (build_of_queue_item(run, j))
       return ACTION_PENDING;
-    }
-    if (j->rs.cls == HTTPC_RETRY) return poll_later(run, j, "looking for the build");
+    if (j->rs.cls == HTTPC_RETRY)
+      return poll_later(run, j, "looking for the build");
     reasonf(run,
-             "jenkins job '%s': queue item %ld disappeared and no recent build came from it",
-             run->step->target, j->queue_id);
+            "jenkins job '%s': queue item %ld disappeared and no recent build "
+            "came from it",
+            run->step->target, j->queue_id);
     return ACTION_FAILED;
   }
-  if (j->rs.cls == HTTPC_RETRY) return poll_later(run, j, "polling the queue");
-  if (st != 200) return failed(run, j, "polling the queue");
+  if (j->rs.cls == HTTPC_RETRY)
+    return poll_later(run, j, "polling the queue");
+  if (st != 200)
+    return failed(run, j, "polling the queue");
   cJSON *o = parse_body(&j->rs);
   if (!o) {
     snprintf(j->rs.error, sizeof j->rs.error, "unreadable queue item JSON");
@@ -574,33 +763,21 @@ static enum action_status poll_queue(struct action_run *run, struct jk *j) {
   enum action_status res = ACTION_PENDING;
   if (cJSON_IsTrue(cancelled)) {
     reasonf(run,
-             "jenkins job '%s': queue item %ld was cancelled in Jenkins before it started",
-             run->step->target, j->queue_id);
+            "jenkins job '%s': queue item %ld was cancelled in Jenkins before "
+            "it started",
+            run->step->target, j->queue_id);
     j->phase = PH_DONE;
     res = ACTION_FAILED;
   } else if (cJSON_IsObject(exe) && json_long(exe, "number") > 0) {
-    j->build = json_long(exe, "number");
-    const char *u = json_str(exe, "url");
-    snprintf(j->build_url, sizeof j->build_url, "%s", u ? u : "");
-    j->phase = PH_BUILDING;
-    log_event(run, j, "jenkins_build");
+    to_building(run, j, json_long(exe, "number"), json_str(exe, "url"));
   } else {
     const char *why = json_str(o, "why");
     reasonf(run, "queue item %ld waiting: %.140s", j->queue_id,
-             why ? why : "-");
+            why ? why : "-");
     schedule(run, j);
   }
   cJSON_Delete(o);
   return res;
-}
-
-static void set_link(struct action_run *run, const struct jk *j) {
-#ifdef ACTION_LINK_MAX
-  snprintf(run->link, ACTION_LINK_MAX, "%s", j->build_url);
-#else
-  (void)run;
-  (void)j;
-#endif
 }
 
 static enum action_status poll_build(struct action_run *run, struct jk *j) {
@@ -608,18 +785,22 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
   snprintf(num, sizeof num, "%ld", j->build);
   const char *const path[] = {num, "api", "json"};
   const struct httpc_kv tree = {"tree", "number,url,building,result,duration"};
-  if (jk_request(run, j, HTTPC_GET, true, path, 3, &tree, 1, NULL, 0, false) < 0) {
-    if (j->rs.cls == HTTPC_PERMANENT) return failed(run, j, "polling the build");
+  if (jk_request(run, j, HTTPC_GET, true, path, 3, &tree, 1, NULL, 0, false) <
+      0) {
+    if (j->rs.cls == HTTPC_PERMANENT)
+      return failed(run, j, "polling the build");
     return poll_later(run, j, "polling the build");
   }
   long st = j->rs.status;
-  if (j->rs.cls == HTTPC_RETRY) return poll_later(run, j, "polling the build");
+  if (j->rs.cls == HTTPC_RETRY)
+    return poll_later(run, j, "polling the build");
   if (st == 404) {
-    reasonf(run,
-             "jenkins job '%s': build #%ld not found (deleted?)", run->step->target, j->build);
+    reasonf(run, "jenkins job '%s': build #%ld not found (deleted?)",
+            run->step->target, j->build);
     return ACTION_FAILED;
   }
-  if (st != 200) return failed(run, j, "polling the build");
+  if (st != 200)
+    return failed(run, j, "polling the build");
   cJSON *o = parse_body(&j->rs);
   if (!o) {
     snprintf(j->rs.error, sizeof j->rs.error, "unreadable build JSON");
@@ -627,8 +808,10 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
     return poll_later(run, j, "polling the build");
   }
   const char *u = json_str(o, "url");
-  if (u && !j->build_url[0]) snprintf(j->build_url, sizeof j->build_url, "%s", u);
-  set_link(run, j);
+  if (u && !j->build_url[0]) {
+    snprintf(j->build_url, sizeof j->build_url, "%s", u);
+    progress(run, j);
+  }
   const cJSON *building = cJSON_GetObjectItemCaseSensitive(o, "building");
   const char *result = json_str(o, "result");
   enum action_status res = ACTION_PENDING;
@@ -637,7 +820,8 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
     res = act_jenkins_result(result);
     j->phase = PH_DONE;
     reasonf(run, "build #%ld %s%s%s%s", j->build, result,
-             j->build_url[0] ? " (" : "", j->build_url, j->build_url[0] ? ")" : "");
+            j->build_url[0] ? " (" : "", j->build_url,
+            j->build_url[0] ? ")" : "");
     struct log_line l;
     log_begin(&l, LOGL_INFO, "jenkins_result");
     log_int(&l, "remediation", (long long)run->rem->id);
@@ -659,16 +843,19 @@ static enum action_status jk_poll(struct action_run *run) {
     reasonf(run, "jenkins: poll before start");
     return ACTION_FAILED;
   }
-  if (j->phase == PH_TRIGGER) return jk_start(run);
+  if (j->phase == PH_TRIGGER)
+    return jk_start(run);
   if (j->phase == PH_QUEUED) {
     enum action_status st = poll_queue(run, j);
-    if (st != ACTION_PENDING || j->phase != PH_BUILDING) return st;
+    if (st != ACTION_PENDING || j->phase != PH_BUILDING)
+      return st;
   }
-  if (j->phase == PH_BUILDING) return poll_build(run, j);
+  if (j->phase == PH_BUILDING)
+    return poll_build(run, j);
   return ACTION_FAILED;
 }
 
-/* ---- cancel and release ---------------------------------------------------- */
+/* ---- cancel and release -------------------------------------------------- */
 
 static void stop_build(struct action_run *run, struct jk *j) {
   char num[24];
@@ -676,19 +863,24 @@ static void stop_build(struct action_run *run, struct jk *j) {
   const char *const path[] = {num, "stop"};
   int rc = jk_post(run, j, true, path, 2, NULL, 0, NULL, 0, true);
   struct log_line l;
-  log_begin(&l, rc == 0 && j->rs.status < 400 ? LOGL_INFO : LOGL_WARN, "jenkins_stop");
+  log_begin(&l, rc == 0 && j->rs.status < 400 ? LOGL_INFO : LOGL_WARN,
+            "jenkins_stop");
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "job", run->step->target);
   log_int(&l, "build", j->build);
-  if (rc == 0) log_int(&l, "status", j->rs.status);
-  else log_str(&l, "error", j->rs.error);
+  if (rc == 0)
+    log_int(&l, "status", j->rs.status);
+  else
+    log_str(&l, "error", j->rs.error);
   log_end(&l);
 }
 
 static void jk_cancel(struct action_run *run) {
   struct jk *j = run->state;
-  if (!j) return;
-  if (j->phase == PH_TRIGGER && j->maybe_sent) find_tagged(run, j, true);
+  if (!j)
+    return;
+  if (j->phase == PH_TRIGGER && j->maybe_sent)
+    find_tagged(run, j, true);
   if (j->phase == PH_QUEUED) {
     char id[24];
     snprintf(id, sizeof id, "%ld", j->queue_id);
@@ -703,14 +895,13 @@ static void jk_cancel(struct action_run *run) {
     /* 404/500: the item has left the queue; a build may have started. */
     const char *const ipath[] = {"queue", "item", id, "api", "json"};
     const struct httpc_kv tree = {"tree", "executable[number,url]"};
-    if (jk_request(run, j, HTTPC_GET, false, ipath, 5, &tree, 1, NULL, 0, true) == 0 &&
+    if (jk_request(run, j, HTTPC_GET, false, ipath, 5, &tree, 1, NULL, 0,
+                   true) == 0 &&
         j->rs.status == 200) {
       cJSON *o = parse_body(&j->rs);
       const cJSON *exe = cJSON_GetObjectItemCaseSensitive(o, "executable");
-      if (cJSON_IsObject(exe) && json_long(exe, "number") > 0) {
-        j->build = json_long(exe, "number");
-        j->phase = PH_BUILDING;
-      }
+      if (cJSON_IsObject(exe) && json_long(exe, "number") > 0)
+        to_building(run, j, json_long(exe, "number"), json_str(exe, "url"));
       cJSON_Delete(o);
     }
   }
@@ -722,7 +913,8 @@ static void jk_cancel(struct action_run *run) {
 
 static void jk_release(struct action_run *run) {
   struct jk *j = run->state;
-  if (!j) return;
+  if (!j)
+    return;
   httpc_response_free(&j->rs);
   free(j);
   run->state = NULL;

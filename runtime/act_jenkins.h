@@ -64,6 +64,20 @@ int act_jenkins_job_segments(const char *job, char *scratch, size_t scratchlen,
 /* The queue item id of a Location ".../queue/item/123/", or -1. */
 long act_jenkins_queue_id(const char *location);
 
+/* Resume tokens (what the journal keeps per step, see journal.h): the
+ * kind publishes "queue:N" once Jenkins has confirmed the trigger, then
+ * "build:B URL" once the build started. act_jenkins_resume() builds the
+ * step's state from one after a restart and follows that queue item or
+ * build instead of triggering again (start() does it by itself when
+ * action.h carries run->token); an unusable token makes it look for the
+ * remediation's tag before triggering. */
+int act_jenkins_parse_token(const char *token, long *queue_id, long *build,
+                            char *url, size_t urllen);
+enum action_status act_jenkins_resume(struct action_run *run,
+                                      const char *token);
+/* The step's current resume token, or NULL (tests; before release). */
+const char *act_jenkins_token(const struct action_run *run);
+
 /* Poll intervals (tests): from min_ms, growing by half each poll, up to
  * max_ms. 0 restores a default. Set before workers start. */
 void act_jenkins_set_poll(int64_t min_ms, int64_t max_ms);

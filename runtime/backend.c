@@ -41,7 +41,8 @@ static const char *const kind_env[HL_BK__COUNT] = {
 };
 
 static const uint8_t action_backend[HL_ACT__COUNT] = {
-#define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = HL_BK_##backend,
+#define HL_ACTION(id, word, verb, backend, target, open)                       \
+  [HL_ACT_##id] = HL_BK_##backend,
 #include "actions.def"
 };
 
@@ -54,8 +55,10 @@ static struct backend g_defaults[HL_BK__COUNT];
 static int field_index(uint8_t kind, const char *name) {
   int k = 0;
   for (size_t i = 0; i < NFIELD_DEFS; i++) {
-    if (field_defs[i].kind != kind) continue;
-    if (strcmp(field_defs[i].name, name) == 0) return k;
+    if (field_defs[i].kind != kind)
+      continue;
+    if (strcmp(field_defs[i].name, name) == 0)
+      return k;
     k++;
   }
   return -1;
@@ -65,8 +68,10 @@ static int field_index(uint8_t kind, const char *name) {
 static const struct field_def *field_at(uint8_t kind, int idx) {
   int k = 0;
   for (size_t i = 0; i < NFIELD_DEFS; i++) {
-    if (field_defs[i].kind != kind) continue;
-    if (k++ == idx) return &field_defs[i];
+    if (field_defs[i].kind != kind)
+      continue;
+    if (k++ == idx)
+      return &field_defs[i];
   }
   return NULL;
 }
@@ -76,7 +81,8 @@ static void free_backend(struct backend *b) {
     if (b->values[i]) {
       /* Secrets do not linger in freed memory. */
       volatile char *p = b->values[i];
-      while (*p) *p++ = 0;
+      while (*p)
+        *p++ = 0;
       free(b->values[i]);
     }
     b->values[i] = NULL;
@@ -84,27 +90,34 @@ static void free_backend(struct backend *b) {
 }
 
 void backend_free_all(void) {
-  for (uint32_t i = 0; i < g_ndeclared; i++) free_backend(&g_declared[i]);
+  for (uint32_t i = 0; i < g_ndeclared; i++)
+    free_backend(&g_declared[i]);
   free(g_declared);
   g_declared = NULL;
   g_ndeclared = 0;
-  for (int k = 0; k < HL_BK__COUNT; k++) free_backend(&g_defaults[k]);
+  for (int k = 0; k < HL_BK__COUNT; k++)
+    free_backend(&g_defaults[k]);
   memset(g_defaults, 0, sizeof g_defaults);
 }
 
 const struct backend *backend_get(uint8_t kind, uint32_t index) {
-  if (index == HL_NONE) return kind < HL_BK__COUNT && g_defaults[kind].name ? &g_defaults[kind] : NULL;
-  if (index >= g_ndeclared || g_declared[index].kind != kind) return NULL;
+  if (index == HL_NONE)
+    return kind < HL_BK__COUNT && g_defaults[kind].name ? &g_defaults[kind]
+                                                        : NULL;
+  if (index >= g_ndeclared || g_declared[index].kind != kind)
+    return NULL;
   return &g_declared[index];
 }
 
 const char *backend_field(const struct backend *b, const char *name) {
-  if (!b) return NULL;
+  if (!b)
+    return NULL;
   int i = field_index(b->kind, name);
   return i >= 0 && i < BACKEND_FIELDS_MAX ? b->values[i] : NULL;
 }
 
-const char *backend_describe(const struct backend *b, char *out, size_t outlen) {
+const char *backend_describe(const struct backend *b, char *out,
+                             size_t outlen) {
   const char *word = b->kind < HL_BK__COUNT ? kind_words[b->kind] : "?";
   if (b->declared)
     snprintf(out, outlen, "%s backend '%s' (%s)", word, b->name, b->origin);
@@ -119,21 +132,24 @@ const char *backend_describe(const struct backend *b, char *out, size_t outlen) 
  * (EFBIG when over BACKEND_FILE_MAX). */
 static char *read_file(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NULL;
+  if (fd < 0)
+    return NULL;
   struct buf b;
   buf_init(&b);
   char chunk[4096];
   for (;;) {
     ssize_t n = read(fd, chunk, sizeof chunk);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       int e = errno;
       close(fd);
       buf_free(&b);
       errno = e;
       return NULL;
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     if (b.len + (size_t)n > BACKEND_FILE_MAX) {
       close(fd);
       buf_free(&b);
@@ -143,12 +159,15 @@ static char *read_file(const char *path) {
     buf_put(&b, chunk, (size_t)n);
   }
   close(fd);
-  if (b.len && b.data[b.len - 1] == '\n') b.data[--b.len] = '\0';
-  if (b.len && b.data[b.len - 1] == '\r') b.data[--b.len] = '\0';
+  if (b.len && b.data[b.len - 1] == '\n')
+    b.data[--b.len] = '\0';
+  if (b.len && b.data[b.len - 1] == '\r')
+    b.data[--b.len] = '\0';
   size_t len;
   char *s = buf_steal(&b, &len);
-  if (!s) errno = ENOMEM;
-  else if (strlen(s) != len) {  /* a NUL inside: not a usable value */
+  if (!s)
+    errno = ENOMEM;
+  else if (strlen(s) != len) { /* a NUL inside: not a usable value */
     free(s);
     errno = EINVAL;
     return NULL;
@@ -157,9 +176,9 @@ static char *read_file(const char *path) {
 }
 
 struct problems {
-  struct buf text;            /* "a; b; c" */
+  struct buf text; /* "a; b; c" */
   size_t n;
-  bool fatal;                 /* at least one counts */
+  bool fatal; /* at least one counts */
 };
 
 static void problem(struct problems *p, bool fatal, const char *fmt, ...)
@@ -172,24 +191,31 @@ static void problem(struct problems *p, bool fatal, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   log_printf(fatal ? LOGL_ERROR : LOGL_WARN, "%s", msg);
-  if (!fatal) return;
-  if (p->text.len) buf_puts(&p->text, "; ");
+  if (!fatal)
+    return;
+  if (p->text.len)
+    buf_puts(&p->text, "; ");
   buf_puts(&p->text, msg);
   p->n++;
   p->fatal = true;
 }
 
 static const char *file_error(int e) {
-  return e == EFBIG ? "larger than 64 KiB" : e == EINVAL ? "holds a NUL byte" : strerror(e);
+  return e == EFBIG    ? "larger than 64 KiB"
+         : e == EINVAL ? "holds a NUL byte"
+                       : strerror(e);
 }
 
-/* Checks url-like fields once they are all read. The message never shows
- * a value: a Slack webhook URL is a secret. */
-static void check_urls(struct backend *b, const char *where, bool fatal, struct problems *p) {
+/* Checks the fields once they are all read: URLs, Jenkins user and token. The
+ * message never shows a value: a Slack webhook URL is a secret. */
+static void check_fields(struct backend *b, const char *where, bool fatal,
+                         unsigned bad, struct problems *p) {
   for (int i = 0; i < BACKEND_FIELDS_MAX; i++) {
     const struct field_def *fd = field_at(b->kind, i);
-    if (!fd || !b->values[i]) continue;
-    if (strcmp(fd->name, "url") != 0 && strcmp(fd->name, "webhook") != 0) continue;
+    if (!fd || !b->values[i])
+      continue;
+    if (strcmp(fd->name, "url") != 0 && strcmp(fd->name, "webhook") != 0)
+      continue;
     char err[256];
     if (httpc_check_base(b->values[i], err, sizeof err) < 0) {
       problem(p, fatal, "%s, field %s: %s", where, fd->name, err);
@@ -198,11 +224,23 @@ static void check_urls(struct backend *b, const char *where, bool fatal, struct 
       b->usable = false;
     }
   }
-  /* Jenkins takes a user and an API token together. */
-  if (b->kind == HL_BK_JENKINS) {
+  /* Jenkins takes a user and an API token together (unless one of them
+   * already had a problem of its own). */
+  int iu = field_index(b->kind, "user"), it = field_index(b->kind, "token");
+  if (b->kind == HL_BK_JENKINS && !(bad & (1u << iu)) && !(bad & (1u << it))) {
     const char *u = backend_field(b, "user"), *t = backend_field(b, "token");
     if ((u == NULL) != (t == NULL)) {
-      problem(p, fatal, "%s: set both user and token, or neither", where);
+      const char *env = b->declared ? NULL : kind_env[b->kind];
+      if (env && u)
+        problem(p, fatal,
+                "%s_USER is set but neither %s_TOKEN_FILE nor %s_TOKEN is (%s)",
+                env, env, env, where);
+      else if (env)
+        problem(p, fatal, "%s_TOKEN is set but %s_USER is not (%s)", env, env,
+                where);
+      else
+        problem(p, fatal, "%s: field %s is set but %s is not", where,
+                u ? "user" : "token", u ? "token" : "user");
       b->usable = false;
     }
   }
@@ -217,14 +255,18 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
   b->kind = hb->kind;
   b->declared = true;
   b->usable = true;
-  snprintf(b->origin, sizeof b->origin, "%s:%u", hb->file ? hb->file : "?", hb->line);
+  snprintf(b->origin, sizeof b->origin, "%s:%u", hb->file ? hb->file : "?",
+           hb->line);
   char where[256];
   snprintf(where, sizeof where, "%s backend '%s' (%s)",
-           hb->kind < HL_BK__COUNT ? kind_words[hb->kind] : "?", hb->name, b->origin);
+           hb->kind < HL_BK__COUNT ? kind_words[hb->kind] : "?", hb->name,
+           b->origin);
+  unsigned bad = 0; /* fields with a problem reported */
   for (uint32_t f = 0; f < hb->nfields; f++) {
     const struct hl_backend_field *hf = &rs->fields[hb->first_field + f];
     int i = field_index(hb->kind, hf->name);
-    if (i < 0 || i >= BACKEND_FIELDS_MAX) continue;  /* healerc rejects these */
+    if (i < 0 || i >= BACKEND_FIELDS_MAX)
+      continue; /* healerc rejects these */
     char *v = NULL;
     switch (hf->source) {
     case HL_SRC_LITERAL:
@@ -233,8 +275,9 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
     case HL_SRC_ENV: {
       const char *e = getenv(hf->value);
       if (!e || !*e) {
-        problem(p, fatal, "environment variable %s is not set (%s, field %s)", hf->value,
-                where, hf->name);
+        problem(p, fatal, "environment variable %s is not set (%s, field %s)",
+                hf->value, where, hf->name);
+        bad |= 1u << i;
         b->usable = false;
         continue;
       }
@@ -246,6 +289,7 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
       if (!v) {
         problem(p, fatal, "cannot read file %s: %s (%s, field %s)", hf->value,
                 file_error(errno), where, hf->name);
+        bad |= 1u << i;
         b->usable = false;
         continue;
       }
@@ -265,25 +309,28 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
     const struct field_def *fd = field_at(b->kind, i);
     if (fd && (fd->flags & HL_F_REQUIRED) && !b->values[i] && b->usable) {
       problem(p, fatal, "%s: field %s is required", where, fd->name);
+      bad |= 1u << i;
       b->usable = false;
     }
   }
-  check_urls(b, where, fatal, p);
+  check_fields(b, where, fatal, bad, p);
 }
 
 /* "HEALER_JIRA" + "routing_key" -> "HEALER_JIRA_ROUTING_KEY". */
-static void var_name(char *out, size_t outlen, const char *prefix, const char *field,
-                     const char *suffix) {
+static void var_name(char *out, size_t outlen, const char *prefix,
+                     const char *field, const char *suffix) {
   size_t n = (size_t)snprintf(out, outlen, "%s_", prefix);
   for (const char *s = field; *s && n + 1 < outlen; s++)
     out[n++] = (char)toupper((unsigned char)*s);
   out[n < outlen ? n : outlen - 1] = '\0';
-  if (suffix) strncat(out, suffix, outlen - strlen(out) - 1);
+  if (suffix)
+    strncat(out, suffix, outlen - strlen(out) - 1);
 }
 
 /* Resolves the default backend of kind from the environment. users names
  * a rule that needs it (for messages), or is NULL. */
-static void load_default(uint8_t kind, const char *users, bool fatal, struct problems *p) {
+static void load_default(uint8_t kind, const char *users, bool fatal,
+                         struct problems *p) {
   struct backend *b = &g_defaults[kind];
   b->name = "default";
   b->kind = kind;
@@ -291,18 +338,24 @@ static void load_default(uint8_t kind, const char *users, bool fatal, struct pro
   snprintf(b->origin, sizeof b->origin, "%s_*", kind_env[kind]);
   char where[256];
   snprintf(where, sizeof where, "default %s backend%s%s%s", kind_words[kind],
-           users ? " (used by rule " : "", users ? users : "", users ? ")" : "");
+           users ? " (used by rule " : "", users ? users : "",
+           users ? ")" : "");
+  unsigned bad = 0; /* fields with a problem reported */
   for (int i = 0; i < BACKEND_FIELDS_MAX; i++) {
     const struct field_def *fd = field_at(kind, i);
-    if (!fd) break;
+    if (!fd)
+      break;
     char var[128], varf[140];
     var_name(var, sizeof var, kind_env[kind], fd->name, NULL);
     var_name(varf, sizeof varf, kind_env[kind], fd->name, "_FILE");
     const char *v = getenv(var), *f = getenv(varf);
-    if (v && !*v) v = NULL;
-    if (f && !*f) f = NULL;
+    if (v && !*v)
+      v = NULL;
+    if (f && !*f)
+      f = NULL;
     if (v && f) {
       problem(p, fatal, "set %s or %s, not both (%s)", var, varf, where);
+      bad |= 1u << i;
       b->usable = false;
       continue;
     }
@@ -311,7 +364,9 @@ static void load_default(uint8_t kind, const char *users, bool fatal, struct pro
     } else if (f) {
       b->values[i] = read_file(f);
       if (!b->values[i]) {
-        problem(p, fatal, "cannot read %s=%s: %s (%s)", varf, f, file_error(errno), where);
+        problem(p, fatal, "cannot read %s=%s: %s (%s)", varf, f,
+                file_error(errno), where);
+        bad |= 1u << i;
         b->usable = false;
         continue;
       }
@@ -321,6 +376,7 @@ static void load_default(uint8_t kind, const char *users, bool fatal, struct pro
           problem(p, fatal, "%s or %s is not set (%s)", varf, var, where);
         else
           problem(p, fatal, "%s is not set (%s)", var, where);
+        bad |= 1u << i;
         b->usable = false;
       }
       continue;
@@ -330,13 +386,14 @@ static void load_default(uint8_t kind, const char *users, bool fatal, struct pro
       b->usable = false;
     }
   }
-  check_urls(b, where, fatal, p);
+  check_fields(b, where, fatal, bad, p);
 }
 
 int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
                      size_t errlen) {
   backend_free_all();
-  if (dry_run) return 0;      /* nothing is called: no secret is read */
+  if (dry_run)
+    return 0; /* nothing is called: no secret is read */
   struct problems p = {.n = 0};
   buf_init(&p.text);
   if (rs->nbackends) {
@@ -356,16 +413,20 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
   }
   for (uint32_t r = 0; r < rs->nrules; r++) {
     const struct hl_rule *rule = &rs->rules[r];
-    if (rule->flags & HL_RULE_DRY_RUN) continue;
+    if (rule->flags & HL_RULE_DRY_RUN)
+      continue;
     bool runs = true;
     for (uint32_t s = 0; s < rule->nsteps; s++)
-      if (!action_ops_for(rs->steps[rule->first_step + s].action)) runs = false;
-    if (!runs) continue;      /* recorded as dry_run: calls nothing */
+      if (!action_ops_for(rs->steps[rule->first_step + s].action))
+        runs = false;
+    if (!runs)
+      continue; /* recorded as dry_run: calls nothing */
     for (uint32_t s = 0; s < rule->nsteps; s++) {
       const struct hl_step *st = &rs->steps[rule->first_step + s];
       uint8_t bk = st->action < HL_ACT__COUNT ? action_backend[st->action] : 0;
       if (st->backend == HL_NONE) {
-        if (!need_default[bk]) need_default[bk] = rule->name;
+        if (!need_default[bk])
+          need_default[bk] = rule->name;
       } else if (st->backend < g_ndeclared) {
         need_decl[st->backend] = true;
       }
@@ -373,7 +434,8 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
     for (uint32_t n = 0; n < rule->nnotify; n++) {
       const struct hl_notify *hn = &rs->notifies[rule->first_notify + n];
       if (hn->backend == HL_NONE) {
-        if (hn->kind < HL_BK__COUNT && !need_default[hn->kind]) need_default[hn->kind] = rule->name;
+        if (hn->kind < HL_BK__COUNT && !need_default[hn->kind])
+          need_default[hn->kind] = rule->name;
       } else if (hn->backend < g_ndeclared) {
         need_decl[hn->backend] = true;
       }
@@ -385,25 +447,58 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
     b->name = rs->backends[i].name;
     b->kind = rs->backends[i].kind;
     b->declared = true;
-    if (!need_decl[i]) continue;
+    if (!need_decl[i])
+      continue;
     load_declared(rs, i, true, &p);
     b->needed = true;
   }
   for (uint8_t k = 0; k < HL_BK__COUNT; k++) {
-    if (!need_default[k]) continue;
+    if (!need_default[k])
+      continue;
     load_default(k, need_default[k], true, &p);
     g_defaults[k].needed = true;
   }
   free(need_decl);
   int rc = 0;
   if (p.fatal) {
-    int n = snprintf(err, errlen, "%zu backend setting%s missing or invalid: %s", p.n,
-                     p.n == 1 ? "" : "s", p.text.data ? p.text.data : "");
-    if (n >= 0 && (size_t)n >= errlen && errlen > 4) memcpy(err + errlen - 4, "...", 4);
+    int n =
+        snprintf(err, errlen, "%zu backend setting%s missing or invalid: %s",
+                 p.n, p.n == 1 ? "" : "s", p.text.data ? p.text.data : "");
+    if (n >= 0 && (size_t)n >= errlen && errlen > 4)
+      memcpy(err + errlen - 4, "...", 4);
     rc = -1;
   }
   buf_free(&p.text);
   return rc;
+}
+
+/* ---- redaction ----------------------------------------------------------- */
+
+static void redact_one(char *s, const char *secret, size_t n) {
+  if (n < 4)
+    return; /* too short to tell from ordinary text */
+  for (char *p = s; (p = strstr(p, secret));) {
+    size_t rest = strlen(p + n);
+    memcpy(p, "***", 3);
+    memmove(p + 3, p + n, rest + 1);
+    p += 3;
+  }
+}
+
+void backend_redact(const struct backend *b, char *s) {
+  if (!b || !s)
+    return;
+  for (int i = 0; i < BACKEND_FIELDS_MAX; i++) {
+    const struct field_def *fd = field_at(b->kind, i);
+    const char *v = b->values[i];
+    if (!fd || !v || !(fd->flags & HL_F_SECRET))
+      continue;
+    redact_one(s, v, strlen(v));
+    const char *scheme = strstr(v, "://");
+    const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (path && path[1])
+      redact_one(s, path, strlen(path));
+  }
 }
 
 /* ---- the remediation tag ------------------------------------------------- */
@@ -418,11 +513,13 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 }
 
 static uint64_t fnv_str(uint64_t h, const char *s) {
-  if (s) h = fnv(h, s, strlen(s));
+  if (s)
+    h = fnv(h, s, strlen(s));
   return fnv(h, "", 1);
 }
 
-const char *backend_rem_tag(const struct remediation *r, char out[BACKEND_TAG_MAX]) {
+const char *backend_rem_tag(const struct remediation *r,
+                            char out[BACKEND_TAG_MAX]) {
   uint64_t h = 0xcbf29ce484222325ull;
   h = fnv(h, &r->id, sizeof r->id);
   h = fnv_str(h, r->rule_name);

@@ -40,15 +40,16 @@
 #include "rem.h"
 
 #define BACKEND_FIELDS_MAX 8
-#define BACKEND_FILE_MAX (64 * 1024)   /* a secret file larger than this is refused */
+#define BACKEND_FILE_MAX                                                       \
+  (64 * 1024) /* a secret file larger than this is refused */
 
 struct backend {
-  const char *name;           /* declared name, or "default" */
-  uint8_t kind;               /* enum hl_backend_kind */
-  bool declared;              /* from the rules (else the environment) */
-  bool needed;                /* a rule that really runs uses it */
-  bool usable;                /* every required field has a value */
-  char origin[160];           /* "rules/x.heal:6" or "environment HEALER_JIRA_*" */
+  const char *name; /* declared name, or "default" */
+  uint8_t kind;     /* enum hl_backend_kind */
+  bool declared;    /* from the rules (else the environment) */
+  bool needed;      /* a rule that really runs uses it */
+  bool usable;      /* every required field has a value */
+  char origin[160]; /* "rules/x.heal:6" or "environment HEALER_JIRA_*" */
   char *values[BACKEND_FIELDS_MAX]; /* per field of the kind, in backends.def
                                        order; NULL when unset */
 };
@@ -68,6 +69,12 @@ const struct backend *backend_get(uint8_t kind, uint32_t index);
 /* A field's value by name ("url", "token"), or NULL when unset. */
 const char *backend_field(const struct backend *b, const char *name);
 
+/* Replaces in s (NUL-terminated, edited in place) every occurrence of one
+ * of b's secret values, and of the path of a secret URL (a Slack webhook),
+ * with "***": for texts that quote a server's answer, which could echo
+ * what it was sent. */
+void backend_redact(const struct backend *b, char *s);
+
 /* A description for messages: "jenkins backend 'ci' (rules/x.heal:6)" or
  * "default jenkins backend (HEALER_JENKINS_*)". Returns out. */
 const char *backend_describe(const struct backend *b, char *out, size_t outlen);
@@ -76,6 +83,7 @@ const char *backend_describe(const struct backend *b, char *out, size_t outlen);
  * rule, alert and creation time hashed), safe in URLs, Jenkins parameters
  * and Jira labels: "<id>-<16 hex digits>". */
 #define BACKEND_TAG_MAX 40
-const char *backend_rem_tag(const struct remediation *r, char out[BACKEND_TAG_MAX]);
+const char *backend_rem_tag(const struct remediation *r,
+                            char out[BACKEND_TAG_MAX]);
 
 #endif

@@ -75,6 +75,16 @@ void buf_printf(struct buf *b, const char *fmt, ...) {
   b->len += (size_t)n;
 }
 
+void buf_uint(struct buf *b, unsigned long long v) {
+  char tmp[24];
+  size_t n = sizeof tmp;
+  do {
+    tmp[--n] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  buf_put(b, tmp + n, sizeof tmp - n);
+}
+
 size_t buf_utf8_len(const unsigned char *s, size_t n) {
   unsigned c = s[0];
   if (c < 0x80) return 1;

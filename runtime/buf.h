@@ -32,6 +32,9 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* v in decimal. */
+void buf_uint(struct buf *b, unsigned long long v);
+
 /* s as a JSON string, quotes included. Control characters are escaped and
  * invalid UTF-8 becomes U+FFFD, so the output is always valid JSON. NULL is
  * written as null. */

@@ -13,7 +13,41 @@ struct dd_entry {
   int64_t last_seen_ms;
   uint64_t rem_id;            /* the remediation accepted for this key */
   struct remediation *rem;    /* referenced while in flight, else NULL */
+  struct dd_entry *prev, *next; /* the LRU list, by last_seen_ms */
 };
+
+#define SWEEP_BUCKETS 4096    /* cooldown/limit buckets per decide_sweep() */
+
+static void lru_unlink(struct decide *d, struct dd_entry *e) {
+  if (e->prev) e->prev->next = e->next;
+  else d->lru_head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  else d->lru_tail = e->prev;
+  e->prev = e->next = NULL;
+}
+
+static void lru_append(struct decide *d, struct dd_entry *e) {
+  e->prev = d->lru_tail;
+  e->next = NULL;
+  if (d->lru_tail) d->lru_tail->next = e;
+  else d->lru_head = e;
+  d->lru_tail = e;
+}
+
+/* Seen again now: to the tail (the list stays ordered by last_seen_ms as
+ * long as time does not go backwards; if it does, order is only
+ * approximate, which costs nothing but early expiry). */
+static void dd_touch(struct decide *d, struct dd_entry *e, int64_t now_ms) {
+  if (now_ms > e->last_seen_ms) e->last_seen_ms = now_ms;
+  lru_unlink(d, e);
+  lru_append(d, e);
+}
+
+static void dd_remove(struct decide *d, struct dd_entry *e) {
+  lru_unlink(d, e);
+  if (e->rem) rem_unref(e->rem);
+  hmap_remove(&d->dedupe, e);
+}
 
 struct cd_entry {
   int64_t until_ms;
@@ -39,10 +73,6 @@ int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
     goto fail;
   if (rs->nrules && !(d->budgets = calloc(rs->nrules, sizeof *d->budgets)))
     goto fail;
-  for (uint32_t i = 0; i < rs->nrules; i++)
-    if (rs->rules[i].budget &&
-        !(d->budgets[i].starts = calloc(rs->rules[i].budget, sizeof(int64_t))))
-      goto fail;
   return 0;
 fail:
   decide_free(d);
@@ -108,38 +138,39 @@ static void ddkey_free(struct ddkey *k) {
   if (k->data != k->small) free(k->data);
 }
 
-/* Makes room in the dedupe table (lock held): expired entries first, then
- * the least recently seen entry that is not in flight. */
-static bool dd_expired(void *p, void *ctx) {
-  struct dd_entry *e = p;
-  const int64_t *cutoff = ctx;
-  return !e->rem && e->last_seen_ms < *cutoff;
+/* Makes sure the ring can take one more start (lock held). Rings grow on
+ * demand, so a large budget costs memory only once it is used. */
+static bool budget_reserve(struct budget_ring *b, uint32_t budget) {
+  if (b->count < b->cap || b->count == budget) return true;
+  uint32_t cap = b->cap ? b->cap * 2 : 8;
+  if (cap > budget) cap = budget;
+  int64_t *n = malloc(cap * sizeof *n);
+  if (!n) return false;
+  for (uint32_t i = 0; i < b->count; i++) n[i] = b->starts[(b->head + i) % b->cap];
+  free(b->starts);
+  b->starts = n;
+  b->cap = cap;
+  b->head = 0;
+  return true;
 }
 
-struct oldest_ctx {
-  struct dd_entry *oldest;
-};
-
-static void find_oldest(void *p, void *ctx) {
-  struct dd_entry *e = p;
-  struct oldest_ctx *o = ctx;
-  if (!e->rem && (!o->oldest || e->last_seen_ms < o->oldest->last_seen_ms))
-    o->oldest = e;
-}
-
-static void dedupe_make_room(struct decide *d, int64_t now_ms) {
-  if (d->dedupe.count < d->dedupe_max) return;
-  int64_t cutoff = now_ms - d->dedupe_ttl_ms;
-  hmap_sweep(&d->dedupe, dd_expired, &cutoff);
-  if (d->dedupe.count < d->dedupe_max) return;
-  struct oldest_ctx o = {NULL};
-  hmap_each(&d->dedupe, find_oldest, &o);
-  if (o.oldest) {
-    hmap_remove(&d->dedupe, o.oldest);
-    static int warned;
-    if (!warned++)
-      log_printf(LOGL_WARN, "dedupe table full (%zu entries): forgetting the "
-                 "least recently seen alerts; raise --dedupe-max", d->dedupe_max);
+/* Makes room for one more dedupe entry (lock held): drops the least
+ * recently seen entries that are not in flight, expired or not. Entries in
+ * flight are at most the queue plus the workers, so the walk is short. */
+static void dedupe_make_room(struct decide *d) {
+  static bool warned;
+  struct dd_entry *e = d->lru_head;
+  while (d->dedupe.count >= d->dedupe_max && e) {
+    struct dd_entry *next = e->next;
+    if (!e->rem) {
+      dd_remove(d, e);
+      if (!warned) {
+        warned = true;
+        log_printf(LOGL_WARN, "dedupe table full (%zu entries): forgetting the least "
+                   "recently seen alerts; raise --dedupe-max", d->dedupe_max);
+      }
+    }
+    e = next;
   }
 }
 
@@ -154,7 +185,7 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
   pthread_mutex_lock(&d->mu);
   struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
   if (dd) {
-    dd->last_seen_ms = now_ms;
+    dd_touch(d, dd, now_ms);
     info->other_id = dd->rem_id;
     v = DECIDE_DUPLICATE;
     goto out;
@@ -187,16 +218,19 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
   /* Every entry this acceptance needs exists before the push, so nothing
    * can fail after it. Empty entries left behind by a failed push are
    * harmless and swept. */
-  dedupe_make_room(d, now_ms);
+  dedupe_make_room(d);
   bool created;
   dd = hmap_insert(&d->dedupe, key.data, key.len, &created);
   if (!dd) goto out;
+  dd->last_seen_ms = now_ms;
+  lru_append(d, dd);
   if (r->cooldown_key && rule->cooldown_ms &&
       !(cd = hmap_insert(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key), NULL)))
     goto undo;
   if (r->limit_key && rule->limit &&
       !(lim = hmap_insert(&d->limit, r->limit_key, strlen(r->limit_key), NULL)))
     goto undo;
+  if (b && !budget_reserve(b, rule->budget)) goto undo;
   rem_ref(r);                 /* the queue's */
   enum queue_status qs = queue_push(d->q, &r->qi);
   if (qs != QUEUE_OK) {
@@ -215,17 +249,17 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
   if (lim) lim->inflight++;
   if (b) {
     if (b->count < rule->budget) {
-      b->starts[(b->head + b->count) % rule->budget] = now_ms;
+      b->starts[(b->head + b->count) % b->cap] = now_ms;
       b->count++;
     } else {
       b->starts[b->head] = now_ms;
-      b->head = (b->head + 1) % rule->budget;
+      b->head = (b->head + 1) % b->cap;
     }
   }
   v = DECIDE_QUEUED;
   goto out;
 undo:
-  hmap_remove(&d->dedupe, dd);
+  dd_remove(d, dd);
 out:
   pthread_mutex_unlock(&d->mu);
   ddkey_free(&key);
@@ -267,7 +301,7 @@ struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
   struct remediation *out = NULL;
   pthread_mutex_lock(&d->mu);
   struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
-  if (dd) dd->last_seen_ms = now_ms;
+  if (dd) dd_touch(d, dd, now_ms);
   if (dd && dd->rem && queue_remove(d->q, &dd->rem->qi)) {
     out = dd->rem;            /* the queue's reference is now ours */
     store_set_state(d->store, out, REM_CANCELLED, reason, now_ms);
@@ -296,10 +330,20 @@ static bool lim_idle(void *p, void *ctx) {
 
 void decide_sweep(struct decide *d, int64_t now_ms) {
   pthread_mutex_lock(&d->mu);
+  /* Dedupe: oldest first, so stop at the first one still fresh. */
   int64_t cutoff = now_ms - d->dedupe_ttl_ms;
-  hmap_sweep(&d->dedupe, dd_expired, &cutoff);
-  hmap_sweep(&d->cooldown, cd_expired, &now_ms);
-  hmap_sweep(&d->limit, lim_idle, NULL);
+  struct dd_entry *e = d->lru_head;
+  while (e && e->last_seen_ms < cutoff) {
+    struct dd_entry *next = e->next;
+    if (!e->rem) dd_remove(d, e);
+    e = next;
+  }
+  /* Cooldowns and limits: a slice of the buckets per call. */
+  size_t cur = d->sweep_cursor;
+  hmap_sweep_some(&d->cooldown, cd_expired, &now_ms, &cur, SWEEP_BUCKETS);
+  cur = d->sweep_cursor;
+  hmap_sweep_some(&d->limit, lim_idle, NULL, &cur, SWEEP_BUCKETS);
+  d->sweep_cursor = cur;
   pthread_mutex_unlock(&d->mu);
 }
 

@@ -33,9 +33,12 @@
 #include "rem.h"
 #include "store.h"
 
+struct dd_entry;
+
 struct budget_ring {
-  int64_t *starts;            /* acceptance times, oldest at head */
-  uint32_t count, head;
+  int64_t *starts;            /* acceptance times, oldest at head; grows
+                                 on demand up to the rule's budget */
+  uint32_t cap, count, head;
 };
 
 struct decide {
@@ -44,6 +47,9 @@ struct decide {
   struct queue *q;            /* borrowed */
   struct store *store;        /* borrowed */
   struct hmap dedupe;         /* key: fp \x1f startsAt \x1f rule \x1f status */
+  struct dd_entry *lru_head;  /* dedupe entries, least recently seen first */
+  struct dd_entry *lru_tail;
+  size_t sweep_cursor;        /* where the next partial sweep starts */
   struct hmap cooldown;       /* key: rem->cooldown_key */
   struct hmap limit;          /* key: rem->limit_key */
   struct budget_ring *budgets; /* per rule; starts NULL without a budget */

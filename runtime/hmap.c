@@ -140,6 +140,24 @@ void hmap_sweep(struct hmap *m, bool (*pred)(void *payload, void *ctx),
   }
 }
 
+void hmap_sweep_some(struct hmap *m, bool (*pred)(void *payload, void *ctx),
+                     void *ctx, size_t *cursor, size_t max_buckets) {
+  for (size_t n = 0; n < max_buckets && n < m->nbuckets; n++) {
+    size_t i = (*cursor)++ & (m->nbuckets - 1);
+    struct hmap_entry **pp = &m->buckets[i];
+    while (*pp) {
+      struct hmap_entry *e = *pp;
+      if (pred(e->data, ctx)) {
+        *pp = e->next;
+        m->count--;
+        free(e);
+      } else {
+        pp = &e->next;
+      }
+    }
+  }
+}
+
 void hmap_each(struct hmap *m, void (*fn)(void *payload, void *ctx), void *ctx) {
   for (size_t i = 0; i < m->nbuckets; i++)
     for (struct hmap_entry *e = m->buckets[i]; e; e = e->next) fn(e->data, ctx);

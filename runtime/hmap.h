@@ -41,6 +41,11 @@ void hmap_remove(struct hmap *m, void *payload);
 void hmap_sweep(struct hmap *m, bool (*pred)(void *payload, void *ctx),
                 void *ctx);
 
+/* Like hmap_sweep() over at most max_buckets buckets from *cursor, which
+ * it advances (wrapping): bounded work per call for periodic sweeping. */
+void hmap_sweep_some(struct hmap *m, bool (*pred)(void *payload, void *ctx),
+                     void *ctx, size_t *cursor, size_t max_buckets);
+
 /* Calls fn on every payload (no removal). */
 void hmap_each(struct hmap *m, void (*fn)(void *payload, void *ctx), void *ctx);
 

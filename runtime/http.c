@@ -302,11 +302,18 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
   } else {
     buf_puts(&b, "{\"status\":\"accepted\",");
   }
-  buf_printf(&b,
-             "\"alerts\":%zu,\"queued\":%zu,\"duplicates\":%zu,\"suppressed\":%zu,"
-             "\"skipped\":%zu,\"unmatched\":%zu,\"cancelled\":%zu,\"unprocessed\":%zu}\n",
-             res.alerts, res.queued, res.duplicates, res.suppressed, res.skipped,
-             res.unmatched, res.cancelled, res.unprocessed);
+  const struct {
+    const char *key;
+    size_t v;
+  } counts[] = {{"\"alerts\":", res.alerts},         {",\"queued\":", res.queued},
+                {",\"duplicates\":", res.duplicates}, {",\"suppressed\":", res.suppressed},
+                {",\"skipped\":", res.skipped},       {",\"unmatched\":", res.unmatched},
+                {",\"cancelled\":", res.cancelled},   {",\"unprocessed\":", res.unprocessed}};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    buf_puts(&b, counts[i].key);
+    buf_uint(&b, counts[i].v);
+  }
+  buf_puts(&b, "}\n");
   return reply_buf(h, c, r, code, "application/json", &b,
                    code == MHD_HTTP_ACCEPTED ? NULL : "Retry-After",
                    code == MHD_HTTP_ACCEPTED ? NULL : "5");

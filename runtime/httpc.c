@@ -24,10 +24,10 @@ struct httpc {
   CURL *curl;
   struct httpc_options opt;
   char errbuf[CURL_ERROR_SIZE];
-  struct httpc_response *rs;  /* the response being filled */
+  struct httpc_response *rs; /* the response being filled */
 };
 
-/* ---- global state ------------------------------------------------------- */
+/* ---- global state -------------------------------------------------------- */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc = -1;
@@ -38,7 +38,9 @@ static bool g_key_ok;
 static httpc_rand_fn g_rand;
 static void *g_rand_ctx;
 
-static void thread_client_free(void *p) { httpc_free(p); }
+static void thread_client_free(void *p) {
+  httpc_free(p);
+}
 
 static void global_init_once(void) {
   g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
@@ -51,25 +53,33 @@ int httpc_global_init(void) {
 }
 
 void httpc_global_cleanup(void) {
-  if (g_init_rc == 0) curl_global_cleanup();
+  if (g_init_rc == 0)
+    curl_global_cleanup();
 }
 
 void httpc_set_defaults(const struct httpc_options *o) {
-  if (o) g_defaults = *o;
+  if (o)
+    g_defaults = *o;
 }
 
-static void fill_options(struct httpc_options *dst, const struct httpc_options *o) {
+static void fill_options(struct httpc_options *dst,
+                         const struct httpc_options *o) {
   struct httpc_options d = o ? *o : g_defaults;
-  if (d.connect_timeout_ms <= 0) d.connect_timeout_ms = HTTPC_CONNECT_TIMEOUT_MS;
-  if (d.timeout_ms <= 0) d.timeout_ms = HTTPC_TIMEOUT_MS;
-  if (d.max_body == 0) d.max_body = HTTPC_MAX_BODY;
+  if (d.connect_timeout_ms <= 0)
+    d.connect_timeout_ms = HTTPC_CONNECT_TIMEOUT_MS;
+  if (d.timeout_ms <= 0)
+    d.timeout_ms = HTTPC_TIMEOUT_MS;
+  if (d.max_body == 0)
+    d.max_body = HTTPC_MAX_BODY;
   *dst = d;
 }
 
 struct httpc *httpc_new(const struct httpc_options *o) {
-  if (httpc_global_init() < 0) return NULL;
+  if (httpc_global_init() < 0)
+    return NULL;
   struct httpc *c = calloc(1, sizeof *c);
-  if (!c) return NULL;
+  if (!c)
+    return NULL;
   c->curl = curl_easy_init();
   if (!c->curl) {
     free(c);
@@ -80,15 +90,18 @@ struct httpc *httpc_new(const struct httpc_options *o) {
 }
 
 void httpc_free(struct httpc *c) {
-  if (!c) return;
+  if (!c)
+    return;
   curl_easy_cleanup(c->curl);
   free(c);
 }
 
 struct httpc *httpc_thread(void) {
-  if (httpc_global_init() < 0 || !g_key_ok) return NULL;
+  if (httpc_global_init() < 0 || !g_key_ok)
+    return NULL;
   struct httpc *c = pthread_getspecific(g_key);
-  if (c) return c;
+  if (c)
+    return c;
   c = httpc_new(NULL);
   if (c && pthread_setspecific(g_key, c) != 0) {
     httpc_free(c);
@@ -97,7 +110,7 @@ struct httpc *httpc_thread(void) {
   return c;
 }
 
-/* ---- responses ---------------------------------------------------------- */
+/* ---- responses ----------------------------------------------------------- */
 
 void httpc_response_init(struct httpc_response *rs) {
   memset(rs, 0, sizeof *rs);
@@ -105,7 +118,9 @@ void httpc_response_init(struct httpc_response *rs) {
   rs->retry_after_ms = -1;
 }
 
-void httpc_response_free(struct httpc_response *rs) { buf_free(&rs->body); }
+void httpc_response_free(struct httpc_response *rs) {
+  buf_free(&rs->body);
+}
 
 static void response_reset(struct httpc_response *rs) {
   struct buf keep = rs->body;
@@ -120,29 +135,58 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
   struct httpc *c = arg;
   struct httpc_response *rs = c->rs;
   size_t len = size * n;
-  size_t room = c->opt.max_body > rs->body.len ? c->opt.max_body - rs->body.len : 0;
+  size_t room =
+      c->opt.max_body > rs->body.len ? c->opt.max_body - rs->body.len : 0;
   size_t take = len < room ? len : room;
-  if (take) buf_put(&rs->body, p, take);
-  if (take < len) rs->truncated = true;
-  return len;                 /* keep reading: the connection stays usable */
+  if (take)
+    buf_put(&rs->body, p, take);
+  if (take < len)
+    rs->truncated = true;
+  return len; /* keep reading: the connection stays usable */
 }
 
 /* Copies a header's value, trimmed, into out. */
 static void header_value(const char *v, size_t n, char *out, size_t outlen) {
-  while (n && (*v == ' ' || *v == '\t')) v++, n--;
-  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+  while (n && (*v == ' ' || *v == '\t'))
+    v++, n--;
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
+               v[n - 1] == '\t'))
     n--;
-  if (n >= outlen) n = outlen - 1;
+  if (n >= outlen)
+    n = outlen - 1;
   memcpy(out, v, n);
   out[n] = '\0';
 }
 
 /* When line is the header name, its value (and length) after the colon. */
-static const char *header_is(const char *line, size_t n, const char *name, size_t *vlen) {
+static const char *header_is(const char *line, size_t n, const char *name,
+                             size_t *vlen) {
   size_t k = strlen(name);
-  if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0) return NULL;
+  if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+    return NULL;
   *vlen = n - k - 1;
   return line + k + 1;
+}
+
+/* Appends the name=value of a Set-Cookie header to rs->cookies ("a=1; b=2"),
+ * dropping its attributes; a cookie that does not fit is left out. */
+static void add_cookie(struct httpc_response *rs, const char *v, size_t n) {
+  while (n && (*v == ' ' || *v == '\t'))
+    v++, n--;
+  size_t k = 0;
+  while (k < n && v[k] != ';' && v[k] != '\r' && v[k] != '\n')
+    k++;
+  while (k && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+    k--;
+  if (!k || !memchr(v, '=', k))
+    return;
+  size_t used = strlen(rs->cookies), sep = used ? 2 : 0;
+  if (used + sep + k + 1 > sizeof rs->cookies)
+    return;
+  if (sep)
+    memcpy(rs->cookies + used, "; ", 2);
+  memcpy(rs->cookies + used + sep, v, k);
+  rs->cookies[used + sep + k] = '\0';
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
@@ -152,8 +196,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
   const char *v;
   if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
     /* A new header block (after a 100 Continue): forget the last one. */
-    rs->location[0] = rs->content_type[0] = '\0';
+    rs->location[0] = rs->content_type[0] = rs->cookies[0] = '\0';
     rs->retry_after_ms = -1;
+  } else if ((v = header_is(p, len, "Set-Cookie", &vlen))) {
+    add_cookie(rs, v, vlen);
   } else if ((v = header_is(p, len, "Location", &vlen))) {
     header_value(v, vlen, rs->location, sizeof rs->location);
   } else if ((v = header_is(p, len, "Content-Type", &vlen))) {
@@ -167,17 +213,20 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
 }
 
 /* The error message of a transport failure, without the URL's path. */
-static void transport_error(struct httpc *c, CURLcode rc, char *out, size_t outlen) {
+static void transport_error(struct httpc *c, CURLcode rc, char *out,
+                            size_t outlen) {
   const char *msg = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
   size_t n = strlen(msg);
-  while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) n--;
+  while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    n--;
   snprintf(out, outlen, "%.*s", (int)n, msg);
   /* libcurl's messages name host and port only, but a URL that fails to
    * parse could be echoed: cut anything that looks like one. */
   char *u = strstr(out, "://");
   if (u) {
     char *slash = strchr(u + 3, '/');
-    if (slash) *slash = '\0';
+    if (slash)
+      *slash = '\0';
   }
 }
 
@@ -185,11 +234,12 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
              struct httpc_response *rs) {
   response_reset(rs);
   CURL *h = c->curl;
-  curl_easy_reset(h);         /* keeps live connections and cookies */
+  curl_easy_reset(h); /* keeps live connections and cookies */
   c->errbuf[0] = '\0';
   c->rs = rs;
   int64_t total = rq->timeout_ms > 0 ? rq->timeout_ms : c->opt.timeout_ms;
-  int64_t conn = c->opt.connect_timeout_ms < total ? c->opt.connect_timeout_ms : total;
+  int64_t conn =
+      c->opt.connect_timeout_ms < total ? c->opt.connect_timeout_ms : total;
 
   curl_easy_setopt(h, CURLOPT_URL, rq->url);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -205,12 +255,13 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (rq->flags & HTTPC_NO_RESEND) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-  if (rq->flags & HTTPC_COOKIES) curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+  if (rq->flags & HTTPC_NO_RESEND)
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
   if (rq->method == HTTPC_POST) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)(rq->body ? rq->body_len : 0));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
   } else {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -234,10 +285,12 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   bool oom = false;
 #define ADD_HEADER(s)                                                          \
   do {                                                                         \
-    if ((tmp = curl_slist_append(hdrs, (s)))) hdrs = tmp;                      \
-    else oom = true;                                                           \
+    if ((tmp = curl_slist_append(hdrs, (s))))                                  \
+      hdrs = tmp;                                                              \
+    else                                                                       \
+      oom = true;                                                              \
   } while (0)
-  ADD_HEADER("Expect:");      /* no 100-continue round trip */
+  ADD_HEADER("Expect:"); /* no 100-continue round trip */
   if (rq->method == HTTPC_POST) {
     if (rq->content_type) {
       char ct[160];
@@ -247,7 +300,8 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
       ADD_HEADER("Content-Type:");
     }
   }
-  for (size_t i = 0; i < rq->nheaders; i++) ADD_HEADER(rq->headers[i]);
+  for (size_t i = 0; i < rq->nheaders; i++)
+    ADD_HEADER(rq->headers[i]);
 #undef ADD_HEADER
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
@@ -256,7 +310,8 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   if (rc == CURLE_OK) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
     rs->cls = httpc_classify(0, rs->status);
-    if (rs->status >= 400) snprintf(rs->error, sizeof rs->error, "HTTP %ld", rs->status);
+    if (rs->status >= 400)
+      snprintf(rs->error, sizeof rs->error, "HTTP %ld", rs->status);
   } else {
     long sent = 0;
     curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
@@ -276,7 +331,7 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   return rc == CURLE_OK ? 0 : -1;
 }
 
-/* ---- classification ----------------------------------------------------- */
+/* ---- classification ------------------------------------------------------ */
 
 enum httpc_class httpc_classify(int curl_code, long status) {
   switch (curl_code) {
@@ -297,10 +352,12 @@ enum httpc_class httpc_classify(int curl_code, long status) {
   case CURLE_AGAIN:
     return HTTPC_RETRY;
   default:
-    return HTTPC_PERMANENT;  /* bad URL, TLS certificate, protocol ... */
+    return HTTPC_PERMANENT; /* bad URL, TLS certificate, protocol ... */
   }
-  if (status == 408 || status == 425 || status == 429 || status >= 500) return HTTPC_RETRY;
-  if (status >= 400 || status < 100) return HTTPC_PERMANENT;
+  if (status == 408 || status == 425 || status == 429 || status >= 500)
+    return HTTPC_RETRY;
+  if (status >= 400 || status < 100)
+    return HTTPC_PERMANENT;
   return HTTPC_OK;
 }
 
@@ -320,28 +377,36 @@ bool httpc_curl_maybe_sent(int curl_code) {
 }
 
 int64_t httpc_parse_retry_after(const char *value, int64_t now_ms) {
-  if (!value) return -1;
-  while (*value == ' ' || *value == '\t') value++;
-  if (!*value) return -1;
+  if (!value)
+    return -1;
+  while (*value == ' ' || *value == '\t')
+    value++;
+  if (!*value)
+    return -1;
   if (isdigit((unsigned char)*value)) {
     int64_t secs = 0;
     const char *p = value;
     for (; isdigit((unsigned char)*p); p++) {
       secs = secs * 10 + (*p - '0');
-      if (secs > RETRY_AFTER_CAP_MS / 1000) secs = RETRY_AFTER_CAP_MS / 1000;
+      if (secs > RETRY_AFTER_CAP_MS / 1000)
+        secs = RETRY_AFTER_CAP_MS / 1000;
     }
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p) return -1;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p)
+      return -1;
     return secs * 1000;
   }
   time_t t = curl_getdate(value, NULL);
-  if (t == (time_t)-1) return -1;
+  if (t == (time_t)-1)
+    return -1;
   int64_t d = (int64_t)t * 1000 - now_ms;
-  if (d < 0) return 0;
+  if (d < 0)
+    return 0;
   return d > RETRY_AFTER_CAP_MS ? RETRY_AFTER_CAP_MS : d;
 }
 
-/* ---- backoff ------------------------------------------------------------ */
+/* ---- backoff ------------------------------------------------------------- */
 
 static uint64_t builtin_rand(void *ctx) {
   (void)ctx;
@@ -349,8 +414,10 @@ static uint64_t builtin_rand(void *ctx) {
   if (!s) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&s;
-    if (!s) s = 0x9e3779b97f4a7c15ull;
+    s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+        (uint64_t)(uintptr_t)&s;
+    if (!s)
+      s = 0x9e3779b97f4a7c15ull;
   }
   s ^= s >> 12;
   s ^= s << 25;
@@ -364,11 +431,15 @@ void httpc_set_rand(httpc_rand_fn fn, void *ctx) {
 }
 
 int64_t httpc_backoff_ms(unsigned attempt, int64_t base_ms, int64_t cap_ms) {
-  if (base_ms <= 0) return 0;
-  if (cap_ms < base_ms) cap_ms = base_ms;
+  if (base_ms <= 0)
+    return 0;
+  if (cap_ms < base_ms)
+    cap_ms = base_ms;
   int64_t d = base_ms;
-  for (unsigned i = 0; i < attempt && d < cap_ms; i++) d = d > cap_ms / 2 ? cap_ms : d * 2;
-  if (d > cap_ms) d = cap_ms;
+  for (unsigned i = 0; i < attempt && d < cap_ms; i++)
+    d = d > cap_ms / 2 ? cap_ms : d * 2;
+  if (d > cap_ms)
+    d = cap_ms;
   uint64_t r = g_rand ? g_rand(g_rand_ctx) : builtin_rand(NULL);
   int64_t half = d / 2;
   return half + (int64_t)(r % (uint64_t)(d - half + 1));
@@ -401,8 +472,9 @@ int httpc_check_base(const char *base, char *err, size_t errlen) {
   curl_free(part);
   part = NULL;
   if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK) {
-    snprintf(err, errlen, "the URL must not hold a user or password "
-                          "(use the backend's user and token fields)");
+    snprintf(err, errlen,
+             "the URL must not hold a user or password "
+             "(use the backend's user and token fields)");
     goto done;
   }
   if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
@@ -429,7 +501,8 @@ void httpc_escape(struct buf *b, const char *s) {
 }
 
 void httpc_form_add(struct buf *b, const char *name, const char *value) {
-  if (b->len) buf_putc(b, '&');
+  if (b->len)
+    buf_putc(b, '&');
   httpc_escape(b, name);
   buf_putc(b, '=');
   httpc_escape(b, value ? value : "");
@@ -438,40 +511,51 @@ void httpc_form_add(struct buf *b, const char *name, const char *value) {
 char *httpc_url(const char *base, const char *const *segs, size_t nsegs,
                 const struct httpc_kv *query, size_t nquery, char *err,
                 size_t errlen) {
-  if (httpc_check_base(base, err, errlen) < 0) return NULL;
+  if (httpc_check_base(base, err, errlen) < 0)
+    return NULL;
   CURLU *u = curl_url();
   struct buf path;
   buf_init(&path);
   char *out = NULL, *cur = NULL;
-  if (!u) goto oom;
+  if (!u)
+    goto oom;
   if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_PATH, &cur, 0) != CURLUE_OK)
     goto bad;
   buf_puts(&path, cur);
-  while (path.len && path.data[path.len - 1] == '/') path.data[--path.len] = '\0';
+  while (path.len && path.data[path.len - 1] == '/')
+    path.data[--path.len] = '\0';
   for (size_t i = 0; i < nsegs; i++) {
     buf_putc(&path, '/');
     httpc_escape(&path, segs[i]);
   }
-  if (nsegs == 0 && path.len == 0) buf_putc(&path, '/');
-  if (path.oom) goto oom;
-  if (curl_url_set(u, CURLUPART_PATH, path.data, 0) != CURLUE_OK) goto bad;
+  if (nsegs == 0 && path.len == 0)
+    buf_putc(&path, '/');
+  if (path.oom)
+    goto oom;
+  if (curl_url_set(u, CURLUPART_PATH, path.data, 0) != CURLUE_OK)
+    goto bad;
   for (size_t i = 0; i < nquery; i++) {
     struct buf kv;
     buf_init(&kv);
-    buf_printf(&kv, "%s=%s", query[i].name, query[i].value ? query[i].value : "");
+    buf_printf(&kv, "%s=%s", query[i].name,
+               query[i].value ? query[i].value : "");
     CURLUcode uc = kv.oom ? CURLUE_OUT_OF_MEMORY
                           : curl_url_set(u, CURLUPART_QUERY, kv.data,
                                          CURLU_APPENDQUERY | CURLU_URLENCODE);
     buf_free(&kv);
-    if (uc == CURLUE_OUT_OF_MEMORY) goto oom;
-    if (uc != CURLUE_OK) goto bad;
+    if (uc == CURLUE_OUT_OF_MEMORY)
+      goto oom;
+    if (uc != CURLUE_OK)
+      goto bad;
   }
   char *s = NULL;
-  if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) goto bad;
+  if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+    goto bad;
   out = strdup(s);
   curl_free(s);
-  if (!out) goto oom;
+  if (!out)
+    goto oom;
   goto done;
 oom:
   snprintf(err, errlen, "out of memory");
@@ -488,7 +572,8 @@ done:
 const char *httpc_url_host(const char *url, char *out, size_t outlen) {
   snprintf(out, outlen, "?");
   CURLU *u = curl_url();
-  if (!u) return out;
+  if (!u)
+    return out;
   char *host = NULL, *port = NULL;
   if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
       curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {

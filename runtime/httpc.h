@@ -11,11 +11,13 @@
  *   httpc_response_free(&rs);
  *
  * Every request has a connect and a total timeout, follows no redirect,
- * speaks http/https only and never logs (CURLOPT_VERBOSE would print the
- * Authorization header). An answer is classified: HTTPC_OK (status < 400),
- * HTTPC_RETRY (connect error, timeout, dropped connection, 408, 425, 429,
- * 5xx) or HTTPC_PERMANENT (any other 4xx, a bad URL, a TLS certificate
- * error). 4xx/5xx are answers, not transport errors: read rs.status.
+ * keeps no cookies (a caller that needs a session sends rs.cookies back in
+ * a Cookie header), speaks http/https only and never logs (CURLOPT_VERBOSE
+ * would print the Authorization header). An answer is classified: HTTPC_OK
+ * (status < 400), HTTPC_RETRY (connect error, timeout, dropped connection, 408,
+ * 425, 429, 5xx) or HTTPC_PERMANENT (any other 4xx, a bad URL, a TLS
+ * certificate error). 4xx/5xx are answers, not transport errors: read
+ * rs.status.
  *
  * Secrets (basic password, bearer token, a Slack webhook URL) go in the
  * request only; rs.error never holds the URL's path or query, so it may be
@@ -54,41 +56,43 @@ enum httpc_method { HTTPC_GET, HTTPC_POST };
 enum httpc_auth { HTTPC_AUTH_NONE, HTTPC_AUTH_BASIC, HTTPC_AUTH_BEARER };
 
 /* Request flags. */
-#define HTTPC_NO_RESEND 1u    /* a fresh connection, so libcurl never re-sends
-                                 the request by itself (it does once when a
-                                 reused connection dies before the reply):
-                                 for POSTs that are not idempotent */
-#define HTTPC_COOKIES 2u      /* keep and send cookies (Jenkins crumb session) */
+#define HTTPC_NO_RESEND                                                        \
+  1u /* a fresh connection, so libcurl never re-sends                          \
+        the request by itself (it does once when a                             \
+        reused connection dies before the reply):                              \
+        for POSTs that are not idempotent */
 
 struct httpc_request {
   enum httpc_method method;
-  const char *url;            /* absolute http(s) URL, already escaped */
-  const char *content_type;   /* POST: the body's type; NULL: none */
-  const char *body;           /* POST: NULL or body_len bytes */
+  const char *url;          /* absolute http(s) URL, already escaped */
+  const char *content_type; /* POST: the body's type; NULL: none */
+  const char *body;         /* POST: NULL or body_len bytes */
   size_t body_len;
   const char *const *headers; /* "Name: value" lines; may be NULL */
   size_t nheaders;
   enum httpc_auth auth;
-  const char *user;           /* basic */
-  const char *secret;         /* basic password or bearer token */
-  int64_t timeout_ms;         /* 0: the client's; else this (>= 1 ms) */
-  unsigned flags;             /* HTTPC_NO_RESEND | HTTPC_COOKIES */
+  const char *user;   /* basic */
+  const char *secret; /* basic password or bearer token */
+  int64_t timeout_ms; /* 0: the client's; else this (>= 1 ms) */
+  unsigned flags;     /* HTTPC_NO_RESEND */
 };
 
 enum httpc_class { HTTPC_OK, HTTPC_RETRY, HTTPC_PERMANENT };
 
 struct httpc_response {
-  int curl_code;              /* CURLcode; 0 when an HTTP answer arrived */
-  long status;                /* HTTP status; 0 without an answer */
+  int curl_code; /* CURLcode; 0 when an HTTP answer arrived */
+  long status;   /* HTTP status; 0 without an answer */
   enum httpc_class cls;
-  bool maybe_sent;            /* no answer, but the request (or part of it)
-                                 went out: the server may have acted on it */
-  struct buf body;            /* the answer's body, at most max_body bytes */
-  bool truncated;             /* the body was longer */
+  bool maybe_sent; /* no answer, but the request (or part of it)
+                      went out: the server may have acted on it */
+  struct buf body; /* the answer's body, at most max_body bytes */
+  bool truncated;  /* the body was longer */
   char location[HTTPC_LOCATION_MAX]; /* Location header, or "" */
-  char content_type[128];     /* Content-Type header, or "" */
-  int64_t retry_after_ms;     /* Retry-After as a delay, or -1 */
-  char error[HTTPC_ERR_MAX];  /* "HTTP 503" or the transport error; "" if OK */
+  char content_type[128];            /* Content-Type header, or "" */
+  char cookies[512];         /* name=value of each Set-Cookie, "; "-joined
+                                (ready for a Cookie header), or "" */
+  int64_t retry_after_ms;    /* Retry-After as a delay, or -1 */
+  char error[HTTPC_ERR_MAX]; /* "HTTP 503" or the transport error; "" if OK */
 };
 
 /* Once, before threads start (idempotent and thread-safe; httpc_new()
@@ -116,7 +120,7 @@ void httpc_response_free(struct httpc_response *rs);
 int httpc_do(struct httpc *c, const struct httpc_request *rq,
              struct httpc_response *rs);
 
-/* ---- pure helpers (unit-tested) ----------------------------------------- */
+/* ---- pure helpers (unit-tested) ------------------------------------------ */
 
 /* How to treat an outcome: curl_code (CURLcode) and, when it is 0, the HTTP
  * status. */
@@ -142,7 +146,7 @@ int64_t httpc_backoff_ms(unsigned attempt, int64_t base_ms, int64_t cap_ms);
 typedef uint64_t (*httpc_rand_fn)(void *ctx);
 void httpc_set_rand(httpc_rand_fn fn, void *ctx);
 
-/* ---- URLs and forms ----------------------------------------------------- */
+/* ---- URLs and forms ------------------------------------------------------ */
 
 struct httpc_kv {
   const char *name;

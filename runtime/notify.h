@@ -56,22 +56,22 @@
 #define NOTIFY_DETAIL_MAX 192
 
 struct notify_event {
-  const struct hl_ruleset *rs;     /* borrowed */
-  const struct remediation *rem;   /* borrowed */
-  enum rem_state outcome;          /* REM_SUCCEEDED, REM_FAILED, REM_TIMED_OUT */
-  const char *reason;              /* the outcome's reason, or NULL */
-  int64_t started_ms, ended_ms;    /* wall clock, for the duration */
-  const char *link;                /* the build's page, or NULL */
+  const struct hl_ruleset *rs;   /* borrowed */
+  const struct remediation *rem; /* borrowed */
+  enum rem_state outcome;        /* REM_SUCCEEDED, REM_FAILED, REM_TIMED_OUT */
+  const char *reason;            /* the outcome's reason, or NULL */
+  int64_t started_ms, ended_ms;  /* wall clock, for the duration */
+  const char *link;              /* the build's page, or NULL */
 };
 
 enum notify_status { NOTIFY_SENT, NOTIFY_FAILED };
 
 struct notify_result {
-  uint8_t kind;                    /* HL_BK_SLACK, HL_BK_JIRA, HL_BK_PAGERDUTY */
-  const char *backend;             /* "default" or the declared name */
+  uint8_t kind;        /* HL_BK_SLACK, HL_BK_JIRA, HL_BK_PAGERDUTY */
+  const char *backend; /* "default" or the declared name */
   enum notify_status status;
-  unsigned attempts;               /* requests made (0: not configured) */
-  char detail[NOTIFY_DETAIL_MAX];  /* "OPS-12", "ok", or the last error */
+  unsigned attempts;              /* requests made (0: not configured) */
+  char detail[NOTIFY_DETAIL_MAX]; /* "OPS-12", "ok", or the last error */
 };
 
 /* Waits until until_ms (wall clock); false when the wait was cut short
@@ -79,11 +79,11 @@ struct notify_result {
 typedef bool (*notify_wait_fn)(void *ctx, int64_t until_ms);
 
 struct notify_policy {
-  unsigned attempts;               /* tries per notification; default 3 */
-  int64_t backoff_ms;              /* first retry wait; default 1000 */
-  int64_t backoff_cap_ms;          /* default 10000 */
-  int64_t max_wait_ms;             /* longest wait, Retry-After included;
-                                      default 30000 */
+  unsigned attempts;      /* tries per notification; default 3 */
+  int64_t backoff_ms;     /* first retry wait; default 1000 */
+  int64_t backoff_cap_ms; /* default 10000 */
+  int64_t max_wait_ms;    /* longest wait, Retry-After included;
+                             default 30000 */
 };
 
 /* Sets the retry policy (0 fields keep defaults); before threads start. */
@@ -102,19 +102,19 @@ size_t notify_send(struct httpc *hc, const struct notify_event *ev,
 /* Appends healer_notifications_total{kind,result} to a /metrics page. */
 void notify_metrics_render(struct buf *out);
 
-/* ---- for the notifier files ------------------------------------------------ */
+/* ---- for the notifier files ---------------------------------------------- */
 
 /* One notification being sent; kept across its attempts. */
 struct notify_attempt {
   struct httpc *hc;
   const struct notify_event *ev;
-  const struct hl_notify *n;       /* the rule's clause */
+  const struct hl_notify *n; /* the rule's clause */
   const struct backend *be;
-  unsigned attempt;                /* 0 for the first try */
-  bool maybe_sent;                 /* set by a notifier when an attempt may
-                                      have been acted on unseen */
-  struct httpc_response rs;        /* reused by every attempt */
-  char detail[NOTIFY_DETAIL_MAX];  /* out: what happened */
+  unsigned attempt;               /* 0 for the first try */
+  bool maybe_sent;                /* set by a notifier when an attempt may
+                                     have been acted on unseen */
+  struct httpc_response rs;       /* reused by every attempt */
+  char detail[NOTIFY_DETAIL_MAX]; /* out: what happened */
 };
 
 /* One try each. HTTPC_OK when delivered, HTTPC_RETRY or HTTPC_PERMANENT
@@ -125,7 +125,7 @@ enum httpc_class notify_jira_send(struct notify_attempt *a);
 enum httpc_class notify_pagerduty_send(struct notify_attempt *a);
 
 /* Shared text helpers. */
-const char *notify_outcome_word(enum rem_state outcome);   /* "failed" */
+const char *notify_outcome_word(enum rem_state outcome); /* "failed" */
 /* "healer: rule R failed for ALERT (p=v, ...)", at most max bytes (cut
  * at a UTF-8 boundary). */
 void notify_summary(const struct notify_event *ev, struct buf *out, size_t max);

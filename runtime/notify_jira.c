@@ -38,25 +38,31 @@ static void set_auth(struct httpc_request *rq, const struct backend *be) {
 }
 
 /* The key of the first issue in a search or create answer, into out. */
-static bool answer_key(const struct httpc_response *rs, bool search, char *out, size_t outlen) {
-  if (!rs->body.data) return false;
+static bool answer_key(const struct httpc_response *rs, bool search, char *out,
+                       size_t outlen) {
+  if (!rs->body.data)
+    return false;
   cJSON *o = cJSON_ParseWithLengthOpts(rs->body.data, rs->body.len, NULL, 0);
   const cJSON *it = o;
-  if (search) it = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "issues"), 0);
+  if (search)
+    it = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "issues"), 0);
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "key");
   bool ok = cJSON_IsString(k) && k->valuestring[0];
-  if (ok) snprintf(out, outlen, "%s", k->valuestring);
+  if (ok)
+    snprintf(out, outlen, "%s", k->valuestring);
   cJSON_Delete(o);
   return ok;
 }
 
 /* Looks for the issue an earlier attempt may have created. 1 found (detail
  * = key), 0 none, -1 the search failed. */
-static int search(struct notify_attempt *a, const char *url, const char *label) {
+static int search(struct notify_attempt *a, const char *url,
+                  const char *label) {
   char err[HTTPC_ERR_MAX], jql[160];
   snprintf(jql, sizeof jql, "labels = \"healer\" AND labels = \"%s\"", label);
   static const char *const path[] = {"rest", "api", "2", "search"};
-  const struct httpc_kv q[] = {{"jql", jql}, {"maxResults", "1"}, {"fields", "key"}};
+  const struct httpc_kv q[] = {
+      {"jql", jql}, {"maxResults", "1"}, {"fields", "key"}};
   char *u = httpc_url(url, path, 4, q, 3, err, sizeof err);
   if (!u) {
     notify_detailf(a, "jira: %s", err);
@@ -80,28 +86,31 @@ static void description(const struct notify_event *ev, struct buf *d) {
   buf_printf(d, "healer remediation %llu %s.\n", (unsigned long long)r->id,
              notify_outcome_word(ev->outcome));
   buf_printf(d, "Rule: %s\n", r->rule_name);
-  buf_printf(d, "Alert: %s, fingerprint %s, since %s\n", r->alertname, r->fingerprint,
-             r->starts_at);
+  buf_printf(d, "Alert: %s, fingerprint %s, since %s\n", r->alertname,
+             r->fingerprint, r->starts_at);
   for (uint32_t s = 0; s < r->nsteps; s++)
     for (uint32_t k = 0; k < r->steps[s].nparams; k++)
       buf_printf(d, "Parameter %s = %s\n", r->steps[s].params[k].name,
                  r->steps[s].params[k].value);
   buf_printf(d, "Outcome: %s after %s", notify_outcome_word(ev->outcome),
              notify_duration(ev, dur));
-  if (ev->reason && *ev->reason) buf_printf(d, ": %s", ev->reason);
+  if (ev->reason && *ev->reason)
+    buf_printf(d, ": %s", ev->reason);
   buf_putc(d, '\n');
-  if (ev->link && *ev->link) buf_printf(d, "Build: %s\n", ev->link);
+  if (ev->link && *ev->link)
+    buf_printf(d, "Build: %s\n", ev->link);
   notify_cut_utf8(d, 30000);
 }
 
 enum httpc_class notify_jira_send(struct notify_attempt *a) {
   const char *url = backend_field(a->be, "url");
-  const char *project = a->n->target && *a->n->target ? a->n->target
-                                                      : backend_field(a->be, "project");
+  const char *project = a->n->target && *a->n->target
+                            ? a->n->target
+                            : backend_field(a->be, "project");
   if (!url || !project || !*project) {
-    notify_detailf(a,
-             "jira: no project (name one in the rule, notify jira \"OPS\", or set the "
-             "backend's project)");
+    notify_detailf(a, "jira: no project (name one in the rule, notify jira "
+                      "\"OPS\", or set the "
+                      "backend's project)");
     return HTTPC_PERMANENT;
   }
   char tag[BACKEND_TAG_MAX], label[BACKEND_TAG_MAX + 8];
@@ -109,8 +118,9 @@ enum httpc_class notify_jira_send(struct notify_attempt *a) {
   if (a->maybe_sent) {
     int found = search(a, url, label);
     if (found != 0) {
-      if (found < 0) return a->rs.cls == HTTPC_OK ? HTTPC_RETRY : a->rs.cls;
-      return HTTPC_OK;        /* created by the attempt we did not hear from */
+      if (found < 0)
+        return a->rs.cls == HTTPC_OK ? HTTPC_RETRY : a->rs.cls;
+      return HTTPC_OK; /* created by the attempt we did not hear from */
     }
     a->maybe_sent = false;
   }
@@ -151,7 +161,8 @@ enum httpc_class notify_jira_send(struct notify_attempt *a) {
         answer_key(&a->rs, false, a->detail, sizeof a->detail)) {
       cls = HTTPC_OK;
     } else {
-      if ((rc < 0 && a->rs.maybe_sent) || a->rs.status >= 500) a->maybe_sent = true;
+      if ((rc < 0 && a->rs.maybe_sent) || a->rs.status >= 500)
+        a->maybe_sent = true;
       if (rc == 0 && a->rs.status == 201) {
         notify_detailf(a, "jira: created, but the answer had no key");
         cls = HTTPC_OK;

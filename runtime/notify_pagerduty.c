@@ -26,7 +26,8 @@
 /* The affected host, as PagerDuty's payload.source wants: a parameter
  * that names one, else "healer". */
 static const char *source_of(const struct remediation *r) {
-  static const char *const names[] = {"node", "host", "hostname", "instance", "server"};
+  static const char *const names[] = {"node", "host", "hostname", "instance",
+                                      "server"};
   for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
     for (uint32_t s = 0; s < r->nsteps; s++)
       for (uint32_t k = 0; k < r->steps[s].nparams; k++)
@@ -41,7 +42,8 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
   const struct remediation *r = ev->rem;
   const char *key = backend_field(a->be, "routing_key");
   const char *url = backend_field(a->be, "url");
-  if (!url || !*url) url = DEFAULT_URL;
+  if (!url || !*url)
+    url = DEFAULT_URL;
   if (!key) {
     notify_detailf(a, "pagerduty: no routing key");
     return HTTPC_PERMANENT;
@@ -55,7 +57,8 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
   bool resolve = ev->outcome == REM_SUCCEEDED;
   buf_puts(&body, "{\"routing_key\":");
   buf_json_str(&body, key);
-  buf_printf(&body, ",\"event_action\":\"%s\",\"dedup_key\":", resolve ? "resolve" : "trigger");
+  buf_printf(&body, ",\"event_action\":\"%s\",\"dedup_key\":",
+             resolve ? "resolve" : "trigger");
   buf_json_str(&body, dedup.data ? dedup.data : "healer");
   if (!resolve) {
     char dur[RTIME_BUFSZ], ts[RTIME_BUFSZ];
@@ -72,7 +75,8 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
     buf_json_str(&body, r->rule_name);
     buf_puts(&body, ",\"custom_details\":{\"rule\":");
     buf_json_str(&body, r->rule_name);
-    buf_printf(&body, ",\"remediation\":%llu,\"outcome\":", (unsigned long long)r->id);
+    buf_printf(&body,
+               ",\"remediation\":%llu,\"outcome\":", (unsigned long long)r->id);
     buf_json_str(&body, rem_state_name(ev->outcome));
     buf_puts(&body, ",\"reason\":");
     buf_json_str(&body, ev->reason ? ev->reason : "");
@@ -84,7 +88,8 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
     bool first = true;
     for (uint32_t s = 0; s < r->nsteps; s++)
       for (uint32_t k = 0; k < r->steps[s].nparams; k++) {
-        if (!first) buf_putc(&body, ',');
+        if (!first)
+          buf_putc(&body, ',');
         buf_json_str(&body, r->steps[s].params[k].name);
         buf_putc(&body, ':');
         buf_json_str(&body, r->steps[s].params[k].value);
@@ -92,7 +97,8 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
       }
     buf_puts(&body, "}}}");
     if (ev->link && *ev->link &&
-        (strncmp(ev->link, "http://", 7) == 0 || strncmp(ev->link, "https://", 8) == 0)) {
+        (strncmp(ev->link, "http://", 7) == 0 ||
+         strncmp(ev->link, "https://", 8) == 0)) {
       buf_puts(&body, ",\"links\":[{\"href\":");
       buf_json_str(&body, ev->link);
       buf_puts(&body, ",\"text\":\"Build\"}]");
@@ -116,9 +122,10 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
         .body = body.data,
         .body_len = body.len,
     };
-    if (httpc_do(a->hc, &rq, &a->rs) == 0 && a->rs.status >= 200 && a->rs.status < 300) {
+    if (httpc_do(a->hc, &rq, &a->rs) == 0 && a->rs.status >= 200 &&
+        a->rs.status < 300) {
       notify_detailf(a, "%s %.200s", resolve ? "resolved" : "triggered",
-               dedup.data);
+                     dedup.data);
       cls = HTTPC_OK;
     } else {
       cls = notify_failed(a, "pagerduty");

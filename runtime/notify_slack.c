@@ -25,10 +25,17 @@ static void mrkdwn(struct buf *b, const char *s, size_t max) {
       return;
     }
     switch (*s) {
-    case '&': buf_puts(b, "&amp;"); break;
-    case '<': buf_puts(b, "&lt;"); break;
-    case '>': buf_puts(b, "&gt;"); break;
-    default: buf_putc(b, *s);
+    case '&':
+      buf_puts(b, "&amp;");
+      break;
+    case '<':
+      buf_puts(b, "&lt;");
+      break;
+    case '>':
+      buf_puts(b, "&gt;");
+      break;
+    default:
+      buf_putc(b, *s);
     }
   }
 }
@@ -69,7 +76,7 @@ static void message(const struct notify_event *ev, struct buf *t) {
     mrkdwn(t, ev->link, 500);
     buf_puts(t, "|Build>");
   }
-  notify_cut_utf8(t, 2900);   /* a section's text is limited to 3000 */
+  notify_cut_utf8(t, 2900); /* a section's text is limited to 3000 */
 }
 
 enum httpc_class notify_slack_send(struct notify_attempt *a) {
@@ -90,7 +97,8 @@ enum httpc_class notify_slack_send(struct notify_attempt *a) {
   buf_free(&plain);
   buf_puts(&body, "{\"text\":");
   buf_json_str(&body, fallback.data ? fallback.data : "healer");
-  buf_puts(&body, ",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":");
+  buf_puts(&body, ",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":"
+                  "\"mrkdwn\",\"text\":");
   buf_json_str(&body, text.data ? text.data : "healer");
   buf_puts(&body, "}}]");
   if (a->n->target && *a->n->target) {

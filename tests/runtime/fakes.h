@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <arpa/inet.h>
@@ -44,8 +45,8 @@
 struct fake {
   pid_t pid;
   int port;
-  char url[64];               /* http://127.0.0.1:PORT */
-  char dir[64];               /* port file and log */
+  char url[64]; /* http://127.0.0.1:PORT */
+  char dir[64]; /* port file and log */
   char service[16];
 };
 
@@ -57,9 +58,11 @@ static inline void fake_sleep_ms(long ms) {
 
 static inline int fake_read_port(const char *path) {
   FILE *f = fopen(path, "r");
-  if (!f) return -1;
+  if (!f)
+    return -1;
   int port = -1;
-  if (fscanf(f, "%d", &port) != 1) port = -1;
+  if (fscanf(f, "%d", &port) != 1)
+    port = -1;
   fclose(f);
   return port;
 }
@@ -68,20 +71,25 @@ static inline void fake_print_log(const struct fake *f) {
   char path[96], line[512];
   snprintf(path, sizeof path, "%s/log", f->dir);
   FILE *l = fopen(path, "r");
-  if (!l) return;
-  while (fgets(line, sizeof line, l)) fprintf(stderr, "  [%s] %s", f->service, line);
+  if (!l)
+    return;
+  while (fgets(line, sizeof line, l))
+    fprintf(stderr, "  [%s] %s", f->service, line);
   fclose(l);
 }
 
 /* Starts tests/fakes/fake_<service>.py; args is NULL-terminated (or NULL). */
-static inline void fake_start(struct fake *f, const char *service, const char *const *args) {
+static inline void fake_start(struct fake *f, const char *service,
+                              const char *const *args) {
   memset(f, 0, sizeof *f);
   snprintf(f->service, sizeof f->service, "%s", service);
   snprintf(f->dir, sizeof f->dir, "/tmp/healer-fake.XXXXXX");
-  if (!mkdtemp(f->dir)) fail_msg("mkdtemp failed");
+  if (!mkdtemp(f->dir))
+    fail_msg("mkdtemp failed");
   const char *dir = getenv("HEALER_FAKES_DIR");
   char script[512], pf[96], log[96];
-  snprintf(script, sizeof script, "%s/fake_%s.py", dir ? dir : "tests/fakes", service);
+  snprintf(script, sizeof script, "%s/fake_%s.py", dir ? dir : "tests/fakes",
+           service);
   snprintf(pf, sizeof pf, "%s/port", f->dir);
   snprintf(log, sizeof log, "%s/log", f->dir);
   const char *argv[40];
@@ -94,14 +102,17 @@ static inline void fake_start(struct fake *f, const char *service, const char *c
   argv[n++] = pf;
   argv[n++] = "--max-seconds";
   argv[n++] = "300";
-  for (size_t i = 0; args && args[i] && n < 38; i++) argv[n++] = args[i];
+  for (size_t i = 0; args && args[i] && n < 38; i++)
+    argv[n++] = args[i];
   argv[n] = NULL;
   pid_t parent = getpid();
   f->pid = fork();
-  if (f->pid < 0) fail_msg("fork failed");
+  if (f->pid < 0)
+    fail_msg("fork failed");
   if (f->pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
+    if (getppid() != parent)
+      _exit(127);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) {
       dup2(fd, 1);
@@ -154,8 +165,9 @@ static inline void fake_stop(struct fake *f) {
 }
 
 /* A control request; returns the body (free()) and sets *status. */
-static inline char *fake_call(const struct fake *f, const char *method, const char *path,
-                              const char *json, long *status) {
+static inline char *fake_call(const struct fake *f, const char *method,
+                              const char *path, const char *json,
+                              long *status) {
   struct httpc *hc = httpc_new(NULL);
   assert_non_null(hc);
   char url[1024];
@@ -170,8 +182,10 @@ static inline char *fake_call(const struct fake *f, const char *method, const ch
   };
   struct httpc_response rs;
   httpc_response_init(&rs);
-  if (httpc_do(hc, &rq, &rs) < 0) fail_msg("fake %s %s: %s", method, path, rs.error);
-  if (status) *status = rs.status;
+  if (httpc_do(hc, &rq, &rs) < 0)
+    fail_msg("fake %s %s: %s", method, path, rs.error);
+  if (status)
+    *status = rs.status;
   char *body = strdup(rs.body.data ? rs.body.data : "");
   httpc_response_free(&rs);
   httpc_free(hc);
@@ -182,7 +196,8 @@ static inline char *fake_call(const struct fake *f, const char *method, const ch
 static inline void fake_script(const struct fake *f, const char *json) {
   long st = 0;
   char *b = fake_call(f, "POST", "/_fake/script", json, &st);
-  if (st != 200) fail_msg("fake_script %s: %ld %s", f->service, st, b);
+  if (st != 200)
+    fail_msg("fake_script %s: %ld %s", f->service, st, b);
   free(b);
 }
 
@@ -197,7 +212,8 @@ static inline cJSON *fake_json(const struct fake *f, const char *path) {
   long st = 0;
   char *b = fake_call(f, "GET", path, NULL, &st);
   cJSON *j = cJSON_Parse(b);
-  if (st != 200 || !j) fail_msg("fake GET %s: %ld %s", path, st, b);
+  if (st != 200 || !j)
+    fail_msg("fake GET %s: %ld %s", path, st, b);
   free(b);
   return j;
 }
@@ -218,7 +234,8 @@ static inline int fake_count(const struct fake *f, const char *query) {
 /* A loopback port with nothing listening (for "service down"). */
 static inline int fake_dead_port(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
   assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
   assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);

@@ -350,12 +350,12 @@ static void test_dry_run_reasons(void **state) {
   memset(&w, 0, sizeof w);
   w.e = &e;
   for (struct queue_item *it; (it = queue_try_pop(&e.queue));) {
-    struct remediation *r = rem_of_item(it);
-    if (r->dry_run) {
-      workers_run_one(&w, r);
+    struct remediation *q = rem_of_item(it);
+    if (q->dry_run) {
+      workers_run_one(&w, q);
     } else {
-      decide_finished(&e.decide, r);
-      rem_unref(r);
+      decide_finished(&e.decide, q);
+      rem_unref(q);
     }
   }
   assert_int_equal(newest("dry_rule")->state, REM_DRY_RUN);

@@ -17,17 +17,25 @@ static char *url(const char *base, const char *const *segs, size_t n,
                  const struct httpc_kv *q, size_t nq) {
   char err[256];
   char *u = httpc_url(base, segs, n, q, nq, err, sizeof err);
-  if (!u) fail_msg("httpc_url(%s): %s", base, err);
+  if (!u)
+    fail_msg("httpc_url(%s): %s", base, err);
   return u;
 }
 
 static void test_url_segments(void **state) {
   (void)state;
-  const char *segs[] = {"job", "a b", "job", "x&y=z/w", "job", "n\xc3\xa9", "buildWithParameters"};
+  const char *segs[] = {"job",
+                        "a b",
+                        "job",
+                        "x&y=z/w",
+                        "job",
+                        "n\xc3\xa9",
+                        "buildWithParameters"};
   char *u = url("http://127.0.0.1:8080", segs, 7, NULL, 0);
   /* libcurl writes percent-escapes in lower case; servers decode both. */
-  assert_string_equal(u, "http://127.0.0.1:8080/job/a%20b/job/x%26y%3dz%2fw/job/n%c3%a9/"
-                         "buildWithParameters");
+  assert_string_equal(
+      u, "http://127.0.0.1:8080/job/a%20b/job/x%26y%3dz%2fw/job/n%c3%a9/"
+         "buildWithParameters");
   free(u);
   /* A base with a path prefix and trailing slashes. */
   const char *one[] = {"api"};
@@ -63,12 +71,14 @@ static void test_check_base(void **state) {
   assert_int_equal(httpc_check_base("https://h:8443/x/", err, sizeof err), 0);
   assert_int_equal(httpc_check_base("ftp://h/x", err, sizeof err), -1);
   assert_non_null(strstr(err, "http://"));
-  assert_int_equal(httpc_check_base("https://bot:s3cret@h/", err, sizeof err), -1);
+  assert_int_equal(httpc_check_base("https://bot:s3cret@h/", err, sizeof err),
+                   -1);
   assert_null(strstr(err, "s3cret"));
   assert_int_equal(httpc_check_base("", err, sizeof err), -1);
   assert_int_equal(httpc_check_base("http://h/#frag", err, sizeof err), -1);
   assert_int_equal(httpc_check_base("not a url at all", err, sizeof err), -1);
-  assert_null(httpc_url("file:///etc/passwd", NULL, 0, NULL, 0, err, sizeof err));
+  assert_null(
+      httpc_url("file:///etc/passwd", NULL, 0, NULL, 0, err, sizeof err));
 }
 
 static void test_form(void **state) {
@@ -79,7 +89,8 @@ static void test_form(void **state) {
   httpc_form_add(&b, "path", "/x y/\xc3\xa9");
   httpc_form_add(&b, "empty", NULL);
   httpc_form_add(&b, "p+q", "1+1");
-  assert_string_equal(b.data, "node=a%26b%3Dc&path=%2Fx%20y%2F%C3%A9&empty=&p%2Bq=1%2B1");
+  assert_string_equal(
+      b.data, "node=a%26b%3Dc&path=%2Fx%20y%2F%C3%A9&empty=&p%2Bq=1%2B1");
   buf_free(&b);
 }
 
@@ -109,8 +120,10 @@ static void test_classify(void **state) {
   assert_int_equal(httpc_classify(CURLE_RECV_ERROR, 0), HTTPC_RETRY);
   assert_int_equal(httpc_classify(CURLE_SEND_ERROR, 0), HTTPC_RETRY);
   assert_int_equal(httpc_classify(CURLE_URL_MALFORMAT, 0), HTTPC_PERMANENT);
-  assert_int_equal(httpc_classify(CURLE_UNSUPPORTED_PROTOCOL, 0), HTTPC_PERMANENT);
-  assert_int_equal(httpc_classify(CURLE_PEER_FAILED_VERIFICATION, 0), HTTPC_PERMANENT);
+  assert_int_equal(httpc_classify(CURLE_UNSUPPORTED_PROTOCOL, 0),
+                   HTTPC_PERMANENT);
+  assert_int_equal(httpc_classify(CURLE_PEER_FAILED_VERIFICATION, 0),
+                   HTTPC_PERMANENT);
   assert_false(httpc_curl_maybe_sent(CURLE_COULDNT_CONNECT));
   assert_false(httpc_curl_maybe_sent(CURLE_COULDNT_RESOLVE_HOST));
   assert_true(httpc_curl_maybe_sent(CURLE_OPERATION_TIMEDOUT));
@@ -120,11 +133,12 @@ static void test_classify(void **state) {
 
 static void test_retry_after(void **state) {
   (void)state;
-  int64_t now = 1796130000000;            /* 2026-12-01T... */
+  int64_t now = 1796130000000; /* 2026-12-01T... */
   assert_int_equal(httpc_parse_retry_after("5", now), 5000);
   assert_int_equal(httpc_parse_retry_after(" 120 ", now), 120000);
   assert_int_equal(httpc_parse_retry_after("0", now), 0);
-  assert_int_equal(httpc_parse_retry_after("99999999999999999999", now), 86400000);
+  assert_int_equal(httpc_parse_retry_after("99999999999999999999", now),
+                   86400000);
   assert_int_equal(httpc_parse_retry_after("", now), -1);
   assert_int_equal(httpc_parse_retry_after(NULL, now), -1);
   assert_int_equal(httpc_parse_retry_after("-1", now), -1);
@@ -137,7 +151,8 @@ static void test_retry_after(void **state) {
   gmtime_r(&t, &tm);
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   assert_int_equal(httpc_parse_retry_after(date, now), 30000);
-  assert_int_equal(httpc_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), 0);
+  assert_int_equal(
+      httpc_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), 0);
 }
 
 static uint64_t fixed_rand_value;
@@ -151,8 +166,10 @@ static void test_backoff(void **state) {
   /* Bounds: attempt n lies in [d/2, d], d = min(cap, base * 2^n). */
   for (unsigned a = 0; a < 40; a++) {
     int64_t d = 1000;
-    for (unsigned i = 0; i < a && d < 30000; i++) d *= 2;
-    if (d > 30000) d = 30000;
+    for (unsigned i = 0; i < a && d < 30000; i++)
+      d *= 2;
+    if (d > 30000)
+      d = 30000;
     for (int k = 0; k < 50; k++) {
       int64_t v = httpc_backoff_ms(a, 1000, 30000);
       assert_true(v >= d / 2 && v <= d);
@@ -164,14 +181,14 @@ static void test_backoff(void **state) {
   assert_int_equal(httpc_backoff_ms(0, 1000, 30000), 500);
   assert_int_equal(httpc_backoff_ms(3, 1000, 30000), 4000);
   assert_int_equal(httpc_backoff_ms(10, 1000, 30000), 15000);
-  fixed_rand_value = 500;               /* 500 % 501 = 500: the top */
+  fixed_rand_value = 500; /* 500 % 501 = 500: the top */
   assert_int_equal(httpc_backoff_ms(0, 1000, 30000), 1000);
   fixed_rand_value = UINT64_MAX;
-  int64_t v = httpc_backoff_ms(200, 1000, 30000);  /* no overflow */
+  int64_t v = httpc_backoff_ms(200, 1000, 30000); /* no overflow */
   assert_true(v >= 15000 && v <= 30000);
   assert_int_equal(httpc_backoff_ms(0, 0, 30000), 0);
   fixed_rand_value = 0;
-  assert_int_equal(httpc_backoff_ms(5, 100, 50), 50);  /* cap below base */
+  assert_int_equal(httpc_backoff_ms(5, 100, 50), 50); /* cap below base */
   httpc_set_rand(NULL, NULL);
 }
 
@@ -183,8 +200,11 @@ static int live_setup(void **state) {
   (void)state;
   const char *sargs[] = {"--hook", "/services/T/B/X", NULL};
   fake_start(&slack, "slack", sargs);
-  const char *jargs[] = {"--user", "bot", "--token", "t0k", "--script",
-                         "{\"jobs\":{\"j\":{\"parameters\":{\"NODE\":\"\"}}}}", NULL};
+  const char *jargs[] = {
+      "--user",   "bot",
+      "--token",  "t0k",
+      "--script", "{\"jobs\":{\"j\":{\"parameters\":{\"NODE\":\"\"}}}}",
+      NULL};
   fake_start(&jenkins, "jenkins", jargs);
   return 0;
 }
@@ -198,8 +218,11 @@ static int live_teardown(void **state) {
 
 static void post_json(struct httpc *hc, const char *u, const char *body,
                       struct httpc_response *rs) {
-  struct httpc_request rq = {.method = HTTPC_POST, .url = u, .content_type = "application/json",
-                             .body = body, .body_len = strlen(body)};
+  struct httpc_request rq = {.method = HTTPC_POST,
+                             .url = u,
+                             .content_type = "application/json",
+                             .body = body,
+                             .body_len = strlen(body)};
   httpc_do(hc, &rq, rs);
 }
 
@@ -218,7 +241,8 @@ static void test_live_slack_ok_and_429(void **state) {
   assert_int_equal(strncmp(rs.content_type, "text/plain", 10), 0);
   assert_int_equal(rs.retry_after_ms, -1);
 
-  fake_script(&slack, "{\"faults\":[{\"status\":429,\"retry_after\":7,\"body\":\"rate_limited\"}]}");
+  fake_script(&slack, "{\"faults\":[{\"status\":429,\"retry_after\":7,\"body\":"
+                      "\"rate_limited\"}]}");
   post_json(hc, u, "{\"text\":\"hi\"}", &rs);
   assert_int_equal(rs.status, 429);
   assert_int_equal(rs.cls, HTTPC_RETRY);
@@ -230,8 +254,12 @@ static void test_live_slack_ok_and_429(void **state) {
   assert_int_equal(rs.status, 200);
   assert_int_equal(rs.retry_after_ms, -1);
   /* A JSON body with libcurl's default form content type is refused. */
-  struct httpc_request rq = {.method = HTTPC_POST, .url = u, .body = "{\"text\":\"x\"}",
-                             .body_len = 12, .content_type = "application/x-www-form-urlencoded"};
+  struct httpc_request rq = {.method = HTTPC_POST,
+                             .url = u,
+                             .body = "{\"text\":\"x\"}",
+                             .body_len = 12,
+                             .content_type =
+                                 "application/x-www-form-urlencoded"};
   httpc_do(hc, &rq, &rs);
   assert_int_equal(rs.status, 400);
   assert_int_equal(rs.cls, HTTPC_PERMANENT);
@@ -253,8 +281,11 @@ static void test_live_body_cap(void **state) {
   httpc_response_init(&rs);
   char u[128];
   snprintf(u, sizeof u, "%s/job/j/api/json", jenkins.url);
-  struct httpc_request rq = {.method = HTTPC_GET, .url = u, .auth = HTTPC_AUTH_BASIC,
-                             .user = "bot", .secret = "t0k"};
+  struct httpc_request rq = {.method = HTTPC_GET,
+                             .url = u,
+                             .auth = HTTPC_AUTH_BASIC,
+                             .user = "bot",
+                             .secret = "t0k"};
   assert_int_equal(httpc_do(hc, &rq, &rs), 0);
   assert_int_equal(rs.status, 200);
   assert_int_equal(rs.body.len, 64);
@@ -276,10 +307,16 @@ static void test_live_location(void **state) {
   httpc_response_init(&rs);
   char u[128];
   snprintf(u, sizeof u, "%s/job/j/buildWithParameters", jenkins.url);
-  struct httpc_request rq = {.method = HTTPC_POST, .url = u, .auth = HTTPC_AUTH_BASIC,
-                             .user = "bot", .secret = "t0k",
-                             .content_type = "application/x-www-form-urlencoded",
-                             .body = "NODE=a%26b", .body_len = 10, .flags = HTTPC_NO_RESEND};
+  struct httpc_request rq = {.method = HTTPC_POST,
+                             .url = u,
+                             .auth = HTTPC_AUTH_BASIC,
+                             .user = "bot",
+                             .secret = "t0k",
+                             .content_type =
+                                 "application/x-www-form-urlencoded",
+                             .body = "NODE=a%26b",
+                             .body_len = 10,
+                             .flags = HTTPC_NO_RESEND};
   assert_int_equal(httpc_do(hc, &rq, &rs), 0);
   assert_int_equal(rs.status, 201);
   char want[128];
@@ -288,10 +325,13 @@ static void test_live_location(void **state) {
   cJSON *reqs = fake_json(&jenkins, "/_fake/requests?method=POST");
   const cJSON *r0 = cJSON_GetArrayItem(reqs, 0);
   const cJSON *form = cJSON_GetObjectItem(r0, "form");
-  assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(form, "NODE"), 0)->valuestring, "a&b");
+  assert_string_equal(
+      cJSON_GetArrayItem(cJSON_GetObjectItem(form, "NODE"), 0)->valuestring,
+      "a&b");
   const cJSON *hdrs = cJSON_GetObjectItem(r0, "headers");
   assert_null(cJSON_GetObjectItem(hdrs, "expect"));
-  assert_non_null(strstr(cJSON_GetObjectItem(hdrs, "user-agent")->valuestring, "healer/"));
+  assert_non_null(
+      strstr(cJSON_GetObjectItem(hdrs, "user-agent")->valuestring, "healer/"));
   cJSON_Delete(reqs);
   httpc_response_free(&rs);
   httpc_free(hc);
@@ -304,7 +344,8 @@ static void test_live_down(void **state) {
   httpc_response_init(&rs);
   char u[128];
   snprintf(u, sizeof u, "http://127.0.0.1:%d/secret/path", fake_dead_port());
-  struct httpc_request rq = {.method = HTTPC_POST, .url = u, .body = "x", .body_len = 1};
+  struct httpc_request rq = {
+      .method = HTTPC_POST, .url = u, .body = "x", .body_len = 1};
   assert_int_equal(httpc_do(hc, &rq, &rs), -1);
   assert_int_equal(rs.status, 0);
   assert_int_equal(rs.cls, HTTPC_RETRY);
@@ -334,13 +375,18 @@ static void test_live_timeout_and_drop(void **state) {
   assert_true(took >= 400 && took < 2500);
   /* A per-request timeout wins over the client's. */
   fake_script(&slack, "{\"faults\":[{\"kind\":\"delay\",\"seconds\":1}]}");
-  struct httpc_request rq = {.method = HTTPC_POST, .url = u, .content_type = "application/json",
-                             .body = "{\"text\":\"x\"}", .body_len = 12, .timeout_ms = 3000};
+  struct httpc_request rq = {.method = HTTPC_POST,
+                             .url = u,
+                             .content_type = "application/json",
+                             .body = "{\"text\":\"x\"}",
+                             .body_len = 12,
+                             .timeout_ms = 3000};
   httpc_do(hc, &rq, &rs);
   assert_int_equal(rs.status, 200);
   /* A dropped reply on a fresh connection reaches the caller (libcurl
    * does not quietly re-send): the service acted, the client saw nothing. */
-  fake_script(&slack, "{\"faults\":[{\"kind\":\"drop\",\"phase\":\"after\",\"method\":\"POST\"}]}");
+  fake_script(&slack, "{\"faults\":[{\"kind\":\"drop\",\"phase\":\"after\","
+                      "\"method\":\"POST\"}]}");
   rq.flags = HTTPC_NO_RESEND;
   rq.timeout_ms = 0;
   httpc_do(hc, &rq, &rs);
@@ -359,10 +405,12 @@ static void test_thread_client(void **state) {
   assert_non_null(a);
   assert_ptr_equal(a, httpc_thread());
   char host[64];
-  assert_string_equal(httpc_url_host("https://hooks.slack.com/services/T/B/X", host, sizeof host),
+  assert_string_equal(httpc_url_host("https://hooks.slack.com/services/T/B/X",
+                                     host, sizeof host),
                       "hooks.slack.com");
-  assert_string_equal(httpc_url_host("http://127.0.0.1:8080/x", host, sizeof host),
-                      "127.0.0.1:8080");
+  assert_string_equal(
+      httpc_url_host("http://127.0.0.1:8080/x", host, sizeof host),
+      "127.0.0.1:8080");
   assert_string_equal(httpc_url_host("::", host, sizeof host), "?");
 }
 
@@ -370,14 +418,10 @@ int main(void) {
   log_setup(LOG_TEXT, LOGL_ERROR, 2);
   httpc_global_init();
   const struct CMUnitTest pure[] = {
-      cmocka_unit_test(test_url_segments),
-      cmocka_unit_test(test_url_query),
-      cmocka_unit_test(test_check_base),
-      cmocka_unit_test(test_form),
-      cmocka_unit_test(test_classify),
-      cmocka_unit_test(test_retry_after),
-      cmocka_unit_test(test_backoff),
-      cmocka_unit_test(test_thread_client),
+      cmocka_unit_test(test_url_segments), cmocka_unit_test(test_url_query),
+      cmocka_unit_test(test_check_base),   cmocka_unit_test(test_form),
+      cmocka_unit_test(test_classify),     cmocka_unit_test(test_retry_after),
+      cmocka_unit_test(test_backoff),      cmocka_unit_test(test_thread_client),
   };
   const struct CMUnitTest live[] = {
       cmocka_unit_test(test_live_slack_ok_and_429),
@@ -387,7 +431,8 @@ int main(void) {
       cmocka_unit_test(test_live_timeout_and_drop),
   };
   int rc = cmocka_run_group_tests_name("httpc", pure, NULL, NULL);
-  rc += cmocka_run_group_tests_name("httpc_live", live, live_setup, live_teardown);
+  rc += cmocka_run_group_tests_name("httpc_live", live, live_setup,
+                                    live_teardown);
   httpc_global_cleanup();
   return rc;
 }
