@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "abi.h"
 #include "bump.h"
@@ -62,9 +63,14 @@ int main(int argc, char **argv) {
   }
   struct match_md *md = match_md_new();
   int rounds = atoi(argv[2]);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   size_t matched = bench_match_loop(&r, &p, md, rounds);
-  printf("rules %u alerts %zu rounds %d matched %zu\n", hl_ruleset.nrules, p.nalerts, rounds,
-         matched);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+              ((double)p.nalerts * rounds);
+  printf("rules %u alerts %zu rounds %d matched %zu: %.0f ns per alert (wall)\n",
+         hl_ruleset.nrules, p.nalerts, rounds, matched, ns);
   match_md_free(md);
   match_free(&r);
   bump_free(&arena);

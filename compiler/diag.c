@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WINDOW 160      /* characters of a source line shown at most */
@@ -260,8 +261,9 @@ static void print_source(struct diag *d, const struct source *src,
   text[to] = '\0';
   caret[co] = '\0';
   unsigned w = digits_of(line) > 5 ? digits_of(line) : 5;
-  fprintf(d->out, "%*u | %s\n", (int)w, line, text);
-  fprintf(d->out, "%*s | %s\n", (int)w, "", caret);
+  FILE *out = d->cur ? d->cur : d->out;
+  fprintf(out, "%*u | %s\n", (int)w, line, text);
+  fprintf(out, "%*s | %s\n", (int)w, "", caret);
 }
 
 /* ---- reporting --------------------------------------------------------------- */
@@ -278,25 +280,104 @@ static void emit(struct diag *d, const char *kind, const char *suffix,
 
 static void emit(struct diag *d, const char *kind, const char *suffix,
                  struct loc loc, const char *fmt, va_list ap) {
+  FILE *out = d->cur ? d->cur : d->out;
   char raw[2048], msg[MAX_MESSAGE + 16];
   vsnprintf(raw, sizeof raw, fmt, ap);
   sanitize(raw, msg, sizeof msg);
   const struct source *src = source_of(d, loc);
   if (!src) {
-    fprintf(d->out, "healerc: %s: %s%s\n", kind, msg, suffix);
+    fprintf(out, "healerc: %s: %s%s\n", kind, msg, suffix);
     return;
   }
   unsigned line, col;
   uint32_t line_start;
   locate(src, loc.begin, &line, &col, &line_start);
-  fprintf(d->out, "%s:%u:%u: %s: %s%s\n", src->path ? src->path : "<input>",
+  fprintf(out, "%s:%u:%u: %s: %s%s\n", src->path ? src->path : "<input>",
           line, col, kind, msg, suffix);
   print_source(d, src, loc, line, line_start);
+}
+
+/* ---- ordered mode: held messages ---------------------------------------------- */
+
+struct diag_held {            /* one error or warning and its notes */
+  uint32_t file, begin;       /* where it points: the sort key */
+  size_t seq;                 /* emission order, for a stable sort */
+  int is_error;
+  char *text;                 /* formatted lines, owned */
+  size_t len;
+};
+
+/* Closes the message being written, if any, into its held slot. */
+static void end_held(struct diag *d) {
+  if (!d->cur)
+    return;
+  fclose(d->cur); /* sets text and len of the last slot */
+  d->cur = NULL;
+}
+
+/* Starts holding a new message; returns 0, or -1 when it cannot be held
+ * (cap reached or out of memory): the caller counts it and drops it. */
+static int begin_held(struct diag *d, struct loc loc, int is_error) {
+  end_held(d);
+  if (d->nheld == DIAG_HELD_MAX)
+    return -1;
+  if (d->nheld == d->held_cap) {
+    size_t cap = d->held_cap ? d->held_cap * 2 : 64;
+    struct diag_held *h = realloc(d->held, cap * sizeof *h);
+    if (!h)
+      return -1;
+    d->held = h;
+    d->held_cap = cap;
+  }
+  struct diag_held *h = &d->held[d->nheld];
+  *h = (struct diag_held){loc.file, loc.begin, d->nheld, is_error, NULL, 0};
+  d->cur = open_memstream(&h->text, &h->len);
+  if (!d->cur)
+    return -1;
+  d->nheld++;
+  return 0;
+}
+
+static int held_cmp(const void *pa, const void *pb) {
+  const struct diag_held *a = pa, *b = pb;
+  if (a->file != b->file)
+    return a->file < b->file ? -1 : 1;
+  if (a->begin != b->begin)
+    return a->begin < b->begin ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Prints the held messages in order, the error cap applied, and frees
+ * them. */
+static void flush_held(struct diag *d) {
+  end_held(d);
+  if (d->nheld)
+    qsort(d->held, d->nheld, sizeof *d->held, held_cmp);
+  unsigned shown = 0;
+  int stopped = 0;
+  for (size_t i = 0; i < d->nheld; i++) {
+    struct diag_held *h = &d->held[i];
+    if (!stopped && h->is_error && d->max_errors && ++shown > d->max_errors) {
+      fputs("fatal error: too many errors emitted, stopping now\n", d->out);
+      stopped = 1;
+    }
+    if (!stopped)
+      fwrite(h->text, 1, h->len, d->out);
+    free(h->text);
+  }
+  free(d->held);
+  d->held = NULL;
+  d->nheld = d->held_cap = 0;
 }
 
 /* Counts an error; returns whether it is to be printed. */
 static int count_error(struct diag *d) {
   d->errors++;
+  if (d->ordered) {
+    /* The cap applies when printing, in position order. */
+    d->last_suppressed = d->muted;
+    return !d->muted;
+  }
   if (d->muted || (d->max_errors && d->errors > d->max_errors)) {
     if (!d->muted)
       fputs("fatal error: too many errors emitted, stopping now\n", d->out);
@@ -318,8 +399,20 @@ void diag_init(struct diag *d, FILE *out, const struct source *sources,
   cache.text = NULL;
 }
 
+/* In ordered mode, opens a held slot for the next error or warning. On
+ * failure (cap reached) the sink is muted: the rest is only counted. */
+static int hold(struct diag *d, struct loc loc, int is_error) {
+  if (!d->ordered)
+    return 1;
+  if (begin_held(d, loc, is_error) == 0)
+    return 1;
+  d->muted = 1;
+  d->last_suppressed = 1;
+  return 0;
+}
+
 void diag_error(struct diag *d, struct loc loc, const char *fmt, ...) {
-  if (!count_error(d))
+  if (!count_error(d) || !hold(d, loc, 1))
     return;
   va_list ap;
   va_start(ap, fmt);
@@ -330,7 +423,7 @@ void diag_error(struct diag *d, struct loc loc, const char *fmt, ...) {
 void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...) {
   va_list ap;
   if (d->werror) {
-    if (!count_error(d))
+    if (!count_error(d) || !hold(d, loc, 1))
       return;
     va_start(ap, fmt);
     emit(d, "error", " [-Werror]", loc, fmt, ap);
@@ -339,7 +432,7 @@ void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...) {
   }
   d->warnings++;
   d->last_suppressed = d->muted;
-  if (d->muted)
+  if (d->muted || !hold(d, loc, 0))
     return;
   va_start(ap, fmt);
   emit(d, "warning", "", loc, fmt, ap);
@@ -358,6 +451,7 @@ void diag_note(struct diag *d, struct loc loc, const char *fmt, ...) {
 void diag_file_error(struct diag *d, const char *path, const char *fmt, ...) {
   if (!count_error(d))
     return;
+  end_held(d); /* its notes would otherwise land in the last held message */
   char raw[2048], msg[MAX_MESSAGE + 16];
   va_list ap;
   va_start(ap, fmt);
@@ -368,6 +462,8 @@ void diag_file_error(struct diag *d, const char *path, const char *fmt, ...) {
 }
 
 unsigned diag_finish(struct diag *d) {
+  if (d->ordered)
+    flush_held(d);
   unsigned e = d->errors, w = d->warnings;
   if (w && e)
     fprintf(d->out, "%u warning%s and %u error%s generated.\n", w,

@@ -18,8 +18,15 @@
  * as errors ("error: ... [-Werror]"). After max_errors errors the sink prints
  * one "too many errors" line and swallows the rest (still counting them).
  *
- * Ownership: the sink borrows the sources array and the FILE; it allocates
- * nothing.
+ * Ordered mode (d->ordered = 1, as healerc sets it): diagnostics are held
+ * and printed by diag_finish() sorted by file (in the order given) and
+ * position, each with its notes, so the lexer's, the parser's and the
+ * checker's findings read top to bottom; the max_errors cap then keeps the
+ * first errors in that order. At most DIAG_HELD_MAX are held; past that
+ * they are only counted. diag_file_error() prints at once in both modes.
+ *
+ * Ownership: the sink borrows the sources array and the FILE. In ordered
+ * mode it owns the held messages and frees them in diag_finish().
  */
 #ifndef HEALER_DIAG_H
 #define HEALER_DIAG_H
@@ -28,6 +35,10 @@
 #include <stdio.h>
 
 #include "../dsl/ast.h"
+
+#define DIAG_HELD_MAX 10000
+
+struct diag_held;
 
 struct diag {
   FILE *out;                  /* borrowed; usually stderr */
@@ -39,6 +50,11 @@ struct diag {
   int muted;                  /* the cap was reached */
   int last_suppressed;        /* the previous error/warning was swallowed,
                                  so its notes are too */
+  int ordered;                /* hold and sort; see above */
+  struct diag_held *held;     /* ordered mode: the held messages (owned) */
+  size_t nheld, held_cap;
+  FILE *cur;                  /* ordered mode: the message being written
+                                 (a memory stream), or NULL */
 };
 
 void diag_init(struct diag *d, FILE *out, const struct source *sources,

@@ -247,6 +247,7 @@ int main(int argc, char **argv) {
   diag_init(&d, stderr, p.sources, &p.nsources);
   d.werror = werror;
   d.max_errors = max_errors;
+  d.ordered = 1; /* print in source order, whichever pass found it */
 
   int io_failed = 0;
   for (uint32_t i = 0; i < nfiles; i++) {

@@ -7,7 +7,9 @@
 
 FUZZ_SECONDS ?= 60
 
-build/fuzz/fuzz_healerc: tests/fuzz/fuzz_healerc.c
+# Always re-entered: the objects it links are built by a sub-make in the
+# FUZZ=1 configuration, which this make cannot see as prerequisites.
+build/fuzz/fuzz_healerc: tests/fuzz/fuzz_healerc.c FORCE
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-objs
 	clang -std=c11 -Idsl -Icompiler -Ibuild/fuzz/dsl -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< \
@@ -24,4 +26,5 @@ fuzz: build/fuzz/fuzz_healerc
 	  -timeout=10 -rss_limit_mb=2048 tests/fuzz/corpus-run
 	@echo "fuzzing found nothing in $(FUZZ_SECONDS)s (new inputs kept in tests/fuzz/corpus-run)"
 
-.PHONY: fuzz fuzz-objs
+.PHONY: fuzz fuzz-objs FORCE
+FORCE:

@@ -232,7 +232,7 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
     goto undo;
   if (b && !budget_reserve(b, rule->budget)) goto undo;
   rem_ref(r);                 /* the queue's */
-  enum queue_status qs = queue_push(d->q, &r->qi);
+  enum queue_status qs = queue_push_held(d->q, &r->qi);
   if (qs != QUEUE_OK) {
     rem_unref(r);
     v = qs == QUEUE_FULL ? DECIDE_QUEUE_FULL : DECIDE_CLOSED;

@@ -79,7 +79,9 @@ int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
 void decide_free(struct decide *d);
 
 /* Decides about r (state QUEUED, not yet shared). On DECIDE_QUEUED the
- * queue holds a new reference to r and the dedupe table another. */
+ * queue holds a new reference to r and the dedupe table another, and r is
+ * held on the queue: the caller logs its decision, then calls
+ * queue_release() so a worker may take it. */
 enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
                                  int64_t now_ms, struct decide_info *info);
 

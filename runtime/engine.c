@@ -312,6 +312,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     store_add(&e->store, r);
     metrics_created(&e->metrics, ri);
     log_decision(e, a, (int32_t)ri, "queued", r, r->reason);
+    queue_release(&e->queue, &r->qi);   /* now a worker may start it */
     res->queued++;
     break;
   case DECIDE_DUPLICATE:

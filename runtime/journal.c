@@ -136,6 +136,9 @@ struct journal {
   uint64_t lsn_appended;      /* bytes ever appended */
   uint64_t lsn_durable;       /* bytes ever written and synced */
   bool syncing;               /* a leader is writing outside the lock */
+  bool compacting;            /* journal_compact() is between its steps */
+  struct buf catchup;         /* compacting: batches written since the
+                                 snapshot's boundary */
   int failed;                 /* errno of the first I/O failure; 0: fine */
   uint64_t file_bytes;        /* bytes in the current file */
   uint64_t snapshot_bytes;    /* size of the last snapshot */
@@ -417,8 +420,27 @@ static void jstr(struct buf *b, const char *s) {
   buf_putc(b, '"');
 }
 
+/* A signed integer in decimal (no printf: snapshots write millions). */
+static void jint(struct buf *b, long long v) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *--p = '-';
+  buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 static void jkey(struct buf *b, const char *key) {
-  buf_printf(b, ",\"%s\":", key);
+  size_t n = strlen(key);
+  if (!buf_reserve(b, n + 4)) return;
+  char *o = b->data + b->len;
+  o[0] = ',';
+  o[1] = '"';
+  memcpy(o + 2, key, n);
+  o[n + 2] = '"';
+  o[n + 3] = ':';
+  b->len += n + 4;
+  b->data[b->len] = '\0';
 }
 
 static void jkstr(struct buf *b, const char *key, const char *v) {
@@ -427,7 +449,8 @@ static void jkstr(struct buf *b, const char *key, const char *v) {
 }
 
 static void jkint(struct buf *b, const char *key, long long v) {
-  buf_printf(b, ",\"%s\":%lld", key, v);
+  jkey(b, key);
+  jint(b, v);
 }
 
 static const char *status_name(uint8_t st) {
@@ -443,7 +466,8 @@ static void ser_hdr(struct buf *b, const char *digest, uint64_t next_id, int64_t
 }
 
 static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
-  buf_printf(b, "{\"t\":\"acc\",\"id\":%llu", (unsigned long long)l->id);
+  buf_puts(b, "{\"t\":\"acc\",\"id\":");
+  jint(b, (long long)l->id);
   jkint(b, "rule", l->rule);
   jkstr(b, "rule_name", l->rule_name);
   jkstr(b, "alertname", l->alertname);
@@ -461,7 +485,8 @@ static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until
   buf_puts(b, ",\"steps\":[");
   for (uint32_t i = 0; i < l->nsteps; i++) {
     const struct jstep *s = &l->steps[i];
-    buf_printf(b, "%s{\"kind\":%u", i ? "," : "", s->kind);
+    buf_puts(b, i ? ",{\"kind\":" : "{\"kind\":");
+    jint(b, s->kind);
     jkstr(b, "kind_name", s->kind_name);
     if (s->backend) jkstr(b, "backend", s->backend);
     if (s->target) jkstr(b, "target", s->target);
@@ -479,7 +504,8 @@ static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until
 }
 
 static void ser_state(struct buf *b, const struct journal_state *s, int64_t started) {
-  buf_printf(b, "{\"t\":\"st\",\"id\":%llu", (unsigned long long)s->id);
+  buf_puts(b, "{\"t\":\"st\",\"id\":");
+  jint(b, (long long)s->id);
   jkstr(b, "state", rem_state_name(s->state));
   jkstr(b, "reason", s->reason ? s->reason : "");
   jkint(b, "at", (long long)s->at_ms);
@@ -495,7 +521,8 @@ static void ser_abort(struct buf *b, uint64_t id) {
 }
 
 static void ser_dd(struct buf *b, const struct jdd *d) {
-  buf_printf(b, "{\"t\":\"dd\",\"rule\":%u", d->rule);
+  buf_puts(b, "{\"t\":\"dd\",\"rule\":");
+  jint(b, d->rule);
   jkstr(b, "rule_name", d->rule_name);
   jkstr(b, "fp", d->fp);
   jkstr(b, "starts_at", d->starts_at);
@@ -507,7 +534,8 @@ static void ser_dd(struct buf *b, const struct jdd *d) {
 }
 
 static void ser_cd(struct buf *b, const struct jcd *c) {
-  buf_printf(b, "{\"t\":\"cd\",\"rule\":%u", c->rule);
+  buf_puts(b, "{\"t\":\"cd\",\"rule\":");
+  jint(b, c->rule);
   jkstr(b, "rule_name", c->rule_name);
   jkstr(b, "key", c->key);
   jkint(b, "until", (long long)c->until);
@@ -517,9 +545,16 @@ static void ser_cd(struct buf *b, const struct jcd *c) {
 
 /* Appends json as a framed record to out. */
 static void frame(struct buf *out, const char *json, size_t n) {
-  buf_printf(out, "%08x ", journal_crc32c(0, json, n));
-  buf_put(out, json, n);
-  buf_putc(out, '\n');
+  static const char hex[] = "0123456789abcdef";
+  if (!buf_reserve(out, n + 10)) return;
+  uint32_t crc = journal_crc32c(0, json, n);
+  char *o = out->data + out->len;
+  for (int i = 0; i < 8; i++) o[i] = hex[(crc >> (28 - 4 * i)) & 0xf];
+  o[8] = ' ';
+  memcpy(o + 9, json, n);
+  o[9 + n] = '\n';
+  out->len += n + 10;
+  out->data[out->len] = '\0';
 }
 
 /* Adds a framed record to the pending batch (lock held). The caller has
@@ -740,6 +775,7 @@ int journal_sync(struct journal *j, uint64_t lsn) {
       j->lsn_durable = target;
       j->file_bytes += batch.len;
       j->n_syncs++;
+      if (j->compacting) buf_put(&j->catchup, batch.data, batch.len);
     }
     buf_reset(&batch);
     j->spare = batch;
@@ -860,26 +896,14 @@ static int64_t held_cooldown(struct journal *j, const struct jlive *l) {
 
 struct snap {
   struct journal *j;
-  int fd;
-  struct buf out, rec;
-  uint64_t bytes;
-  int err;
+  struct buf *out, rec;
 };
-
-static void snap_flush(struct snap *s, bool force) {
-  if (s->err || (!force && s->out.len < (1u << 20))) return;
-  if (s->out.oom) s->err = ENOMEM;
-  else if (write_all(s->fd, s->out.data, s->out.len) < 0) s->err = errno;
-  s->bytes += s->out.len;
-  buf_reset(&s->out);
-}
 
 /* Frames s->rec into the output. */
 static void snap_rec(struct snap *s) {
-  if (s->rec.oom) s->err = ENOMEM;
-  else frame(&s->out, s->rec.data, s->rec.len);
+  if (s->rec.oom) s->out->oom = true;
+  else frame(s->out, s->rec.data, s->rec.len);
   buf_reset(&s->rec);
-  snap_flush(s, false);
 }
 
 static void snap_dd(void *p, void *ctx) {
@@ -899,16 +923,17 @@ static void snap_cd(void *p, void *ctx) {
   snap_rec(s);
 }
 
-/* Writes the live state as records to fd (lock held). */
-static int write_snapshot(struct journal *j, int fd, int64_t now, uint64_t *bytes) {
-  struct snap s = {j, fd, {0}, {0}, 0, 0};
-  buf_init(&s.out);
+/* The live state as framed records, into out (lock held). 0 or -1. */
+static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
+  struct snap s;
+  s.j = j;
+  s.out = out;
   buf_init(&s.rec);
   ser_hdr(&s.rec, j->rs->digest, j->next_id, now);
   snap_rec(&s);
   struct ptr_list live;
-  if (live_sorted(j, &live) < 0) s.err = ENOMEM;
-  for (size_t i = 0; i < live.n && !s.err; i++) {
+  if (live_sorted(j, &live) < 0) out->oom = true;
+  for (size_t i = 0; i < live.n && !out->oom; i++) {
     const struct jlive *l = ((struct mrem *)live.v[i])->l;
     ser_acc(&s.rec, l, held_cooldown(j, l));
     snap_rec(&s);
@@ -940,69 +965,114 @@ static int write_snapshot(struct journal *j, int fd, int64_t now, uint64_t *byte
     }
   }
   free(live.v);
-  if (!s.err) hmap_each(&j->dd, snap_dd, &s);
-  if (!s.err) hmap_each(&j->cd, snap_cd, &s);
-  snap_flush(&s, true);
-  buf_free(&s.out);
+  if (!out->oom) hmap_each(&j->dd, snap_dd, &s);
+  if (!out->oom) hmap_each(&j->cd, snap_cd, &s);
   buf_free(&s.rec);
-  *bytes = s.bytes;
-  errno = s.err;
-  return s.err ? -1 : 0;
+  return out->oom ? -1 : 0;
 }
 
 static int fsync_dir(struct journal *j) {
   return j->no_fsync ? 0 : fsync(j->dirfd);
 }
 
-/* Replaces the file with a snapshot (lock held, no leader at work).
- * Failing before the rename leaves the old file in place (-1, not sticky);
- * after it, the journal has failed. */
-static int compact_locked(struct journal *j, int64_t now) {
-  if (j->failed) return -1;
-  expire(j, now);
+/* Ends a compaction that did not happen (lock held): the old file stays. */
+static int compact_abort(struct journal *j, int fd, const char *what, int err) {
+  log_printf(LOGL_ERROR, "journal %s: compaction failed (%s: %s); the journal goes on in %s",
+             j->dir, what, strerror(err ? err : EIO), JOURNAL_FILE);
+  if (fd >= 0) close(fd);
+  unlinkat(j->dirfd, TMP_FILE, 0);
+  j->compacting = false;
+  buf_free(&j->catchup);
+  pthread_cond_broadcast(&j->cv);
+  return -1;
+}
+
+/* Replaces the file with a snapshot of the live state, in three steps:
+ *   1. (lock held) everything pending is written to the old file, and the
+ *      live state serialized into memory: the snapshot's boundary;
+ *   2. (no lock) the snapshot written to journal.log.tmp and synced, while
+ *      appends and syncs go on in the old file; each batch written there
+ *      meanwhile is also kept (catchup);
+ *   3. (lock held, no leader at work) the catchup written to the new file
+ *      and synced, the new file renamed over the old, the directory synced.
+ * Appenders wait only in steps 1 and 3. Failing before the rename leaves
+ * the old file in place (-1, not sticky); after it, the journal has
+ * failed. */
+int journal_compact(struct journal *j, int64_t now_ms) {
+  pthread_mutex_lock(&j->mu);
+  while (j->syncing || j->compacting) pthread_cond_wait(&j->cv, &j->mu);
+  if (j->failed) {
+    pthread_mutex_unlock(&j->mu);
+    return -1;
+  }
+  if (j->pend.len) {
+    if (write_all(j->fd, j->pend.data, j->pend.len) < 0) {
+      set_failed(j, errno, "write");
+      pthread_mutex_unlock(&j->mu);
+      return -1;
+    }
+    j->file_bytes += j->pend.len;
+    buf_reset(&j->pend);
+  }
+  expire(j, now_ms);
+  struct buf snap;
+  buf_init(&snap);
+  buf_reserve(&snap, j->snapshot_bytes + j->snapshot_bytes / 4 + 65536);   /* no regrowth */
+  if (build_snapshot(j, now_ms, &snap) < 0) {
+    pthread_mutex_unlock(&j->mu);
+    buf_free(&snap);
+    log_printf(LOGL_ERROR, "journal %s: compaction failed: out of memory", j->dir);
+    return -1;
+  }
+  j->compacting = true;
+  buf_init(&j->catchup);
+  bool no_fsync = j->no_fsync;
+  pthread_mutex_unlock(&j->mu);
+
   int fd = openat(j->dirfd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
                   0600);
-  if (fd < 0) {
-    log_printf(LOGL_ERROR, "journal %s/%s: cannot create: %s", j->dir, TMP_FILE,
-               strerror(errno));
-    return -1;
-  }
-  uint64_t bytes = 0;
-  int rc = write_snapshot(j, fd, now, &bytes);
-  if (rc == 0 && !j->no_fsync) rc = fdatasync(fd);
+  int rc = fd < 0 ? -1 : write_all(fd, snap.data, snap.len);
+  if (rc == 0 && !no_fsync) rc = fdatasync(fd);
+  int err = errno;
+  uint64_t bytes = snap.len;
+  buf_free(&snap);
+
+  pthread_mutex_lock(&j->mu);
+  while (j->syncing) pthread_cond_wait(&j->cv, &j->mu);
   if (rc != 0) {
-    log_printf(LOGL_ERROR, "journal %s/%s: cannot write the snapshot: %s", j->dir,
-               TMP_FILE, strerror(errno ? errno : EIO));
-    close(fd);
-    unlinkat(j->dirfd, TMP_FILE, 0);
-    return -1;
+    rc = compact_abort(j, fd, "writing " TMP_FILE, err);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+  }
+  if (j->catchup.oom || j->failed) {
+    rc = compact_abort(j, fd, "keeping up with appends", j->failed ? j->failed : ENOMEM);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+  }
+  if (j->catchup.len && (write_all(fd, j->catchup.data, j->catchup.len) < 0 ||
+                         (!no_fsync && fdatasync(fd) < 0))) {
+    rc = compact_abort(j, fd, "writing " TMP_FILE, errno);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
   }
   if (renameat(j->dirfd, TMP_FILE, j->dirfd, JOURNAL_FILE) != 0) {
-    log_printf(LOGL_ERROR, "journal %s: cannot rename %s over %s: %s", j->dir, TMP_FILE,
-               JOURNAL_FILE, strerror(errno));
-    close(fd);
-    unlinkat(j->dirfd, TMP_FILE, 0);
-    return -1;
+    rc = compact_abort(j, fd, "rename", errno);
+    pthread_mutex_unlock(&j->mu);
+    return rc;
   }
   close(j->fd);
   j->fd = fd;
+  j->file_bytes = bytes + j->catchup.len;
+  j->snapshot_bytes = bytes;
+  j->compacting = false;
+  buf_free(&j->catchup);
+  j->n_compactions++;
+  rc = 0;
   if (fsync_dir(j) != 0) {
     set_failed(j, errno, "fsync of the directory");
-    return -1;
+    rc = -1;
   }
-  /* Everything appended so far is in the snapshot. */
-  buf_reset(&j->pend);
-  j->lsn_durable = j->lsn_appended;
-  j->file_bytes = j->snapshot_bytes = bytes;
-  j->n_compactions++;
   pthread_cond_broadcast(&j->cv);
-  return 0;
-}
-
-int journal_compact(struct journal *j, int64_t now_ms) {
-  pthread_mutex_lock(&j->mu);
-  while (j->syncing) pthread_cond_wait(&j->cv, &j->mu);
-  int rc = compact_locked(j, now_ms);
   pthread_mutex_unlock(&j->mu);
   return rc;
 }
@@ -1533,7 +1603,8 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
     const char *diff = ri < 0 ? NULL : steps_differ(rs, (uint32_t)ri, l, why, sizeof why);
     if (ri >= 0 && !diff) {
       const struct hl_rule *hr = &rs->rules[ri];
-      for (uint32_t s = 0; s < l->nsteps; s++) l->steps[s].kind = rs->steps[hr->first_step + s].action;
+      for (uint32_t s = 0; s < l->nsteps; s++)
+        l->steps[s].kind = rs->steps[hr->first_step + s].action;
       /* The cooldown it holds is re-scoped the same way below. */
       l->cooldown_key = rescope(l->cooldown_key, l->rule, (uint32_t)ri);
       l->limit_key = rescope(l->limit_key, l->rule, (uint32_t)ri);
@@ -1662,6 +1733,7 @@ static void free_journal(struct journal *j) {
   if (j->dirfd >= 0) close(j->dirfd);
   buf_free(&j->pend);
   buf_free(&j->spare);
+  buf_free(&j->catchup);
   free(j->file_digest);
   free(j->dir);
   pthread_cond_destroy(&j->cv);
@@ -1747,14 +1819,15 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
       goto fail;
     }
   } else {
-    info->rules_changed = !j->file_digest || strcmp(j->file_digest, j->rs->digest ? j->rs->digest : "") != 0;
+    info->rules_changed =
+        !j->file_digest || strcmp(j->file_digest, j->rs->digest ? j->rs->digest : "") != 0;
     if (rebind(j, now_ms, info) < 0) {
       errf(err, errlen, "journal %s/%s: out of memory", dir, JOURNAL_FILE);
       goto fail;
     }
     expire(j, now_ms);
     if (info->rules_changed || info->lost_records || keep > threshold(j)) {
-      if (compact_locked(j, now_ms) < 0) {
+      if (journal_compact(j, now_ms) < 0) {
         errf(err, errlen, "journal %s/%s: cannot rewrite it (see the log)", dir, JOURNAL_FILE);
         goto fail;
       }

@@ -69,11 +69,20 @@
  * every later sync and append fails (the page cache can no longer be
  * trusted) and the error is logged once; webhooks then get 503.
  *
+ * Compaction (journal_tick() when due, or journal_compact()): the live state
+ * is serialized under the lock (the snapshot's boundary), written to
+ * DIR/journal.log.tmp and synced without it while appends and syncs go on
+ * in the old file, then, under the lock again, the batches written since
+ * the boundary are copied to the new file, which is synced and renamed
+ * over the old one, and the directory is synced. A crash at any point
+ * leaves either the old file or the new one, complete; a leftover .tmp is
+ * removed at open.
+ *
  * Threads: every function but journal_open(), journal_replay() and
  * journal_close() may be called from any thread. One mutex guards the
- * in-memory state; it is held only to copy bytes and update the mirror,
- * never across write or fsync (compaction excepted: appenders wait while a
- * snapshot is written). Lock order: callers may hold their own locks
+ * in-memory state; it is held to copy bytes and update the mirror, and
+ * during the two short steps of a compaction, never across a write or
+ * fsync of the journal itself. Lock order: callers may hold their own locks
  * (decide, store) while appending; the journal calls nothing that locks.
  *
  * Ownership: journal_open() returns a journal the caller frees with
@@ -212,8 +221,10 @@ struct journal_visitor {
 
 /* Hands the live state to v: finished dedupe keys, then cooldowns, then the
  * remediations in flight. Call once after journal_open(), before other
- * threads use j. Callbacks may call journal_append_state() (e.g. to fail a
- * remediation that cannot be resumed). */
+ * threads use j. The rem callback may call journal_append_state() (e.g. to
+ * fail a remediation that cannot be resumed); the dedupe and cooldown
+ * callbacks must not call into the journal. Returns 0, a callback's
+ * nonzero value, or -1 when out of memory. */
 int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx);
 
 /* A new remediation (one reference, see rem_new()) from jr, in jr's state

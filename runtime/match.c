@@ -127,6 +127,7 @@ int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
   r->rs = rs;
   if (validate(rs, err, errlen) < 0) return -1;
   if (rs->nmatchers && !(r->re = calloc(rs->nmatchers, sizeof *r->re))) goto nomem;
+  if (rs->nmatchers && !(r->jit = calloc(rs->nmatchers, sizeof *r->jit))) goto nomem;
   if (rs->nwindows && !(r->tz = calloc(rs->nwindows, sizeof *r->tz))) goto nomem;
   pcre2_match_context *mctx = pcre2_match_context_create(NULL);
   if (!mctx) goto nomem;
@@ -154,7 +155,8 @@ int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
       match_free(r);
       return -1;
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional: falls back */
+    /* JIT is optional: without it pcre2_match() interprets. */
+    r->jit[i] = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     r->re[i] = re;
   }
   for (uint32_t i = 0; i < rs->nwindows; i++) {
@@ -181,8 +183,10 @@ void match_free(struct rules *r) {
     for (uint32_t i = 0; i < r->rs->nwindows; i++) tz_free(r->tz[i]);
   pcre2_match_context_free(r->mctx);
   free(r->re);
+  free(r->jit);
   free(r->tz);
   r->re = NULL;
+  r->jit = NULL;
   r->tz = NULL;
   r->mctx = NULL;
 }
@@ -228,8 +232,15 @@ bool match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
   case HL_MATCH_EQ: return strcmp(v, m->value) == 0;
   case HL_MATCH_NE: return strcmp(v, m->value) != 0;
   default: {
-    int rc = pcre2_match(r->re[mi], (PCRE2_SPTR)v, strlen(v), 0, 0, md->md,
-                         r->mctx);
+    /* ASCII is valid UTF-8: the JIT entry point, which skips the per-call
+     * checks, is safe. Anything else goes through pcre2_match(), which
+     * rejects invalid UTF-8 (no match). */
+    size_t n = 0;
+    bool ascii = true;
+    for (; v[n]; n++) ascii &= (unsigned char)v[n] < 0x80;
+    int rc = ascii && r->jit[mi]
+                 ? pcre2_jit_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx)
+                 : pcre2_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx);
     bool hit = rc >= 0;
     return m->op == HL_MATCH_RE ? hit : !hit;
   }

@@ -31,6 +31,7 @@ struct tz;
 struct rules {
   const struct hl_ruleset *rs; /* borrowed */
   void **re;                  /* pcre2_code * per matcher; NULL for = and != */
+  bool *jit;                  /* per matcher: JIT code available */
   void *mctx;                 /* pcre2_match_context * (match limits) */
   struct tz **tz;             /* per window */
 };

@@ -54,6 +54,9 @@
 #include "rem.h"
 
 #define NOTIFY_DETAIL_MAX 192
+#define NOTIFY_REQUEST_TIMEOUT_MS                                              \
+  10000 /* per request: a hung service must not                                \
+           hold a worker (or shutdown) long */
 
 struct notify_event {
   const struct hl_ruleset *rs;   /* borrowed */

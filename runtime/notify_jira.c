@@ -69,7 +69,8 @@ static int search(struct notify_attempt *a, const char *url,
     a->rs.cls = HTTPC_PERMANENT;
     return -1;
   }
-  struct httpc_request rq = {.method = HTTPC_GET, .url = u};
+  struct httpc_request rq = {
+      .method = HTTPC_GET, .url = u, .timeout_ms = NOTIFY_REQUEST_TIMEOUT_MS};
   set_auth(&rq, a->be);
   int rc = httpc_do(a->hc, &rq, &a->rs);
   free(u);
@@ -153,6 +154,7 @@ enum httpc_class notify_jira_send(struct notify_attempt *a) {
         .content_type = "application/json",
         .body = body.data,
         .body_len = body.len,
+        .timeout_ms = NOTIFY_REQUEST_TIMEOUT_MS,
         .flags = HTTPC_NO_RESEND,
     };
     set_auth(&rq, a->be);

@@ -117,6 +117,7 @@ enum httpc_class notify_slack_send(struct notify_attempt *a) {
         .content_type = "application/json",
         .body = body.data,
         .body_len = body.len,
+        .timeout_ms = NOTIFY_REQUEST_TIMEOUT_MS,
     };
     if (httpc_do(a->hc, &rq, &a->rs) == 0 && a->rs.status == 200) {
       notify_detailf(a, "ok");

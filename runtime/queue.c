@@ -29,11 +29,13 @@ static void unlink_item(struct queue *q, struct queue_item *it) {
   it->next->prev = it->prev;
   it->prev = it->next = NULL;
   it->queued = false;
+  it->held = false;
   q->len--;
 }
 
-enum queue_status queue_push(struct queue *q, struct queue_item *it) {
+static enum queue_status push(struct queue *q, struct queue_item *it, bool held) {
   pthread_mutex_lock(&q->mu);
+  it->held = held;
   enum queue_status st = QUEUE_OK;
   if (q->closed) st = QUEUE_CLOSED;
   else if (q->len >= q->cap) st = QUEUE_FULL;
@@ -44,10 +46,27 @@ enum queue_status queue_push(struct queue *q, struct queue_item *it) {
     q->head.prev = it;
     it->queued = true;
     q->len++;
-    pthread_cond_signal(&q->cv);
+    if (!held) pthread_cond_signal(&q->cv);
   }
   pthread_mutex_unlock(&q->mu);
   return st;
+}
+
+enum queue_status queue_push(struct queue *q, struct queue_item *it) {
+  return push(q, it, false);
+}
+
+enum queue_status queue_push_held(struct queue *q, struct queue_item *it) {
+  return push(q, it, true);
+}
+
+void queue_release(struct queue *q, struct queue_item *it) {
+  pthread_mutex_lock(&q->mu);
+  if (it->held) {
+    it->held = false;
+    if (it->queued) pthread_cond_broadcast(&q->cv);
+  }
+  pthread_mutex_unlock(&q->mu);
 }
 
 static int64_t now_ms(void) {
@@ -62,6 +81,10 @@ struct queue_item *queue_pop(struct queue *q) {
   for (;;) {
     if (q->len) {
       struct queue_item *first = q->head.next;
+      if (first->held && !q->closed) {
+        pthread_cond_wait(&q->cv, &q->mu);
+        continue;
+      }
       if (q->closed || first->ready_ms <= now_ms()) {
         it = first;
         unlink_item(q, it);

@@ -28,6 +28,8 @@ struct queue_item {
   bool queued;                /* on the queue now (queue lock) */
   int64_t ready_ms;           /* not popped before this wall-clock time
                                  (0: at once); set before pushing */
+  bool held;                  /* pushed with queue_push_held(), not yet
+                                 released: not popped (queue lock) */
 };
 
 struct queue {
@@ -44,6 +46,12 @@ int queue_init(struct queue *q, size_t cap);
 void queue_destroy(struct queue *q);  /* the queue must be empty */
 
 enum queue_status queue_push(struct queue *q, struct queue_item *it);
+
+/* Like queue_push(), but the item is not popped until queue_release(): the
+ * pusher finishes what must come first (its log line) without racing the
+ * worker. It keeps its place; items behind it wait (briefly). */
+enum queue_status queue_push_held(struct queue *q, struct queue_item *it);
+void queue_release(struct queue *q, struct queue_item *it);
 
 /* The oldest item, once ready; blocks while the queue is empty (or its
  * oldest item not ready) and open. NULL once the queue is closed and

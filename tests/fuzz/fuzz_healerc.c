@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   p.nsources = 1;
   diag_init(&d, sink, p.sources, &p.nsources);
   d.max_errors = 50;
+  d.ordered = 1;
   parse_source(&p, 0);
   check_program(&p);
   if (diag_finish(&d) == 0)

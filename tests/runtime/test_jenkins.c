@@ -632,6 +632,136 @@ static void test_lost_reply_untagged_job(void **state) {
   rem_unref(r);
 }
 
+/* Polls run until its resume token starts with prefix. */
+static void poll_until_token(struct action_run *run, const char *prefix) {
+  const struct action_ops *ops = action_ops_for(HL_ACT_JENKINS);
+  for (int i = 0; i < 200; i++) {
+    const char *t = act_jenkins_token(run);
+    if (t && strncmp(t, prefix, strlen(prefix)) == 0)
+      return;
+    sleep_until(run->next_poll_ms);
+    assert_int_equal(ops->poll(run), ACTION_PENDING);
+  }
+  fail_msg("no %s token", prefix);
+}
+
+static void test_resume_after_restart(void **state) {
+  (void)state;
+  long q, b;
+  char url[256];
+  assert_int_equal(
+      act_jenkins_parse_token("queue:101", &q, &b, url, sizeof url), 0);
+  assert_int_equal(q, 101);
+  assert_int_equal(b, -1);
+  assert_int_equal(act_jenkins_parse_token("build:58 http://j/job/x/58/", &q,
+                                           &b, url, sizeof url),
+                   0);
+  assert_int_equal(b, 58);
+  assert_string_equal(url, "http://j/job/x/58/");
+  assert_int_equal(act_jenkins_parse_token("build:7", &q, &b, url, sizeof url),
+                   0);
+  assert_int_equal(b, 7);
+  assert_int_equal(act_jenkins_parse_token("queue:x", &q, &b, url, sizeof url),
+                   -1);
+  assert_int_equal(act_jenkins_parse_token("queue:0", &q, &b, url, sizeof url),
+                   -1);
+  assert_int_equal(act_jenkins_parse_token("other", &q, &b, url, sizeof url),
+                   -1);
+  assert_int_equal(act_jenkins_parse_token(NULL, &q, &b, url, sizeof url), -1);
+
+  /* A build runs; healer dies (no cancel); a new process resumes from the
+   * journaled token and follows the same build to its end. */
+  define_job("folder/Docker Prune", "{" TAGGED_PARAMS ",\"build_seconds\":1}");
+  const struct action_ops *ops = action_ops_for(HL_ACT_JENKINS);
+  struct remediation *r =
+      make_rem(40, "folder/Docker Prune", HL_NONE, params3, 0);
+  struct action_run run = {.rs = &test_rs,
+                           .rem = r,
+                           .step = &r->steps[0],
+                           .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(ops->start(&run), ACTION_PENDING);
+  assert_string_equal(act_jenkins_token(&run), "queue:101");
+  poll_until_token(&run, "build:");
+  char token[600];
+  snprintf(token, sizeof token, "%s", act_jenkins_token(&run));
+  char want[128];
+  snprintf(want, sizeof want, "build:1 %s/job/folder/job/Docker%%20Prune/1/",
+           jk.url);
+  assert_string_equal(token, want);
+  ops->release(&run); /* the process is gone */
+  struct action_run again = {.rs = &test_rs,
+                             .rem = r,
+                             .step = &r->steps[0],
+                             .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(act_jenkins_resume(&again, token), ACTION_PENDING);
+  enum action_status st;
+  do {
+    sleep_until(again.next_poll_ms);
+    st = ops->poll(&again);
+  } while (st == ACTION_PENDING);
+  assert_int_equal(st, ACTION_SUCCEEDED);
+  assert_non_null(strstr(again.reason, "build #1 SUCCESS"));
+  ops->release(&again);
+  assert_int_equal(fake_count(&jk, "method=POST"), 1);
+  assert_int_equal(nbuilds("folder/Docker Prune"), 1);
+  rem_unref(r);
+
+  /* Died while queued: the queue item is followed. */
+  fake_reset(&jk);
+  define_job("folder/Docker Prune",
+             "{" TAGGED_PARAMS ",\"quiet_seconds\":0.5,\"build_seconds\":0.1}");
+  r = make_rem(41, "folder/Docker Prune", HL_NONE, params3, 0);
+  struct action_run first = {.rs = &test_rs,
+                             .rem = r,
+                             .step = &r->steps[0],
+                             .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(ops->start(&first), ACTION_PENDING);
+  ops->release(&first);
+  struct action_run res = {.rs = &test_rs,
+                           .rem = r,
+                           .step = &r->steps[0],
+                           .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(act_jenkins_resume(&res, "queue:101"), ACTION_PENDING);
+  do {
+    sleep_until(res.next_poll_ms);
+    st = ops->poll(&res);
+  } while (st == ACTION_PENDING);
+  assert_int_equal(st, ACTION_SUCCEEDED);
+  ops->release(&res);
+  assert_int_equal(nbuilds("folder/Docker Prune"), 1);
+
+  rem_unref(r);
+
+  /* Died between the POST and journaling its token: resumed as a retry
+   * (attempt 1, no token), it finds the tagged item and posts nothing. */
+  fake_reset(&jk);
+  define_job("folder/Docker Prune",
+             "{" TAGGED_PARAMS ",\"quiet_seconds\":0.3,\"build_seconds\":0.1}");
+  r = make_rem(42, "folder/Docker Prune", HL_NONE, params3, 0);
+  struct action_run died = {.rs = &test_rs,
+                            .rem = r,
+                            .step = &r->steps[0],
+                            .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(ops->start(&died), ACTION_PENDING);
+  ops->release(&died);
+  struct action_run late = {.rs = &test_rs,
+                            .rem = r,
+                            .step = &r->steps[0],
+                            .attempt = 1,
+                            .deadline_ms = rtime_now_ms() + 10000};
+  assert_int_equal(ops->start(&late), ACTION_PENDING);
+  assert_string_equal(act_jenkins_token(&late), "queue:101");
+  do {
+    sleep_until(late.next_poll_ms);
+    st = ops->poll(&late);
+  } while (st == ACTION_PENDING);
+  assert_int_equal(st, ACTION_SUCCEEDED);
+  ops->release(&late);
+  assert_int_equal(fake_count(&jk, "method=POST"), 1);
+  assert_int_equal(nbuilds("folder/Docker Prune"), 1);
+  rem_unref(r);
+}
+
 static void test_no_backend(void **state) {
   (void)state;
   unsetenv("HEALER_JENKINS_URL");
@@ -641,9 +771,9 @@ static void test_no_backend(void **state) {
   assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), -1);
   assert_non_null(strstr(err, "HEALER_JENKINS_URL is not set (default jenkins "
                               "backend (used by rule jk_default))"));
-  assert_non_null(
-      strstr(err, "environment variable TEST_CI_URL is not set (jenkins "
-                  "backend 'ci' (tests/jenkins.heal:3), field url)"));
+  assert_non_null(strstr(err,
+                         "environment variable TEST_CI_URL is not set (jenkins "
+                         "backend 'ci' (tests/jenkins.heal:3), field url)"));
   assert_non_null(
       strstr(err, "HEALER_JENKINS_USER is set but neither "
                   "HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is"));
@@ -776,6 +906,7 @@ int main(void) {
       cmocka_unit_test_setup(test_timeout_while_queued, each_setup),
       cmocka_unit_test_setup(test_lost_reply_no_second_build, each_setup),
       cmocka_unit_test_setup(test_lost_reply_untagged_job, each_setup),
+      cmocka_unit_test_setup(test_resume_after_restart, each_setup),
       cmocka_unit_test_setup(test_no_backend, each_setup),
       cmocka_unit_test_setup(test_backend_sources, each_setup),
       cmocka_unit_test_setup(test_secrets_stay_secret, each_setup),

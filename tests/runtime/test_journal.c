@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -976,6 +977,8 @@ struct worker_arg {
   uint64_t base;
 };
 
+static atomic_int g_running;
+
 static void *appender(void *p) {
   struct worker_arg *a = p;
   char fp[32];
@@ -998,6 +1001,7 @@ static void *appender(void *p) {
     if (journal_sync(a->j, lsn) != 0) abort();
     if (i % 50 == 0) journal_note_seen(a->j, R_FALLBACK, fp, T0, HL_STATUS_FIRING, NOW + HOUR * 4);
   }
+  atomic_fetch_sub(&g_running, 1);
   return NULL;
 }
 
@@ -1008,14 +1012,16 @@ static void test_threads(void **state) {
   struct journal *j = open_ok(&c, NOW, NULL);
   pthread_t t[THREADS];
   struct worker_arg a[THREADS];
+  atomic_store(&g_running, THREADS);
   for (int i = 0; i < THREADS; i++) {
     a[i].j = j;
     a[i].base = 1 + (uint64_t)i * 100000;
     assert_int_equal(pthread_create(&t[i], NULL, appender, &a[i]), 0);
   }
-  /* The main thread compacts meanwhile, as the main loop would. */
-  for (int k = 0; k < 20; k++) {
-    usleep(2000);
+  /* The main thread compacts meanwhile, as the main loop would (but far
+   * more often: appends and syncs go on during each compaction). */
+  while (atomic_load(&g_running) > 0) {
+    usleep(1000);
     assert_int_equal(journal_tick(j, NOW), 0);
   }
   for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);

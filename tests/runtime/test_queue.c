@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "queue.h"
 #include "rtime.h"
@@ -65,6 +66,40 @@ static void test_start_delay(void **state) {
   queue_destroy(&q);
 }
 
+static struct queue hq;
+static struct queue_item held_a, held_b;
+
+static void *pop_one(void *arg) {
+  (void)arg;
+  return queue_pop(&hq);
+}
+
+static void test_held_until_released(void **state) {
+  (void)state;
+  assert_int_equal(queue_init(&hq, 8), 0);
+  memset(&held_a, 0, sizeof held_a);
+  memset(&held_b, 0, sizeof held_b);
+  assert_int_equal(queue_push_held(&hq, &held_a), QUEUE_OK);
+  assert_int_equal(queue_push(&hq, &held_b), QUEUE_OK);
+  pthread_t t;
+  pthread_create(&t, NULL, pop_one, NULL);
+  struct timespec ts = {0, 100 * 1000000};
+  nanosleep(&ts, NULL);
+  assert_int_equal(queue_len(&hq), 2);      /* the held head blocks, in order */
+  queue_release(&hq, &held_a);
+  void *got;
+  pthread_join(t, &got);
+  assert_ptr_equal(got, &held_a);
+  /* Removing a held item, then releasing it, is harmless. */
+  assert_int_equal(queue_push_held(&hq, &held_a), QUEUE_OK);
+  assert_true(queue_remove(&hq, &held_a));
+  queue_release(&hq, &held_a);
+  assert_ptr_equal(queue_pop(&hq), &held_b);
+  queue_close(&hq);
+  assert_null(queue_pop(&hq));
+  queue_destroy(&hq);
+}
+
 #define PRODUCERS 4
 #define CONSUMERS 4
 #define PER 5000
@@ -111,6 +146,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fifo_full_close),
       cmocka_unit_test(test_start_delay),
+      cmocka_unit_test(test_held_until_released),
       cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

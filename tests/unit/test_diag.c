@@ -388,6 +388,50 @@ static void test_suggest(void **state) {
   assert_null(diag_suggest(big, kws));
 }
 
+/* Ordered mode prints by file, then position, each message with its notes,
+ * whatever order the passes reported them in; the cap keeps the first
+ * errors in that order. */
+static void test_ordered(void **state) {
+  (void)state;
+  struct sink *s = sink("aaa\nbbb\nccc\n");
+  s->d.ordered = 1;
+  diag_error(&s->d, L(8, 9), "third");
+  diag_note(&s->d, L(0, 1), "note of third");
+  struct loc other = {1, 0, 1};
+  diag_warning(&s->d, other, "in the second file");
+  diag_error(&s->d, L(4, 5), "second");
+  diag_error(&s->d, L(0, 1), "first");
+  assert_string_equal(output(s), ""); /* nothing before diag_finish */
+  assert_int_equal(diag_finish(&s->d), 3);
+  const char *o = output(s);
+  const char *first = strstr(o, "r.heal:1:1: error: first");
+  const char *second = strstr(o, "r.heal:2:1: error: second");
+  const char *third = strstr(o, "r.heal:3:1: error: third");
+  const char *note = strstr(o, "r.heal:1:1: note: note of third");
+  const char *warn = strstr(o, "other.heal:1:1: warning: in the second file");
+  assert_non_null(first);
+  assert_non_null(note);
+  assert_non_null(warn);
+  assert_true(first < second && second < third && third < note && note < warn);
+  assert_non_null(strstr(o, "1 warning and 3 errors generated.\n"));
+  sink_free(s);
+
+  s = sink("aaa\nbbb\nccc\n");
+  s->d.ordered = 1;
+  s->d.max_errors = 2;
+  diag_error(&s->d, L(8, 9), "third");
+  diag_error(&s->d, L(4, 5), "second");
+  diag_error(&s->d, L(0, 1), "first");
+  assert_int_equal(diag_finish(&s->d), 3);
+  o = output(s);
+  assert_non_null(strstr(o, "error: first"));
+  assert_non_null(strstr(o, "error: second"));
+  assert_null(strstr(o, "error: third"));
+  assert_non_null(strstr(o, "fatal error: too many errors emitted, stopping now\n"
+                            "3 errors generated.\n"));
+  sink_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_format),
@@ -405,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_file_error),
       cmocka_unit_test(test_line_col),
       cmocka_unit_test(test_suggest),
+      cmocka_unit_test(test_ordered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
