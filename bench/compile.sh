@@ -2,7 +2,7 @@
 # compile.sh - how healerc's cost grows with the number of rules.
 #
 # Generates 1,000, 10,000 and 100,000 rules and prints, for each size, the
-# wall time and peak memory of `healerc check`, of `healerc compile`, and of
+# mean wall time (hyperfine) and peak memory of `healerc check`, of `healerc compile`, and of
 # `cc -O2 -c` on the generated C. The baseline, measured in the same run, is
 # `wc -l` over the same file: reading the bytes once. Growth ratios show
 # whether each cost is linear (10x the rules should cost about 10x).
@@ -30,11 +30,14 @@ gen() {
   done
 }
 
-# measure CMD...: prints "seconds peak_kib" of one run.
+# measure RUNS CMD...: prints "seconds peak_kib": the mean wall time over
+# RUNS runs (hyperfine, after one warm-up) and the peak RSS of one run.
 measure() {
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+  local runs=$1; shift
+  /usr/bin/time -f '%M' -o "$work/mem" "$@" >/dev/null 2>"$work/err" || {
     echo "failed: $*" >&2; cat "$work/err" >&2; exit 1; }
-  cat "$work/time"
+  hyperfine -N -w 1 -r "$runs" --export-json "$work/h.json" "$(printf '%q ' "$@")" >/dev/null 2>&1
+  printf '%s %s\n' "$(python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json")" "$(cat "$work/mem")"
 }
 
 printf '%-8s %-22s %10s %12s %10s\n' rules step seconds "peak MiB" growth
@@ -43,10 +46,11 @@ prev_n=
 for n in "${sizes[@]}"; do
   gen "$n" > "$work/r$n.heal"
   declare -A t
-  read -r t[base] m_base < <(measure wc -l "$work/r$n.heal")
-  read -r t[check] m_check < <(measure bin/healerc check "$work/r$n.heal")
-  read -r t[compile] m_compile < <(measure bin/healerc compile "$work/r$n.heal" -o "$work/r$n.c")
-  read -r t[cc] m_cc < <(measure cc -O2 -Idsl -c -o "$work/r$n.o" "$work/r$n.c")
+  runs=10; [ "$n" -ge 100000 ] && runs=3
+  read -r t[base] m_base < <(measure "$runs" wc -l "$work/r$n.heal")
+  read -r t[check] m_check < <(measure "$runs" bin/healerc check "$work/r$n.heal")
+  read -r t[compile] m_compile < <(measure "$runs" bin/healerc compile "$work/r$n.heal" -o "$work/r$n.c")
+  read -r t[cc] m_cc < <(measure 1 cc -O2 -Idsl -c -o "$work/r$n.o" "$work/r$n.c")
   for step in base check compile cc; do
     case $step in
       base) m=$m_base; label="baseline (wc -l)" ;;
@@ -64,6 +68,12 @@ for n in "${sizes[@]}"; do
   done
   ratio=$(awk -v a="${t[check]}" -v b="${t[base]}" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "n/a" }')
   echo "         check / baseline = $ratio"
+  # Instructions do not depend on what else the machine is doing.
+  if [ "$n" -le 10000 ]; then
+    instr=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null bin/healerc check "$work/r$n.heal" 2>&1 |
+      awk '/refs:/ { gsub(",", "", $NF); print $NF }')
+    echo "         check: $(awk -v i="$instr" -v n="$n" 'BEGIN { printf "%.1f M instructions, %.0f per rule", i / 1e6, i / n }')"
+  fi
   prev_n=$n
 done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(cc --version | head -n1)"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -148,7 +149,14 @@ struct journal {
   struct hmap rems, dd, cd;
 
   uint64_t n_appended, n_syncs, n_waits, n_compactions;
+  uint64_t compact_lock_us;   /* steps 1 and 3 of the last compaction */
 };
+
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -1001,6 +1009,7 @@ static int compact_abort(struct journal *j, int fd, const char *what, int err) {
 int journal_compact(struct journal *j, int64_t now_ms) {
   pthread_mutex_lock(&j->mu);
   while (j->syncing || j->compacting) pthread_cond_wait(&j->cv, &j->mu);
+  int64_t t1 = mono_us();
   if (j->failed) {
     pthread_mutex_unlock(&j->mu);
     return -1;
@@ -1027,6 +1036,7 @@ int journal_compact(struct journal *j, int64_t now_ms) {
   j->compacting = true;
   buf_init(&j->catchup);
   bool no_fsync = j->no_fsync;
+  int64_t held = mono_us() - t1;
   pthread_mutex_unlock(&j->mu);
 
   int fd = openat(j->dirfd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
@@ -1039,6 +1049,7 @@ int journal_compact(struct journal *j, int64_t now_ms) {
 
   pthread_mutex_lock(&j->mu);
   while (j->syncing) pthread_cond_wait(&j->cv, &j->mu);
+  int64_t t3 = mono_us();
   if (rc != 0) {
     rc = compact_abort(j, fd, "writing " TMP_FILE, err);
     pthread_mutex_unlock(&j->mu);
@@ -1072,6 +1083,7 @@ int journal_compact(struct journal *j, int64_t now_ms) {
     set_failed(j, errno, "fsync of the directory");
     rc = -1;
   }
+  j->compact_lock_us = (uint64_t)(held + mono_us() - t3);
   pthread_cond_broadcast(&j->cv);
   pthread_mutex_unlock(&j->mu);
   return rc;
@@ -1106,6 +1118,7 @@ void journal_stats(struct journal *j, struct journal_stats *out) {
   out->file_bytes = j->file_bytes;
   out->pending_bytes = j->pend.len;
   out->snapshot_bytes = j->snapshot_bytes;
+  out->compact_lock_us = j->compact_lock_us;
   out->inflight = j->rems.count;
   out->dedupe = j->dd.count;
   out->cooldowns = j->cd.count;

@@ -292,6 +292,8 @@ struct journal_stats {
   uint64_t file_bytes;              /* current file size (written) */
   uint64_t pending_bytes;           /* appended, not yet written */
   uint64_t snapshot_bytes;          /* size of the last snapshot */
+  uint64_t compact_lock_us;         /* the last compaction held the lock
+                                       (appenders waited) this long */
   size_t inflight, dedupe, cooldowns;
   bool failed;                      /* sticky I/O error */
 };
