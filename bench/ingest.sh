@@ -56,7 +56,8 @@ make --no-print-directory B=build/bench10k BIN=build/bench10k/bin RULES="$work/r
   runtime-objs >/dev/null
 CFLAGS_B="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Idsl -Iruntime $(pkg-config --cflags libmicrohttpd libcjson)"
 # shellcheck disable=SC2086
-cc $CFLAGS_B -o "$work/sink" bench/sink.c $(pkg-config --libs libmicrohttpd)
+cc $CFLAGS_B -o "$work/sink" bench/sink.c build/bench1k/runtime/decode.o \
+  build/bench1k/runtime/bump.o $(pkg-config --libs libmicrohttpd libcjson)
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/match_bench" bench/match_bench.c \
   $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o \
@@ -124,9 +125,9 @@ start_healer() { # PORT
 # The machine is shared and noisy: alternate the servers, ROUNDS times,
 # and compare medians.
 ROUNDS=${ROUNDS:-3}
-sink_r=() new_r=() same_r=()
+sink_r=() dec_r=() new_r=() same_r=()
 for round in $(seq 1 "$ROUNDS"); do
-  echo "== round $round/$ROUNDS: sink, healer (new alerts), healer (resends), ${DURATION}s each"
+  echo "== round $round/$ROUNDS: sink, sink+decode, healer (new alerts), healer (resends), ${DURATION}s each"
   SP=$(free_port)
   "$work/sink" "$SP" "$HTTP_THREADS" &
   pids+=($!)
@@ -134,6 +135,14 @@ for round in $(seq 1 "$ROUNDS"); do
   run_wrk "$SP" "$work/alert.lua" "$work/sink.out"
   kill "${pids[-1]}"
   sink_r+=("$(rps "$work/sink.out")")
+
+  SP=$(free_port)
+  "$work/sink" "$SP" "$HTTP_THREADS" decode &
+  pids+=($!)
+  wait_port "$SP"
+  run_wrk "$SP" "$work/alert.lua" "$work/dec.out"
+  kill "${pids[-1]}"
+  dec_r+=("$(rps "$work/dec.out")")
 
   HP=$(free_port)
   start_healer "$HP"
@@ -153,13 +162,16 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 S=$(median "${sink_r[@]}")
+D=$(median "${dec_r[@]}")
 N=$(median "${new_r[@]}")
 R=$(median "${same_r[@]}")
 echo
-echo "requests/second, median of $ROUNDS (all runs: sink ${sink_r[*]}; new ${new_r[*]}; resends ${same_r[*]})"
+echo "requests/second, median of $ROUNDS (all runs: sink ${sink_r[*]}; sink+decode ${dec_r[*]}; new ${new_r[*]}; resends ${same_r[*]})"
 printf '%-44s %12s %8s %10s %10s\n' "" "requests/s" "ratio" "p50" "p99"
 printf '%-44s %12s %8s %10s %10s\n' "bare libmicrohttpd sink" "$S" "1.00" \
   "$(pct "$work/sink.out" 50%)" "$(pct "$work/sink.out" 99%)"
+printf '%-44s %12s %8s %10s %10s\n' "sink + healer's decoder (cJSON, bump arena)" "$D" \
+  "$(python3 -c "print(f'{$D / $S:.2f}')")" "$(pct "$work/dec.out" 50%)" "$(pct "$work/dec.out" 99%)"
 printf '%-44s %12s %8s %10s %10s\n' "healer, 1,000 rules, a new alert per request" "$N" \
   "$(python3 -c "print(f'{$N / $S:.2f}')")" "$(pct "$work/new.out" 50%)" "$(pct "$work/new.out" 99%)"
 printf '%-44s %12s %8s %10s %10s\n' "healer, 1,000 rules, resends (dedupe)" "$R" \

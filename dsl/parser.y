@@ -1287,11 +1287,15 @@ static void report_unexpected(struct pstate *ps, int lsym, struct loc lloc,
     }
   }
   /* A name misspelt as a clause keyword was taken as a word of `run`, and
-   * the error shows a little later: `run jenkins Job wiht x = "1"`. */
-  int in_rule = 0;
-  for (int i = 0; i < nexp; i++)
+   * the error shows a little later: `run jenkins Job wiht x = "1"`. Or,
+   * after a parameter list, as the name of the next parameter:
+   * `with node = $instance, cooldwn 30m`. */
+  int in_rule = 0, wants_eq = 0;
+  for (int i = 0; i < nexp; i++) {
     in_rule |= is_clause_kw(exp[i]);
-  if (guess && in_rule && lsym != YYSYMBOL_NAME) {
+    wants_eq |= exp[i] == YYSYMBOL_TOK_EQ;
+  }
+  if (guess && (in_rule || wants_eq) && lsym != YYSYMBOL_NAME) {
     static const char *clause_kws[NTOK + 1];
     if (!clause_kws[0]) {
       int n = 0;

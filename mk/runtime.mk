@@ -77,3 +77,18 @@ runtime-test:
 # What bench/ingest.sh links its match benchmark with (any B/RULES).
 runtime-objs: $(RUNTIME_LIB_OBJ) $(RULES_OBJ)
 .PHONY: runtime-objs
+
+# libFuzzer over the decoder and the engine (clang):  make fuzz-decode
+FUZZ_SECONDS ?= 60
+FUZZ_RT_SRC := $(filter-out runtime/main.c,$(RUNTIME_SRC))
+build/fuzz/fuzz_decode: tests/runtime/fuzz_decode.c tests/runtime/fixture_rules.c $(FUZZ_RT_SRC)
+	@mkdir -p $(@D)
+	clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(RT_LIBS)
+
+fuzz-decode: build/fuzz/fuzz_decode
+	@mkdir -p build/fuzz/decode-corpus
+	build/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  build/fuzz/decode-corpus tests/runtime/fuzz-corpus
+
+.PHONY: fuzz-decode

@@ -1885,6 +1885,11 @@ struct dd_visit {
   struct ptr_list l;
 };
 
+static int cmp_seen(const void *a, const void *b) {
+  const struct jdd *x = *(void *const *)a, *y = *(void *const *)b;
+  return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
 static void collect_dead_dd(void *p, void *ctx) {
   if (!((struct jdd *)p)->live) collect_ptr(p, ctx);
 }
@@ -2010,6 +2015,7 @@ int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx
   pthread_mutex_lock(&j->mu);
   hmap_each(&j->dd, collect_dead_dd, &dv.l);
   pthread_mutex_unlock(&j->mu);
+  if (!dv.l.oom && dv.l.n) qsort(dv.l.v, dv.l.n, sizeof *dv.l.v, cmp_seen);
   for (size_t i = 0; !dv.l.oom && rc == 0 && v->dedupe && i < dv.l.n; i++) {
     const struct jdd *d = dv.l.v[i];
     struct journal_dedupe e = {d->rule, d->fp, d->starts_at, d->status, d->id,

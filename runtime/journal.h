@@ -219,8 +219,8 @@ struct journal_visitor {
   int (*rem)(void *ctx, const struct journal_rem *r);   /* in id order */
 };
 
-/* Hands the live state to v: finished dedupe keys, then cooldowns, then the
- * remediations in flight. Call once after journal_open(), before other
+/* Hands the live state to v: finished dedupe keys (least recently seen
+ * first), then cooldowns, then the remediations in flight (by id). Call once after journal_open(), before other
  * threads use j. The rem callback may call journal_append_state() (e.g. to
  * fail a remediation that cannot be resumed); the dedupe and cooldown
  * callbacks must not call into the journal. Returns 0, a callback's

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -19,7 +21,121 @@
 static enum log_format g_fmt = LOG_TEXT;
 static enum log_level g_min = LOGL_INFO;
 static int g_fd = 2;
-static pthread_mutex_t g_write = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_write = PTHREAD_MUTEX_INITIALIZER; /* the fd */
+
+/* The writer: lines are appended to `pending`; the writer thread swaps it
+ * with its own buffer and writes that. */
+#define LOG_BUF (512u * 1024u)
+
+static struct {
+  pthread_mutex_t mu;         /* pending, running, stopping */
+  pthread_cond_t wake;        /* writer: half full, or stop */
+  pthread_cond_t room;        /* appenders: pending was flushed */
+  char *pending, *spare;
+  size_t len;
+  bool running, stopping;
+  pthread_t thread;
+} g_w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+         NULL, NULL, 0, false, false, 0};
+
+static void write_all(const char *p, size_t n) {
+  pthread_mutex_lock(&g_write);
+  size_t off = 0;
+  while (off < n) {
+    ssize_t w = write(g_fd, p + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  pthread_mutex_unlock(&g_write);
+}
+
+static void *writer_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&g_w.mu);
+  for (;;) {
+    if (g_w.len == 0 && g_w.stopping) break;
+    if (g_w.len < LOG_BUF / 2 && !g_w.stopping) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += LOG_FLUSH_MS * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&g_w.wake, &g_w.mu, &ts);
+    }
+    if (g_w.len == 0) continue;
+    char *out = g_w.pending;
+    size_t n = g_w.len;
+    g_w.pending = g_w.spare;
+    g_w.spare = out;
+    g_w.len = 0;
+    pthread_cond_broadcast(&g_w.room);
+    pthread_mutex_unlock(&g_w.mu);
+    write_all(out, n);
+    pthread_mutex_lock(&g_w.mu);
+  }
+  pthread_mutex_unlock(&g_w.mu);
+  return NULL;
+}
+
+int log_start(void) {
+  if (g_w.running) return 0;
+  g_w.pending = malloc(LOG_BUF);
+  g_w.spare = malloc(LOG_BUF);
+  if (!g_w.pending || !g_w.spare) goto fail;
+  g_w.len = 0;
+  g_w.stopping = false;
+  if (pthread_create(&g_w.thread, NULL, writer_main, NULL) != 0) goto fail;
+  pthread_mutex_lock(&g_w.mu);
+  g_w.running = true;
+  pthread_mutex_unlock(&g_w.mu);
+  return 0;
+fail:
+  free(g_w.pending);
+  free(g_w.spare);
+  g_w.pending = g_w.spare = NULL;
+  return -1;
+}
+
+void log_stop(void) {
+  pthread_mutex_lock(&g_w.mu);
+  if (!g_w.running) {
+    pthread_mutex_unlock(&g_w.mu);
+    return;
+  }
+  g_w.stopping = true;
+  pthread_cond_signal(&g_w.wake);
+  pthread_mutex_unlock(&g_w.mu);
+  pthread_join(g_w.thread, NULL);
+  pthread_mutex_lock(&g_w.mu);
+  g_w.running = false;
+  pthread_mutex_unlock(&g_w.mu);
+  free(g_w.pending);
+  free(g_w.spare);
+  g_w.pending = g_w.spare = NULL;
+}
+
+/* Hands a whole line over: to the writer's buffer, or straight to the fd. */
+static void emit(const char *line, size_t n) {
+  pthread_mutex_lock(&g_w.mu);
+  if (g_w.running && !g_w.stopping) {
+    while (g_w.len + n > LOG_BUF && g_w.running && !g_w.stopping) {
+      pthread_cond_signal(&g_w.wake);   /* full: wait for a flush */
+      pthread_cond_wait(&g_w.room, &g_w.mu);
+    }
+    if (g_w.running && !g_w.stopping) {
+      memcpy(g_w.pending + g_w.len, line, n);
+      g_w.len += n;
+      if (g_w.len >= LOG_BUF / 2) pthread_cond_signal(&g_w.wake);
+      pthread_mutex_unlock(&g_w.mu);
+      return;
+    }
+  }
+  pthread_mutex_unlock(&g_w.mu);
+  write_all(line, n);
+}
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -272,15 +388,7 @@ void log_end(struct log_line *l) {
   }
   if (g_fmt == LOG_JSON) raw(l, "}", 1);
   raw(l, "\n", 1);
-  pthread_mutex_lock(&g_write);
-  size_t off = 0;
-  while (off < l->len) {
-    ssize_t w = write(g_fd, l->buf + off, l->len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
-  }
-  pthread_mutex_unlock(&g_write);
+  emit(l->buf, l->len);
 }
 
 void log_printf(enum log_level lv, const char *fmt, ...) {

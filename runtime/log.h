@@ -4,8 +4,13 @@
  *   text: ts=2026-11-27T12:00:00.123Z level=info msg=decision rule=x ...
  *   json: {"ts":"2026-11-27T12:00:00.123Z","level":"info","msg":"decision",...}
  *
- * A line is built on the caller's stack (struct log_line) and written with
- * one write(2) under a lock, so lines from different threads never mix.
+ * A line is built on the caller's stack (struct log_line) and handed over
+ * whole, so lines from different threads never mix. Once log_start() has
+ * run, lines go to a buffer that a writer thread flushes with one write(2)
+ * per batch, at least every LOG_FLUSH_MS (a request thread then never
+ * makes a system call to log); log_stop() flushes what is left. Without
+ * the writer (tests, --check-config) each line is written at once. A
+ * crash can lose the last LOG_FLUSH_MS of lines.
  * Values longer than LOG_VALUE_MAX bytes are cut (marked "..."); a line
  * that would exceed LOG_LINE_MAX drops its remaining fields and says
  * truncated=true. Values are escaped; invalid UTF-8 becomes U+FFFD (JSON)
@@ -32,8 +37,15 @@ struct log_line {
   bool obj_first;             /* json: no field yet in the open object */
 };
 
+#define LOG_FLUSH_MS 20
+
 /* Before any thread starts. fd is usually 2. */
 void log_setup(enum log_format fmt, enum log_level min, int fd);
+
+/* Starts the writer thread (0, or -1: lines stay synchronous). */
+int log_start(void);
+/* Flushes and stops the writer; later lines are written at once. */
+void log_stop(void);
 bool log_enabled(enum log_level lv);
 
 /* "text"/"json", "debug"/"info"/"warn"/"error". Return 0 or -1. */

@@ -183,9 +183,6 @@ int main(int argc, char **argv) {
     auth_free(&auth);
     return 1;
   }
-  if (cfg.port_file && write_port_file(cfg.port_file, http_port(h)) < 0)
-    log_printf(LOGL_WARN, "cannot write --port-file %s: %s", cfg.port_file,
-               strerror(errno));
   atomic_store(&e.ready, true);
   {
     struct log_line l;
@@ -202,6 +199,12 @@ int main(int argc, char **argv) {
                                                   : "none");
     log_end(&l);
   }
+  /* From here on, lines go through the writer thread (the ones above were
+   * written at once, so whoever waits for the port file sees them). */
+  if (log_start() < 0) log_printf(LOGL_WARN, "no log writer thread: logging synchronously");
+  if (cfg.port_file && write_port_file(cfg.port_file, http_port(h)) < 0)
+    log_printf(LOGL_WARN, "cannot write --port-file %s: %s", cfg.port_file,
+               strerror(errno));
 
   int sig;
   while (!(sig = wait_signal(1000))) decide_sweep(&e.decide, rtime_now_ms());
@@ -234,5 +237,6 @@ int main(int argc, char **argv) {
   engine_free(&e);
   auth_free(&auth);
   log_printf(LOGL_INFO, "stopped after %lld ms", (long long)(rtime_mono_ms() - start));
+  log_stop();
   return 0;
 }

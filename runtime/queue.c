@@ -64,7 +64,7 @@ void queue_release(struct queue *q, struct queue_item *it) {
   pthread_mutex_lock(&q->mu);
   if (it->held) {
     it->held = false;
-    if (it->queued) pthread_cond_broadcast(&q->cv);
+    if (it->queued) pthread_cond_signal(&q->cv);   /* one worker is enough */
   }
   pthread_mutex_unlock(&q->mu);
 }
@@ -88,6 +88,9 @@ struct queue_item *queue_pop(struct queue *q) {
       if (q->closed || first->ready_ms <= now_ms()) {
         it = first;
         unlink_item(q, it);
+        /* Wake-ups are one per item: pass one on if more work waits, so
+         * no item waits behind a busy worker while another sleeps. */
+        if (q->len) pthread_cond_signal(&q->cv);
         break;
       }
       struct timespec ts = {first->ready_ms / 1000, (first->ready_ms % 1000) * 1000000};

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # journal_jenkins_kill.sh - healer is SIGKILLed while the Jenkins build of a
-# remediation runs; after the restart it follows that build to its result
-# and never triggers the job a second time (issue 4, "Bad input and faults").
+# remediation runs (twice: while queued, then while building); after each
+# restart it follows that build to its result and never triggers the job a
+# second time (issue 4, "Bad input and faults"). Then the same when healer
+# dies before Jenkins' answer to the trigger arrived: the restart finds the
+# build by the remediation's tag instead of triggering again.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/../fakes/lib.sh"
 trap 'fake_cleanup; cleanup' EXIT
@@ -18,9 +21,10 @@ fake_start jk jenkins --user bot --token tok --script '{
 export HEALER_JENKINS_URL=$(fake_url jk) HEALER_JENKINS_USER=bot HEALER_JENKINS_TOKEN=tok
 export CI_TOKEN=unused        # the fixture's declared "ci" backend (needs a user too)
 
+FP=kill1
 rem_state() {
   req GET /api/v1/remediations
-  python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["remediations"] if x["fingerprint"]=="kill1"]; print(r[0]["state"] if r else "none")' "$TMP/body"
+  python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["remediations"] if x["fingerprint"]==sys.argv[2]]; print(r[0]["state"] if r else "none")' "$TMP/body" "$FP"
 }
 triggers() { fake_count jk 'method=POST&path_prefix=/job/infra/job/DockerPruneNode/buildWithParameters'; }
 building() {
@@ -63,5 +67,25 @@ start_healer --state-dir "$STATE"
 sleep 1
 [ "$(rem_state)" = none ] || fail "finished remediation in flight again: $(rem_state)"
 [ "$(fake_count jk)" = "$n" ] || fail "a restart after it finished called Jenkins again"
+
+# --- Killed before Jenkins' answer to the trigger arrived: Jenkins queued the
+# build, healer never saw the 201 (no resume token journaled).
+FP=kill2
+fake_script jk '{"faults":[{"kind":"delay","seconds":30,"phase":"after","method":"POST",
+  "path_prefix":"/job/infra/job/DockerPruneNode/buildWithParameters"}]}'
+post_json /api/v1/alertmanager "$(payload "$(alert firing '{"alertname":"HealerTest","instance":"n8:9100"}' kill2)")"
+expect_json "j['queued']" 1 "second alert accepted"
+two_triggers() { [ "$(triggers)" = 2 ]; }
+wait_until 20 two_triggers || fail "the second trigger never reached Jenkins"
+kill -9 "$HEALER_PID"
+wait "$HEALER_PID" 2>/dev/null
+HEALER_PID=
+fake_script jk '{}'
+start_healer --state-dir "$STATE"
+grep -q 'msg=resuming.*fingerprint=kill2.*trigger was not confirmed' "$TMP/healer.log" ||
+  fail "kill2 not resumed as unconfirmed"
+wait_until 40 succeeded || fail "kill2 not followed to its result: state $(rem_state)"
+grep -q 'jenkins_found_earlier_trigger' "$TMP/healer.log" || fail "did not look for its tag"
+[ "$(triggers)" = 2 ] || fail "kill2 triggered again after the restart ($(triggers) triggers)"
 stop_healer
 echo "PASS $TEST_NAME"

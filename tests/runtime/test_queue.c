@@ -100,6 +100,41 @@ static void test_held_until_released(void **state) {
   queue_destroy(&hq);
 }
 
+/* Four slow consumers, four items pushed at once (held, then released):
+ * all four run in parallel, none waits behind a busy consumer. */
+static struct queue pq;
+
+static void *slow_consumer(void *arg) {
+  (void)arg;
+  for (struct queue_item *it; (it = queue_pop(&pq));) {
+    struct timespec ts = {0, 150 * 1000000};
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+static void test_items_run_in_parallel(void **state) {
+  (void)state;
+  assert_int_equal(queue_init(&pq, 8), 0);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, slow_consumer, NULL);
+  struct timespec ts = {0, 50 * 1000000};
+  nanosleep(&ts, NULL);   /* all four asleep */
+  struct queue_item it[4];
+  memset(it, 0, sizeof it);
+  int64_t t0 = rtime_mono_ms();
+  for (int i = 0; i < 4; i++) {
+    queue_push_held(&pq, &it[i]);
+    queue_release(&pq, &it[i]);
+  }
+  while (queue_len(&pq)) nanosleep(&ts, NULL);
+  queue_close(&pq);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  int64_t took = rtime_mono_ms() - t0;
+  if (took > 400) fail_msg("4 items of 150 ms on 4 consumers took %lld ms", (long long)took);
+  queue_destroy(&pq);
+}
+
 #define PRODUCERS 4
 #define CONSUMERS 4
 #define PER 5000
@@ -147,6 +182,7 @@ int main(void) {
       cmocka_unit_test(test_fifo_full_close),
       cmocka_unit_test(test_start_delay),
       cmocka_unit_test(test_held_until_released),
+      cmocka_unit_test(test_items_run_in_parallel),
       cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
