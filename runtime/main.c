@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
   if (left || workers_exited(&w) < w.n) {
     log_printf(LOGL_WARN, "drain %s: cancelling %zu queued remediations and "
                "stopping %zu running ones",
-               hurry ? "cut short" : "timed out", left, w.n - workers_exited(&w));
+               hurry ? "cut short" : "timed out", left, atomic_load(&e.running));
     workers_stop(&w);
     cancel_leftovers(&e);
   }

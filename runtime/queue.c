@@ -15,6 +15,7 @@ int queue_init(struct queue *q, size_t cap) {
   q->head.queued = false;
   q->len = 0;
   q->cap = cap;
+  q->idle = NULL;
   q->closed = false;
   return 0;
 }
@@ -22,6 +23,42 @@ int queue_init(struct queue *q, size_t cap) {
 void queue_destroy(struct queue *q) {
   pthread_cond_destroy(&q->cv);
   pthread_mutex_destroy(&q->mu);
+}
+
+/* A blocked popper: each waits on its own condition variable, on the idle
+ * stack (lock held throughout). */
+struct queue_waiter {
+  pthread_cond_t cv;
+  struct queue_waiter *next;
+  bool woken;
+};
+
+/* Wakes the most recently idle popper, if any (lock held). */
+static void wake_one(struct queue *q) {
+  struct queue_waiter *w = q->idle;
+  if (!w) return;
+  q->idle = w->next;
+  w->woken = true;
+  pthread_cond_signal(&w->cv);
+}
+
+/* Blocks until woken, or until ts if not NULL (lock held). */
+static void sleep_on(struct queue *q, const struct timespec *ts) {
+  struct queue_waiter w;
+  pthread_cond_init(&w.cv, NULL);
+  w.woken = false;
+  w.next = q->idle;
+  q->idle = &w;
+  while (!w.woken) {
+    int rc = ts ? pthread_cond_timedwait(&w.cv, &q->mu, ts) : pthread_cond_wait(&w.cv, &q->mu);
+    if (rc != 0) break;       /* timed out */
+  }
+  if (!w.woken) {             /* still on the stack: take it off */
+    struct queue_waiter **pp = &q->idle;
+    while (*pp && *pp != &w) pp = &(*pp)->next;
+    if (*pp) *pp = w.next;
+  }
+  pthread_cond_destroy(&w.cv);
 }
 
 static void unlink_item(struct queue *q, struct queue_item *it) {
@@ -46,7 +83,7 @@ static enum queue_status push(struct queue *q, struct queue_item *it, bool held)
     q->head.prev = it;
     it->queued = true;
     q->len++;
-    if (!held) pthread_cond_signal(&q->cv);
+    if (!held) wake_one(q);
   }
   pthread_mutex_unlock(&q->mu);
   return st;
@@ -64,7 +101,7 @@ void queue_release(struct queue *q, struct queue_item *it) {
   pthread_mutex_lock(&q->mu);
   if (it->held) {
     it->held = false;
-    if (it->queued) pthread_cond_signal(&q->cv);   /* one worker is enough */
+    if (it->queued) wake_one(q);  /* it may have been blocking the head */
   }
   pthread_mutex_unlock(&q->mu);
 }
@@ -82,23 +119,23 @@ struct queue_item *queue_pop(struct queue *q) {
     if (q->len) {
       struct queue_item *first = q->head.next;
       if (first->held && !q->closed) {
-        pthread_cond_wait(&q->cv, &q->mu);
+        sleep_on(q, NULL);
         continue;
       }
       if (q->closed || first->ready_ms <= now_ms()) {
         it = first;
         unlink_item(q, it);
-        /* Wake-ups are one per item: pass one on if more work waits, so
-         * no item waits behind a busy worker while another sleeps. */
-        if (q->len) pthread_cond_signal(&q->cv);
+        /* Pass a wake-up on if more work waits, so no item waits behind a
+         * busy worker while another sleeps. */
+        if (q->len) wake_one(q);
         break;
       }
       struct timespec ts = {first->ready_ms / 1000, (first->ready_ms % 1000) * 1000000};
-      pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+      sleep_on(q, &ts);
     } else if (q->closed) {
       break;
     } else {
-      pthread_cond_wait(&q->cv, &q->mu);
+      sleep_on(q, NULL);
     }
   }
   pthread_mutex_unlock(&q->mu);
@@ -127,7 +164,7 @@ bool queue_remove(struct queue *q, struct queue_item *it) {
 void queue_close(struct queue *q) {
   pthread_mutex_lock(&q->mu);
   q->closed = true;
-  pthread_cond_broadcast(&q->cv);
+  while (q->idle) wake_one(q);
   pthread_mutex_unlock(&q->mu);
 }
 

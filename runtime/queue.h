@@ -32,11 +32,17 @@ struct queue_item {
                                  released: not popped (queue lock) */
 };
 
+struct queue_waiter;
+
 struct queue {
   pthread_mutex_t mu;
-  pthread_cond_t cv;          /* signalled on push and close */
+  pthread_cond_t cv;          /* unused by poppers (each waits on its own) */
   struct queue_item head;     /* sentinel: head.next is the oldest */
   size_t len, cap;
+  struct queue_waiter *idle;  /* blocked poppers, most recently idle first:
+                                 work goes to the warmest one, and a light
+                                 load keeps one worker busy instead of
+                                 bouncing between all of them */
   bool closed;                /* no more pushes; pops drain what is left */
 };
 

@@ -70,7 +70,10 @@ while time.time() - t0 < 4:
         os.kill(pid, 0)
     except ProcessLookupError:
         break
-    if open("/proc/%d/stat" % pid).read().split()[2] == "Z":
+    try:
+        if open("/proc/%d/stat" % pid).read().split()[2] == "Z":
+            break
+    except FileNotFoundError:
         break
     time.sleep(0.05)
 assert time.time() - t0 < 3, "still waiting %.1fs after the second signal" % (time.time() - t0)
