@@ -55,7 +55,11 @@ $(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ)
 # The integration scripts need the fixture binary.
 test-bins: $(BIN)/healer-fixture
 
-run: $(BIN)/healer
+# Installs what is missing first (or says what to install), so `make run`
+# works on a fresh machine; then serves rules/ in dry-run.
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory $(BIN)/healer
 	$(BIN)/healer --listen 127.0.0.1:9095 --dry-run
 
 # Only the runtime's tests, with ASan + UBSan:  make runtime-test
