@@ -253,6 +253,11 @@ bool match_window(const struct rules *r, uint32_t wi, int64_t now_ms) {
   int64_t local = t + tz_offset(r->tz[wi], t);
   int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
   int minute = (int)((local - days * 86400) / 60);
+  /* A window that wraps past midnight belongs to the day it starts: with
+   * `fri 22:00-06:00`, Saturday 02:00 is inside (Friday's night) and Friday
+   * 02:00 is not. Its date range is checked against that day too. */
+  if (w->start_min > w->end_min && minute < w->end_min)
+    days--;
   int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
   uint8_t mask = w->days ? w->days : 0x7f;
   if (!(mask & (1u << wday))) return false;

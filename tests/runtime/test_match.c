@@ -210,6 +210,29 @@ static void test_date_range_and_wrapping_window(void **state) {
   assert_false(match_window(&rules, night, at(2026, 7, 1, 1, 59)));
 }
 
+/* A window that wraps past midnight belongs to the day it starts on. */
+static void test_wrapping_window_belongs_to_its_first_day(void **state) {
+  (void)state;
+  static const struct hl_window win[] = {
+      /* fri 22:00-06:00 UTC, from Friday 2026-11-27 on */
+      {"friday_night", "UTC", 1u << 5, 22 * 60, 6 * 60, 20261127, 0, "t.heal", 1},
+  };
+  static const struct hl_ruleset rs = {
+      .abi_version = HL_ABI_VERSION, .generator = "test", .digest = "0",
+      .windows = win, .nwindows = 1};
+  struct rules r;
+  char err[256];
+  assert_int_equal(match_init(&r, &rs, err, sizeof err), 0);
+  assert_true(match_window(&r, 0, at(2026, 11, 27, 22, 0)));    /* Fri 22:00 */
+  assert_true(match_window(&r, 0, at(2026, 11, 28, 2, 0)));     /* Sat 02:00 */
+  assert_false(match_window(&r, 0, at(2026, 11, 28, 6, 0)));    /* Sat 06:00 */
+  assert_false(match_window(&r, 0, at(2026, 11, 28, 22, 0)));   /* Sat 22:00 */
+  assert_false(match_window(&r, 0, at(2026, 11, 27, 2, 0)));    /* Fri 02:00: Thursday's night, before the range */
+  assert_false(match_window(&r, 0, at(2026, 12, 4, 2, 0)));     /* Fri 02:00: Thursday's night */
+  assert_true(match_window(&r, 0, at(2026, 12, 5, 5, 59)));     /* Sat 05:59 */
+  match_free(&r);
+}
+
 static void test_rule_windows(void **state) {
   (void)state;
   const struct alert *a = one(ENVELOPE(ALERT("firing", "\"alertname\":\"Window\"", "f", T0)));
@@ -330,6 +353,7 @@ int main(void) {
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_business_hours_in_berlin),
       cmocka_unit_test(test_date_range_and_wrapping_window),
+      cmocka_unit_test(test_wrapping_window_belongs_to_its_first_day),
       cmocka_unit_test(test_rule_windows),
       cmocka_unit_test(test_table_checks),
   };
