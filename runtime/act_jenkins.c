@@ -926,4 +926,5 @@ const struct action_ops act_ops_JENKINS = {
     .poll = jk_poll,
     .cancel = jk_cancel,
     .release = jk_release,
+    .start_checks_earlier = true,   /* attempt > 0: looks for its tag before triggering */
 };

@@ -20,7 +20,24 @@
  *
  * start/poll fill run->reason on failure and classify it: ACTION_RETRY for
  * retryable errors (connect, timeout, 429, 5xx), ACTION_FAILED otherwise.
- * They never sleep; the worker owns waiting, deadlines and retries.
+ * They never sleep; the worker owns waiting, deadlines and retries. After
+ * ACTION_RETRY the worker waits (the rule's backoff, doubling with jitter,
+ * and at least until run->next_poll_ms when the kind set it, e.g. from
+ * Retry-After) and calls start() again on the same run, state kept,
+ * attempt + 1, up to the rule's `retry`, never past the deadline.
+ * run->link is a page for people (the build), used by notifications.
+ *
+ * Restarts (see journal.h): once its trigger is confirmed, and whenever its
+ * progress changes (queue item -> build), a kind writes a resume token into
+ * run->token and sets run->token_changed; the worker journals it (synced)
+ * when it differs from the last one. After a restart the worker calls start
+ * with run->resumed and run->token set to the last journaled token: the
+ * kind follows what the token names instead of triggering. A step that was
+ * running without a confirmed trigger (no token) is started again, with
+ * run->resumed and attempt 1, only if ops->start_checks_earlier (start looks
+ * for its own earlier trigger, e.g. by its tag, and refuses when it cannot
+ * tell); otherwise it fails ("interrupted by a restart before the trigger
+ * was confirmed").
  *
  * Ownership: run borrows the remediation and step; run->state belongs to
  * the kind (allocate in start, free in release).
@@ -28,10 +45,14 @@
 #ifndef HEALER_ACTION_H
 #define HEALER_ACTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "abi.h"
 #include "rem.h"
+
+#define ACTION_LINK_MAX 512
+#define ACTION_TOKEN_MAX 1024        /* <= JOURNAL_TOKEN_MAX */
 
 enum action_status {
   ACTION_SUCCEEDED,
@@ -50,6 +71,11 @@ struct action_run {
   void *state;                     /* the kind's, between calls */
   void *client;                    /* the worker's HTTP client (reused) */
   char reason[REM_REASON_MAX];     /* why it failed, or what it did */
+  char link[ACTION_LINK_MAX];      /* set by the kind: the build's page, or "" */
+  bool resumed;                    /* after a restart: an earlier start may
+                                      have reached the remote side */
+  char token[ACTION_TOKEN_MAX];    /* resume token (the kind's format) */
+  bool token_changed;              /* set by the kind; cleared by the worker */
 };
 
 struct action_ops {
@@ -58,6 +84,7 @@ struct action_ops {
   enum action_status (*poll)(struct action_run *run);
   void (*cancel)(struct action_run *run);    /* best effort */
   void (*release)(struct action_run *run);   /* may be NULL */
+  bool start_checks_earlier;       /* see above */
 };
 
 /* The implementation of a kind, or NULL when none is built in. */

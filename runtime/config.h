@@ -45,6 +45,9 @@ struct config {
   const char *auth_bearer_file;
   const char *auth_basic_file;
   const char *port_file;      /* write the bound port here, or NULL */
+  const char *state_dir;      /* the journal's directory */
+  bool journal_recover;       /* skip corrupt journal records (they are lost) */
+  uint64_t journal_compact;   /* compact the journal beyond this size (bytes) */
   enum log_format log_format;
   enum log_level log_level;
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "rtime.h"
 
 struct dd_entry {
   int64_t last_seen_ms;
@@ -231,10 +232,22 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
       !(lim = hmap_insert(&d->limit, r->limit_key, strlen(r->limit_key), NULL)))
     goto undo;
   if (b && !budget_reserve(b, rule->budget)) goto undo;
+  /* Journaled before it is queued, so its state records follow it. */
+  if (d->journal && queue_len(d->q) >= d->q->cap) {
+    v = DECIDE_QUEUE_FULL;
+    goto undo;
+  }
+  if (d->journal &&
+      journal_append_accept(d->journal, r,
+                            cd ? now_ms + (int64_t)rule->cooldown_ms : 0, &info->lsn) < 0) {
+    v = DECIDE_JOURNAL;
+    goto undo;
+  }
   rem_ref(r);                 /* the queue's */
   enum queue_status qs = queue_push_held(d->q, &r->qi);
   if (qs != QUEUE_OK) {
     rem_unref(r);
+    if (d->journal) journal_append_abort(d->journal, r->id, &info->lsn);
     v = qs == QUEUE_FULL ? DECIDE_QUEUE_FULL : DECIDE_CLOSED;
     goto undo;
   }
@@ -316,6 +329,100 @@ void decide_finished(struct decide *d, struct remediation *r) {
   pthread_mutex_lock(&d->mu);
   release(d, r, false);
   pthread_mutex_unlock(&d->mu);
+}
+
+/* Records an acceptance at t in rule's budget ring, keeping the `budget`
+ * most recent times in order (restore only: times arrive in any order). */
+static void budget_note(struct decide *d, uint32_t rule, int64_t t, int64_t now_ms) {
+  const struct hl_rule *hr = &d->rs->rules[rule];
+  if (!hr->budget || now_ms - t >= (int64_t)hr->budget_ms) return;
+  struct budget_ring *b = &d->budgets[rule];
+  int64_t *tmp = malloc((size_t)(b->count + 1) * sizeof *tmp);
+  if (!tmp) return;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < b->count; i++) tmp[k++] = b->starts[(b->head + i) % b->cap];
+  uint32_t at = k;
+  while (at > 0 && tmp[at - 1] > t) at--;
+  memmove(tmp + at + 1, tmp + at, (size_t)(k - at) * sizeof *tmp);
+  tmp[at] = t;
+  k++;
+  uint32_t skip = k > hr->budget ? k - hr->budget : 0;
+  memmove(tmp, tmp + skip, (size_t)(k - skip) * sizeof *tmp);
+  free(b->starts);
+  b->starts = tmp;            /* exactly full: budget_reserve() grows it */
+  b->cap = b->count = k - skip;
+  b->head = 0;
+}
+
+int decide_restore_rem(struct decide *d, struct remediation *r,
+                       int64_t last_seen_ms, int64_t cooldown_until_ms) {
+  const struct hl_rule *rule = &d->rs->rules[r->rule];
+  struct ddkey key;
+  if (!dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status)) return -1;
+  int rc = -1;
+  pthread_mutex_lock(&d->mu);
+  bool created;
+  struct dd_entry *dd = hmap_insert(&d->dedupe, key.data, key.len, &created);
+  if (!dd) goto out;
+  if (created) lru_append(d, dd);
+  if (dd->rem) rem_unref(dd->rem);
+  rem_ref(r);
+  dd->rem = r;
+  dd->rem_id = r->id;
+  dd->last_seen_ms = last_seen_ms;
+  if (cooldown_until_ms > 0 && r->cooldown_key && rule->cooldown_ms) {
+    struct cd_entry *cd =
+        hmap_insert(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key), NULL);
+    if (!cd) goto out;
+    cd->until_ms = cooldown_until_ms;
+    cd->owner_id = r->id;
+  }
+  if (r->limit_key && rule->limit) {
+    struct lim_entry *lim = hmap_insert(&d->limit, r->limit_key, strlen(r->limit_key), NULL);
+    if (!lim) goto out;
+    lim->inflight++;
+  }
+  budget_note(d, r->rule, r->created_ms, rtime_now_ms());
+  rc = 0;
+out:
+  pthread_mutex_unlock(&d->mu);
+  ddkey_free(&key);
+  return rc;
+}
+
+int decide_restore_seen(struct decide *d, uint32_t rule, const char *fingerprint,
+                        const char *starts_at, uint8_t status, uint64_t id,
+                        int64_t created_ms, int64_t last_seen_ms) {
+  struct ddkey key;
+  if (!dedupe_key(&key, rule, fingerprint, starts_at, status)) return -1;
+  int rc = -1;
+  pthread_mutex_lock(&d->mu);
+  bool created;
+  struct dd_entry *dd = hmap_insert(&d->dedupe, key.data, key.len, &created);
+  if (dd) {
+    if (created) lru_append(d, dd);   /* replay hands them oldest first */
+    if (!dd->rem) {
+      dd->rem_id = id;
+      dd->last_seen_ms = last_seen_ms;
+    }
+    budget_note(d, rule, created_ms, rtime_now_ms());
+    rc = 0;
+  }
+  pthread_mutex_unlock(&d->mu);
+  ddkey_free(&key);
+  return rc;
+}
+
+int decide_restore_cooldown(struct decide *d, const char *key, int64_t until_ms,
+                            uint64_t owner_id) {
+  pthread_mutex_lock(&d->mu);
+  struct cd_entry *cd = hmap_insert(&d->cooldown, key, strlen(key), NULL);
+  if (cd && cd->until_ms < until_ms) {
+    cd->until_ms = until_ms;
+    cd->owner_id = owner_id;
+  }
+  pthread_mutex_unlock(&d->mu);
+  return cd ? 0 : -1;
 }
 
 static bool cd_expired(void *p, void *ctx) {

@@ -14,8 +14,14 @@
  *   budget    at most `budget` remediations of a rule accepted in any
  *             window of budget_ms.
  *
- * All of it sits behind one mutex. Lock order: decide -> store -> queue
- * (decide calls into both while holding its lock; neither calls back).
+ * All of it sits behind one mutex. Lock order: decide -> store -> queue,
+ * and decide -> journal (decide calls into them while holding its lock;
+ * none calls back).
+ *
+ * Journal: when d->journal is set, an accepted remediation is appended to
+ * it before it is queued (so its state records follow it), and undone
+ * (journal_append_abort) if the queue then refuses it. The caller syncs
+ * (info->lsn) before answering the webhook.
  *
  * Ownership: borrows the ruleset, queue and store. A dedupe entry holds a
  * reference to its remediation while that is in flight.
@@ -29,6 +35,7 @@
 
 #include "abi.h"
 #include "hmap.h"
+#include "journal.h"
 #include "queue.h"
 #include "rem.h"
 #include "store.h"
@@ -55,6 +62,7 @@ struct decide {
   struct budget_ring *budgets; /* per rule; starts NULL without a budget */
   int64_t dedupe_ttl_ms;
   size_t dedupe_max;
+  struct journal *journal;    /* borrowed; NULL: nothing is journaled */
 };
 
 enum decide_verdict {
@@ -65,6 +73,7 @@ enum decide_verdict {
   DECIDE_BUDGET,              /* info.wait_ms until budget frees up */
   DECIDE_QUEUE_FULL,
   DECIDE_CLOSED,              /* draining: the queue takes nothing */
+  DECIDE_JOURNAL,             /* the journal refused it (I/O error) */
   DECIDE_NOMEM
 };
 
@@ -72,6 +81,7 @@ struct decide_info {
   uint64_t other_id;          /* the remediation of the first sighting */
   int64_t wait_ms;
   uint32_t inflight;
+  uint64_t lsn;               /* DECIDE_QUEUED: journal position to sync */
 };
 
 int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
@@ -97,6 +107,21 @@ struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
 /* r has finished (or will never run): releases its concurrency slot and its
  * dedupe entry's reference. Idempotent. */
 void decide_finished(struct decide *d, struct remediation *r);
+
+/* Restoring from the journal at start-up (before any other thread runs).
+ * decide_restore_rem: r (in flight, not yet queued) holds its dedupe key
+ * (seen last at last_seen_ms), its cooldown until cooldown_until_ms (0:
+ * none), a concurrency slot and a budget slot; the dedupe entry takes a
+ * reference. decide_restore_seen: a finished remediation's dedupe key and
+ * budget slot. decide_restore_cooldown: a cooldown whose owner finished.
+ * 0, or -1 when out of memory. */
+int decide_restore_rem(struct decide *d, struct remediation *r,
+                       int64_t last_seen_ms, int64_t cooldown_until_ms);
+int decide_restore_seen(struct decide *d, uint32_t rule, const char *fingerprint,
+                        const char *starts_at, uint8_t status, uint64_t id,
+                        int64_t created_ms, int64_t last_seen_ms);
+int decide_restore_cooldown(struct decide *d, const char *key, int64_t until_ms,
+                            uint64_t owner_id);
 
 /* Drops expired entries. Call periodically. */
 void decide_sweep(struct decide *d, int64_t now_ms);

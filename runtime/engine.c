@@ -309,6 +309,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
   enum step_result out = rule->flags & HL_RULE_CONTINUE ? STEP_NEXT : STEP_STOP;
   switch (v) {
   case DECIDE_QUEUED:
+    if (info.lsn > res->lsn) res->lsn = info.lsn;
     store_add(&e->store, r);
     metrics_created(&e->metrics, ri);
     log_decision(e, a, (int32_t)ri, "queued", r, r->reason);
@@ -316,6 +317,8 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     res->queued++;
     break;
   case DECIDE_DUPLICATE:
+    if (e->journal)           /* keeps the dedupe key alive across restarts */
+      journal_note_seen(e->journal, ri, a->fingerprint, a->starts_at, a->status, now_ms);
     snprintf(reason, sizeof reason, "already remediated as #%llu",
              (unsigned long long)info.other_id);
     metrics_suppressed(&e->metrics, ri, SUP_DUPLICATE);
@@ -343,6 +346,12 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
     record_skipped(e, a, &d, "budget", reason, now_ms);
     res->suppressed++;
+    break;
+  case DECIDE_JOURNAL:
+    log_decision(e, a, (int32_t)ri, "journal_failed", NULL,
+                 "the journal cannot record it: Alertmanager will retry");
+    res->journal_failed = true;
+    out = STEP_FULL;
     break;
   case DECIDE_QUEUE_FULL:
   case DECIDE_CLOSED:
@@ -376,6 +385,12 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
           &e->decide, ri, a->fingerprint, a->starts_at,
           "cancelled: the alert resolved before it started", now_ms);
       if (!r) continue;
+      if (e->journal) {
+        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true};
+        uint64_t lsn = 0;
+        if (journal_append_state(e->journal, &js, &lsn) < 0) res->journal_failed = true;
+        if (lsn > res->lsn) res->lsn = lsn;
+      }
       cancelled++;
       res->cancelled++;
       metrics_suppressed(&e->metrics, ri, SUP_RESOLVED);
@@ -445,7 +460,98 @@ int engine_ingest(struct engine *e, const struct payload *p,
     res->alerts++;
   }
   match_md_free(md);
+  /* One fsync for the whole payload (shared with concurrent requests). */
+  if (e->journal && res->lsn && journal_sync(e->journal, res->lsn) < 0)
+    res->journal_failed = true;
   return rc;
+}
+
+void engine_set_journal(struct engine *e, struct journal *j) {
+  e->journal = j;
+  e->decide.journal = j;
+}
+
+/* ---- restoring from the journal ---------------------------------------------- */
+
+struct restore {
+  struct engine *e;
+  size_t queued, resumed, failed;
+};
+
+static int restore_seen(void *ctx, const struct journal_dedupe *d) {
+  struct restore *c = ctx;
+  return decide_restore_seen(&c->e->decide, d->rule, d->fingerprint, d->starts_at,
+                             d->alert_status, d->id, d->created_ms, d->last_seen_ms);
+}
+
+static int restore_cooldown(void *ctx, const struct journal_cooldown *cd) {
+  struct restore *c = ctx;
+  return decide_restore_cooldown(&c->e->decide, cd->key, cd->until_ms, cd->owner_id);
+}
+
+static int restore_rem(void *ctx, const struct journal_rem *jr) {
+  struct restore *c = ctx;
+  struct engine *e = c->e;
+  struct remediation *r = journal_rem_new(e->rs, jr);
+  if (!r) return -1;
+  bool running = jr->state == REM_RUNNING;
+  if (running) {
+    /* Shown queued until a worker takes it and resumes it. */
+    r->state = REM_QUEUED;
+    snprintf(r->reason, sizeof r->reason, "resuming after a restart");
+    r->resumed = true;
+    r->resume_step = jr->step;
+    r->started_ms = jr->started_ms;
+    const char *tok = jr->step < jr->nsteps ? jr->steps[jr->step].token : NULL;
+    if (tok && !(r->resume_token = strdup(tok))) {
+      rem_unref(r);
+      return -1;
+    }
+  }
+  r->qi.ready_ms = !running && e->start_delay_ms ? jr->created_ms + e->start_delay_ms : 0;
+  if (decide_restore_rem(&e->decide, r, jr->last_seen_ms, jr->cooldown_until_ms) < 0) {
+    rem_unref(r);
+    return -1;
+  }
+  store_add(&e->store, r);
+  rem_ref(r);                 /* the queue's */
+  if (queue_push(&e->queue, &r->qi) != QUEUE_OK) {
+    rem_unref(r);
+    const char *why = "failed: the queue was full when healer restarted (raise --queue-size)";
+    int64_t now = rtime_now_ms();
+    store_set_state(&e->store, r, REM_FAILED, why, now);
+    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false};
+    journal_append_state(e->journal, &js, NULL);
+    decide_finished(&e->decide, r);
+    metrics_outcome(&e->metrics, r->rule, REM_FAILED);
+    engine_log_remediation(e, r, "remediation", REM_FAILED, why, false);
+    c->failed++;
+  } else {
+    engine_log_remediation(e, r, running ? "resuming" : "requeued", running ? REM_RUNNING : REM_QUEUED,
+                           running ? (r->resume_token ? "following it again (resume token)"
+                                                      : "its trigger was not confirmed")
+                                   : "queued before the restart",
+                           false);
+    if (running) c->resumed++;
+    else c->queued++;
+  }
+  rem_unref(r);
+  return 0;
+}
+
+int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
+                   char *err, size_t errlen) {
+  if (atomic_load(&e->next_id) < next_id) atomic_store(&e->next_id, next_id);
+  struct restore c = {e, 0, 0, 0};
+  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem};
+  if (journal_replay(j, &v, &c) != 0) {
+    snprintf(err, errlen, "out of memory restoring the journal");
+    return -1;
+  }
+  if (c.queued || c.resumed || c.failed)
+    log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed",
+               c.queued, c.resumed, c.failed);
+  return journal_sync(j, JOURNAL_LSN_ALL) < 0 ? (snprintf(err, errlen, "journal write failed"), -1) : 0;
 }
 
 void engine_gauges(struct engine *e, struct metrics_gauges *g) {

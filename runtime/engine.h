@@ -31,6 +31,7 @@
 #include "alert.h"
 #include "bump.h"
 #include "decide.h"
+#include "journal.h"
 #include "match.h"
 #include "metrics.h"
 #include "queue.h"
@@ -58,6 +59,7 @@ struct engine {
   atomic_size_t running;      /* remediations a worker is running */
   atomic_bool ready;          /* serving (set once started) */
   atomic_bool draining;       /* shutting down: no new webhooks */
+  struct journal *journal;    /* borrowed; NULL: nothing is journaled */
   unsigned init_stage;        /* how far engine_init() got */
 };
 
@@ -73,14 +75,28 @@ struct ingest_result {
   size_t unprocessed;         /* not evaluated: queue full or closed */
   bool queue_full;            /* answer 503: Alertmanager retries */
   bool closed;                /* draining */
+  bool journal_failed;        /* not durable: answer 503 */
+  uint64_t lsn;               /* journal position synced before returning */
 };
 
 int engine_init(struct engine *e, const struct hl_ruleset *rs,
                 const struct engine_config *cfg, char *err, size_t errlen);
 void engine_free(struct engine *e);
 
-/* Evaluates every alert of p at now_ms. Returns 0, or -1 when out of
- * memory (res says how far it got). */
+/* Journals every accepted remediation and state change in j (borrowed,
+ * outlives the engine's use of it). Call before restoring or serving. */
+void engine_set_journal(struct engine *e, struct journal *j);
+
+/* Rebuilds the state j replayed: dedupe keys, cooldowns and budgets in
+ * decide; the remediations in flight in the store and on the queue (a
+ * running one is marked for the worker to resume: rem->resumed). Ids
+ * continue from next_id. Before the workers start. 0, or -1 with err. */
+int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
+                   char *err, size_t errlen);
+
+/* Evaluates every alert of p at now_ms; with a journal, makes what it
+ * accepted durable before returning (res->journal_failed when that
+ * failed). Returns 0, or -1 when out of memory (res says how far it got). */
 int engine_ingest(struct engine *e, const struct payload *p,
                   struct bump *scratch, int64_t now_ms,
                   struct ingest_result *res);

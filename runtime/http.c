@@ -23,6 +23,7 @@
 #include "bump.h"
 #include "decode.h"
 #include "log.h"
+#include "notify.h"
 #include "rtime.h"
 
 /* Bytes of an oversized body read and dropped before the connection is
@@ -150,6 +151,7 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     struct metrics_gauges g;
     engine_gauges(e, &g);
     metrics_render(&e->metrics, &g, &b);
+    notify_metrics_render(&b);
     return reply_buf(h, c, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                      &b, NULL, NULL);
   }
@@ -289,11 +291,12 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
   struct buf b;
   buf_init(&b);
   unsigned code = MHD_HTTP_ACCEPTED;
-  if (res.queue_full || res.closed) {
+  if (res.queue_full || res.closed || res.journal_failed) {
     code = MHD_HTTP_SERVICE_UNAVAILABLE;
     buf_puts(&b, "{\"error\":");
-    buf_json_str(&b, res.closed ? "healer is shutting down; retry"
-                                : "queue full; retry later");
+    buf_json_str(&b, res.journal_failed ? "the journal cannot record remediations; retry"
+                     : res.closed       ? "healer is shutting down; retry"
+                                        : "queue full; retry later");
     buf_puts(&b, ",");
     struct log_line l;
     log_begin(&l, LOGL_WARN, res.closed ? "draining" : "queue full");

@@ -4,11 +4,18 @@
  * Threads: libmicrohttpd's (HTTP, see http.h), the worker pool (worker.h)
  * and this one, which owns signals and shutdown. SIGTERM and SIGINT are
  * blocked in every thread and taken here with sigtimedwait(); the same
- * loop sweeps expired dedupe and cooldown entries once a second.
+ * loop sweeps expired dedupe and cooldown entries and ticks the journal
+ * (flush, compaction) once a second.
+ *
+ * Start-up: libcurl, auth files, the engine, backends and their secrets
+ * (--check-config stops here), the journal (replayed: what was in flight
+ * is queued again or resumed), workers, HTTP.
  *
  * Shutdown: stop accepting (quiesce), answer the requests in flight,
- * close the queue and let the workers drain it within --drain-timeout,
- * cancel whatever is left, exit 0. A second signal skips the waiting.
+ * close the queue and let the workers drain it within --drain-timeout;
+ * what is left stays queued or running in the journal for the next start
+ * (nothing is cancelled remotely); exit 0. A second signal skips the
+ * waiting.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,10 +30,13 @@
 #include "action.h"
 #include "api.h"
 #include "auth.h"
+#include "backend.h"
 #include "config.h"
 #include "decode.h"
 #include "engine.h"
 #include "http.h"
+#include "httpc.h"
+#include "journal.h"
 #include "log.h"
 #include "rtime.h"
 #include "worker.h"
@@ -94,7 +104,10 @@ static void warn_unimplemented(const struct hl_ruleset *rs) {
 static void cancel_leftovers(struct engine *e) {
   for (struct queue_item *it; (it = queue_try_pop(&e->queue));) {
     struct remediation *r = rem_of_item(it);
-    const char *why = "cancelled: healer shut down before it started";
+    /* With a journal nothing is recorded: it stays queued there and runs
+     * after the next start. */
+    const char *why = e->journal ? "left queued: runs after the next start"
+                                 : "cancelled: healer shut down before it started";
     store_set_state(&e->store, r, REM_CANCELLED, why, rtime_now_ms());
     decide_finished(&e->decide, r);
     metrics_outcome(&e->metrics, r->rule, REM_CANCELLED);
@@ -106,7 +119,7 @@ static void cancel_leftovers(struct engine *e) {
 int main(int argc, char **argv) {
   const struct hl_ruleset *rs = &hl_ruleset;
   struct config cfg;
-  char err[512];
+  char err[2048];
   if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     return 2;
@@ -126,6 +139,10 @@ int main(int argc, char **argv) {
   }
   log_setup(cfg.log_format, cfg.log_level, 2);
   signal(SIGPIPE, SIG_IGN);
+  if (httpc_global_init() < 0) {   /* libcurl, once, before any thread */
+    fprintf(stderr, "healer: cannot initialise libcurl\n");
+    return 1;
+  }
   raise_fd_limit(cfg.max_connections + 256);
 
   struct auth auth;
@@ -144,11 +161,49 @@ int main(int argc, char **argv) {
     auth_free(&auth);
     return 1;
   }
+  /* Backends and their secrets, read once (not in dry-run). */
+  if (backend_load_all(rs, cfg.dry_run, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    engine_free(&e);
+    auth_free(&auth);
+    httpc_global_cleanup();
+    return 2;
+  }
   if (cfg.action == CONFIG_CHECK) {
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
     engine_free(&e);
     auth_free(&auth);
+    backend_free_all();
+    httpc_global_cleanup();
     return 0;
+  }
+  struct journal *jn = NULL;
+  {
+    struct journal_config jc = {cfg.state_dir, rs, cfg.journal_recover, false,
+                                cfg.journal_compact, cfg.dedupe_ttl_ms, (size_t)cfg.dedupe_max};
+    struct journal_open_info ji;
+    if (journal_open(&jn, &jc, rtime_now_ms(), &ji, err, sizeof err) < 0 ||
+        (engine_set_journal(&e, jn),
+         engine_restore(&e, jn, ji.next_id, err, sizeof err) < 0)) {
+      fprintf(stderr, "healer: %s\n", err);
+      engine_free(&e);
+      journal_close(jn);
+      auth_free(&auth);
+      backend_free_all();
+      httpc_global_cleanup();
+      return 1;
+    }
+    struct log_line l;
+    log_begin(&l, LOGL_INFO, "journal");
+    log_str(&l, "path", cfg.state_dir);
+    log_int(&l, "records", (long long)ji.records);
+    log_int(&l, "in_flight", (long long)ji.inflight);
+    log_int(&l, "dedupe_keys", (long long)ji.dedupe);
+    log_int(&l, "cooldowns", (long long)ji.cooldowns);
+    if (ji.torn_bytes) log_int(&l, "torn_bytes_cut", (long long)ji.torn_bytes);
+    if (ji.lost_records) log_int(&l, "lost_records", (long long)ji.lost_records);
+    if (ji.failed) log_int(&l, "not_resumable", (long long)ji.failed);
+    log_end(&l);
   }
   if (!cfg.dry_run) warn_unimplemented(rs);
 
@@ -167,7 +222,10 @@ int main(int argc, char **argv) {
     queue_close(&e.queue);
     workers_join(&w);
     engine_free(&e);
+    journal_close(jn);
     auth_free(&auth);
+    backend_free_all();
+    httpc_global_cleanup();
     return 1;
   }
   struct http_config hc = {cfg.listen, (unsigned)cfg.http_threads,
@@ -177,10 +235,16 @@ int main(int argc, char **argv) {
   struct http *h = http_start(&e, &auth, &hc, err, sizeof err);
   if (!h) {
     fprintf(stderr, "healer: %s\n", err);
+    workers_stop(&w);         /* nothing restored runs: it stays journaled */
+    cancel_leftovers(&e);
     queue_close(&e.queue);
     workers_join(&w);
+    cancel_leftovers(&e);
     engine_free(&e);
+    journal_close(jn);
     auth_free(&auth);
+    backend_free_all();
+    httpc_global_cleanup();
     return 1;
   }
   atomic_store(&e.ready, true);
@@ -207,7 +271,10 @@ int main(int argc, char **argv) {
                strerror(errno));
 
   int sig;
-  while (!(sig = wait_signal(1000))) decide_sweep(&e.decide, rtime_now_ms());
+  while (!(sig = wait_signal(1000))) {
+    decide_sweep(&e.decide, rtime_now_ms());
+    journal_tick(jn, rtime_now_ms());   /* flush, compact when due */
+  }
 
   int64_t start = rtime_mono_ms();
   int64_t deadline = start + cfg.drain_timeout_ms;
@@ -226,8 +293,8 @@ int main(int argc, char **argv) {
     hurry = wait_signal(10) != 0;
   size_t left = queue_len(&e.queue);
   if (left || workers_exited(&w) < w.n) {
-    log_printf(LOGL_WARN, "drain %s: cancelling %zu queued remediations and "
-               "stopping %zu running ones",
+    log_printf(LOGL_WARN, "drain %s: leaving %zu queued and %zu running remediations "
+               "to the next start (journaled)",
                hurry ? "cut short" : "timed out", left, atomic_load(&e.running));
     workers_stop(&w);
     cancel_leftovers(&e);
@@ -235,7 +302,10 @@ int main(int argc, char **argv) {
   workers_join(&w);
   cancel_leftovers(&e);
   engine_free(&e);
+  journal_close(jn);
   auth_free(&auth);
+  backend_free_all();
+  httpc_global_cleanup();
   log_printf(LOGL_INFO, "stopped after %lld ms", (long long)(rtime_mono_ms() - start));
   log_stop();
   return 0;

@@ -108,6 +108,8 @@ void rem_ref(struct remediation *r) {
 }
 
 void rem_unref(struct remediation *r) {
-  if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+  if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
+    free(r->resume_token);
     free(r);
+  }
 }

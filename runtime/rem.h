@@ -10,6 +10,8 @@
  *   store lock state, reason, updated_ms, the store links (store.c)
  *   queue lock qi (queue.c)
  *   decide lock released (decide.c)
+ *   worker     resume_* (set at restore, before any worker runs; then read
+ *              by the one worker that pops the remediation)
  *
  * Ownership: rem_new() returns a remediation with one reference, which the
  * caller owns; rem_ref()/rem_unref() add and drop references. Every string
@@ -85,6 +87,14 @@ struct remediation {
   struct queue_item qi;       /* queue lock */
 
   bool released;              /* decide lock: decide_finished() ran */
+
+  /* Restored from the journal in state running (see journal.h): the step it
+   * was in, that step's resume token (owned; NULL: the trigger was not
+   * confirmed) and when it first started. */
+  bool resumed;               /* worker */
+  uint32_t resume_step;       /* worker */
+  char *resume_token;         /* worker; freed with the remediation */
+  int64_t started_ms;         /* worker */
   atomic_uint refs;
 };
 

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "action.h"
+#include "httpc.h"
 #include "log.h"
+#include "notify.h"
 #include "rtime.h"
 
 /* Waits until at_ms (wall clock) or a stop request. False when stopped. */
@@ -35,40 +37,130 @@ static bool wait_until(struct workers *w, int64_t at_ms) {
   return ok;
 }
 
-/* Runs the steps through their action kinds. */
+/* Journals that r is running step (with its resume token, or NULL) and,
+ * when sync, waits until that is durable. 0, or -1 when the journal has
+ * failed. Without a journal, 0. */
+static int journal_step(struct workers *w, const struct remediation *r, uint32_t step,
+                        const char *token, bool sync) {
+  struct journal *j = w->e->journal;
+  if (!j) return 0;
+  struct journal_state s = {r->id, REM_RUNNING, "", rtime_now_ms(), (int32_t)step, token,
+                            false};
+  uint64_t lsn = 0;
+  if (journal_append_state(j, &s, &lsn) < 0) return -1;
+  return sync ? journal_sync(j, lsn) : 0;
+}
+
+/* A resumed remediation past its timeout still gets a look before it is
+ * declared timed out. */
+#define RESUME_GRACE_MS 30000
+
+/* Runs the steps through their action kinds; link gets the last link a
+ * step published (the build's page), for notifications. REM__COUNT:
+ * abandoned at shutdown, left to the next start (journaled). */
 static enum rem_state run_steps(struct workers *w, struct remediation *r,
-                                char reason[REM_REASON_MAX]) {
+                                char reason[REM_REASON_MAX],
+                                char link[ACTION_LINK_MAX]) {
   const struct hl_rule *rule = &w->e->rs->rules[r->rule];
-  int64_t deadline = rtime_now_ms() + (int64_t)(rule->timeout_ms ? rule->timeout_ms
-                                                                 : WORKER_DEFAULT_TIMEOUT_MS);
-  for (uint32_t i = 0; i < r->nsteps; i++) {
+  int64_t timeout = (int64_t)(rule->timeout_ms ? rule->timeout_ms
+                                               : WORKER_DEFAULT_TIMEOUT_MS);
+  int64_t backoff = (int64_t)(rule->backoff_ms ? rule->backoff_ms
+                                               : WORKER_DEFAULT_BACKOFF_MS);
+  int64_t now = rtime_now_ms();
+  int64_t started = r->resumed && r->started_ms ? r->started_ms : now;
+  int64_t deadline = started + timeout;
+  if (r->resumed && deadline < now + RESUME_GRACE_MS) deadline = now + RESUME_GRACE_MS;
+  uint32_t first = r->resumed && r->resume_step < r->nsteps ? r->resume_step : 0;
+  for (uint32_t i = first; i < r->nsteps; i++) {
     const struct action_ops *ops = action_ops_for(r->steps[i].kind);
     struct action_run run = {0};
     run.rs = w->e->rs;
     run.rem = r;
     run.step = &r->steps[i];
     run.deadline_ms = deadline;
-    enum action_status st = ops->start(&run);
-    enum rem_state out = REM_SUCCEEDED;
-    while (st == ACTION_PENDING) {
-      int64_t at = run.next_poll_ms < deadline ? run.next_poll_ms : deadline;
-      if (!wait_until(w, at)) {
-        ops->cancel(&run);
-        snprintf(run.reason, sizeof run.reason, "cancelled: healer shut down");
-        out = REM_CANCELLED;
-        break;
+    run.client = httpc_thread();     /* this worker's handle, reused */
+    enum action_status st;
+    char last[ACTION_TOKEN_MAX] = "";   /* the token last journaled */
+    bool resume_here = r->resumed && i == first;
+    if (resume_here && r->resume_token) {
+      /* The kind follows what its token names instead of triggering. */
+      run.resumed = true;
+      snprintf(run.token, sizeof run.token, "%s", r->resume_token);
+      snprintf(last, sizeof last, "%s", r->resume_token);
+      st = ops->start(&run);
+    } else if (resume_here && !ops->start_checks_earlier) {
+      snprintf(reason, REM_REASON_MAX, "step %u: interrupted by a restart before the trigger "
+               "was confirmed; not started again", i + 1);
+      return REM_FAILED;
+    } else {
+      if (resume_here) {
+        run.resumed = true;
+        run.attempt = 1;      /* look for the earlier trigger first */
       }
-      if (rtime_now_ms() >= deadline) {
-        ops->cancel(&run);
-        snprintf(run.reason, sizeof run.reason, "timed out after %llu ms",
-                 (unsigned long long)(rule->timeout_ms ? rule->timeout_ms
-                                                       : WORKER_DEFAULT_TIMEOUT_MS));
-        out = REM_TIMED_OUT;
-        break;
+      /* Durable before the trigger: a restart then knows it may have been
+       * sent. */
+      if (journal_step(w, r, i, NULL, true) < 0) {
+        snprintf(reason, REM_REASON_MAX, "step %u: not started: the journal cannot record it",
+                 i + 1);
+        return REM_FAILED;
       }
-      st = ops->poll(&run);
+      st = ops->start(&run);
     }
-    if (st == ACTION_FAILED || st == ACTION_RETRY) out = REM_FAILED;
+    enum rem_state out = REM_SUCCEEDED;
+    bool left = false;        /* shutdown with a journal: resumed next start */
+    for (;;) {
+      for (;;) {
+        if (run.token_changed) {
+          run.token_changed = false;
+          if (strcmp(run.token, last) != 0) {
+            journal_step(w, r, i, run.token, true);
+            snprintf(last, sizeof last, "%s", run.token);
+          }
+        }
+        if (st != ACTION_PENDING) break;
+        int64_t at = run.next_poll_ms < deadline ? run.next_poll_ms : deadline;
+        if (!wait_until(w, at)) {
+          left = true;
+          break;
+        }
+        if (rtime_now_ms() >= deadline) {
+          ops->cancel(&run);
+          snprintf(run.reason, sizeof run.reason, "timed out after %llu ms",
+                   (unsigned long long)timeout);
+          out = REM_TIMED_OUT;
+          break;
+        }
+        st = ops->poll(&run);
+      }
+      /* A retryable failure: wait the rule's backoff (doubling, jittered;
+       * at least what the server asked for) and start the step again. */
+      if (left || out != REM_SUCCEEDED || st != ACTION_RETRY || run.attempt >= rule->retries)
+        break;
+      int64_t at = rtime_now_ms() +
+                   httpc_backoff_ms(run.attempt, backoff, WORKER_BACKOFF_CAP_MS);
+      if (run.next_poll_ms > at) at = run.next_poll_ms;
+      if (at >= deadline) break;       /* no time left for another try */
+      if (!wait_until(w, at)) {
+        left = true;
+        break;
+      }
+      run.attempt++;
+      st = ops->start(&run);
+    }
+    if (left) {
+      if (w->e->journal) {    /* leave it running: the next start resumes it */
+        if (run.link[0]) snprintf(link, ACTION_LINK_MAX, "%s", run.link);
+        if (ops->release) ops->release(&run);
+        snprintf(reason, REM_REASON_MAX, "step %u: left running at shutdown", i + 1);
+        return REM__COUNT;
+      }
+      ops->cancel(&run);
+      snprintf(run.reason, sizeof run.reason, "cancelled: healer shut down");
+      out = REM_CANCELLED;
+    }
+    if (out == REM_SUCCEEDED && (st == ACTION_FAILED || st == ACTION_RETRY))
+      out = REM_FAILED;
+    if (run.link[0]) snprintf(link, ACTION_LINK_MAX, "%s", run.link);
     if (ops->release) ops->release(&run);
     if (out != REM_SUCCEEDED) {
       snprintf(reason, REM_REASON_MAX, "step %u: %.170s", i + 1, run.reason);
@@ -77,6 +169,11 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
   }
   snprintf(reason, REM_REASON_MAX, "all %u steps succeeded", r->nsteps);
   return REM_SUCCEEDED;
+}
+
+/* notify_send()'s wait: the worker's, so shutdown cuts it short. */
+static bool notify_wait(void *ctx, int64_t until_ms) {
+  return wait_until(ctx, until_ms);
 }
 
 void workers_run_one(struct workers *w, struct remediation *r) {
@@ -88,20 +185,43 @@ void workers_run_one(struct workers *w, struct remediation *r) {
     return;
   }
   atomic_fetch_add(&e->running, 1);
-  char reason[REM_REASON_MAX];
+  char reason[REM_REASON_MAX], link[ACTION_LINK_MAX] = "";
+  int64_t started = r->resumed && r->started_ms ? r->started_ms : rtime_now_ms();
   enum rem_state out;
   if (r->dry_run) {
     out = REM_DRY_RUN;
     store_get_state(&e->store, r, reason);   /* why it is a dry run */
   } else {
-    out = run_steps(w, r, reason);
+    out = run_steps(w, r, reason, link);
   }
-  store_set_state(&e->store, r, out, reason, rtime_now_ms());
+  if (out == REM__COUNT) {    /* shutdown: journaled as running, resumed later */
+    engine_log_remediation(e, r, "remediation", REM_RUNNING, reason, false);
+    atomic_fetch_sub(&e->running, 1);
+    rem_unref(r);
+    return;
+  }
+  int64_t now = rtime_now_ms();
+  if (e->journal) {
+    /* Durable before it is notified; a dry run need not wait. */
+    struct journal_state js = {r->id, out, reason, now, -1, NULL, false};
+    uint64_t lsn = 0;
+    if (journal_append_state(e->journal, &js, &lsn) == 0 && out != REM_DRY_RUN)
+      journal_sync(e->journal, lsn);
+  }
+  store_set_state(&e->store, r, out, reason, now);
   decide_finished(&e->decide, r);
   metrics_outcome(&e->metrics, r->rule, out);
   /* The decision line already carried the parameters. */
   engine_log_remediation(e, r, out == REM_DRY_RUN ? "dry_run" : "remediation", out,
                          reason, false);
+  /* Tell people, as the rule asks; the outcome is already recorded and
+   * nothing here changes it. */
+  if (!r->dry_run) {
+    struct notify_event ev = {e->rs, r, out, reason, started, rtime_now_ms(),
+                              link[0] ? link : NULL};
+    struct notify_result res[8];
+    notify_send(httpc_thread(), &ev, notify_wait, w, res, 8);
+  }
   atomic_fetch_sub(&e->running, 1);
   rem_unref(r);
 }

@@ -25,6 +25,8 @@
 #include "engine.h"
 
 #define WORKER_DEFAULT_TIMEOUT_MS (15 * 60 * 1000)
+#define WORKER_DEFAULT_BACKOFF_MS 1000     /* `retry N` without `backoff` */
+#define WORKER_BACKOFF_CAP_MS (5 * 60 * 1000)
 
 struct workers {
   struct engine *e;           /* borrowed */

@@ -6,7 +6,8 @@
 H=$HEALER_FIXTURE
 $H --help >"$TMP/out" || fail "--help failed"
 for f in --listen --workers --queue-size --max-body --dry-run --log-format --auth-bearer-file \
-  --auth-basic-file --auth-all --drain-timeout --list-rules --check-config --version HEALER_LISTEN; do
+  --auth-basic-file --auth-all --drain-timeout --list-rules --check-config --version HEALER_LISTEN \
+  --state-dir --journal-recover --journal-compact-size HEALER_STATE_DIR; do
   grep -q -- "$f" "$TMP/out" || fail "--help does not mention $f"
 done
 $H --version >"$TMP/out" || fail "--version failed"
@@ -15,8 +16,17 @@ grep -q 'digest 0123456789abcdef' "$TMP/out" || fail "--version lacks the digest
 $H --list-rules >"$TMP/out" || fail "--list-rules failed"
 grep -q '^re_rule  (tests/runtime/fixture.heal:20)' "$TMP/out" || fail "--list-rules: $(head -n 5 "$TMP/out")"
 grep -q 'node = host(\$instance)' "$TMP/out" || fail "--list-rules lacks parameters"
+# Backends: without their settings start-up fails naming every one; with
+# them (or in dry-run) it goes on.
+$H --check-config >"$TMP/out" 2>&1
+[ $? -eq 2 ] || fail "--check-config without backend settings: exit status not 2"
+grep -q 'HEALER_JENKINS_URL is not set' "$TMP/out" || fail "missing HEALER_JENKINS_URL not named: $(cat "$TMP/out")"
+grep -q 'environment variable CI_TOKEN is not set' "$TMP/out" || fail "missing CI_TOKEN not named: $(cat "$TMP/out")"
+$H --check-config --dry-run >"$TMP/out" 2>&1 || fail "--check-config --dry-run failed: $(cat "$TMP/out")"
+export HEALER_JENKINS_URL=http://127.0.0.1:9 CI_TOKEN=not-a-real-token
 $H --check-config >"$TMP/out" 2>&1 || fail "--check-config failed: $(cat "$TMP/out")"
 grep -q 'valid' "$TMP/out" || fail "--check-config: $(cat "$TMP/out")"
+grep -q 'not-a-real-token' "$TMP/out" && fail "a secret was printed"
 
 $H --workers nope 2>"$TMP/err"
 [ $? -eq 2 ] || fail "bad flag: exit status not 2"

@@ -21,6 +21,9 @@ TEST_NAME=$(basename "$0" .sh)
 TMP=$(mktemp -d)
 HEALER_PID=
 PIDS=()
+# healer run directly (not by start_healer) keeps its journal here, not in
+# ./state of the working tree.
+export HEALER_STATE_DIR=$TMP/state-direct
 
 cleanup() {
   local p
@@ -53,7 +56,7 @@ python3() { "$PY" "$@"; }
 # start_healer [ARGS...]: starts healer, waits until it listens; sets PORT, BASE.
 start_healer() {
   rm -f "$TMP/port"
-  "$HEALER_FIXTURE" --listen 127.0.0.1:0 --port-file "$TMP/port" "$@" \
+  "$HEALER_FIXTURE" --listen 127.0.0.1:0 --port-file "$TMP/port" --state-dir "$TMP/state" "$@" \
     >>"$TMP/healer.out" 2>>"$TMP/healer.log" &
   HEALER_PID=$!
   local i

@@ -190,11 +190,12 @@ static const struct hl_window windows[] = {
 
 static const struct hl_backend_field fields[] = {
   {"url", HL_SRC_LITERAL, "http://127.0.0.1:1"},
+  {"user", HL_SRC_LITERAL, "healer"},
   {"token", HL_SRC_ENV, "CI_TOKEN"},
 };
 
 static const struct hl_backend backends[] = {
-  {"ci", HL_BK_JENKINS, 0, 2, "tests/runtime/fixture.heal", 2},
+  {"ci", HL_BK_JENKINS, 0, 3, "tests/runtime/fixture.heal", 2},
 };
 
 static const struct hl_notify notifies[] = {

@@ -28,6 +28,7 @@ WINDOWS = [
 ]
 
 BACKENDS = [dict(name="ci", kind="JENKINS", fields=[("url", "LITERAL", "http://127.0.0.1:1"),
+                                                    ("user", "LITERAL", "healer"),
                                                     ("token", "ENV", "CI_TOKEN")])]
 
 # Each rule: name, alerts, matchers [(on, name, op, value)], steps
