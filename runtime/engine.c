@@ -136,16 +136,6 @@ static uint8_t dry_run_of(const struct engine *e, const struct hl_rule *rule) {
   return REM_DRY_NO;
 }
 
-static void put_u32(struct buf *b, uint32_t v) {
-  char tmp[10];
-  size_t n = sizeof tmp;
-  do {
-    tmp[--n] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  buf_put(b, tmp + n, sizeof tmp - n);
-}
-
 /* Renders the rule's steps and keys into d. Returns RENDER_OK, or
  * RENDER_ABSENT with *missing set (d then holds what did render), or
  * RENDER_NOMEM. */
@@ -191,7 +181,7 @@ static enum render_status draft(struct engine *e, uint32_t ri,
       if (which == 0 ? !rule->cooldown_ms : !rule->limit) continue;
       struct hl_expr ex = which == 0 ? rule->cooldown_key : rule->limit_key;
       buf_reset(&k);
-      put_u32(&k, ri);
+      buf_uint(&k, ri);
       buf_putc(&k, '\x1f');
       if (ex.count) {
         const char *v;
@@ -205,7 +195,7 @@ static enum render_status draft(struct engine *e, uint32_t ri,
         /* The default cooldown key: the rule and its rendered parameters. */
         for (uint32_t s = 0; s < d->nsteps; s++)
           for (uint32_t p = 0; p < steps[s].nparams; p++) {
-            put_u32(&k, s);
+            buf_uint(&k, s);
             buf_putc(&k, '\x1f');
             buf_puts(&k, steps[s].params[p].name);
             buf_putc(&k, '\x1f');
