@@ -1024,7 +1024,9 @@ static int check_matchers(struct checker *c, struct rule *r) {
     } else {
       x->first[on][op] = m;
     }
-    if (ok &&
+    /* An invalid regex is reported already: take it as meant to guarantee
+     * its label, so no follow-on warning names the label again. */
+    if (!ok ||
         ((m->op == HL_MATCH_EQ && v->len > 0) ||
          (m->op == HL_MATCH_NE && v->len == 0) ||
          (m->op == HL_MATCH_RE && !empty) || (m->op == HL_MATCH_NRE && empty)))
