@@ -1,6 +1,6 @@
 # healer - alert-driven auto-remediation.
 #
-#   make            build bin/healerc and bin/healer
+#   make            install what is missing, build bin/healerc and bin/healer
 #   make test       install what is missing, run every test (ASan + UBSan
 #                   build) and print "N passed, N failed"
 #   make run        start healer on 127.0.0.1:9095 with rules/ in dry-run
@@ -62,8 +62,13 @@ LDFLAGS  := $(SANFLAGS)
 RULES    ?=
 DEFAULT_RULES := $(sort $(wildcard rules/*.heal))
 
-.PHONY: all test run regen fuzz bench clean deps deps-test
-all: $(BIN)/healerc $(BIN)/healer
+.PHONY: all binaries test run regen fuzz bench clean
+# Installs what is missing first (or prints the apt-get command), then
+# builds in a sub-make, which sees the flags of the packages just installed.
+all:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory binaries
+binaries: $(BIN)/healerc $(BIN)/healer
 
 # ---- healerc ---------------------------------------------------------------
 DSL_SRC  := $(wildcard dsl/*.c)
