@@ -9,8 +9,6 @@
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT
-AM=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
-[ -x "$AM" ] || fail "$AM is missing (scripts/deps.sh test installs prometheus-alertmanager)"
 
 # --- healer with the test's rules: the runtime objects of $HEALER's build.
 HEALERC=${HEALERC:-bin/healerc}
@@ -50,40 +48,8 @@ printf 'fp-token-77\n' >"$TMP/token"
 start_healer --auth-bearer-file "$TMP/token" --log-format json
 
 # --- the real Alertmanager, sending to healer.
-AM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AM_URL="http://127.0.0.1:$AM_PORT"
-cat >"$TMP/alertmanager.yml" <<YML
-global:
-  resolve_timeout: 5m
-route:
-  receiver: healer
-  group_by: ['instance']
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 3s
-receivers:
-  - name: healer
-    webhook_configs:
-      - url: 'http://127.0.0.1:$PORT/api/v1/alertmanager'
-        send_resolved: true
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: fp-token-77
-YML
-mkdir -p "$TMP/am"
-"$AM" --config.file="$TMP/alertmanager.yml" --storage.path="$TMP/am" \
-  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
-  --log.level=debug >"$TMP/am.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
+start_alertmanager instance fp-token-77
 
-push() { # JSON array of postable alerts
-  local code
-  code=$(curl -s -o "$TMP/push" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    --data-binary "$1" "$AM_URL/api/v2/alerts")
-  [ "$code" = 200 ] || fail "push to Alertmanager: HTTP $code $(cat "$TMP/push")"
-}
 state_of() { # NODE -> the states of its remediations
   curl -s --max-time 5 -H 'Authorization: Bearer fp-token-77' "$BASE/api/v1/remediations" |
     python3 -c 'import json,sys; print(" ".join(r["state"] for r in json.load(sys.stdin)["remediations"] if r["action"]["params"].get("node") == sys.argv[1]))' "$1"
@@ -96,7 +62,7 @@ dup_resends() {
 }
 
 # 1. SUCCESS: Slack is told.
-push '[{"labels":{"alertname":"FullPathDiskPressure","instance":"fp-a:9100","cluster":"eu-1"}}]'
+am_push '[{"labels":{"alertname":"FullPathDiskPressure","instance":"fp-a:9100","cluster":"eu-1"}}]'
 wait_until 30 is_state fp-a succeeded ||
   fail "remediation of fp-a: '$(state_of fp-a)'; Jenkins: $(fake_state jk | head -c 400)"
 wait_until 20 eval '[ "$(slack_messages)" = 1 ]' ||
@@ -111,7 +77,7 @@ for want in ("prune_full_path", "FullPathDiskPressure", "fp-a", "succeeded"):
 ' || fail "Slack message: $(fake_state sl | head -c 800)"
 
 # 2. FAILURE: one JIRA issue in OPS.
-push '[{"labels":{"alertname":"FullPathDiskPressure","instance":"fp-b:9100"}}]'
+am_push '[{"labels":{"alertname":"FullPathDiskPressure","instance":"fp-b:9100"}}]'
 wait_until 30 is_state fp-b failed ||
   fail "remediation of fp-b: '$(state_of fp-b)'; Jenkins: $(fake_state jk | head -c 400)"
 wait_until 20 eval '[ "$(jira_issues)" -ge 1 ]' ||

@@ -7,57 +7,22 @@
 # resends as duplicates, and cancelled the queued remediation of an alert
 # that resolved before its hold-off (--start-delay) ended.
 . "$(dirname "$0")/lib.bash"
-AM=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
-[ -x "$AM" ] || fail "$AM is missing (scripts/deps.sh test installs prometheus-alertmanager)"
 
 printf 'e2e-token-5d1\n' >"$TMP/token"
 start_healer --dry-run --start-delay 5s --auth-bearer-file "$TMP/token"
-AM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AM_URL="http://127.0.0.1:$AM_PORT"
-cat >"$TMP/alertmanager.yml" <<YML
-global:
-  resolve_timeout: 5m
-route:
-  receiver: healer
-  group_by: ['alertname']
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 3s
-receivers:
-  - name: healer
-    webhook_configs:
-      - url: 'http://127.0.0.1:$PORT/api/v1/alertmanager'
-        send_resolved: true
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: e2e-token-5d1
-YML
-mkdir -p "$TMP/am"
-"$AM" --config.file="$TMP/alertmanager.yml" --storage.path="$TMP/am" \
-  --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
-  --log.level=debug >"$TMP/am.log" 2>&1 &
-PIDS+=($!)
-wait_until 10 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
-curl -sf "$AM_URL/api/v2/status" | grep -q '"status":"disabled"' || fail "clustering not disabled"
+start_alertmanager alertname e2e-token-5d1
 
-push() { # JSON array of postable alerts
-  local code
-  code=$(curl -s -o "$TMP/push" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    --data-binary "$1" "$AM_URL/api/v2/alerts")
-  [ "$code" = 200 ] || fail "push to Alertmanager: HTTP $code $(cat "$TMP/push")"
-}
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 
 # A stays firing; B resolves before its hold-off ends.
-push '[{"labels":{"alertname":"HealerTest","instance":"e2e-a:9100","cluster":"eu-1","value":"a&b=c d/é"},
+am_push '[{"labels":{"alertname":"HealerTest","instance":"e2e-a:9100","cluster":"eu-1","value":"a&b=c d/é"},
         "annotations":{"summary":"disk full"},"generatorURL":"http://prom/graph"},
        {"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"}}]'
 wait_until 10 grep -q 'decision=queued alertname=HealerResolve' "$TMP/healer.log" ||
   fail "healer never queued B: $(grep -i 'notify\|error' "$TMP/am.log" | tail -n 5)"
-push '[{"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"},"endsAt":"'"$(now)"'"}]'
+am_push '[{"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"},"endsAt":"'"$(now)"'"}]'
 # A second alert joins A's group: the group (A included) is sent again.
-push '[{"labels":{"alertname":"HealerTest","instance":"e2e-c:9100"}}]'
+am_push '[{"labels":{"alertname":"HealerTest","instance":"e2e-c:9100"}}]'
 
 remediations() {
   curl -s -H 'Authorization: Bearer e2e-token-5d1' "$BASE/api/v1/remediations?limit=50" >"$TMP/rem.json"

@@ -154,3 +154,48 @@ alert() {
 metric() {
   curl -s --max-time 10 "$BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+
+# start_alertmanager GROUP_BY TOKEN: starts the real Alertmanager on a free
+# loopback port (no clustering, storage in $TMP, short group timers) with
+# one receiver, healer on $PORT with bearer TOKEN; sets AM_URL; waits until
+# it is ready. Its log is $TMP/am.log.
+start_alertmanager() {
+  local am=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager} port
+  [ -x "$am" ] || fail "no Alertmanager at $am (scripts/deps.sh test installs prometheus-alertmanager)"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  AM_URL="http://127.0.0.1:$port"
+  cat >"$TMP/alertmanager.yml" <<YML
+global:
+  resolve_timeout: 5m
+route:
+  receiver: healer
+  group_by: ['$1']
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 3s
+receivers:
+  - name: healer
+    webhook_configs:
+      - url: 'http://127.0.0.1:$PORT/api/v1/alertmanager'
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: $2
+YML
+  mkdir -p "$TMP/am"
+  "$am" --config.file="$TMP/alertmanager.yml" --storage.path="$TMP/am" \
+    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+    --log.level=debug >"$TMP/am.log" 2>&1 &
+  PIDS+=($!)
+  wait_until 10 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
+  curl -sf "$AM_URL/api/v2/status" | grep -q '"status":"disabled"' || fail "Alertmanager clustering not disabled"
+}
+
+# am_push JSON: posts a JSON array of postable alerts to Alertmanager's API v2.
+am_push() {
+  local code
+  code=$(curl -s -o "$TMP/push" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary "$1" "$AM_URL/api/v2/alerts")
+  [ "$code" = 200 ] || fail "push to Alertmanager: HTTP $code $(cat "$TMP/push")"
+}
