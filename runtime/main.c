@@ -145,11 +145,18 @@ int main(int argc, char **argv) {
   }
   raise_fd_limit(cfg.max_connections + 256);
 
+  /* Everything acquired from here on is released by the one ladder at the
+   * end; a failure jumps to the rung that matches what it holds. */
+  int status = 1;
+  int64_t start = -1;           /* when draining began; -1: never served */
+  struct journal *jn = NULL;
+  struct workers w;
   struct auth auth;
   if (auth_load(&auth, cfg.auth_bearer_file, cfg.auth_basic_file, cfg.auth_all, err,
                 sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
-    return 2;
+    status = 2;
+    goto out_curl;
   }
   decode_init();
   struct engine e;
@@ -158,26 +165,19 @@ int main(int argc, char **argv) {
                              (size_t)cfg.dedupe_max};
   if (engine_init(&e, rs, &ec, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
-    auth_free(&auth);
-    return 1;
+    goto out_auth;
   }
   /* Backends and their secrets, read once (not in dry-run). */
   if (backend_load_all(rs, cfg.dry_run, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
-    engine_free(&e);
-    auth_free(&auth);
-    httpc_global_cleanup();
-    return 2;
+    status = 2;
+    goto out_engine;
   }
   if (cfg.action == CONFIG_CHECK) {
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
-    engine_free(&e);
-    auth_free(&auth);
-    backend_free_all();
-    httpc_global_cleanup();
-    return 0;
+    status = 0;
+    goto out_engine;
   }
-  struct journal *jn = NULL;
   {
     struct journal_config jc = {cfg.state_dir, rs, cfg.journal_recover, false,
                                 cfg.journal_compact, cfg.dedupe_ttl_ms, (size_t)cfg.dedupe_max};
@@ -186,12 +186,7 @@ int main(int argc, char **argv) {
         (engine_set_journal(&e, jn),
          engine_restore(&e, jn, ji.next_id, err, sizeof err) < 0)) {
       fprintf(stderr, "healer: %s\n", err);
-      engine_free(&e);
-      journal_close(jn);
-      auth_free(&auth);
-      backend_free_all();
-      httpc_global_cleanup();
-      return 1;
+      goto out_engine;
     }
     struct log_line l;
     log_begin(&l, LOGL_INFO, "journal");
@@ -217,16 +212,9 @@ int main(int argc, char **argv) {
   sigaddset(&g_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &g_signals, NULL);
 
-  struct workers w;
   if (workers_start(&w, &e, (size_t)cfg.workers) < 0) {
     queue_close(&e.queue);
-    workers_join(&w);
-    engine_free(&e);
-    journal_close(jn);
-    auth_free(&auth);
-    backend_free_all();
-    httpc_global_cleanup();
-    return 1;
+    goto out_workers;
   }
   struct http_config hc = {cfg.listen, (unsigned)cfg.http_threads,
                            (unsigned)((cfg.connection_timeout_ms + 999) / 1000),
@@ -238,14 +226,7 @@ int main(int argc, char **argv) {
     workers_stop(&w);         /* nothing restored runs: it stays journaled */
     cancel_leftovers(&e);
     queue_close(&e.queue);
-    workers_join(&w);
-    cancel_leftovers(&e);
-    engine_free(&e);
-    journal_close(jn);
-    auth_free(&auth);
-    backend_free_all();
-    httpc_global_cleanup();
-    return 1;
+    goto out_workers;
   }
   atomic_store(&e.ready, true);
   {
@@ -276,7 +257,7 @@ int main(int argc, char **argv) {
     journal_tick(jn, rtime_now_ms());   /* flush, compact when due */
   }
 
-  int64_t start = rtime_mono_ms();
+  start = rtime_mono_ms();
   int64_t deadline = start + cfg.drain_timeout_ms;
   log_printf(LOGL_INFO, "received %s: draining (up to %lld ms)", strsignal(sig),
              (long long)cfg.drain_timeout_ms);
@@ -299,14 +280,21 @@ int main(int argc, char **argv) {
     workers_stop(&w);
     cancel_leftovers(&e);
   }
+  status = 0;
+
+out_workers:
   workers_join(&w);
   cancel_leftovers(&e);
-  engine_free(&e);
-  journal_close(jn);
+out_engine:
+  engine_free(&e);            /* before the journal it writes to */
+  journal_close(jn);          /* NULL until the journal opens */
+  backend_free_all();         /* nothing to free before they load */
+out_auth:
   auth_free(&auth);
-  backend_free_all();
+out_curl:
   httpc_global_cleanup();
-  log_printf(LOGL_INFO, "stopped after %lld ms", (long long)(rtime_mono_ms() - start));
+  if (start >= 0)
+    log_printf(LOGL_INFO, "stopped after %lld ms", (long long)(rtime_mono_ms() - start));
   log_stop();
-  return 0;
+  return status;
 }
