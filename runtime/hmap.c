@@ -123,39 +123,32 @@ void hmap_remove(struct hmap *m, void *payload) {
   free(e);
 }
 
-void hmap_sweep(struct hmap *m, bool (*pred)(void *payload, void *ctx),
-                void *ctx) {
-  for (size_t i = 0; i < m->nbuckets; i++) {
-    struct hmap_entry **pp = &m->buckets[i];
-    while (*pp) {
-      struct hmap_entry *e = *pp;
-      if (pred(e->data, ctx)) {
-        *pp = e->next;
-        m->count--;
-        free(e);
-      } else {
-        pp = &e->next;
-      }
+/* Removes the entries of bucket i for which pred holds. */
+static void sweep_bucket(struct hmap *m, size_t i,
+                         bool (*pred)(void *payload, void *ctx), void *ctx) {
+  struct hmap_entry **pp = &m->buckets[i];
+  while (*pp) {
+    struct hmap_entry *e = *pp;
+    if (pred(e->data, ctx)) {
+      *pp = e->next;
+      m->count--;
+      free(e);
+    } else {
+      pp = &e->next;
     }
   }
 }
 
+void hmap_sweep(struct hmap *m, bool (*pred)(void *payload, void *ctx),
+                void *ctx) {
+  for (size_t i = 0; i < m->nbuckets; i++)
+    sweep_bucket(m, i, pred, ctx);
+}
+
 void hmap_sweep_some(struct hmap *m, bool (*pred)(void *payload, void *ctx),
                      void *ctx, size_t *cursor, size_t max_buckets) {
-  for (size_t n = 0; n < max_buckets && n < m->nbuckets; n++) {
-    size_t i = (*cursor)++ & (m->nbuckets - 1);
-    struct hmap_entry **pp = &m->buckets[i];
-    while (*pp) {
-      struct hmap_entry *e = *pp;
-      if (pred(e->data, ctx)) {
-        *pp = e->next;
-        m->count--;
-        free(e);
-      } else {
-        pp = &e->next;
-      }
-    }
-  }
+  for (size_t n = 0; n < max_buckets && n < m->nbuckets; n++)
+    sweep_bucket(m, (*cursor)++ & (m->nbuckets - 1), pred, ctx);
 }
 
 void hmap_each(struct hmap *m, void (*fn)(void *payload, void *ctx), void *ctx) {
