@@ -47,11 +47,13 @@ kill -9 "$HEALER_PID"
 wait "$HEALER_PID" 2>/dev/null
 HEALER_PID=
 
+# Count the log's lines before the restart: the restarted healer may see the
+# build before start_healer returns, and that line must still be found.
+lines=$(wc -l <"$TMP/healer.log")
 start_healer --state-dir "$STATE"
 grep -q 'msg=resuming.*fingerprint=kill1' "$TMP/healer.log" || fail "not resumed after the restart"
 # Once more, after healer has seen the build (its token now names the build).
-lines=$(wc -l <"$TMP/healer.log")
-seen_build() { tail -n +"$lines" "$TMP/healer.log" | grep -q 'msg=jenkins_build'; }
+seen_build() { tail -n +"$((lines + 1))" "$TMP/healer.log" | grep -q 'msg=jenkins_build'; }
 wait_until 20 seen_build || fail "the restarted healer never saw the build"
 kill -9 "$HEALER_PID"
 wait "$HEALER_PID" 2>/dev/null
