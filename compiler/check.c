@@ -21,10 +21,12 @@
  */
 #include "check.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check_int.h"
 
@@ -84,12 +86,19 @@ static const char *const status_words[] = {"firing", "resolved", "any", NULL};
 static const unsigned status_values[] = {HL_STATUS_FIRING, HL_STATUS_RESOLVED,
                                          HL_STATUS_ANY};
 
+static const char *const jenkins_results[] = {
+#define HL_X(r) #r,
+    HL_JENKINS_RESULTS(HL_X)
+#undef HL_X
+    NULL};
+
 static const char *const option_words[] = {
     [OPT_COOLDOWN] = "cooldown",     [OPT_TIMEOUT] = "timeout",
     [OPT_RETRY] = "retry",           [OPT_LIMIT] = "limit",
     [OPT_BUDGET] = "at most",        [OPT_DRY_RUN] = "dry-run",
     [OPT_CONTINUE] = "continue",     [OPT_DURING] = "during",
-    [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status"};
+    [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status",
+    [OPT_SUCCEED] = "succeed on"};
 #define NOPTION_KINDS (sizeof option_words / sizeof option_words[0])
 
 static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
@@ -890,6 +899,42 @@ static void check_count(struct checker *c, const char *what, uint64_t n,
         (unsigned long long)n, (unsigned long long)max);
 }
 
+/* `succeed on R, ...`: each R a Jenkins result (any case), and a jenkins
+ * step for it to apply to. Leaves the mask of results in o->n. */
+static void check_succeed(struct checker *c, const struct rule *r,
+                          struct option *o) {
+  uint64_t mask = HL_SUCCEED_DEFAULT, seen = 0;
+  for (const struct word *w = o->words; w; w = w->next) {
+    int i = -1;
+    for (int k = 0; jenkins_results[k]; k++)
+      if (strcasecmp(jenkins_results[k], w->text) == 0)
+        i = k;
+    if (i < 0) {
+      char upper[64];
+      size_t n = 0;
+      for (; w->text[n] && n < sizeof upper - 1; n++)
+        upper[n] = (char)toupper((unsigned char)w->text[n]);
+      upper[n] = '\0';
+      ERR(c, w->loc, "unknown Jenkins result '%s'%s", check_quote(c, w->text),
+          check_alts(c, upper, jenkins_results, 1));
+    } else if (seen & (1u << i)) {
+      WARN(c, w->loc, "Jenkins result '%s' is listed twice", jenkins_results[i]);
+    } else {
+      seen |= 1u << i;
+      mask |= 1u << i;
+    }
+  }
+  o->n = mask;
+  int resolved = 1, jenkins = 0;
+  for (const struct step *s = r->steps; s; s = s->next) {
+    resolved &= s->action >= 0;
+    jenkins |= s->action == HL_ACT_JENKINS;
+  }
+  if (r->steps && resolved && !jenkins)
+    WARN(c, o->loc, "'succeed on' has no effect: this rule runs no jenkins "
+         "step");
+}
+
 /* Options of a rule. Returns the rule's status (0 if unknown) and sets
  * *flags: 1 continue, 2 a window, 4 a key that may be absent. */
 static unsigned check_options(struct checker *c, struct rule *r,
@@ -954,6 +999,9 @@ static unsigned check_options(struct checker *c, struct rule *r,
       *flags |= 1;
       break;
     case OPT_DRY_RUN:
+      break;
+    case OPT_SUCCEED:
+      check_succeed(c, r, o);
       break;
     }
     if (o->per && (o->kind == OPT_COOLDOWN || o->kind == OPT_LIMIT)) {

@@ -53,7 +53,7 @@
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 1
+#define CODEGEN_ABI_VERSION 2
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -135,7 +135,7 @@ struct rule_row {
   uint32_t first_step, nsteps, first_notify, nnotify;
   uint32_t flags, status;
   uint64_t cooldown_ms, timeout_ms, backoff_ms, budget_ms;
-  uint32_t retries, limit, budget, during, not_during;
+  uint32_t retries, limit, budget, during, not_during, succeed_on;
   struct expr_ref cooldown_key, limit_key;
 };
 
@@ -534,6 +534,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
   row.name = str_c(l, r->display_name);
   row.status = HL_STATUS_FIRING;
   row.during = row.not_during = HL_NONE;
+  row.succeed_on = HL_SUCCEED_DEFAULT;
 
   row.first_alert = l->alerts.n;
   for (const struct alert_name *a = r->alerts; a; a = a->next) {
@@ -634,6 +635,11 @@ static void build_rule(struct layout *l, const struct rule *r) {
         row.status = HL_STATUS_ANY;
       else
         bug("unknown alert status");
+      break;
+    case OPT_SUCCEED:
+      if (!(o->n & HL_SUCCEED_DEFAULT) || o->n >> HL_JR__COUNT)
+        bug("'succeed on' results not resolved");
+      row.succeed_on = (uint32_t)o->n;
       break;
     default:
       bug("unknown option kind");
@@ -973,6 +979,26 @@ static const char *flags_name(uint32_t flags) {
   return names[flags & 3];
 }
 
+/* The Jenkins results that count as success, by name:
+ * "HL_SUCCEED_DEFAULT" or "1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE". */
+static void o_succeed(struct out *o, uint32_t mask) {
+  static const char *const names[] = {
+#define HL_X(r) "HL_JR_" #r,
+      HL_JENKINS_RESULTS(HL_X)
+#undef HL_X
+  };
+  if (mask == HL_SUCCEED_DEFAULT) {
+    o_puts(o, "HL_SUCCEED_DEFAULT");
+    return;
+  }
+  const char *sep = "";
+  for (unsigned i = 0; i < HL_JR__COUNT; i++)
+    if (mask & (1u << i)) {
+      o_printf(o, "%s1u << %s", sep, names[i]);
+      sep = " | ";
+    }
+}
+
 static void print_rules(struct out *o, const struct layout *l) {
   if (!l->rules.n)
     return;
@@ -1021,6 +1047,8 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_index(o, r->during);
     o_puts(o, ", .not_during = ");
     o_index(o, r->not_during);
+    o_puts(o, ",\n    .succeed_on = ");
+    o_succeed(o, r->succeed_on);
     o_puts(o, ",\n  },\n");
   }
   o_puts(o, "};\n");

@@ -134,7 +134,8 @@ enum option_kind {
   OPT_CONTINUE,               /* continue */
   OPT_DURING,                 /* during WINDOW: name */
   OPT_NOT_DURING,             /* not during WINDOW: name */
-  OPT_STATUS                  /* status firing|resolved|any: name */
+  OPT_STATUS,                 /* status firing|resolved|any: name */
+  OPT_SUCCEED                 /* succeed on RESULT, ...: words */
 };
 
 struct option {
@@ -148,6 +149,7 @@ struct option {
   struct expr *per;           /* key expression, or NULL */
   const char *name;           /* window or status name */
   struct loc name_loc;
+  struct word *words;         /* succeed on: the results, as written */
   struct option *next;
   struct window *window;      /* check: resolved window */
 };

@@ -145,6 +145,7 @@ void lex_close(struct pstate *ps);
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 
@@ -188,6 +189,7 @@ static void add_notify(struct pstate *ps, struct loc loc, unsigned events,
                        int how, struct wtok kind, struct wtok target,
                        struct wtok via);
 static unsigned event_of(struct pstate *ps, const char *name, struct loc loc);
+static int is_result_only(const char *name, size_t n);
 static struct matcher *make_matcher(struct pstate *ps, struct wtok name,
                                     int op, struct loc op_loc,
                                     struct expr *value);
@@ -256,7 +258,8 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %token TOK_THEN "then" TOK_RUN "run" TOK_WITH "with"
 %token TOK_COOLDOWN "cooldown" TOK_TIMEOUT "timeout" TOK_RETRY "retry"
 %token TOK_LIMIT "limit" TOK_AT "at" TOK_DRY_RUN "dry-run"
-%token TOK_CONTINUE "continue" TOK_DURING "during" TOK_NOT "not" TOK_ON "on"
+%token TOK_CONTINUE "continue" TOK_DURING "during" TOK_NOT "not"
+%token TOK_SUCCEED "succeed" TOK_ON "on"
 %token TOK_VIA "via" TOK_PER "per" TOK_BACKOFF "backoff"
 %token TOK_CONCURRENT "concurrent" TOK_MOST "most" TOK_NOTIFY "notify"
 %token TOK_PAGE "page" TOK_IN "in"
@@ -268,7 +271,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %type <alerts> alert_names
 %type <w> name word opt_word opt_via
 %type <word> run_word
-%type <words> run_words
+%type <words> run_words results
 %type <op> match_op notify_how
 %type <matcher> matcher
 %type <matchers> matchers
@@ -388,6 +391,7 @@ clause
 list_clause
   : match_clause
   | with_clause
+  | succeed_clause
   ;
 
 /* ( "labels" | "annotations" ) matcher { "," matcher } */
@@ -452,6 +456,23 @@ param
         $$->name_loc = $1.loc;
         $$->value = $3;
       }
+  ;
+
+/* "succeed" "on" name { "," name } ;  Jenkins results */
+succeed_clause
+  : "succeed" resume "on" results
+      { add_option(ps, OPT_SUCCEED, @$)->words = $4.head; }
+  | "succeed" resume "on" results commas
+      {
+        struct loc l = @1;
+        l.end = @4.end;
+        add_option(ps, OPT_SUCCEED, l)->words = $4.head;
+      }
+  ;
+
+results
+  : run_word                { $$.head = $$.last = $1; }
+  | results commas run_word { $$ = $1; $$.last->next = $3; $$.last = $3; }
   ;
 
 simple_clause
@@ -833,7 +854,12 @@ static unsigned event_of(struct pstate *ps, const char *name,
   if (strcmp(name, "failure") == 0)
     return HL_EV_FAILURE;
   const char *s = diag_suggest(name, events);
-  if (s)
+  if (is_result_only(name, strlen(name)))
+    perr(ps, loc,
+         "unknown event '%s': expected 'success', 'failure' or 'timeout'; to "
+         "count a Jenkins result as success, write 'succeed on %s'",
+         name, name);
+  else if (s)
     perr(ps, loc, "unknown event '%s'; did you mean '%s'?", name, s);
   else
     perr(ps, loc,
@@ -964,7 +990,7 @@ static int is_keyword(int sym) {
 
 static int is_option_kw(int sym) {
   return sym == YYSYMBOL_TOK_STATUS ||
-         (sym >= YYSYMBOL_TOK_COOLDOWN && sym <= YYSYMBOL_TOK_NOT);
+         (sym >= YYSYMBOL_TOK_COOLDOWN && sym <= YYSYMBOL_TOK_SUCCEED);
 }
 
 /* Symbol of a token kind as the scanner returns it. */
@@ -1039,7 +1065,10 @@ static const char *name_role(const struct pstate *ps) {
   case TOK_WINDOW: return "a window name";
   case TOK_NOTIFY: return "a notification kind ('slack' or 'jira')";
   case TOK_PAGE: return "'pagerduty'";
-  case TOK_ON: return "an event ('success', 'failure' or 'timeout')";
+  case TOK_ON:
+    if (prev2 == TOK_SUCCEED)
+      return "a Jenkins result such as 'UNSTABLE'";
+    return "an event ('success', 'failure' or 'timeout')";
   case TOK_STATUS: return "a status ('firing', 'resolved' or 'any')";
   case TOK_IN: return "a time zone string such as \"Europe/Berlin\"";
   case NAME:
@@ -1516,6 +1545,41 @@ static int misspelt_declaration(struct pstate *ps, struct loc l) {
   return kinds[k];
 }
 
+/* Whether name is a Jenkins result that is not also an event (UNSTABLE,
+ * ABORTED, NOT_BUILT in any case): `on UNSTABLE` means `succeed on`. */
+static int is_result_only(const char *name, size_t n) {
+  static const char *const results[] = {
+#define HL_X(r) #r,
+      HL_JENKINS_RESULTS(HL_X)
+#undef HL_X
+      NULL};
+  for (int i = 0; results[i]; i++)
+    if (strlen(results[i]) == n && strncasecmp(name, results[i], n) == 0)
+      return strcmp(results[i], "SUCCESS") != 0 &&
+             strcmp(results[i], "FAILURE") != 0;
+  return 0;
+}
+
+/* A name close to 'succeed' followed by `on` and a Jenkins result
+ * (`succed on UNSTABLE`) is reported and read as the keyword, so that its
+ * list is not taken for a notification's events. Returns TOK_SUCCEED or
+ * NAME. */
+static int misspelt_succeed(struct pstate *ps, struct loc l) {
+  static const char *const words[] = {"succeed", NULL};
+  char text[24];
+  size_t n = l.end - l.begin;
+  if (n >= sizeof text || peek(ps, 0) != TOK_ON || peek(ps, 1) != NAME)
+    return NAME;
+  memcpy(text, ps->src->text + l.begin, n);
+  text[n] = '\0';
+  const struct loc r = ps->ahead[1].loc;
+  if (!diag_suggest(text, words) ||
+      !is_result_only(ps->src->text + r.begin, r.end - r.begin))
+    return NAME;
+  perr(ps, l, "unknown option '%s'; did you mean 'succeed'?", text);
+  return TOK_SUCCEED;
+}
+
 static int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct pstate *ps) {
   if (ps->nout > 0) {
     int kind = ps->out[0].kind;
@@ -1538,6 +1602,8 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, struct pstate *ps) {
     }
     if (kind == NAME && ps->brace_depth == 0 && !ps->skip_depth)
       kind = misspelt_declaration(ps, *lloc);
+    if (kind == NAME && ps->rule && !ps->skip_depth)
+      kind = misspelt_succeed(ps, *lloc);
     push_hist(ps, kind, *lloc);
     if (ps->since_error < 1000)
       ps->since_error++;

@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(1);
+HL_ABI_CHECK(2);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -39,6 +39,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
     .limit = 1, .limit_key = {14, 4}, .budget = 3, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = HL_NONE,
+    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 1 rules/certificates.heal:4 rotate_tls_certificate */
   {
@@ -52,6 +53,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1800000 /* 30m */, .retries = 2, .backoff_ms = 60000 /* 1m */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = 1, .not_during = HL_NONE,
+    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 2 rules/node-disk.heal:5 */
   {
@@ -65,6 +67,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = HL_NONE,
+    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 3 rules/node-disk.heal:8 prune_docker_images */
   {
@@ -78,6 +81,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1200000 /* 20m */, .retries = 3, .backoff_ms = 30000 /* 30s */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = 0,
+    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 4 rules/node-health.heal:4 replace_unhealthy_node */
   {
@@ -91,6 +95,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 2700000 /* 45m */, .retries = 0, .backoff_ms = 0,
     .limit = 1, .limit_key = {53, 1}, .budget = 5, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = 0,
+    .succeed_on = HL_SUCCEED_DEFAULT,
   },
 };
 
@@ -340,7 +345,7 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 1,
+  .abi_version = 2,
   .generator = "healerc 0.1.0",
   .digest = "26deab7b7d5c3a43",
   .rules = hl_rules, .nrules = 5,

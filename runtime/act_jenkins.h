@@ -17,9 +17,10 @@
  *   cancel  POST /queue/cancelItem?id=N while queued, else POST
  *           /job/.../B/stop.
  *
- * Results: SUCCESS -> succeeded; UNSTABLE, FAILURE, ABORTED, NOT_BUILT
- * (and anything else) -> failed, the result in the reason. Only SUCCESS
- * counts as success.
+ * Results: SUCCESS, and whatever else the rule's `succeed on` lists
+ * (hl_rule.succeed_on), -> succeeded; the other results of UNSTABLE,
+ * FAILURE, ABORTED, NOT_BUILT (and anything unknown) -> failed. The result
+ * is in the reason either way.
  *
  * Never two builds for one remediation: the trigger POST goes on a fresh
  * connection (libcurl does not re-send it by itself), and when a trigger's
@@ -52,8 +53,12 @@
 
 extern const struct action_ops act_ops_JENKINS;
 
-/* The outcome of a finished build's result. */
-enum action_status act_jenkins_result(const char *result);
+/* The names of enum hl_jenkins_result, as Jenkins writes them. */
+extern const char *const act_jenkins_results[HL_JR__COUNT];
+
+/* The outcome of a finished build's result, given the rule's succeed_on
+ * mask (0: SUCCESS only). */
+enum action_status act_jenkins_result(const char *result, uint32_t succeed_on);
 
 /* Splits a job path "a/b" into URL segments "job" "a" "job" "b", pointing
  * into scratch. Returns how many, or -1 when the path is empty, has an

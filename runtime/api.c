@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "act_jenkins.h"
 #include "rem.h"
 #include "render.h"
 #include "rtime.h"
@@ -131,7 +132,15 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
     buf_json_str(o, r->during != HL_NONE ? rs->windows[r->during].name : NULL);
     buf_puts(o, ",\"not_during\":");
     buf_json_str(o, r->not_during != HL_NONE ? rs->windows[r->not_during].name : NULL);
-    buf_puts(o, "}}");
+    buf_puts(o, ",\"succeed_on\":[");
+    uint32_t succeed = r->succeed_on ? r->succeed_on : HL_SUCCEED_DEFAULT;
+    const char *sep = "";
+    for (unsigned k = 0; k < HL_JR__COUNT; k++)
+      if (succeed & (1u << k)) {
+        buf_printf(o, "%s\"%s\"", sep, act_jenkins_results[k]);
+        sep = ",";
+      }
+    buf_puts(o, "]}}");
   }
   buf_puts(o, "]}");
 }
@@ -196,6 +205,16 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
     if (r->during != HL_NONE) fprintf(out, "  during %s\n", rs->windows[r->during].name);
     if (r->not_during != HL_NONE)
       fprintf(out, "  not during %s\n", rs->windows[r->not_during].name);
+    if (r->succeed_on & ~HL_SUCCEED_DEFAULT) {
+      fprintf(out, "  succeed on");
+      const char *sep = " ";
+      for (unsigned k = 0; k < HL_JR__COUNT; k++)
+        if (r->succeed_on & ~HL_SUCCEED_DEFAULT & (1u << k)) {
+          fprintf(out, "%s%s", sep, act_jenkins_results[k]);
+          sep = ", ";
+        }
+      fputc('\n', out);
+    }
     if (r->flags & HL_RULE_DRY_RUN) fprintf(out, "  dry-run\n");
     if (r->flags & HL_RULE_CONTINUE) fprintf(out, "  continue\n");
   }

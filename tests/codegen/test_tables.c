@@ -425,6 +425,7 @@ static void test_durations(void **state) {
   assert_int_equal(r->budget, 0);
   assert_int_equal(r->during, HL_NONE);
   assert_int_equal(r->not_during, HL_NONE);
+  assert_int_equal(r->succeed_on, HL_SUCCEED_DEFAULT);
 
   r = rule_named("prune_docker_images");
   assert_int_equal(r->cooldown_ms, (60 + 30) * 60 * 1000);
@@ -442,6 +443,8 @@ static void test_durations(void **state) {
   assert_int_equal(r->retries, 2);
   assert_int_equal(r->backoff_ms, 0); /* retry without backoff */
   assert_int_equal(r->limit_key.count, 0);
+  /* succeed on unstable: any case, and SUCCESS counts all the same */
+  assert_int_equal(r->succeed_on, 1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE);
 }
 
 static void test_steps_and_params(void **state) {

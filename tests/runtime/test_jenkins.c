@@ -53,11 +53,22 @@ static const struct hl_rule rules[] = {
      .nsteps = 1,
      .during = HL_NONE,
      .not_during = HL_NONE},
+    /* succeed on UNSTABLE, NOT_BUILT */
+    {.name = "jk_lenient",
+     .file = "tests/jenkins.heal",
+     .line = 30,
+     .status = HL_STATUS_FIRING,
+     .first_step = 1,
+     .nsteps = 1,
+     .during = HL_NONE,
+     .not_during = HL_NONE,
+     .succeed_on = 1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE |
+                   1u << HL_JR_NOT_BUILT},
 };
 static const struct hl_ruleset test_rs = {
     .abi_version = HL_ABI_VERSION,
     .rules = rules,
-    .nrules = 2,
+    .nrules = 3,
     .steps = steps,
     .nsteps = 2,
     .backends = backends,
@@ -91,23 +102,30 @@ static int each_setup(void **state) {
 
 static struct rem_param params3[3];
 
-static struct remediation *make_rem(uint64_t id, const char *job,
-                                    uint32_t backend, struct rem_param *params,
-                                    uint32_t n) {
+/* A remediation of rule `rule` of test_rs running `job`. */
+static struct remediation *make_rule_rem(uint32_t rule, uint64_t id,
+                                         const char *job, uint32_t backend,
+                                         struct rem_param *params, uint32_t n) {
   struct alert a = {.status = HL_STATUS_FIRING,
                     .alertname = "NodeDiskPressure",
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
   struct rem_step st = {HL_ACT_JENKINS, backend, job, n, params};
-  struct rem_draft d = {.rule = backend == HL_NONE ? 0 : 1,
-                        .rule_name =
-                            backend == HL_NONE ? "jk_default" : "jk_ci",
+  struct rem_draft d = {.rule = rule,
+                        .rule_name = rules[rule].name,
                         .alert = &a,
                         .nsteps = 1,
                         .steps = &st};
   struct remediation *r = rem_new(&d, id, REM_RUNNING, NULL, rtime_now_ms());
   assert_non_null(r);
   return r;
+}
+
+/* jk_default when backend is HL_NONE, else jk_ci. */
+static struct remediation *make_rem(uint64_t id, const char *job,
+                                    uint32_t backend, struct rem_param *params,
+                                    uint32_t n) {
+  return make_rule_rem(backend == HL_NONE ? 0 : 1, id, job, backend, params, n);
 }
 
 struct outcome {
@@ -256,13 +274,25 @@ static void test_helpers(void **state) {
   assert_int_equal(act_jenkins_queue_id(""), -1);
   assert_int_equal(act_jenkins_queue_id(NULL), -1);
 
-  assert_int_equal(act_jenkins_result("SUCCESS"), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("UNSTABLE"), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("FAILURE"), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("ABORTED"), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("NOT_BUILT"), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("success"), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result(NULL), ACTION_FAILED);
+  /* 0 and HL_SUCCEED_DEFAULT: only SUCCESS succeeds. */
+  for (uint32_t m = 0; m <= HL_SUCCEED_DEFAULT; m += HL_SUCCEED_DEFAULT) {
+    assert_int_equal(act_jenkins_result("SUCCESS", m), ACTION_SUCCEEDED);
+    assert_int_equal(act_jenkins_result("UNSTABLE", m), ACTION_FAILED);
+    assert_int_equal(act_jenkins_result("FAILURE", m), ACTION_FAILED);
+    assert_int_equal(act_jenkins_result("ABORTED", m), ACTION_FAILED);
+    assert_int_equal(act_jenkins_result("NOT_BUILT", m), ACTION_FAILED);
+    assert_int_equal(act_jenkins_result("success", m), ACTION_FAILED);
+    assert_int_equal(act_jenkins_result(NULL, m), ACTION_FAILED);
+  }
+  uint32_t lenient = HL_SUCCEED_DEFAULT | 1u << HL_JR_UNSTABLE |
+                     1u << HL_JR_ABORTED;
+  assert_int_equal(act_jenkins_result("SUCCESS", lenient), ACTION_SUCCEEDED);
+  assert_int_equal(act_jenkins_result("UNSTABLE", lenient), ACTION_SUCCEEDED);
+  assert_int_equal(act_jenkins_result("ABORTED", lenient), ACTION_SUCCEEDED);
+  assert_int_equal(act_jenkins_result("FAILURE", lenient), ACTION_FAILED);
+  assert_int_equal(act_jenkins_result("NOT_BUILT", lenient), ACTION_FAILED);
+  assert_int_equal(act_jenkins_result("CANCELLED", lenient), ACTION_FAILED);
+  assert_int_equal(act_jenkins_result(NULL, lenient), ACTION_FAILED);
 }
 
 /* ---- live ---------------------------------------------------------------- */
@@ -342,6 +372,34 @@ static void test_results(void **state) {
     assert_int_equal(o.st, REM_FAILED);
     assert_int_equal(o.starts, 1); /* a bad result is not retried */
     assert_non_null(strstr(o.reason, results[i]));
+    rem_unref(r);
+  }
+}
+
+/* A rule with `succeed on UNSTABLE, NOT_BUILT`: those builds succeed, a
+ * FAILURE still fails; the result is in the reason either way. */
+static void test_succeed_on(void **state) {
+  (void)state;
+  static const struct {
+    const char *result;
+    enum rem_state want;
+  } cases[] = {{"UNSTABLE", REM_SUCCEEDED},
+               {"NOT_BUILT", REM_SUCCEEDED},
+               {"FAILURE", REM_FAILED}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fake_reset(&jk);
+    char spec[256];
+    snprintf(
+        spec, sizeof spec,
+        "{\"parameters\":{\"X\":\"\"},\"build_seconds\":0.1,\"result\":\"%s\"}",
+        cases[i].result);
+    define_job("j", spec);
+    struct rem_param p[1] = {{"X", "1"}};
+    struct remediation *r = make_rule_rem(2, 30 + i, "j", 0, p, 1);
+    struct outcome o = drive(r, 0, 50, 10000, NULL);
+    assert_int_equal(o.st, cases[i].want);
+    assert_int_equal(o.starts, 1);
+    assert_non_null(strstr(o.reason, cases[i].result));
     rem_unref(r);
   }
 }
@@ -905,6 +963,7 @@ int main(void) {
       cmocka_unit_test_setup(test_success_with_escaping, each_setup),
       cmocka_unit_test_setup(test_declared_backend, each_setup),
       cmocka_unit_test_setup(test_results, each_setup),
+      cmocka_unit_test_setup(test_succeed_on, each_setup),
       cmocka_unit_test_setup(test_jenkins_down, each_setup),
       cmocka_unit_test_setup(test_5xx_then_success, each_setup),
       cmocka_unit_test_setup(test_502_looks_before_retrying, each_setup),
