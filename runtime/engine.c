@@ -225,12 +225,20 @@ static const char *dry_reason(uint8_t dry) {
   }
 }
 
+/* A new remediation id. With a journal it is reserved there first (see
+ * journal.h, "Ids"), so no restart hands it out again; if the journal has
+ * failed it is used all the same (the webhook gets 503 anyway). */
+static uint64_t new_id(struct engine *e) {
+  uint64_t id = atomic_fetch_add(&e->next_id, 1);
+  if (e->journal) journal_reserve_id(e->journal, id);
+  return id;
+}
+
 /* Records a remediation that will not run (skipped), with its reason. */
 static void record_skipped(struct engine *e, const struct alert *a,
                            const struct rem_draft *d, const char *decision,
                            const char *reason, int64_t now_ms) {
-  struct remediation *r = rem_new(d, atomic_fetch_add(&e->next_id, 1), REM_SKIPPED,
-                                  reason, now_ms);
+  struct remediation *r = rem_new(d, new_id(e), REM_SKIPPED, reason, now_ms);
   if (r) {
     store_add(&e->store, r);
     metrics_outcome(&e->metrics, d->rule, REM_SKIPPED);
@@ -289,8 +297,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     res->skipped++;
     return STEP_SKIPPED;
   }
-  struct remediation *r = rem_new(&d, atomic_fetch_add(&e->next_id, 1), REM_QUEUED,
-                                  dry_reason(d.dry_run), now_ms);
+  struct remediation *r = rem_new(&d, new_id(e), REM_QUEUED, dry_reason(d.dry_run), now_ms);
   if (!r) return STEP_NOMEM;
   r->qi.ready_ms = e->start_delay_ms ? now_ms + e->start_delay_ms : 0;
   struct decide_info info;
@@ -432,9 +439,9 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
   return 0;
 }
 
-int engine_ingest(struct engine *e, const struct payload *p,
-                  struct bump *scratch, int64_t now_ms,
-                  struct ingest_result *res) {
+int engine_evaluate(struct engine *e, const struct payload *p,
+                    struct bump *scratch, int64_t now_ms,
+                    struct ingest_result *res) {
   memset(res, 0, sizeof *res);
   struct match_md *md = match_md_new();
   if (!md) return -1;
@@ -450,9 +457,20 @@ int engine_ingest(struct engine *e, const struct payload *p,
     res->alerts++;
   }
   match_md_free(md);
-  /* One fsync for the whole payload (shared with concurrent requests). */
+  return rc;
+}
+
+void engine_commit(struct engine *e, struct ingest_result *res) {
+  /* One fsync for the whole payload, shared with concurrent callers. */
   if (e->journal && res->lsn && journal_sync(e->journal, res->lsn) < 0)
     res->journal_failed = true;
+}
+
+int engine_ingest(struct engine *e, const struct payload *p,
+                  struct bump *scratch, int64_t now_ms,
+                  struct ingest_result *res) {
+  int rc = engine_evaluate(e, p, scratch, now_ms, res);
+  engine_commit(e, res);
   return rc;
 }
 
@@ -544,6 +562,14 @@ int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
   return journal_sync(j, JOURNAL_LSN_ALL) < 0 ? (snprintf(err, errlen, "journal write failed"), -1) : 0;
 }
 
+const char *engine_unready(struct engine *e, char *why, size_t n) {
+  if (n) *why = '\0';
+  if (atomic_load(&e->draining)) return "draining";
+  if (e->journal && journal_failure(e->journal, why, n)) return "journal_failed";
+  if (!atomic_load(&e->ready)) return "starting";
+  return NULL;
+}
+
 void engine_gauges(struct engine *e, struct metrics_gauges *g) {
   struct decide_stats ds;
   decide_stats(&e->decide, &ds);
@@ -555,4 +581,7 @@ void engine_gauges(struct engine *e, struct metrics_gauges *g) {
   g->stored = store_count(&e->store);
   g->ready = atomic_load(&e->ready);
   g->draining = atomic_load(&e->draining);
+  g->journal = e->journal != NULL;
+  if (e->journal) journal_stats(e->journal, &g->js);
+  else memset(&g->js, 0, sizeof g->js);
 }

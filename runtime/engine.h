@@ -76,7 +76,7 @@ struct ingest_result {
   bool queue_full;            /* answer 503: Alertmanager retries */
   bool closed;                /* draining */
   bool journal_failed;        /* not durable: answer 503 */
-  uint64_t lsn;               /* journal position synced before returning */
+  uint64_t lsn;               /* journal position engine_commit() syncs */
 };
 
 int engine_init(struct engine *e, const struct hl_ruleset *rs,
@@ -94,14 +94,32 @@ void engine_set_journal(struct engine *e, struct journal *j);
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen);
 
-/* Evaluates every alert of p at now_ms; with a journal, makes what it
- * accepted durable before returning (res->journal_failed when that
- * failed). Returns 0, or -1 when out of memory (res says how far it got). */
+/* Evaluates every alert of p at now_ms and journals what it accepted,
+ * without waiting for the journal: res->lsn is how far engine_commit()
+ * must sync before the webhook may be answered. Returns 0, or -1 when out
+ * of memory (res says how far it got). */
+int engine_evaluate(struct engine *e, const struct payload *p,
+                    struct bump *scratch, int64_t now_ms,
+                    struct ingest_result *res);
+
+/* Makes what an evaluation journaled durable (one fdatasync shared with
+ * concurrent callers); sets res->journal_failed when it cannot. Blocks on
+ * the disk; nothing to do without a journal or when res->lsn is 0. */
+void engine_commit(struct engine *e, struct ingest_result *res);
+
+/* engine_evaluate() then engine_commit(). */
 int engine_ingest(struct engine *e, const struct payload *p,
                   struct bump *scratch, int64_t now_ms,
                   struct ingest_result *res);
 
+/* Fills g for /metrics (the journal's figures too, when there is one). */
 void engine_gauges(struct engine *e, struct metrics_gauges *g);
+
+/* Whether healer takes webhooks, for /readyz: NULL when it does, else
+ * why not: "draining" (shutting down), "journal_failed" (nothing can be
+ * recorded: why gets journal_failure()'s message) or "starting". why (n
+ * bytes, n > 0) is "" unless the journal failed. Any thread. */
+const char *engine_unready(struct engine *e, char *why, size_t n);
 
 /* Logs a remediation's outcome in one line: id, rule, alert, state,
  * reason and its steps (with their parameters if params). */

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,6 +67,12 @@ struct http {
   char *rules_json;           /* built once */
   size_t rules_json_len;
   atomic_size_t inflight;
+  /* The committer (see "answering after the journal"). */
+  pthread_mutex_t cmu;
+  pthread_cond_t ccv;
+  struct req *waiting;        /* suspended, in no particular order */
+  bool cstop, cstarted;
+  pthread_t committer;
 };
 
 /* One request, from MHD's first callback to its completion callback. */
@@ -77,6 +84,11 @@ struct req {
   char *body;                 /* webhook body, NUL-terminated */
   size_t len, cap;
   uint64_t seen;              /* body bytes received, kept or not */
+  /* A webhook waiting for the journal: suspended until committed. */
+  struct MHD_Connection *conn;
+  struct ingest_result res;
+  struct req *next_waiting;
+  atomic_bool committed;
 };
 
 /* ---- replies -------------------------------------------------------------- */
@@ -140,11 +152,18 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     buf_puts(&b, "{\"status\":\"ok\"}\n");
     return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", &b, NULL, NULL);
   case ROUTE_READYZ: {
-    bool draining = atomic_load(&e->draining), ready = atomic_load(&e->ready);
-    buf_printf(&b, "{\"status\":\"%s\"}\n",
-               draining ? "draining" : ready ? "ready" : "starting");
-    return reply_buf(h, c, r,
-                     ready && !draining ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+    /* A failed journal is unready too: it can accept nothing (503), so a
+     * load balancer should send Alertmanager elsewhere. */
+    char why[JOURNAL_WHY_MAX];
+    const char *unready = engine_unready(e, why, sizeof why);
+    buf_puts(&b, "{\"status\":");
+    buf_json_str(&b, unready ? unready : "ready");
+    if (*why) {
+      buf_puts(&b, ",\"reason\":");
+      buf_json_str(&b, why);
+    }
+    buf_puts(&b, "}\n");
+    return reply_buf(h, c, r, unready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
                      "application/json", &b, NULL, NULL);
   }
   case ROUTE_METRICS: {
@@ -261,6 +280,77 @@ static enum MHD_Result webhook_headers(struct http *h, struct MHD_Connection *c,
   return MHD_YES;
 }
 
+/* ---- answering after the journal -----------------------------------------------
+ *
+ * A webhook that journaled remediations is answered only once they are on
+ * disk, but its HTTP thread does not wait for the disk: the handler
+ * suspends the connection and hands it to the committer thread, which
+ * syncs the journal once for every connection waiting (and whatever else
+ * was appended meanwhile), then resumes them. MHD calls the handler again
+ * and it answers. One fdatasync serves every request in flight, and the
+ * HTTP threads keep serving while it runs. */
+
+/* Suspends c until the committer has synced r's records. false when the
+ * committer has stopped (the caller then commits itself). */
+static bool wait_for_commit(struct http *h, struct MHD_Connection *c,
+                            struct req *r) {
+  pthread_mutex_lock(&h->cmu);
+  bool ok = h->cstarted && !h->cstop;
+  if (ok) {
+    /* Suspended before the committer can see it, so that it never
+     * resumes a connection that is not suspended. */
+    MHD_suspend_connection(c);
+    r->conn = c;
+    r->next_waiting = h->waiting;
+    h->waiting = r;
+    pthread_cond_signal(&h->ccv);
+  }
+  pthread_mutex_unlock(&h->cmu);
+  return ok;
+}
+
+static void *committer_main(void *arg) {
+  struct http *h = arg;
+  pthread_mutex_lock(&h->cmu);
+  for (;;) {
+    while (!h->waiting && !h->cstop)
+      pthread_cond_wait(&h->ccv, &h->cmu);
+    if (!h->waiting)
+      break;                  /* stopped, and nobody left waiting */
+    struct req *batch = h->waiting;
+    h->waiting = NULL;
+    pthread_mutex_unlock(&h->cmu);
+    struct ingest_result all = {.lsn = 0};
+    for (struct req *r = batch; r; r = r->next_waiting)
+      if (r->res.lsn > all.lsn) all.lsn = r->res.lsn;
+    engine_commit(h->e, &all);
+    while (batch) {
+      struct req *r = batch;
+      batch = r->next_waiting;  /* r is MHD's again once resumed */
+      r->res.journal_failed = all.journal_failed;
+      atomic_store(&r->committed, true);
+      MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_lock(&h->cmu);
+  }
+  pthread_mutex_unlock(&h->cmu);
+  return NULL;
+}
+
+/* Stops the committer once every connection it holds is resumed. */
+static void committer_stop(struct http *h) {
+  if (!h->cstarted) return;
+  pthread_mutex_lock(&h->cmu);
+  h->cstop = true;
+  pthread_cond_signal(&h->ccv);
+  pthread_mutex_unlock(&h->cmu);
+  pthread_join(h->committer, NULL);
+  h->cstarted = false;
+}
+
+static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
+                                     struct req *r);
+
 static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
                                     struct req *r) {
   struct engine *e = h->e;
@@ -282,25 +372,36 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
     log_end(&l);
     return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST, msg, NULL, NULL);
   }
-  struct ingest_result res;
-  int rc = engine_ingest(e, &p, &arena, rtime_now_ms(), &res);
+  struct ingest_result *res = &r->res;
+  int rc = engine_evaluate(e, &p, &arena, rtime_now_ms(), res);
   bump_free(&arena);
   if (rc < 0)
     return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory; retry",
                        "Retry-After", "5");
+  if (res->lsn && e->journal && wait_for_commit(h, c, r))
+    return MHD_YES;           /* answered when the committer resumes it */
+  engine_commit(e, res);
+  return webhook_reply(h, c, r);
+}
+
+/* The answer to a webhook whose evaluation (and commit) is done: 202 with
+ * the counts, or 503 (with the counts too) so that Alertmanager retries. */
+static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
+                                     struct req *r) {
+  const struct ingest_result *res = &r->res;
   struct buf b;
   buf_init(&b);
   unsigned code = MHD_HTTP_ACCEPTED;
-  if (res.queue_full || res.closed || res.journal_failed) {
+  if (res->queue_full || res->closed || res->journal_failed) {
     code = MHD_HTTP_SERVICE_UNAVAILABLE;
     buf_puts(&b, "{\"error\":");
-    buf_json_str(&b, res.journal_failed ? "the journal cannot record remediations; retry"
-                     : res.closed       ? "healer is shutting down; retry"
-                                        : "queue full; retry later");
+    buf_json_str(&b, res->journal_failed ? "the journal cannot record remediations; retry"
+                     : res->closed       ? "healer is shutting down; retry"
+                                         : "queue full; retry later");
     buf_puts(&b, ",");
     struct log_line l;
-    log_begin(&l, LOGL_WARN, res.closed ? "draining" : "queue full");
-    log_int(&l, "unprocessed", (long long)res.unprocessed);
+    log_begin(&l, LOGL_WARN, res->closed ? "draining" : "queue full");
+    log_int(&l, "unprocessed", (long long)res->unprocessed);
     log_end(&l);
   } else {
     buf_puts(&b, "{\"status\":\"accepted\",");
@@ -308,10 +409,10 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
   const struct {
     const char *key;
     size_t v;
-  } counts[] = {{"\"alerts\":", res.alerts},         {",\"queued\":", res.queued},
-                {",\"duplicates\":", res.duplicates}, {",\"suppressed\":", res.suppressed},
-                {",\"skipped\":", res.skipped},       {",\"unmatched\":", res.unmatched},
-                {",\"cancelled\":", res.cancelled},   {",\"unprocessed\":", res.unprocessed}};
+  } counts[] = {{"\"alerts\":", res->alerts},         {",\"queued\":", res->queued},
+                {",\"duplicates\":", res->duplicates}, {",\"suppressed\":", res->suppressed},
+                {",\"skipped\":", res->skipped},       {",\"unmatched\":", res->unmatched},
+                {",\"cancelled\":", res->cancelled},   {",\"unprocessed\":", res->unprocessed}};
   for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
     buf_puts(&b, counts[i].key);
     buf_uint(&b, counts[i].v);
@@ -375,6 +476,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     atomic_fetch_add(&h->inflight, 1);
     return first_call(h, c, r, url, method);
   }
+  if (atomic_load(&r->committed))   /* resumed by the committer */
+    return webhook_reply(h, c, r);
   if (r->answered) {          /* body of a request already answered */
     *upload_size = 0;
     return MHD_YES;
@@ -502,6 +605,15 @@ bad:
   return -1;
 }
 
+/* Frees what http_start() made of h so far (the daemon excepted). */
+static void http_free(struct http *h) {
+  committer_stop(h);
+  pthread_cond_destroy(&h->ccv);
+  pthread_mutex_destroy(&h->cmu);
+  free(h->rules_json);
+  free(h);
+}
+
 struct http *http_start(struct engine *e, const struct auth *auth,
                         const struct http_config *cfg, char *err, size_t errlen) {
   struct http *h = calloc(1, sizeof *h);
@@ -514,6 +626,8 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   h->max_body = cfg->max_body;
   h->history = cfg->history;
   atomic_init(&h->inflight, 0);
+  pthread_mutex_init(&h->cmu, NULL);
+  pthread_cond_init(&h->ccv, NULL);
   struct buf b;
   buf_init(&b);
   api_rules_json(e->rs, &b);
@@ -521,15 +635,16 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   h->rules_json = buf_steal(&b, &h->rules_json_len);
   if (!h->rules_json) {
     snprintf(err, errlen, "out of memory");
-    free(h);
+    http_free(h);
     return NULL;
   }
   h->fd = http_listen(cfg->listen, h->address, sizeof h->address, &h->port, err, errlen);
   if (h->fd < 0) {
-    free(h->rules_json);
-    free(h);
+    http_free(h);
     return NULL;
   }
+  /* Without the committer, webhooks commit on their own thread. */
+  h->cstarted = pthread_create(&h->committer, NULL, committer_main, h) == 0;
   h->d = MHD_start_daemon(
       HTTP_MHD_FLAGS, 0, NULL, NULL, on_request, h,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,   /* first, to catch all */
@@ -542,8 +657,7 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   if (!h->d) {
     snprintf(err, errlen, "cannot start the HTTP server on %s", h->address);
     close(h->fd);
-    free(h->rules_json);
-    free(h);
+    http_free(h);
     return NULL;
   }
   return h;
@@ -564,7 +678,7 @@ size_t http_inflight(struct http *h) { return atomic_load(&h->inflight); }
 
 void http_stop(struct http *h) {
   if (!h) return;
+  committer_stop(h);          /* resumes every connection it holds */
   MHD_stop_daemon(h->d);
-  free(h->rules_json);
-  free(h);
+  http_free(h);
 }

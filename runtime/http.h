@@ -12,7 +12,9 @@
  * libmicrohttpd runs its own threads (HTTP_MHD_FLAGS: internal polling
  * threads + epoll + inter-thread communication, a small pool). Handlers
  * only parse, decide and enqueue (engine.h); nothing in them waits on a
- * remediation. A webhook's body is collected in a per-request buffer (never
+ * remediation or on the disk: a webhook that journaled something is
+ * suspended until a committer thread has synced the journal for it and
+ * every other webhook waiting (group commit), then answered. A webhook's body is collected in a per-request buffer (never
  * more than --max-body; with no Content-Length or chunked, the excess is
  * read and dropped, then 413), freed when MHD reports the request done.
  *
@@ -31,8 +33,9 @@
 
 /* The daemon flags, shared with the benchmark's bare server so both run
  * the same way (needs <microhttpd.h>). */
-#define HTTP_MHD_FLAGS \
-  (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG)
+#define HTTP_MHD_FLAGS                                                     \
+  (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |         \
+   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME)
 
 struct http_config {
   const char *listen;         /* host:port, [v6]:port, :port */

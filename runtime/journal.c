@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,15 +142,20 @@ struct journal {
   struct buf catchup;         /* compacting: batches written since the
                                  snapshot's boundary */
   int failed;                 /* errno of the first I/O failure; 0: fine */
+  char failed_why[JOURNAL_WHY_MAX]; /* what failed, for /readyz */
   uint64_t file_bytes;        /* bytes in the current file */
   uint64_t snapshot_bytes;    /* size of the last snapshot */
-  uint64_t next_id;
+  uint64_t next_id;           /* above every id journaled or reserved */
+  uint64_t ids_upto;          /* ids below this are reserved (appended) */
+  uint64_t ids_lsn;           /* the "ids" record that reserved them */
+  atomic_ullong ids_durable;  /* ids below this are reserved on disk */
   char *file_digest;          /* the digest of the file replayed */
 
   struct hmap rems, dd, cd;
 
   uint64_t n_appended, n_syncs, n_waits, n_compactions;
   uint64_t compact_lock_us;   /* steps 1 and 3 of the last compaction */
+  uint64_t compact_us;        /* the last compaction, start to rename */
 };
 
 static int64_t mono_us(void) {
@@ -528,6 +534,10 @@ static void ser_abort(struct buf *b, uint64_t id) {
   buf_printf(b, "{\"t\":\"abort\",\"id\":%llu}", (unsigned long long)id);
 }
 
+static void ser_ids(struct buf *b, uint64_t next_id) {
+  buf_printf(b, "{\"t\":\"ids\",\"next_id\":%llu}", (unsigned long long)next_id);
+}
+
 static void ser_dd(struct buf *b, const struct jdd *d) {
   buf_puts(b, "{\"t\":\"dd\",\"rule\":");
   jint(b, d->rule);
@@ -584,6 +594,8 @@ static bool reserve(struct journal *j, const struct buf *json) {
 static void set_failed(struct journal *j, int err, const char *what) {
   if (j->failed) return;
   j->failed = err ? err : EIO;
+  snprintf(j->failed_why, sizeof j->failed_why, "journal %s/%s: %s failed: %s", j->dir,
+           JOURNAL_FILE, what, strerror(j->failed));
   log_printf(LOGL_ERROR,
              "journal %s/%s: %s failed: %s; remediations can no longer be "
              "recorded: webhooks get 503 until healer is restarted",
@@ -746,6 +758,51 @@ out:
   buf_free(&b);
 }
 
+/* Reserves ahead: once half of the reserved block is used, the next one is
+ * appended and rides on the next sync (a webhook's, or the tick's within a
+ * second); a caller only waits when its id is not yet reserved on disk
+ * (the first id after a start, or ids outrunning the syncs). */
+int journal_reserve_id(struct journal *j, uint64_t id) {
+  const uint64_t half = JOURNAL_ID_BLOCK / 2;
+  if (id + half < atomic_load_explicit(&j->ids_durable, memory_order_acquire)) return 0;
+  struct buf b;
+  buf_init(&b);
+  int rc = -1;
+  uint64_t lsn = 0, upto = 0;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed) {
+    rc = 0;
+    uint64_t want = ((id + half) / JOURNAL_ID_BLOCK + 1) * JOURNAL_ID_BLOCK;
+    if (want > j->ids_upto) {
+      ser_ids(&b, want);
+      if (!b.oom && reserve(j, &b)) {
+        emit(j, &b);
+        j->ids_upto = want;
+        j->ids_lsn = j->lsn_appended;
+        if (want > j->next_id) j->next_id = want;
+      }
+    }
+    if (id >= atomic_load_explicit(&j->ids_durable, memory_order_relaxed)) {
+      if (id < j->ids_upto) {                   /* wait for it to be on disk */
+        lsn = j->ids_lsn;
+        upto = j->ids_upto;
+      } else {
+        rc = -1;                                /* out of memory appending */
+      }
+    }
+  }
+  pthread_mutex_unlock(&j->mu);
+  buf_free(&b);
+  if (rc < 0 || journal_sync(j, lsn) < 0) return -1;
+  if (upto) {                 /* what we waited for is on disk */
+    pthread_mutex_lock(&j->mu);
+    if (atomic_load_explicit(&j->ids_durable, memory_order_relaxed) < upto)
+      atomic_store_explicit(&j->ids_durable, upto, memory_order_release);
+    pthread_mutex_unlock(&j->mu);
+  }
+  return 0;
+}
+
 /* ---- group commit ---------------------------------------------------------------- */
 
 int journal_sync(struct journal *j, uint64_t lsn) {
@@ -790,6 +847,10 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     j->syncing = false;
     pthread_cond_broadcast(&j->cv);
   }
+  /* The ids reserved are on disk once their record is. */
+  if (!j->failed && j->ids_lsn <= j->lsn_durable &&
+      atomic_load_explicit(&j->ids_durable, memory_order_relaxed) < j->ids_upto)
+    atomic_store_explicit(&j->ids_durable, j->ids_upto, memory_order_release);
   int out = j->failed ? -1 : 0;
   pthread_mutex_unlock(&j->mu);
   return out;
@@ -937,6 +998,7 @@ static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
   s.j = j;
   s.out = out;
   buf_init(&s.rec);
+  /* next_id is past the ids reserved too: no "ids" record needed. */
   ser_hdr(&s.rec, j->rs->digest, j->next_id, now);
   snap_rec(&s);
   struct ptr_list live;
@@ -1010,6 +1072,7 @@ int journal_compact(struct journal *j, int64_t now_ms) {
   pthread_mutex_lock(&j->mu);
   while (j->syncing || j->compacting) pthread_cond_wait(&j->cv, &j->mu);
   int64_t t1 = mono_us();
+  int64_t began = t1;
   if (j->failed) {
     pthread_mutex_unlock(&j->mu);
     return -1;
@@ -1083,7 +1146,9 @@ int journal_compact(struct journal *j, int64_t now_ms) {
     set_failed(j, errno, "fsync of the directory");
     rc = -1;
   }
-  j->compact_lock_us = (uint64_t)(held + mono_us() - t3);
+  int64_t end = mono_us();
+  j->compact_lock_us = (uint64_t)(held + end - t3);
+  j->compact_us = (uint64_t)(end - began);
   pthread_cond_broadcast(&j->cv);
   pthread_mutex_unlock(&j->mu);
   return rc;
@@ -1119,11 +1184,21 @@ void journal_stats(struct journal *j, struct journal_stats *out) {
   out->pending_bytes = j->pend.len;
   out->snapshot_bytes = j->snapshot_bytes;
   out->compact_lock_us = j->compact_lock_us;
+  out->compact_us = j->compact_us;
+  out->ids_reserved = atomic_load_explicit(&j->ids_durable, memory_order_relaxed);
   out->inflight = j->rems.count;
   out->dedupe = j->dd.count;
   out->cooldowns = j->cd.count;
   out->failed = j->failed != 0;
   pthread_mutex_unlock(&j->mu);
+}
+
+bool journal_failure(struct journal *j, char *why, size_t n) {
+  pthread_mutex_lock(&j->mu);
+  bool failed = j->failed != 0;
+  if (why && n) snprintf(why, n, "%s", failed ? j->failed_why : "");
+  pthread_mutex_unlock(&j->mu);
+  return failed;
 }
 
 /* ---- reading records ------------------------------------------------------------ */
@@ -1326,6 +1401,12 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
                (unsigned long long)s.id);
       goto out;
     }
+    rc = 0;
+  } else if (strcmp(t, "ids") == 0) {
+    int64_t next = g_int(o, "next_id", true, &bad);
+    if (!bad && next <= 0) bad = "next_id";
+    if (bad) goto badfield;
+    if ((uint64_t)next > j->next_id) j->next_id = (uint64_t)next;
     rc = 0;
   } else if (strcmp(t, "abort") == 0) {
     int64_t id = g_int(o, "id", true, &bad);
@@ -1860,6 +1941,10 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
                  dir, JOURNAL_FILE, j->file_digest ? j->file_digest : "(unknown)",
                  j->rs->digest ? j->rs->digest : "(none)", (unsigned long long)info->failed);
   }
+  /* Every id below next_id was journaled or reserved: the next id to
+   * hand out starts a new block (journal_reserve_id()). */
+  j->ids_upto = j->next_id;
+  atomic_store(&j->ids_durable, j->next_id);
   info->next_id = j->next_id;
   info->inflight = j->rems.count;
   info->dedupe = j->dd.count;

@@ -34,6 +34,7 @@
  *                                        a state change (step, token,
  *                                        started and cd_release optional)
  *     {"t":"abort","id":N}               an accept undone (the queue refused)
+    {"t":"ids","next_id":N}            ids below N are taken (see "Ids")
  *     {"t":"dd",...}  {"t":"cd",...}     a dedupe sighting, a cooldown (in
  *                                        snapshots; dd also when an alert is
  *                                        seen again)
@@ -55,6 +56,17 @@
  * entries of vanished rules are dropped. Cooldown and limit keys that start
  * with the engine's "<rule index>\x1f" scope are re-scoped to the new index.
  * The file is then compacted under the new digest.
+ *
+ * Ids: a remediation id is shown (logged, listed by the API) whether or
+ * not its remediation is journaled (a skipped one never is), so the next
+ * id cannot be derived from the journaled ones alone. Ids are reserved in
+ * blocks of JOURNAL_ID_BLOCK by "ids" records naming the end of the
+ * reservation, and an id is used only once the record that reserves it is
+ * on disk (journal_reserve_id()). Replay starts after the highest
+ * reservation (the header's next_id carries it across compactions), so
+ * after a restart new ids begin at a multiple of JOURNAL_ID_BLOCK and no
+ * id is ever reused. A journal without "ids" records (older healers)
+ * replays as before.
  *
  * Resume tokens: each step of a remediation may carry one opaque string the
  * action kind sets once its trigger is confirmed (e.g. the Jenkins queue
@@ -105,6 +117,8 @@
 #define JOURNAL_TOKEN_MAX 2048      /* longest resume token kept */
 #define JOURNAL_LSN_ALL UINT64_MAX  /* journal_sync(): all appended so far */
 #define JOURNAL_COMPACT_DEFAULT ((uint64_t)16 << 20)
+#define JOURNAL_ID_BLOCK 1024       /* ids reserved per "ids" record */
+#define JOURNAL_WHY_MAX 256         /* journal_failure()'s message, at most */
 
 struct journal;                     /* opaque */
 
@@ -271,6 +285,17 @@ void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint
                        const char *starts_at, uint8_t alert_status,
                        int64_t now_ms);
 
+/* Makes sure id is reserved on disk before anyone sees it. Usually one
+ * atomic load. Once half of the reserved block is used, the next block's
+ * "ids" record is appended, unsynced: it rides on the next sync (a
+ * webhook's group commit, or journal_tick()). Only when id itself is not
+ * yet reserved on disk (the first id after journal_open(), or ids handed
+ * out faster than the syncs) does the call append if needed and wait for
+ * one write + fdatasync (shared with concurrent callers). Call with no
+ * lock held. 0, or -1 when the journal has failed (the id is then not
+ * reserved: a restart may hand it out again). */
+int journal_reserve_id(struct journal *j, uint64_t id);
+
 /* Makes every record up to lsn durable (JOURNAL_LSN_ALL: all appended so
  * far; 0: nothing to do). Blocks for at most one write + fdatasync (shared
  * with concurrent callers). 0, or -1 when the journal has failed. */
@@ -294,10 +319,18 @@ struct journal_stats {
   uint64_t snapshot_bytes;          /* size of the last snapshot */
   uint64_t compact_lock_us;         /* the last compaction held the lock
                                        (appenders waited) this long */
+  uint64_t compact_us;              /* the last compaction took this long,
+                                       from start to rename */
+  uint64_t ids_reserved;            /* ids below this are reserved on disk */
   size_t inflight, dedupe, cooldowns;
   bool failed;                      /* sticky I/O error */
 };
 void journal_stats(struct journal *j, struct journal_stats *out);
+
+/* Has the journal failed (a sticky write or fsync error)? When it has and
+ * why is not NULL, why gets "journal DIR/journal.log: OP failed: ERRNO
+ * TEXT" (at most JOURNAL_WHY_MAX bytes, cut to n); else why gets "". */
+bool journal_failure(struct journal *j, char *why, size_t n);
 
 /* CRC-32C (Castagnoli) of p[0..n), continuing from crc (start with 0). */
 uint32_t journal_crc32c(uint32_t crc, const void *p, size_t n);

@@ -139,6 +139,10 @@ int main(int argc, char **argv) {
   }
   log_setup(cfg.log_format, cfg.log_level, 2);
   signal(SIGPIPE, SIG_IGN);
+  /* A file-size limit (ulimit -f) or the file system's largest file must
+   * not kill healer: write() then fails with EFBIG, the journal fails
+   * (webhooks 503, /readyz unready) and says so. */
+  signal(SIGXFSZ, SIG_IGN);
   if (httpc_global_init() < 0) {   /* libcurl, once, before any thread */
     fprintf(stderr, "healer: cannot initialise libcurl\n");
     return 1;

@@ -83,6 +83,50 @@ static void rule_label(struct buf *o, const struct hl_ruleset *rs, uint32_t r) {
   buf_putc(o, '"');
 }
 
+/* The journal's figures (journal_stats()). */
+static void journal_render(struct buf *o, const struct journal_stats *js) {
+  head(o, "healer_journal_records_appended_total", "counter",
+       "Records appended to the journal since start-up.");
+  buf_printf(o, "healer_journal_records_appended_total %llu\n",
+             (unsigned long long)js->appended);
+  head(o, "healer_journal_syncs_total", "counter",
+       "Group commits: batches of records written and fdatasync'd.");
+  buf_printf(o, "healer_journal_syncs_total %llu\n", (unsigned long long)js->syncs);
+  head(o, "healer_journal_sync_waits_total", "counter",
+       "Syncs that waited for another request's group commit.");
+  buf_printf(o, "healer_journal_sync_waits_total %llu\n",
+             (unsigned long long)js->sync_waits);
+  head(o, "healer_journal_bytes", "gauge", "Bytes written to the journal file.");
+  buf_printf(o, "healer_journal_bytes %llu\n", (unsigned long long)js->file_bytes);
+  head(o, "healer_journal_snapshot_bytes", "gauge",
+       "Size of the last snapshot the journal was compacted into (0: none yet).");
+  buf_printf(o, "healer_journal_snapshot_bytes %llu\n",
+             (unsigned long long)js->snapshot_bytes);
+  head(o, "healer_journal_compactions_total", "counter",
+       "Compactions of the journal into a snapshot since start-up.");
+  buf_printf(o, "healer_journal_compactions_total %llu\n",
+             (unsigned long long)js->compactions);
+  head(o, "healer_journal_last_compaction_seconds", "gauge",
+       "How long the last compaction took, start to rename (0: none yet).");
+  buf_printf(o, "healer_journal_last_compaction_seconds %.6f\n",
+             (double)js->compact_us / 1e6);
+  head(o, "healer_journal_last_compaction_pause_seconds", "gauge",
+       "How long the last compaction held appends and syncs back (0: none yet).");
+  buf_printf(o, "healer_journal_last_compaction_pause_seconds %.6f\n",
+             (double)js->compact_lock_us / 1e6);
+  head(o, "healer_journal_remediations_in_flight", "gauge",
+       "Queued or running remediations the journal holds.");
+  buf_printf(o, "healer_journal_remediations_in_flight %zu\n", js->inflight);
+  head(o, "healer_journal_dedupe_entries", "gauge",
+       "Dedupe keys the journal holds.");
+  buf_printf(o, "healer_journal_dedupe_entries %zu\n", js->dedupe);
+  head(o, "healer_journal_cooldown_entries", "gauge", "Cooldowns the journal holds.");
+  buf_printf(o, "healer_journal_cooldown_entries %zu\n", js->cooldowns);
+  head(o, "healer_journal_failed", "gauge",
+       "1 once a journal write or fsync failed: webhooks get 503 until a restart.");
+  buf_printf(o, "healer_journal_failed %d\n", js->failed ? 1 : 0);
+}
+
 void metrics_render(struct metrics *m, const struct metrics_gauges *g,
                     struct buf *o) {
   const struct hl_ruleset *rs = m->rs;
@@ -97,7 +141,8 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g,
   head(o, "healer_start_time_seconds", "gauge", "Start time of the process.");
   buf_printf(o, "healer_start_time_seconds %.3f\n", (double)m->start_ms / 1000.0);
   head(o, "healer_ready", "gauge", "1 when healer accepts webhooks.");
-  buf_printf(o, "healer_ready %d\n", g->ready && !g->draining);
+  buf_printf(o, "healer_ready %d\n",
+             g->ready && !g->draining && !(g->journal && g->js.failed));
 
   head(o, "healer_alerts_received_total", "counter",
        "Alerts received in webhook payloads, by alert status.");
@@ -158,6 +203,8 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g,
   buf_printf(o, "healer_dedupe_entries %zu\n", g->dedupe_entries);
   head(o, "healer_cooldown_entries", "gauge", "Cooldown keys remembered.");
   buf_printf(o, "healer_cooldown_entries %zu\n", g->cooldown_entries);
+
+  if (g->journal) journal_render(o, &g->js);
 
   head(o, "healer_http_requests_total", "counter", "HTTP requests answered, by status code.");
   for (size_t i = 0; i < METRICS_NHTTP; i++) {

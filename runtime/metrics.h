@@ -11,11 +11,13 @@
 #define HEALER_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "abi.h"
 #include "buf.h"
+#include "journal.h"
 #include "rem.h"
 
 #define METRICS_SUPPRESS(X) \
@@ -59,6 +61,10 @@ struct metrics_gauges {
   size_t stored;              /* remediations listed by the store */
   int ready;
   int draining;
+  bool journal;               /* a journal is open: js holds its figures
+                                 (else the healer_journal_* series are left
+                                 out) */
+  struct journal_stats js;
 };
 
 int metrics_init(struct metrics *m, const struct hl_ruleset *rs, int64_t now_ms);

@@ -9,7 +9,7 @@ for i in 1 2 3; do
 done
 post_json /api/v1/alertmanager "$(payload "$(alert firing '{"alertname":"HealerMissing"}' fpm)")"
 expect_json "j['skipped']" 1 "missing label"
-wait_until 5 sh -c "grep -c 'msg=dry_run' $TMP/healer.log | grep -q 3" || fail "3 dry runs not logged"
+wait_until 20 sh -c "grep -c 'msg=dry_run' $TMP/healer.log | grep -q 3" || fail "3 dry runs not logged"
 
 req GET '/api/v1/remediations?limit=2'
 expect_code 200 "remediations"
@@ -41,7 +41,7 @@ expect_code 200 "rules"
 python3 - "$TMP/body" <<'PY' || fail "rules: $(head -c 300 "$TMP/body")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["digest"] == "0123456789abcdef" and d["abi"] == 1, d.keys()
+assert d["digest"] == "0123456789abcdef" and d["abi"] == 2, d.keys()
 rules = {r["name"]: r for r in d["rules"]}
 r = rules["re_rule"]
 assert r["source"] == "tests/runtime/fixture.heal:20", r["source"]
@@ -56,6 +56,7 @@ assert c["cooldown_ms"] == 3600000 and c["cooldown_key"] == "$instance", c
 assert rules["multi_step"]["actions"][2]["params"]["reason"] == "\"${alertname} since ${alert.startsAt}\""
 assert rules["window_rule"]["options"]["during"] == "business_hours"
 assert rules["eq_continue"]["options"]["continue"] is True
+assert c["succeed_on"] == ["SUCCESS"], c
 PY
 
 req GET /metrics

@@ -4,7 +4,9 @@
  * (stop; skip with recover), compaction keeps exactly the live state and
  * bounds the file, cooldowns and dedupe keys survive a restart, aborts,
  * rules that changed between runs, the directory lock, a child SIGKILLed at
- * random points, and threads appending and syncing at once.
+ * random points, threads appending and syncing at once, remediation ids
+ * reserved in blocks (never reused after a restart), and a real write
+ * failure (RLIMIT_FSIZE) reported to /readyz and /metrics.
  */
 #include "helpers.h"
 
@@ -16,14 +18,17 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "abi.h"
 #include "buf.h"
+#include "engine.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "rem.h"
 
 #define NOW ((int64_t)1795000000000)   /* 2026-11-18T11:06:40Z */
@@ -1041,6 +1046,243 @@ static void test_threads(void **state) {
                 (unsigned long long)st.sync_waits, (unsigned long long)st.compactions);
 }
 
+/* ---- ids ----------------------------------------------------------------------- */
+
+static uint64_t appended(struct journal *j) {
+  struct journal_stats st;
+  journal_stats(j, &st);
+  return st.appended;
+}
+
+static void test_ids_reserved(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal_open_info info;
+  /* A journal without "ids" records (as older healers wrote) replays: the
+   * next id follows the journaled ones. */
+  struct journal *j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, 1);
+  accept(j, 5, R_FALLBACK, "fp-5", "v", NOW);
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_null(strstr(data, "\"t\":\"ids\""));
+  free(data);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, 6);
+  /* The first id after a start waits for its reservation (one record up
+   * to the end of its block) to be on disk. */
+  uint64_t a0 = appended(j);
+  assert_int_equal(journal_reserve_id(j, 6), 0);
+  assert_int_equal(appended(j), a0 + 1);
+  struct journal_stats st;
+  journal_stats(j, &st);
+  assert_int_equal(st.ids_reserved, JOURNAL_ID_BLOCK);
+  assert_int_equal(st.pending_bytes, 0);
+  data = slurp(jpath(), &n);
+  assert_non_null(strstr(data, "{\"t\":\"ids\",\"next_id\":1024}\n"));
+  free(data);
+  /* The first half of the block costs nothing. */
+  for (uint64_t id = 7; id < JOURNAL_ID_BLOCK / 2; id++)
+    assert_int_equal(journal_reserve_id(j, id), 0);
+  assert_int_equal(appended(j), a0 + 1);
+  /* Half-way, the next block is reserved ahead, without waiting: the
+   * record rides on the next sync. */
+  assert_int_equal(journal_reserve_id(j, JOURNAL_ID_BLOCK / 2), 0);
+  assert_int_equal(appended(j), a0 + 2);
+  journal_stats(j, &st);
+  assert_true(st.pending_bytes > 0);
+  assert_int_equal(st.ids_reserved, JOURNAL_ID_BLOCK);
+  for (uint64_t id = JOURNAL_ID_BLOCK / 2 + 1; id < JOURNAL_ID_BLOCK; id++)
+    assert_int_equal(journal_reserve_id(j, id), 0);
+  assert_int_equal(appended(j), a0 + 2);
+  assert_int_equal(journal_tick(j, NOW), 0);
+  journal_stats(j, &st);
+  assert_int_equal(st.pending_bytes, 0);
+  assert_int_equal(st.ids_reserved, 2 * JOURNAL_ID_BLOCK);
+  /* Ids 6..1023 were shown (say, skipped remediations) but never
+   * journaled: a restart must not hand them out again. */
+  journal_close(j);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, 2 * JOURNAL_ID_BLOCK);
+  /* Reserved ahead but not yet synced when an id of it is needed: the
+   * caller waits for it. */
+  assert_int_equal(journal_reserve_id(j, 2048), 0);   /* up to 3072, synced */
+  assert_int_equal(journal_reserve_id(j, 2600), 0);   /* up to 4096, pending */
+  journal_stats(j, &st);
+  assert_int_equal(st.ids_reserved, 3072);
+  assert_int_equal(journal_reserve_id(j, 3072), 0);   /* must be on disk */
+  journal_stats(j, &st);
+  assert_int_equal(st.ids_reserved, 4096);
+  assert_int_equal(st.pending_bytes, 0);
+  assert_int_equal(journal_reserve_id(j, 5000), 0);   /* a jump: reserved, waited */
+  journal_stats(j, &st);
+  assert_int_equal(st.ids_reserved, 6144);
+  journal_close(j);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, 6144);
+  /* A snapshot carries the reservation in its header. */
+  assert_int_equal(journal_compact(j, NOW), 0);
+  journal_close(j);
+  data = slurp(jpath(), &n);
+  assert_null(strstr(data, "\"t\":\"ids\""));
+  assert_non_null(strstr(data, "\"next_id\":6144"));
+  free(data);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, 6144);
+  assert_int_equal(info.inflight, 1);
+  journal_close(j);
+  /* A bad "ids" record is corruption like any other. */
+  char rec[128], line[160];
+  snprintf(rec, sizeof rec, "{\"t\":\"ids\",\"next_id\":0}");
+  snprintf(line, sizeof line, "%08x %s\n", journal_crc32c(0, rec, strlen(rec)), rec);
+  int fd = open(jpath(), O_WRONLY | O_APPEND);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+  close(fd);
+  struct journal *bad = NULL;
+  char err[512];
+  assert_int_equal(journal_open(&bad, &c, NOW, NULL, err, sizeof err), -1);
+  assert_non_null(strstr(err, "field \"next_id\""));
+}
+
+#define ID_THREADS 4
+#define IDS_PER_THREAD 3000
+
+struct id_arg {
+  struct journal *j;
+  atomic_ullong *next;
+};
+
+static void *id_taker(void *p) {
+  struct id_arg *a = p;
+  for (int i = 0; i < IDS_PER_THREAD; i++) {
+    uint64_t id = atomic_fetch_add(a->next, 1);
+    if (journal_reserve_id(a->j, id) != 0) abort();
+    /* Reserved on disk before it is used. */
+    struct journal_stats st;
+    journal_stats(a->j, &st);
+    if (st.ids_reserved <= id) abort();
+  }
+  return NULL;
+}
+
+static void test_ids_reserved_threads(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal_open_info info;
+  struct journal *j = open_ok(&c, NOW, &info);
+  atomic_ullong next;
+  atomic_init(&next, info.next_id);
+  pthread_t t[ID_THREADS];
+  struct id_arg a = {j, &next};
+  for (int i = 0; i < ID_THREADS; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, id_taker, &a), 0);
+  for (int i = 0; i < ID_THREADS; i++) pthread_join(t[i], NULL);
+  uint64_t last = atomic_load(&next) - 1;   /* 12000 */
+  /* One record per block, whatever the interleaving: the first, then one
+   * each time the ids pass the middle of a block. */
+  uint64_t blocks = (last + JOURNAL_ID_BLOCK / 2) / JOURNAL_ID_BLOCK + 1;
+  assert_int_equal(appended(j), blocks);
+  journal_close(j);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.next_id, blocks * JOURNAL_ID_BLOCK);
+  journal_close(j);
+}
+
+/* ---- a real write failure ---------------------------------------------------------- */
+
+/* RLIMIT_FSIZE (ulimit -f), with SIGXFSZ ignored as healer does: a write
+ * past the limit fails with EFBIG. The journal must fail, say why, and
+ * make healer unready, with the figures in /metrics. */
+static void test_write_failure_unready(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  char fp[32];
+  /* Grow the journal first, so the limit below stays far above the size
+   * of anything else this process writes (stderr may be a file). */
+  for (uint64_t id = 1; id <= 100; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    accept(j, id, R_FALLBACK, fp, "v", NOW);
+  }
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  struct engine e;
+  memset(&e, 0, sizeof e);
+  atomic_store(&e.ready, true);
+  e.journal = j;
+  char why[JOURNAL_WHY_MAX];
+  assert_null(engine_unready(&e, why, sizeof why));
+  assert_string_equal(why, "");
+  assert_false(journal_failure(j, why, sizeof why));
+
+  void (*was_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit was, lim;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+  lim.rlim_cur = (rlim_t)file_size(jpath()) + 1500;
+  lim.rlim_max = was.rlim_max;
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  int rc = 0;
+  for (uint64_t id = 101; id <= 120 && rc == 0; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    struct remediation *r = mk(id, R_FALLBACK, fp, "v", NOW);
+    uint64_t lsn = 0;
+    rc = journal_append_accept(j, r, 0, &lsn);
+    if (rc == 0) rc = journal_sync(j, lsn);
+    rem_unref(r);
+  }
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+  signal(SIGXFSZ, was_handler);
+  assert_int_equal(rc, -1);
+
+  assert_true(journal_failure(j, why, sizeof why));
+  char want[512];
+  snprintf(want, sizeof want, "journal %s/%s: write failed: %s", g_dir, JOURNAL_FILE,
+           strerror(EFBIG));
+  assert_string_equal(why, want);
+  char why2[JOURNAL_WHY_MAX];
+  assert_string_equal(engine_unready(&e, why2, sizeof why2), "journal_failed");
+  assert_string_equal(why2, want);
+  /* Sticky: nothing more is accepted, no id block reserved. */
+  struct remediation *r = mk(500, R_FALLBACK, "fp-500", "v", NOW);
+  assert_int_equal(journal_append_accept(j, r, 0, NULL), -1);
+  rem_unref(r);
+  assert_int_equal(journal_reserve_id(j, 1), -1);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), -1);
+  /* Draining still says draining. */
+  atomic_store(&e.draining, true);
+  assert_string_equal(engine_unready(&e, why2, sizeof why2), "draining");
+  assert_string_equal(why2, "");
+
+  /* /metrics: failed, and not ready. */
+  struct metrics m;
+  assert_int_equal(metrics_init(&m, &hl_ruleset, NOW), 0);
+  struct metrics_gauges g;
+  memset(&g, 0, sizeof g);
+  g.ready = 1;
+  g.journal = true;
+  journal_stats(j, &g.js);
+  assert_true(g.js.failed);
+  assert_true(g.js.inflight >= 100);
+  struct buf b;
+  buf_init(&b);
+  metrics_render(&m, &g, &b);
+  assert_non_null(strstr(b.data, "\nhealer_journal_failed 1\n"));
+  assert_non_null(strstr(b.data, "\nhealer_ready 0\n"));
+  buf_free(&b);
+  metrics_free(&m);
+  journal_close(j);
+
+  /* Restarted without the limit: the torn tail is cut, it works again. */
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_true(info.inflight >= 100);
+  assert_false(journal_failure(j, NULL, 0));
+  accept(j, info.next_id, R_FALLBACK, "fp-after", "v", NOW);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  journal_close(j);
+}
+
 static void test_crc32c(void **state) {
   (void)state;
   /* The standard check value of CRC-32C. */
@@ -1065,6 +1307,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crash_simulation, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ids_reserved, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ids_reserved_threads, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_failure_unready, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
  * test_misc.c - the small modules: auth (constant-time compare, base64,
  * bearer and basic), config (defaults < environment < flags, errors that
  * name the culprit), buf (JSON escaping), log (both formats), rtime, hmap,
- * store eviction, metrics text.
+ * store eviction, metrics text (the journal's figures included).
  */
 #include "helpers.h"
 
@@ -354,7 +354,15 @@ static void test_store_and_metrics(void **state) {
   metrics_suppressed(&m, 1, SUP_COOLDOWN);
   metrics_http(&m, 202);
   metrics_http(&m, 418);
-  struct metrics_gauges g = {3, 10, 1, 5, 2, 7, 1, 0};
+  struct metrics_gauges g;
+  memset(&g, 0, sizeof g);
+  g.queue_depth = 3;
+  g.queue_capacity = 10;
+  g.running = 1;
+  g.dedupe_entries = 5;
+  g.cooldown_entries = 2;
+  g.stored = 7;
+  g.ready = 1;
   metrics_render(&m, &g, &b);
   assert_non_null(strstr(b.data, "healer_build_info{version=\"0.1.0\",rules_digest=\"0123456789abcdef\""));
   assert_non_null(strstr(b.data, "healer_alerts_received_total{status=\"resolved\"} 2\n"));
@@ -365,6 +373,48 @@ static void test_store_and_metrics(void **state) {
   assert_non_null(strstr(b.data, "healer_http_requests_total{code=\"202\"} 1\n"));
   assert_non_null(strstr(b.data, "healer_http_requests_total{code=\"other\"} 1\n"));
   assert_non_null(strstr(b.data, "# TYPE healer_remediations_total counter\n"));
+  assert_non_null(strstr(b.data, "\nhealer_ready 1\n"));
+  assert_null(strstr(b.data, "healer_journal_"));   /* no journal: no series */
+  /* With a journal: its figures, each with HELP and TYPE. */
+  buf_reset(&b);
+  g.journal = true;
+  g.js.appended = 42;
+  g.js.syncs = 17;
+  g.js.sync_waits = 3;
+  g.js.compactions = 2;
+  g.js.file_bytes = 65536;
+  g.js.snapshot_bytes = 4096;
+  g.js.compact_us = 1500;
+  g.js.compact_lock_us = 250;
+  g.js.inflight = 4;
+  g.js.dedupe = 9;
+  g.js.cooldowns = 1;
+  metrics_render(&m, &g, &b);
+  static const char *const want[] = {
+      "# TYPE healer_journal_records_appended_total counter\nhealer_journal_records_appended_total 42\n",
+      "# TYPE healer_journal_syncs_total counter\nhealer_journal_syncs_total 17\n",
+      "# TYPE healer_journal_sync_waits_total counter\nhealer_journal_sync_waits_total 3\n",
+      "# TYPE healer_journal_bytes gauge\nhealer_journal_bytes 65536\n",
+      "# TYPE healer_journal_snapshot_bytes gauge\nhealer_journal_snapshot_bytes 4096\n",
+      "# TYPE healer_journal_compactions_total counter\nhealer_journal_compactions_total 2\n",
+      "# TYPE healer_journal_last_compaction_seconds gauge\n"
+      "healer_journal_last_compaction_seconds 0.001500\n",
+      "# TYPE healer_journal_last_compaction_pause_seconds gauge\n"
+      "healer_journal_last_compaction_pause_seconds 0.000250\n",
+      "# TYPE healer_journal_remediations_in_flight gauge\nhealer_journal_remediations_in_flight 4\n",
+      "# TYPE healer_journal_dedupe_entries gauge\nhealer_journal_dedupe_entries 9\n",
+      "# TYPE healer_journal_cooldown_entries gauge\nhealer_journal_cooldown_entries 1\n",
+      "# TYPE healer_journal_failed gauge\nhealer_journal_failed 0\n",
+      "\nhealer_ready 1\n",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    if (!strstr(b.data, want[i])) fail_msg("missing from /metrics: %s", want[i]);
+  /* A failed journal: not ready. */
+  buf_reset(&b);
+  g.js.failed = true;
+  metrics_render(&m, &g, &b);
+  assert_non_null(strstr(b.data, "\nhealer_journal_failed 1\n"));
+  assert_non_null(strstr(b.data, "\nhealer_ready 0\n"));
   buf_free(&b);
   metrics_free(&m);
 }
