@@ -400,7 +400,9 @@ static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
                                          : "queue full; retry later");
     buf_puts(&b, ",");
     struct log_line l;
-    log_begin(&l, LOGL_WARN, res->closed ? "draining" : "queue full");
+    log_begin(&l, LOGL_WARN, res->journal_failed ? "journal_failed"
+                             : res->closed       ? "draining"
+                                                 : "queue full");
     log_int(&l, "unprocessed", (long long)res->unprocessed);
     log_end(&l);
   } else {

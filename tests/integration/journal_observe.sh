@@ -149,6 +149,8 @@ done
 post_json /api/v1/alertmanager "$(payload "${alerts[@]}")"
 expect_code 503 "a webhook the journal could not make durable"
 grep -q '"error":"the journal cannot record' "$TMP/body" || fail "503 body: $BODY"
+logged() { grep -q 'level=warn msg=journal_failed unprocessed=' "$TMP/healer.log"; }
+wait_until 10 logged || fail "the refused webhook was not logged as journal_failed"
 kill -0 "$HEALER_PID" 2>/dev/null || fail "healer died (SIGXFSZ not ignored?)"
 req GET /readyz
 expect_code 503 "/readyz after the journal failed"
