@@ -866,22 +866,70 @@ static enum action_status jk_poll(struct action_run *run) {
 
 /* ---- cancel and release -------------------------------------------------- */
 
-static void stop_build(struct action_run *run, struct jk *j) {
+/* Whether build j->build has ended (building false); false when Jenkins
+ * cannot say. */
+static bool build_ended(struct action_run *run, struct jk *j) {
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
-  const char *const path[] = {num, "stop"};
-  int rc = jk_post(run, j, true, path, 2, NULL, 0, NULL, 0, true);
-  struct log_line l;
-  log_begin(&l, rc == 0 && j->rs.status < 400 ? LOGL_INFO : LOGL_WARN,
-            "jenkins_stop");
-  log_int(&l, "remediation", (long long)run->rem->id);
-  log_str(&l, "job", run->step->target);
-  log_int(&l, "build", j->build);
-  if (rc == 0)
-    log_int(&l, "status", j->rs.status);
-  else
-    log_str(&l, "error", j->rs.error);
-  log_end(&l);
+  const char *const path[] = {num, "api", "json"};
+  const struct httpc_kv tree = {"tree", "building,result"};
+  if (jk_request(run, j, HTTPC_GET, true, path, 3, &tree, 1, NULL, 0, true) < 0 ||
+      j->rs.status != 200)
+    return j->rs.status == 404;           /* gone: nothing left to stop */
+  cJSON *o = parse_body(&j->rs);
+  bool ended = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "building"));
+  cJSON_Delete(o);
+  return ended;
+}
+
+/* Stops the running build, escalating as Jenkins allows for Pipeline runs
+ * that outlive a stop (api-contracts.md 2.2, J7): POST stop, then term,
+ * then kill, each given STOP_GRACE_MS to take effect. Freestyle builds
+ * have no term or kill (404): then the build is left as it is. The reason
+ * says how it ended, for the worker's "timed out" line. */
+#define STOP_GRACE_MS 2000
+#define STOP_CHECK_MS 250
+
+static void stop_build(struct action_run *run, struct jk *j) {
+  static const char *const how[] = {"stop", "term", "kill"};
+  static const char *const done[] = {"stopped", "terminated", "killed"};
+  char num[24];
+  snprintf(num, sizeof num, "%ld", j->build);
+  for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+    const char *const path[] = {num, how[i]};
+    int rc = jk_post(run, j, true, path, 2, NULL, 0, NULL, 0, true);
+    bool sent = rc == 0 && j->rs.status < 400;
+    struct log_line l;
+    log_begin(&l, sent ? LOGL_INFO : LOGL_WARN, "jenkins_stop");
+    log_int(&l, "remediation", (long long)run->rem->id);
+    log_str(&l, "job", run->step->target);
+    log_int(&l, "build", j->build);
+    log_str(&l, "how", how[i]);
+    if (rc == 0)
+      log_int(&l, "status", j->rs.status);
+    else
+      log_str(&l, "error", j->rs.error);
+    log_end(&l);
+    if (!sent) {
+      if (i == 0)
+        reasonf(run, "build #%ld: stop failed (%s)", j->build,
+                rc == 0 ? "refused" : "no answer");
+      else
+        reasonf(run, "build #%ld still running after %s; %s %s", j->build,
+                how[i - 1], how[i],
+                rc == 0 && j->rs.status == 404 ? "not offered (not a Pipeline)"
+                                               : "failed");
+      return;
+    }
+    for (int waited = 0; waited < STOP_GRACE_MS; waited += STOP_CHECK_MS) {
+      rtime_sleep_ms(STOP_CHECK_MS);
+      if (build_ended(run, j)) {
+        reasonf(run, "build #%ld %s", j->build, done[i]);
+        return;
+      }
+    }
+  }
+  reasonf(run, "build #%ld still running after stop, term and kill", j->build);
 }
 
 static void jk_cancel(struct action_run *run) {
@@ -898,6 +946,7 @@ static void jk_cancel(struct action_run *run) {
     int rc = jk_post(run, j, false, path, 2, &q, 1, NULL, 0, true);
     if (rc == 0 && j->rs.status >= 200 && j->rs.status < 400) {
       log_event(run, j, "jenkins_cancel_queued");
+      reasonf(run, "queue item %ld cancelled", j->queue_id);
       j->phase = PH_DONE;
       return;
     }

@@ -4,13 +4,11 @@
 #include "notify.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "log.h"
 #include "rtime.h"
@@ -146,9 +144,7 @@ static bool plain_wait(void *ctx, int64_t until_ms) {
     int64_t left = until_ms - rtime_now_ms();
     if (left <= 0)
       return true;
-    struct timespec ts = {left / 1000, (left % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    rtime_sleep_ms(left);
   }
 }
 

@@ -18,6 +18,9 @@ int64_t rtime_now_ms(void);
 /* Now, in ms on CLOCK_MONOTONIC (for deadlines). */
 int64_t rtime_mono_ms(void);
 
+/* Sleeps ms milliseconds (signals do not cut it short). */
+void rtime_sleep_ms(int64_t ms);
+
 /* "2026-11-27T12:10:15.696Z" into out[RTIME_BUFSZ]; returns out. */
 char *rtime_format(int64_t ms, char out[RTIME_BUFSZ]);
 

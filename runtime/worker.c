@@ -124,9 +124,13 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
           break;
         }
         if (rtime_now_ms() >= deadline) {
+          /* The kind says in run.reason how it cancelled, if it can. */
+          char how[sizeof run.reason];
+          run.reason[0] = '\0';
           ops->cancel(&run);
-          snprintf(run.reason, sizeof run.reason, "timed out after %llu ms",
-                   (unsigned long long)timeout);
+          snprintf(how, sizeof how, "%s", run.reason);
+          snprintf(run.reason, sizeof run.reason, "timed out after %llu ms%s%.150s",
+                   (unsigned long long)timeout, how[0] ? "; " : "", how);
           out = REM_TIMED_OUT;
           break;
         }

@@ -164,9 +164,12 @@ static struct outcome drive(struct remediation *r, uint32_t retries,
       int64_t at = run.next_poll_ms < deadline ? run.next_poll_ms : deadline;
       sleep_until(at);
       if (rtime_now_ms() >= deadline) {
+        char how[sizeof run.reason];
+        run.reason[0] = '\0';
         ops->cancel(&run);
-        snprintf(run.reason, sizeof run.reason, "timed out after %lld ms",
-                 (long long)timeout_ms);
+        snprintf(how, sizeof how, "%s", run.reason);
+        snprintf(run.reason, sizeof run.reason, "timed out after %lld ms%s%.150s",
+                 (long long)timeout_ms, how[0] ? "; " : "", how);
         o.st = REM_TIMED_OUT;
         break;
       }
@@ -613,7 +616,57 @@ static void test_build_never_ends(void **state) {
   assert_false(cJSON_IsTrue(cJSON_GetObjectItem(b, "building")));
   assert_string_equal(cJSON_GetObjectItem(b, "result")->valuestring, "ABORTED");
   cJSON_Delete(s);
+  assert_non_null(strstr(o.reason, "timed out after 1200 ms; build #1 stopped"));
   rem_unref(r);
+}
+
+/* A build that outlives its stop: a Pipeline run gets term, then kill; a
+ * freestyle build has neither, so it is left, and the reason says so. */
+static void test_stop_escalation(void **state) {
+  (void)state;
+  static const struct {
+    const char *spec;
+    const char *calls[3];
+    const char *reason;
+    bool ends;
+  } cases[] = {
+      {"\"pipeline\":true,\"ignore_stop\":\"stop\"", {"stop", "term", NULL},
+       "build #1 terminated", true},
+      {"\"pipeline\":true,\"ignore_stop\":\"term\"", {"stop", "term", "kill"},
+       "build #1 killed", true},
+      {"\"ignore_stop\":true", {"stop", NULL, NULL},
+       "build #1 still running after stop; term not offered (not a Pipeline)",
+       false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fake_reset(&jk);
+    char spec[256];
+    snprintf(spec, sizeof spec, "{" TAGGED_PARAMS ",\"build_seconds\":null,%s}",
+             cases[i].spec);
+    define_job("folder/Docker Prune", spec);
+    struct remediation *r =
+        make_rem(40 + i, "folder/Docker Prune", HL_NONE, params3, 0);
+    struct outcome o = drive(r, 0, 50, 1200, NULL);
+    assert_int_equal(o.st, REM_TIMED_OUT);
+    char want[REM_REASON_MAX];
+    snprintf(want, sizeof want, "timed out after 1200 ms; %s", cases[i].reason);
+    if (!strstr(o.reason, want))
+      fail_msg("case %zu: reason '%s', want '%s'", i, o.reason, want);
+    cJSON *s = fake_json(&jk, "/_fake/state");
+    const cJSON *b = build_of(s, "folder/Docker Prune", 0);
+    const cJSON *calls = cJSON_GetObjectItem(b, "stop_calls");
+    int n = 0;
+    while (n < 3 && cases[i].calls[n]) {
+      assert_string_equal(cJSON_GetArrayItem(calls, n)->valuestring,
+                          cases[i].calls[n]);
+      n++;
+    }
+    assert_int_equal(cJSON_GetArraySize(calls), n);
+    assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItem(b, "building")),
+                     !cases[i].ends);
+    cJSON_Delete(s);
+    rem_unref(r);
+  }
 }
 
 static void test_timeout_while_queued(void **state) {
@@ -974,6 +1027,7 @@ int main(void) {
       cmocka_unit_test_setup(test_queue_cancelled, each_setup),
       cmocka_unit_test_setup(test_queue_item_expired, each_setup),
       cmocka_unit_test_setup(test_build_never_ends, each_setup),
+      cmocka_unit_test_setup(test_stop_escalation, each_setup),
       cmocka_unit_test_setup(test_timeout_while_queued, each_setup),
       cmocka_unit_test_setup(test_lost_reply_no_second_build, each_setup),
       cmocka_unit_test_setup(test_lost_reply_untagged_job, each_setup),
