@@ -866,35 +866,57 @@ static enum action_status jk_poll(struct action_run *run) {
 
 /* ---- cancel and release -------------------------------------------------- */
 
-/* Whether build j->build has ended (building false); false when Jenkins
- * cannot say. */
-static bool build_ended(struct action_run *run, struct jk *j) {
+/* What Jenkins says of build j->build while it is being stopped. */
+enum build_seen { BUILD_ENDED, BUILD_RUNNING, BUILD_UNKNOWN };
+
+static enum build_seen build_seen(struct action_run *run, struct jk *j) {
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
   const char *const path[] = {num, "api", "json"};
   const struct httpc_kv tree = {"tree", "building,result"};
-  if (jk_request(run, j, HTTPC_GET, true, path, 3, &tree, 1, NULL, 0, true) < 0 ||
-      j->rs.status != 200)
-    return j->rs.status == 404;           /* gone: nothing left to stop */
+  if (jk_request(run, j, HTTPC_GET, true, path, 3, &tree, 1, NULL, 0, true) < 0)
+    return BUILD_UNKNOWN;
+  if (j->rs.status == 404)
+    return BUILD_ENDED;                   /* gone: nothing left to stop */
+  if (j->rs.status != 200)
+    return BUILD_UNKNOWN;
   cJSON *o = parse_body(&j->rs);
-  bool ended = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "building"));
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "building");
+  enum build_seen seen = cJSON_IsFalse(b)  ? BUILD_ENDED
+                         : cJSON_IsTrue(b) ? BUILD_RUNNING
+                                           : BUILD_UNKNOWN;
   cJSON_Delete(o);
-  return ended;
+  return seen;
+}
+
+static int64_t stop_grace_ms = ACT_JENKINS_STOP_GRACE_MS;
+
+void act_jenkins_set_stop_grace(int64_t ms) { stop_grace_ms = ms > 0 ? ms : 0; }
+
+/* Waits until at (wall clock) through the worker's wait, so that a
+ * shutdown cuts it short: false then. */
+static bool pause_until(struct action_run *run, int64_t at) {
+  if (run->wait)
+    return run->wait(run->wait_ctx, at);
+  rtime_sleep_ms(at - rtime_now_ms());
+  return true;
 }
 
 /* Stops the running build, escalating as Jenkins allows for Pipeline runs
  * that outlive a stop (api-contracts.md 2.2, J7): POST stop, then term,
- * then kill, each given STOP_GRACE_MS to take effect. Freestyle builds
- * have no term or kill (404): then the build is left as it is. The reason
- * says how it ended, for the worker's "timed out" line. */
-#define STOP_GRACE_MS 2000
-#define STOP_CHECK_MS 250
-
+ * then kill, each given the stop grace (--stop-grace) to take effect, as
+ * Jenkins' own UI does. It escalates only when Jenkins says the build is
+ * still running: a build it cannot see is not killed blind. Freestyle
+ * builds have no term or kill (404): then the build is left as it is. The
+ * reason says how it ended, for the worker's "timed out" line. */
 static void stop_build(struct action_run *run, struct jk *j) {
   static const char *const how[] = {"stop", "term", "kill"};
   static const char *const done[] = {"stopped", "terminated", "killed"};
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
+  int64_t check = stop_grace_ms / 10;
+  if (check < 250) check = 250;
+  if (check > 2000) check = 2000;
   for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
     const char *const path[] = {num, how[i]};
     int rc = jk_post(run, j, true, path, 2, NULL, 0, NULL, 0, true);
@@ -921,12 +943,25 @@ static void stop_build(struct action_run *run, struct jk *j) {
                                                : "failed");
       return;
     }
-    for (int waited = 0; waited < STOP_GRACE_MS; waited += STOP_CHECK_MS) {
-      rtime_sleep_ms(STOP_CHECK_MS);
-      if (build_ended(run, j)) {
+    int64_t until = rtime_now_ms() + stop_grace_ms;
+    enum build_seen seen;
+    do {
+      int64_t next = rtime_now_ms() + check;
+      if (!pause_until(run, next < until ? next : until)) {
+        reasonf(run, "build #%ld: %s sent; healer shut down before it ended",
+                j->build, how[i]);
+        return;
+      }
+      seen = build_seen(run, j);
+      if (seen == BUILD_ENDED) {
         reasonf(run, "build #%ld %s", j->build, done[i]);
         return;
       }
+    } while (rtime_now_ms() < until);
+    if (seen != BUILD_RUNNING) {
+      reasonf(run, "build #%ld: %s sent; Jenkins did not say whether it ended",
+              j->build, how[i]);
+      return;
     }
   }
   reasonf(run, "build #%ld still running after stop, term and kill", j->build);

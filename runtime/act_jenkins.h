@@ -53,6 +53,12 @@
 
 extern const struct action_ops act_ops_JENKINS;
 
+/* How long a stopped build gets to end before healer escalates (stop,
+ * then term, then kill), unless --stop-grace says otherwise. Jenkins' own
+ * UI offers term and kill after 15 s each. Set once at start-up. */
+#define ACT_JENKINS_STOP_GRACE_MS 15000
+void act_jenkins_set_stop_grace(int64_t ms);
+
 /* The names of enum hl_jenkins_result, as Jenkins writes them. */
 extern const char *const act_jenkins_results[HL_JR__COUNT];
 

@@ -76,6 +76,10 @@ struct action_run {
                                       have reached the remote side */
   char token[ACTION_TOKEN_MAX];    /* resume token (the kind's format) */
   bool token_changed;              /* set by the kind; cleared by the worker */
+  /* For a kind that must wait inside a call (cancel): waits until until_ms
+   * (wall clock); false when healer is shutting down. NULL: just sleep. */
+  bool (*wait)(void *ctx, int64_t until_ms);
+  void *wait_ctx;
 };
 
 struct action_ops {

@@ -88,6 +88,7 @@ struct req {
   struct MHD_Connection *conn;
   struct ingest_result res;
   struct req *next_waiting;
+  bool suspended;             /* handed to the committer */
   atomic_bool committed;
 };
 
@@ -300,6 +301,7 @@ static bool wait_for_commit(struct http *h, struct MHD_Connection *c,
     /* Suspended before the committer can see it, so that it never
      * resumes a connection that is not suspended. */
     MHD_suspend_connection(c);
+    r->suspended = true;
     r->conn = c;
     r->next_waiting = h->waiting;
     h->waiting = r;
@@ -327,7 +329,7 @@ static void *committer_main(void *arg) {
     while (batch) {
       struct req *r = batch;
       batch = r->next_waiting;  /* r is MHD's again once resumed */
-      r->res.journal_failed = all.journal_failed;
+      if (all.journal_failed) r->res.journal_failed = true;
       atomic_store(&r->committed, true);
       MHD_resume_connection(r->conn);
     }
@@ -339,13 +341,13 @@ static void *committer_main(void *arg) {
 
 /* Stops the committer once every connection it holds is resumed. */
 static void committer_stop(struct http *h) {
-  if (!h->cstarted) return;
   pthread_mutex_lock(&h->cmu);
+  bool was = h->cstarted && !h->cstop;
   h->cstop = true;
   pthread_cond_signal(&h->ccv);
   pthread_mutex_unlock(&h->cmu);
+  if (!was) return;
   pthread_join(h->committer, NULL);
-  h->cstarted = false;
 }
 
 static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
@@ -480,6 +482,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   }
   if (atomic_load(&r->committed))   /* resumed by the committer */
     return webhook_reply(h, c, r);
+  if (r->suspended)           /* called again before the resume: wait */
+    return MHD_YES;
   if (r->answered) {          /* body of a request already answered */
     *upload_size = 0;
     return MHD_YES;

@@ -37,6 +37,12 @@ static bool wait_until(struct workers *w, int64_t at_ms) {
   return ok;
 }
 
+/* wait_until() for the action kinds and notify_send(): the worker's, so
+ * shutdown cuts it short. */
+static bool worker_wait(void *ctx, int64_t until_ms) {
+  return wait_until(ctx, until_ms);
+}
+
 /* Journals that r is running step (with its resume token, or NULL) and,
  * when sync, waits until that is durable. 0, or -1 when the journal has
  * failed. Without a journal, 0. */
@@ -79,6 +85,8 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
     run.step = &r->steps[i];
     run.deadline_ms = deadline;
     run.client = httpc_thread();     /* this worker's handle, reused */
+    run.wait = worker_wait;
+    run.wait_ctx = w;
     enum action_status st;
     char last[ACTION_TOKEN_MAX] = "";   /* the token last journaled */
     bool resume_here = r->resumed && i == first;
@@ -175,10 +183,6 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
   return REM_SUCCEEDED;
 }
 
-/* notify_send()'s wait: the worker's, so shutdown cuts it short. */
-static bool notify_wait(void *ctx, int64_t until_ms) {
-  return wait_until(ctx, until_ms);
-}
 
 void workers_run_one(struct workers *w, struct remediation *r) {
   struct engine *e = w->e;
@@ -224,7 +228,7 @@ void workers_run_one(struct workers *w, struct remediation *r) {
     struct notify_event ev = {e->rs, r, out, reason, started, rtime_now_ms(),
                               link[0] ? link : NULL};
     struct notify_result res[8];
-    notify_send(httpc_thread(), &ev, notify_wait, w, res, 8);
+    notify_send(httpc_thread(), &ev, worker_wait, w, res, 8);
   }
   atomic_fetch_sub(&e->running, 1);
   rem_unref(r);

@@ -621,29 +621,39 @@ static void test_build_never_ends(void **state) {
 }
 
 /* A build that outlives its stop: a Pipeline run gets term, then kill; a
- * freestyle build has neither, so it is left, and the reason says so. */
+ * freestyle build has neither, so it is left; a build Jenkins does not
+ * report on is not escalated blind. The reason says which. */
 static void test_stop_escalation(void **state) {
   (void)state;
   static const struct {
     const char *spec;
+    const char *faults;
     const char *calls[3];
     const char *reason;
     bool ends;
   } cases[] = {
-      {"\"pipeline\":true,\"ignore_stop\":\"stop\"", {"stop", "term", NULL},
+      {"\"pipeline\":true,\"ignore_stop\":\"stop\"", NULL, {"stop", "term", NULL},
        "build #1 terminated", true},
-      {"\"pipeline\":true,\"ignore_stop\":\"term\"", {"stop", "term", "kill"},
+      {"\"pipeline\":true,\"ignore_stop\":\"term\"", NULL, {"stop", "term", "kill"},
        "build #1 killed", true},
-      {"\"ignore_stop\":true", {"stop", NULL, NULL},
+      {"\"ignore_stop\":true", NULL, {"stop", NULL, NULL},
        "build #1 still running after stop; term not offered (not a Pipeline)",
        false},
+      {"\"pipeline\":true,\"ignore_stop\":\"term\"",
+       "{\"faults\":[{\"kind\":\"status\",\"status\":500,\"method\":\"GET\","
+       "\"count\":-1,\"path_prefix\":\"/job/folder/job/Docker%20Prune/1/api/json\"}]}",
+       {"stop", NULL, NULL},
+       "build #1: stop sent; Jenkins did not say whether it ended", false},
   };
+  act_jenkins_set_stop_grace(1000);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset(&jk);
     char spec[256];
     snprintf(spec, sizeof spec, "{" TAGGED_PARAMS ",\"build_seconds\":null,%s}",
              cases[i].spec);
     define_job("folder/Docker Prune", spec);
+    if (cases[i].faults)
+      fake_script(&jk, cases[i].faults);
     struct remediation *r =
         make_rem(40 + i, "folder/Docker Prune", HL_NONE, params3, 0);
     struct outcome o = drive(r, 0, 50, 1200, NULL);
@@ -667,6 +677,7 @@ static void test_stop_escalation(void **state) {
     cJSON_Delete(s);
     rem_unref(r);
   }
+  act_jenkins_set_stop_grace(ACT_JENKINS_STOP_GRACE_MS);
 }
 
 static void test_timeout_while_queued(void **state) {
