@@ -234,12 +234,15 @@ static uint64_t new_id(struct engine *e) {
   return id;
 }
 
-/* Records a remediation that will not run (skipped), with its reason. */
+/* Records a remediation that will not run (skipped), with its reason. It
+ * is journaled for the history only: unsynced, so the webhook never waits
+ * for it (a crash within a second may lose it from the history). */
 static void record_skipped(struct engine *e, const struct alert *a,
                            const struct rem_draft *d, const char *decision,
                            const char *reason, int64_t now_ms) {
   struct remediation *r = rem_new(d, new_id(e), REM_SKIPPED, reason, now_ms);
   if (r) {
+    if (e->journal) journal_append_finished(e->journal, r, NULL);
     store_add(&e->store, r);
     metrics_outcome(&e->metrics, d->rule, REM_SKIPPED);
   }
@@ -483,7 +486,7 @@ void engine_set_journal(struct engine *e, struct journal *j) {
 
 struct restore {
   struct engine *e;
-  size_t queued, resumed, failed;
+  size_t queued, resumed, failed, finished;
 };
 
 static int restore_seen(void *ctx, const struct journal_dedupe *d) {
@@ -547,18 +550,31 @@ static int restore_rem(void *ctx, const struct journal_rem *jr) {
   return 0;
 }
 
+/* A finished remediation of the history: listed, as it ended, and nothing
+ * else (it is not queued, decided on or counted again). */
+static int restore_finished(void *ctx, const struct journal_rem *jr) {
+  struct restore *c = ctx;
+  struct remediation *r = journal_history_new(c->e->rs, jr);
+  if (!r) return -1;
+  store_add(&c->e->store, r);
+  rem_unref(r);
+  c->finished++;
+  return 0;
+}
+
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen) {
   if (atomic_load(&e->next_id) < next_id) atomic_store(&e->next_id, next_id);
-  struct restore c = {e, 0, 0, 0};
-  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem};
+  struct restore c = {e, 0, 0, 0, 0};
+  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished};
   if (journal_replay(j, &v, &c) != 0) {
     snprintf(err, errlen, "out of memory restoring the journal");
     return -1;
   }
-  if (c.queued || c.resumed || c.failed)
-    log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed",
-               c.queued, c.resumed, c.failed);
+  if (c.queued || c.resumed || c.failed || c.finished)
+    log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed, "
+               "%zu finished ones back in the history", c.queued, c.resumed, c.failed,
+               c.finished);
   return journal_sync(j, JOURNAL_LSN_ALL) < 0 ? (snprintf(err, errlen, "journal write failed"), -1) : 0;
 }
 

@@ -89,7 +89,9 @@ void engine_set_journal(struct engine *e, struct journal *j);
 
 /* Rebuilds the state j replayed: dedupe keys, cooldowns and budgets in
  * decide; the remediations in flight in the store and on the queue (a
- * running one is marked for the worker to resume: rem->resumed). Ids
+ * running one is marked for the worker to resume: rem->resumed); the
+ * finished ones of the journal's history in the store only, as they
+ * ended (the store's list then reads as before the restart, by id). Ids
  * continue from next_id. Before the workers start. 0, or -1 with err. */
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen);

@@ -3,7 +3,8 @@
  *
  * The journal keeps a mirror of the live state it has written: the
  * remediations in flight (everything their accept record said, plus state,
- * step and resume tokens), the dedupe keys and the cooldowns. Appending a
+ * step and resume tokens), the dedupe keys, the cooldowns and the history
+ * (the newest finished remediations, by id). Appending a
  * record and folding it into the mirror happen together under the lock, and
  * replaying a file folds the same records the same way, so a snapshot of
  * the mirror is exactly what a replay of the whole file would give.
@@ -83,7 +84,8 @@ struct jstep {
   char *token;                /* resume token; NULL: none */
 };
 
-/* A remediation in flight. */
+/* A remediation in flight, or finished (in the history: then without
+ * keys, tokens or reason0). */
 struct jlive {
   uint64_t id;
   uint32_t rule;
@@ -122,6 +124,15 @@ struct jcd {                  /* cd payload; key: the cooldown key */
   size_t klen;
 };
 
+/* The history: the newest finished remediations, at most max, sorted by
+ * id (oldest first) in v[head .. head + n). Mostly appended at the end and
+ * dropped at the head; the array is shifted down once head >= n. */
+struct jhist {
+  struct jlive **v;
+  size_t head, n, cap;
+  size_t max;                 /* cfg.history */
+};
+
 struct journal {
   pthread_mutex_t mu;
   pthread_cond_t cv;          /* a sync or compaction finished */
@@ -152,6 +163,7 @@ struct journal {
   char *file_digest;          /* the digest of the file replayed */
 
   struct hmap rems, dd, cd;
+  struct jhist hist;
 
   uint64_t n_appended, n_syncs, n_waits, n_compactions;
   uint64_t compact_lock_us;   /* steps 1 and 3 of the last compaction */
@@ -214,6 +226,92 @@ static bool dd_key(struct buf *k, const char *rule_name, const char *fp,
 static struct jlive *find_live(struct journal *j, uint64_t id) {
   struct mrem *m = hmap_find(&j->rems, &id, sizeof id);
   return m ? m->l : NULL;
+}
+
+/* ---- the history --------------------------------------------------------------- */
+
+/* The index in hist.v[head..] of the first entry whose id is >= id. */
+static size_t hist_pos(const struct jhist *h, uint64_t id) {
+  size_t lo = 0, hi = h->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (h->v[h->head + mid]->id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static struct jlive *hist_find(struct journal *j, uint64_t id) {
+  struct jhist *h = &j->hist;
+  size_t i = hist_pos(h, id);
+  return i < h->n && h->v[h->head + i]->id == id ? h->v[h->head + i] : NULL;
+}
+
+/* What the history does not need. */
+static void hist_strip(struct jlive *l) {
+  for (uint32_t i = 0; i < l->nsteps; i++) {
+    free(l->steps[i].token);
+    l->steps[i].token = NULL;
+  }
+  free(l->reason0);
+  free(l->cooldown_key);
+  free(l->limit_key);
+  l->reason0 = l->cooldown_key = l->limit_key = NULL;
+  l->cooldown_until = 0;
+}
+
+/* Adds the finished l to the history (takes it, whatever happens): it
+ * replaces an entry of the same id; when the history is full, the oldest
+ * goes, or l itself when it is older than all kept. Out of memory, l is
+ * dropped (the history is best effort; nothing else depends on it). */
+static void hist_add(struct journal *j, struct jlive *l) {
+  struct jhist *h = &j->hist;
+  if (!h->max) {
+    jlive_free(l);
+    return;
+  }
+  hist_strip(l);
+  size_t i = hist_pos(h, l->id);
+  if (i < h->n && h->v[h->head + i]->id == l->id) {
+    jlive_free(h->v[h->head + i]);
+    h->v[h->head + i] = l;
+    return;
+  }
+  if (h->n == h->max) {
+    if (i == 0) {             /* older than everything kept */
+      jlive_free(l);
+      return;
+    }
+    jlive_free(h->v[h->head]);
+    h->head++;
+    h->n--;
+    i--;
+  }
+  if (h->head + h->n == h->cap) {
+    if (h->head && h->head >= h->n) {   /* amortized: n moves per >= n adds */
+      memmove(h->v, h->v + h->head, h->n * sizeof *h->v);
+      h->head = 0;
+    } else {
+      size_t cap = h->cap ? h->cap * 2 : 64;
+      struct jlive **v = realloc(h->v, cap * sizeof *v);
+      if (!v) {
+        jlive_free(l);
+        return;
+      }
+      h->v = v;
+      h->cap = cap;
+    }
+  }
+  struct jlive **at = h->v + h->head + i;
+  memmove(at + 1, at, (h->n - i) * sizeof *at);
+  *at = l;
+  h->n++;
+}
+
+static void hist_free(struct jhist *h) {
+  for (size_t i = 0; i < h->n; i++) jlive_free(h->v[h->head + i]);
+  free(h->v);
+  memset(h, 0, sizeof *h);
 }
 
 /* Sets the strings of a dd entry (one allocation). */
@@ -289,7 +387,8 @@ nomem:
   return -1;
 }
 
-/* A remediation leaves flight (final or aborted). */
+/* A remediation leaves flight: final (it joins the history) or aborted
+ * (it never existed). */
 static void unlive(struct journal *j, struct jlive *l, bool abort) {
   struct buf k;
   buf_init(&k);
@@ -314,7 +413,8 @@ static void unlive(struct journal *j, struct jlive *l, bool abort) {
   }
   struct mrem *m = hmap_find(&j->rems, &l->id, sizeof l->id);
   if (m) hmap_remove(&j->rems, m);
-  jlive_free(l);
+  if (abort) jlive_free(l);
+  else hist_add(j, l);
 }
 
 /* Folds a state change. started: the "started" field (0: none). Returns 0
@@ -479,23 +579,8 @@ static void ser_hdr(struct buf *b, const char *digest, uint64_t next_id, int64_t
   buf_putc(b, '}');
 }
 
-static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
-  buf_puts(b, "{\"t\":\"acc\",\"id\":");
-  jint(b, (long long)l->id);
-  jkint(b, "rule", l->rule);
-  jkstr(b, "rule_name", l->rule_name);
-  jkstr(b, "alertname", l->alertname);
-  jkstr(b, "fp", l->fp);
-  jkstr(b, "starts_at", l->starts_at);
-  jkstr(b, "status", status_name(l->status));
-  jkint(b, "dry", l->dry);
-  jkstr(b, "reason", l->reason0 ? l->reason0 : "");
-  jkint(b, "created", (long long)l->created);
-  if (l->cooldown_key) {
-    jkstr(b, "cooldown_key", l->cooldown_key);
-    jkint(b, "cooldown_until", (long long)cooldown_until);
-  }
-  if (l->limit_key) jkstr(b, "limit_key", l->limit_key);
+/* The steps member of an accept: ,"steps":[...]. */
+static void ser_steps(struct buf *b, const struct jlive *l) {
   buf_puts(b, ",\"steps\":[");
   for (uint32_t i = 0; i < l->nsteps; i++) {
     const struct jstep *s = &l->steps[i];
@@ -514,7 +599,48 @@ static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until
     }
     buf_puts(b, "]}");
   }
-  buf_puts(b, "]}");
+  buf_putc(b, ']');
+}
+
+static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
+  buf_puts(b, "{\"t\":\"acc\",\"id\":");
+  jint(b, (long long)l->id);
+  jkint(b, "rule", l->rule);
+  jkstr(b, "rule_name", l->rule_name);
+  jkstr(b, "alertname", l->alertname);
+  jkstr(b, "fp", l->fp);
+  jkstr(b, "starts_at", l->starts_at);
+  jkstr(b, "status", status_name(l->status));
+  jkint(b, "dry", l->dry);
+  jkstr(b, "reason", l->reason0 ? l->reason0 : "");
+  jkint(b, "created", (long long)l->created);
+  if (l->cooldown_key) {
+    jkstr(b, "cooldown_key", l->cooldown_key);
+    jkint(b, "cooldown_until", (long long)cooldown_until);
+  }
+  if (l->limit_key) jkstr(b, "limit_key", l->limit_key);
+  ser_steps(b, l);
+  buf_putc(b, '}');
+}
+
+/* A finished remediation, whole: as an accept, without keys, and with its
+ * final state, reason and time. */
+static void ser_fin(struct buf *b, const struct jlive *l) {
+  buf_puts(b, "{\"t\":\"fin\",\"id\":");
+  jint(b, (long long)l->id);
+  jkint(b, "rule", l->rule);
+  jkstr(b, "rule_name", l->rule_name);
+  jkstr(b, "alertname", l->alertname);
+  jkstr(b, "fp", l->fp);
+  jkstr(b, "starts_at", l->starts_at);
+  jkstr(b, "status", status_name(l->status));
+  jkint(b, "dry", l->dry);
+  jkstr(b, "reason", l->reason);
+  jkint(b, "created", (long long)l->created);
+  ser_steps(b, l);
+  jkstr(b, "state", rem_state_name(l->state));
+  jkint(b, "updated", (long long)l->updated);
+  buf_putc(b, '}');
 }
 
 static void ser_state(struct buf *b, const struct journal_state *s, int64_t started) {
@@ -707,6 +833,33 @@ int journal_append_abort(struct journal *j, uint64_t id, uint64_t *lsn) {
     if (lsn) *lsn = j->lsn_appended;
   }
   pthread_mutex_unlock(&j->mu);
+  buf_free(&b);
+  return rc;
+}
+
+int journal_append_finished(struct journal *j, const struct remediation *r,
+                            uint64_t *lsn) {
+  if (!rem_state_final(r->state)) return -1;
+  if (!j->hist.max) return 0;           /* set at open, never changed */
+  struct jlive *l = jlive_from_rem(j->rs, r, 0);
+  if (!l) return -1;
+  l->state = r->state;
+  l->updated = r->updated_ms;
+  struct buf b;
+  buf_init(&b);
+  ser_fin(&b, l);
+  int rc = -1;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed && !b.oom && !find_live(j, l->id) && reserve(j, &b)) {
+    emit(j, &b);
+    if (l->id >= j->next_id) j->next_id = l->id + 1;
+    hist_add(j, l);
+    l = NULL;                 /* the history's now */
+    if (lsn) *lsn = j->lsn_appended;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&j->mu);
+  jlive_free(l);
   buf_free(&b);
   return rc;
 }
@@ -1001,6 +1154,11 @@ static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
   /* next_id is past the ids reserved too: no "ids" record needed. */
   ser_hdr(&s.rec, j->rs->digest, j->next_id, now);
   snap_rec(&s);
+  /* The history, oldest first. */
+  for (size_t i = 0; i < j->hist.n && !out->oom; i++) {
+    ser_fin(&s.rec, j->hist.v[j->hist.head + i]);
+    snap_rec(&s);
+  }
   struct ptr_list live;
   if (live_sorted(j, &live) < 0) out->oom = true;
   for (size_t i = 0; i < live.n && !out->oom; i++) {
@@ -1189,6 +1347,7 @@ void journal_stats(struct journal *j, struct journal_stats *out) {
   out->inflight = j->rems.count;
   out->dedupe = j->dd.count;
   out->cooldowns = j->cd.count;
+  out->history = j->hist.n;
   out->failed = j->failed != 0;
   pthread_mutex_unlock(&j->mu);
 }
@@ -1379,6 +1538,29 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
       jlive_free(l);
       goto nomem;
     }
+    rc = 0;
+  } else if (strcmp(t, "fin") == 0) {
+    struct jlive *l = parse_acc(o, &bad);
+    if (!l) {
+      if (bad) goto badfield;
+      goto nomem;
+    }
+    const char *state = g_str(o, "state", true, &bad);
+    int64_t updated = g_int(o, "updated", true, &bad);
+    if (!bad && (parse_state(state, &l->state) < 0 || !rem_state_final(l->state)))
+      bad = "state";
+    if (bad) {
+      jlive_free(l);
+      goto badfield;
+    }
+    if (find_live(j, l->id)) {
+      snprintf(why, wn, "remediation %llu finished while in flight", (unsigned long long)l->id);
+      jlive_free(l);
+      goto out;
+    }
+    l->updated = updated;
+    if (l->id >= j->next_id) j->next_id = l->id + 1;
+    hist_add(j, l);
     rc = 0;
   } else if (strcmp(t, "st") == 0) {
     struct journal_state s = {0};
@@ -1644,6 +1826,16 @@ static const char *steps_differ(const struct hl_ruleset *rs, uint32_t ri,
   return NULL;
 }
 
+/* The action kind named name ("jenkins", "kubernetes cordon") in this
+ * build; hint first. UINT8_MAX when there is none (shown as "?"). */
+static uint8_t kind_by_name(uint8_t hint, const char *name) {
+  char kind[REM_KIND_MAX];
+  if (hint < HL_ACT__COUNT && strcmp(rem_kind_name(hint, kind), name) == 0) return hint;
+  for (unsigned k = 0; k < HL_ACT__COUNT; k++)
+    if (strcmp(rem_kind_name((uint8_t)k, kind), name) == 0) return (uint8_t)k;
+  return UINT8_MAX;
+}
+
 /* "<old>\x1f..." becomes "<new>\x1f..." (the engine's key scope). */
 static char *rescope(char *key, uint32_t old_rule, uint32_t new_rule) {
   if (!key || old_rule == new_rule) return key;
@@ -1727,6 +1919,14 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
     if (rc < 0) break;
   }
   free(live.v);
+  /* The history keeps its own names: only the indices follow. */
+  for (size_t i = 0; i < j->hist.n; i++) {
+    struct jlive *l = j->hist.v[j->hist.head + i];
+    int64_t ri = find_rule(rs, &x, l->rule, l->rule_name);
+    l->rule = ri < 0 ? HL_NONE : (uint32_t)ri;
+    for (uint32_t s = 0; s < l->nsteps; s++)
+      l->steps[s].kind = kind_by_name(l->steps[s].kind, l->steps[s].kind_name);
+  }
   struct rebind_ctx c = {j, &x, {0}};
   hmap_sweep(&j->dd, dd_rebind, &c);
   /* Cooldowns: keys may change, so first take out every entry that moves
@@ -1822,6 +2022,7 @@ static void free_journal(struct journal *j) {
   if (j->rems.buckets) hmap_free(&j->rems, drop_rem);
   if (j->dd.buckets) hmap_free(&j->dd, drop_dd);
   if (j->cd.buckets) hmap_free(&j->cd, drop_cd);
+  hist_free(&j->hist);
   if (j->fd >= 0) close(j->fd);
   if (j->lockfd >= 0) close(j->lockfd);   /* releases the flock */
   if (j->dirfd >= 0) close(j->dirfd);
@@ -1858,6 +2059,7 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
   j->compact_bytes = cfg->compact_bytes ? cfg->compact_bytes : JOURNAL_COMPACT_DEFAULT;
   j->dedupe_ttl = cfg->dedupe_ttl_ms > 0 ? cfg->dedupe_ttl_ms : DEFAULT_TTL_MS;
   j->dedupe_max = cfg->dedupe_max;
+  j->hist.max = cfg->history;
   j->next_id = 1;
   char *data = NULL;
   size_t n = 0;
@@ -1949,6 +2151,7 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
   info->inflight = j->rems.count;
   info->dedupe = j->dd.count;
   info->cooldowns = j->cd.count;
+  info->history = j->hist.n;
   *out = j;
   return 0;
 fail:
@@ -1987,8 +2190,9 @@ static void collect_free_cd(void *p, void *ctx) {
   collect_ptr(p, &v->l);
 }
 
-/* A deep, self-contained copy of l for a callback (one allocation). */
-static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) {
+/* A view of l for a callback (one allocation; the strings are the
+ * mirror's). fin: l is in the history. */
+static struct journal_rem *export_rem(struct journal *j, const struct jlive *l, bool fin) {
   size_t np = 0;
   for (uint32_t s = 0; s < l->nsteps; s++) np += l->steps[s].nparams;
   size_t size = sizeof(struct journal_rem) + l->nsteps * sizeof(struct journal_step) +
@@ -1999,7 +2203,7 @@ static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) 
   struct journal_param *params = (struct journal_param *)(steps + l->nsteps);
   r->id = l->id;
   r->rule = l->rule;
-  r->rule_name = j->rs->rules[l->rule].name;
+  r->rule_name = l->rule < j->rs->nrules ? j->rs->rules[l->rule].name : l->rule_name;
   r->alertname = l->alertname;
   r->fingerprint = l->fp;
   r->starts_at = l->starts_at;
@@ -2010,6 +2214,7 @@ static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) 
   for (uint32_t s = 0; s < l->nsteps; s++) {
     steps[s].kind = l->steps[s].kind;
     steps[s].target = l->steps[s].target;
+    steps[s].backend = l->steps[s].backend;
     steps[s].nparams = l->steps[s].nparams;
     steps[s].params = params;
     steps[s].token = l->steps[s].token;
@@ -2019,10 +2224,13 @@ static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) 
     }
   }
   r->cooldown_key = l->cooldown_key;
-  r->cooldown_until_ms = held_cooldown(j, l);
   r->limit_key = l->limit_key;
   r->created_ms = l->created;
   r->updated_ms = l->updated;
+  r->state = l->state;
+  r->reason = l->reason;
+  if (fin) return r;          /* no keys, tokens, start or sightings */
+  r->cooldown_until_ms = held_cooldown(j, l);
   r->started_ms = l->started;
   r->last_seen_ms = l->created;
   struct buf k;
@@ -2032,9 +2240,7 @@ static struct journal_rem *export_rem(struct journal *j, const struct jlive *l) 
     if (d && d->id == l->id) r->last_seen_ms = d->seen;
   }
   buf_free(&k);
-  r->state = l->state;
   r->step = l->step;
-  r->reason = l->reason;
   return r;
 }
 
@@ -2048,10 +2254,10 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
                 np * sizeof(struct journal_param);
   size_t strings = 0;
 #define SL(s) ((s) ? strlen(s) + 1 : 0)
-  strings += SL(r->alertname) + SL(r->fingerprint) + SL(r->starts_at) +
-             SL(r->cooldown_key) + SL(r->limit_key) + SL(r->reason);
+  strings += SL(r->rule_name) + SL(r->alertname) + SL(r->fingerprint) +
+             SL(r->starts_at) + SL(r->cooldown_key) + SL(r->limit_key) + SL(r->reason);
   for (uint32_t s = 0; s < r->nsteps; s++) {
-    strings += SL(r->steps[s].target) + SL(r->steps[s].token);
+    strings += SL(r->steps[s].target) + SL(r->steps[s].backend) + SL(r->steps[s].token);
     for (uint32_t k = 0; k < r->steps[s].nparams; k++)
       strings += SL(r->steps[s].params[k].name) + SL(r->steps[s].params[k].value);
   }
@@ -2073,6 +2279,7 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
       dst = NULL;                         \
     }                                     \
   } while (0)
+  CP(c->rule_name, r->rule_name);
   CP(c->alertname, r->alertname);
   CP(c->fingerprint, r->fingerprint);
   CP(c->starts_at, r->starts_at);
@@ -2083,6 +2290,7 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
   for (uint32_t s = 0; s < r->nsteps; s++) {
     steps[s] = r->steps[s];
     CP(steps[s].target, r->steps[s].target);
+    CP(steps[s].backend, r->steps[s].backend);
     CP(steps[s].token, r->steps[s].token);
     steps[s].params = r->steps[s].nparams ? params : NULL;
     for (uint32_t k = 0; k < r->steps[s].nparams; k++, params++) {
@@ -2120,32 +2328,49 @@ int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx
   }
   oom = oom || dv.l.oom;
   free(dv.l.v);
-  /* Remediations: ids first, then one copy at a time, outside the lock. */
+  /* Remediations, in flight and finished, merged by id: the ids first,
+   * then one copy at a time, outside the lock (the rem callback may finish
+   * one, which moves it to the history and may drop the oldest there). */
   pthread_mutex_lock(&j->mu);
   struct ptr_list live;
-  uint64_t *ids = NULL;
+  struct rid {
+    uint64_t id;
+    bool fin;
+  } *ids = NULL;
   size_t nids = 0;
+  size_t nfin = v->finished ? j->hist.n : 0;
   if (live_sorted(j, &live) == 0) {
-    ids = live.n ? malloc(live.n * sizeof *ids) : NULL;
-    if (ids || !live.n)
-      for (size_t i = 0; i < live.n; i++) ids[nids++] = ((struct mrem *)live.v[i])->l->id;
-    else oom = true;
+    size_t total = (v->rem ? live.n : 0) + nfin;
+    ids = total ? malloc(total * sizeof *ids) : NULL;
+    if (ids || !total) {
+      size_t a = 0, b = 0, na = v->rem ? live.n : 0;
+      while (a < na || b < nfin) {
+        uint64_t la = a < na ? ((struct mrem *)live.v[a])->l->id : UINT64_MAX;
+        uint64_t hb = b < nfin ? j->hist.v[j->hist.head + b]->id : UINT64_MAX;
+        bool fin = !(a < na && la < hb);
+        ids[nids].id = fin ? hb : la;
+        ids[nids++].fin = fin;
+        if (fin) b++;
+        else a++;
+      }
+    } else {
+      oom = true;
+    }
     free(live.v);
   } else {
     oom = true;
   }
   pthread_mutex_unlock(&j->mu);
-  for (size_t i = 0; rc == 0 && v->rem && i < nids; i++) {
+  for (size_t i = 0; rc == 0 && !oom && i < nids; i++) {
     pthread_mutex_lock(&j->mu);
-    struct jlive *l = find_live(j, ids[i]);
-    struct journal_rem *view = l ? export_rem(j, l) : NULL;
+    struct jlive *l = ids[i].fin ? hist_find(j, ids[i].id) : find_live(j, ids[i].id);
+    struct journal_rem *view = l ? export_rem(j, l, ids[i].fin) : NULL;
     struct journal_rem *copy = view ? export_copy(view) : NULL;
     if (l && !copy) oom = true;
     free(view);
     pthread_mutex_unlock(&j->mu);
-    if (copy) rc = v->rem(ctx, copy);
+    if (copy) rc = ids[i].fin ? v->finished(ctx, copy) : v->rem(ctx, copy);
     free(copy);
-    if (oom) break;
   }
   free(ids);
   if (rc == 0 && oom) rc = -1;
@@ -2188,6 +2413,50 @@ struct remediation *journal_rem_new(const struct hl_ruleset *rs,
   struct rem_draft d = {jr->rule, hr->name, &a, jr->dry_run, nsteps, steps,
                         jr->cooldown_key, jr->limit_key};
   r = rem_new(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
+  if (r) r->created_ms = jr->created_ms;
+out:
+  free(steps);
+  free(params);
+  return r;
+}
+
+struct remediation *journal_history_new(const struct hl_ruleset *rs,
+                                        const struct journal_rem *jr) {
+  size_t np = 0;
+  for (uint32_t s = 0; s < jr->nsteps; s++) np += jr->steps[s].nparams;
+  struct rem_step *steps = calloc(jr->nsteps ? jr->nsteps : 1, sizeof *steps);
+  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
+  struct remediation *r = NULL;
+  if (!steps || !params) goto out;
+  struct rem_param *p = params;
+  for (uint32_t s = 0; s < jr->nsteps; s++) {
+    const struct journal_step *js = &jr->steps[s];
+    steps[s].kind = js->kind;
+    steps[s].backend = HL_NONE;
+    for (uint32_t b = 0; js->backend && b < rs->nbackends; b++)
+      if (strcmp(rs->backends[b].name, js->backend) == 0) {
+        steps[s].backend = b;
+        break;
+      }
+    steps[s].target = js->target;
+    steps[s].params = p;
+    steps[s].nparams = js->nparams;
+    for (uint32_t k = 0; k < js->nparams; k++, p++) {
+      p->name = js->params[k].name;
+      p->value = js->params[k].value;
+    }
+  }
+  struct alert a;
+  memset(&a, 0, sizeof a);
+  a.status = jr->alert_status;
+  a.alertname = jr->alertname;
+  a.fingerprint = jr->fingerprint;
+  a.starts_at = jr->starts_at;
+  a.ends_at = "";
+  a.generator_url = "";
+  struct rem_draft d = {jr->rule, jr->rule_name, &a, jr->dry_run, jr->nsteps, steps,
+                        NULL, NULL};
+  r = rem_new_copy(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
   if (r) r->created_ms = jr->created_ms;
 out:
   free(steps);

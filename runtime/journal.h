@@ -7,7 +7,8 @@
  * durable (write + fdatasync) before the webhook that caused them is
  * answered 202. On start-up the file is replayed into the live state:
  * in-flight remediations (to re-queue or resume), dedupe keys and cooldown
- * deadlines. When the file outgrows its threshold it is compacted: a
+ * deadlines, and the history: the newest finished remediations (at most
+ * cfg.history), for the API to list. When the file outgrows its threshold it is compacted: a
  * snapshot of the live state is written to a new file that replaces the old
  * one atomically (write, fsync, rename, fsync the directory).
  *
@@ -34,7 +35,10 @@
  *                                        a state change (step, token,
  *                                        started and cd_release optional)
  *     {"t":"abort","id":N}               an accept undone (the queue refused)
-    {"t":"ids","next_id":N}            ids below N are taken (see "Ids")
+ *     {"t":"ids","next_id":N}            ids below N are taken (see "Ids")
+ *     {"t":"fin","id":N,...as "acc"...,"state":"skipped","reason":..,
+ *      "updated":MS}                     a finished remediation, whole (see
+ *                                        "History"; no cooldown or limit key)
  *     {"t":"dd",...}  {"t":"cd",...}     a dedupe sighting, a cooldown (in
  *                                        snapshots; dd also when an alert is
  *                                        seen again)
@@ -67,6 +71,21 @@
  * after a restart new ids begin at a multiple of JOURNAL_ID_BLOCK and no
  * id is ever reused. A journal without "ids" records (older healers)
  * replays as before.
+ *
+ * History: a remediation whose state record is final leaves flight and
+ * joins the history, the newest cfg.history finished remediations by id
+ * (older ones are dropped, at replay too, so a file of any length replays
+ * into at most that many). A remediation that finishes without ever being
+ * in flight (skipped: cooldown, limit, budget, missing label) is appended
+ * whole as a "fin" record by journal_append_finished(), unsynced. A
+ * snapshot writes the history as "fin" records. The history has no part in
+ * dedupe, cooldowns or ids; it is only handed back (visitor.finished) for
+ * the API's list. A journal written before "fin" records existed replays
+ * as before, its final "st" records giving the history; an older healer
+ * cannot read a journal that holds a "fin" record (--journal-recover skips
+ * them). Replayed under other rules, an entry keeps its own names: its
+ * rule index becomes HL_NONE if the rule is gone, its kinds are re-bound by
+ * name.
  *
  * Resume tokens: each step of a remediation may carry one opaque string the
  * action kind sets once its trigger is confirmed (e.g. the Jenkins queue
@@ -135,6 +154,9 @@ struct journal_config {
                                        long is forgotten (0: 24h) */
   size_t dedupe_max;                /* at most this many finished dedupe keys
                                        are kept (0: unlimited) */
+  size_t history;                   /* --history: the newest this many
+                                       finished remediations are kept and
+                                       replayed (0: none) */
 };
 
 /* What journal_open() found, for the start-up log line and tests. */
@@ -153,6 +175,7 @@ struct journal_open_info {
   size_t inflight;                  /* queued or running remediations */
   size_t dedupe;                    /* dedupe keys (in flight included) */
   size_t cooldowns;                 /* unexpired cooldowns */
+  size_t history;                   /* finished remediations kept */
 };
 
 /* Opens (creating if needed) DIR/journal.log, locks DIR against a second
@@ -177,12 +200,16 @@ struct journal_param {
 struct journal_step {
   uint8_t kind;                     /* enum hl_action_kind (current tables) */
   const char *target;               /* NULL: none */
+  const char *backend;              /* the backend's name; NULL: default */
   uint32_t nparams;
   const struct journal_param *params;
   const char *token;                /* resume token the kind set; NULL: none */
 };
 
-/* A remediation in flight when the journal was last written. */
+/* A remediation in flight when the journal was last written, or (for
+ * visitor.finished) one of the history: then state is final, the keys,
+ * tokens, started and last_seen are NULL or 0, and rule is HL_NONE when
+ * the rule is no longer built in (rule_name still names it). */
 struct journal_rem {
   uint64_t id;
   uint32_t rule;                    /* index into the current ruleset */
@@ -201,7 +228,8 @@ struct journal_rem {
   int64_t updated_ms;
   int64_t started_ms;               /* first went running; 0: never */
   int64_t last_seen_ms;             /* alert last seen (dedupe) */
-  enum rem_state state;             /* REM_QUEUED or REM_RUNNING */
+  enum rem_state state;             /* REM_QUEUED or REM_RUNNING; final
+                                       for a finished one */
   uint32_t step;                    /* RUNNING: the step it was in */
   const char *reason;
 };
@@ -231,14 +259,17 @@ struct journal_visitor {
   int (*dedupe)(void *ctx, const struct journal_dedupe *d);
   int (*cooldown)(void *ctx, const struct journal_cooldown *c);
   int (*rem)(void *ctx, const struct journal_rem *r);   /* in id order */
+  int (*finished)(void *ctx, const struct journal_rem *r); /* the history,
+                                       in id order, between the rems */
 };
 
 /* Hands the live state to v: finished dedupe keys (least recently seen
- * first), then cooldowns, then the remediations in flight (by id). Call once after journal_open(), before other
- * threads use j. The rem callback may call journal_append_state() (e.g. to
- * fail a remediation that cannot be resumed); the dedupe and cooldown
- * callbacks must not call into the journal. Returns 0, a callback's
- * nonzero value, or -1 when out of memory. */
+ * first), then cooldowns, then the remediations, in flight (rem) and
+ * finished (finished), merged in id order. Call once after journal_open(),
+ * before other threads use j. The rem callback may call
+ * journal_append_state() (e.g. to fail a remediation that cannot be
+ * resumed); the other callbacks must not call into the journal. Returns 0,
+ * a callback's nonzero value, or -1 when out of memory. */
 int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx);
 
 /* A new remediation (one reference, see rem_new()) from jr, in jr's state
@@ -247,6 +278,14 @@ int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx
  * not part of struct remediation: the caller keeps them. */
 struct remediation *journal_rem_new(const struct hl_ruleset *rs,
                                     const struct journal_rem *jr);
+
+/* A new remediation (one reference) from a finished jr (visitor.finished),
+ * in its final state, reason and times, owning all its names (rule, targets,
+ * parameter names: the rule may have changed or gone); a backend no longer
+ * declared shows as the default. Never to be queued or decided on. NULL
+ * when out of memory. */
+struct remediation *journal_history_new(const struct hl_ruleset *rs,
+                                        const struct journal_rem *jr);
 
 /* ---- appending ----------------------------------------------------------------- */
 
@@ -277,6 +316,14 @@ struct journal_state {
  * Sets *lsn (may be NULL). 0, or -1. */
 int journal_append_state(struct journal *j, const struct journal_state *s,
                          uint64_t *lsn);
+
+/* r finished without being journaled in flight (e.g. skipped): appends it
+ * whole as a "fin" record to the history, unsynced (it rides on the next
+ * sync: a webhook's group commit, or journal_tick()). Nothing is written
+ * when the journal keeps no history. r's state must be final and not
+ * change during the call. Sets *lsn (may be NULL). 0, or -1. */
+int journal_append_finished(struct journal *j, const struct remediation *r,
+                            uint64_t *lsn);
 
 /* An alert of an accepted remediation was seen again (a DECIDE_DUPLICATE):
  * keeps its dedupe key alive across restarts. Writes a record at most once
@@ -323,6 +370,7 @@ struct journal_stats {
                                        from start to rename */
   uint64_t ids_reserved;            /* ids below this are reserved on disk */
   size_t inflight, dedupe, cooldowns;
+  size_t history;                   /* finished remediations kept */
   bool failed;                      /* sticky I/O error */
 };
 void journal_stats(struct journal *j, struct journal_stats *out);

@@ -186,7 +186,8 @@ int main(int argc, char **argv) {
   }
   {
     struct journal_config jc = {cfg.state_dir, rs, cfg.journal_recover, false,
-                                cfg.journal_compact, cfg.dedupe_ttl_ms, (size_t)cfg.dedupe_max};
+                                cfg.journal_compact, cfg.dedupe_ttl_ms, (size_t)cfg.dedupe_max,
+                                (size_t)cfg.history};
     struct journal_open_info ji;
     if (journal_open(&jn, &jc, rtime_now_ms(), &ji, err, sizeof err) < 0 ||
         (engine_set_journal(&e, jn),
@@ -201,6 +202,7 @@ int main(int argc, char **argv) {
     log_int(&l, "in_flight", (long long)ji.inflight);
     log_int(&l, "dedupe_keys", (long long)ji.dedupe);
     log_int(&l, "cooldowns", (long long)ji.cooldowns);
+    log_int(&l, "history", (long long)ji.history);
     if (ji.torn_bytes) log_int(&l, "torn_bytes_cut", (long long)ji.torn_bytes);
     if (ji.lost_records) log_int(&l, "lost_records", (long long)ji.lost_records);
     if (ji.failed) log_int(&l, "not_resumable", (long long)ji.failed);

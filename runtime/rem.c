@@ -56,18 +56,22 @@ static const char *put(char **p, const char *s) {
   return r;
 }
 
-struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
-                            enum rem_state st, const char *reason,
-                            int64_t now_ms) {
+/* rem_new(), copying the borrowed names too when copy is set. */
+static struct remediation *make(const struct rem_draft *d, uint64_t id,
+                                enum rem_state st, const char *reason,
+                                int64_t now_ms, bool copy) {
   const struct alert *a = d->alert;
   size_t nparams = 0, strings = 0;
   for (uint32_t i = 0; i < d->nsteps; i++) {
     nparams += d->steps[i].nparams;
+    if (copy) strings += slen(d->steps[i].target);
     for (uint32_t k = 0; k < d->steps[i].nparams; k++)
-      strings += slen(d->steps[i].params[k].value);
+      strings += slen(d->steps[i].params[k].value) +
+                 (copy ? slen(d->steps[i].params[k].name) : 0);
   }
   strings += slen(a->alertname) + slen(a->fingerprint) + slen(a->starts_at) +
-             slen(d->cooldown_key) + slen(d->limit_key);
+             slen(d->cooldown_key) + slen(d->limit_key) +
+             (copy ? slen(d->rule_name) : 0);
   size_t size = sizeof(struct remediation) + d->nsteps * sizeof(struct rem_step) +
                 nparams * sizeof(struct rem_param) + strings;
   struct remediation *r = calloc(1, size);
@@ -77,7 +81,7 @@ struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
   char *p = (char *)(params + nparams);
   r->id = id;
   r->rule = d->rule;
-  r->rule_name = d->rule_name;
+  r->rule_name = copy ? put(&p, d->rule_name) : d->rule_name;
   r->alertname = put(&p, a->alertname);
   r->fingerprint = put(&p, a->fingerprint);
   r->starts_at = put(&p, a->starts_at);
@@ -87,9 +91,10 @@ struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
   r->steps = d->nsteps ? steps : NULL;
   for (uint32_t i = 0; i < d->nsteps; i++) {
     steps[i] = d->steps[i];
+    if (copy) steps[i].target = put(&p, d->steps[i].target);
     steps[i].params = d->steps[i].nparams ? params : NULL;
     for (uint32_t k = 0; k < d->steps[i].nparams; k++) {
-      params->name = d->steps[i].params[k].name;
+      params->name = copy ? put(&p, d->steps[i].params[k].name) : d->steps[i].params[k].name;
       params->value = put(&p, d->steps[i].params[k].value);
       params++;
     }
@@ -101,6 +106,18 @@ struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
   snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
   atomic_init(&r->refs, 1);
   return r;
+}
+
+struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
+                            enum rem_state st, const char *reason,
+                            int64_t now_ms) {
+  return make(d, id, st, reason, now_ms, false);
+}
+
+struct remediation *rem_new_copy(const struct rem_draft *d, uint64_t id,
+                                 enum rem_state st, const char *reason,
+                                 int64_t now_ms) {
+  return make(d, id, st, reason, now_ms, true);
 }
 
 void rem_ref(struct remediation *r) {

@@ -16,7 +16,9 @@
  * Ownership: rem_new() returns a remediation with one reference, which the
  * caller owns; rem_ref()/rem_unref() add and drop references. Every string
  * inside is owned by the remediation (one allocation), except rule_name,
- * targets and parameter names, which are borrowed from the const tables.
+ * targets and parameter names, which are borrowed from the const tables
+ * (rem_new_copy() copies them too: a finished remediation restored from
+ * the journal, whose rule may have changed or gone since).
  */
 #ifndef HEALER_REM_H
 #define HEALER_REM_H
@@ -116,6 +118,11 @@ struct rem_draft {
 struct remediation *rem_new(const struct rem_draft *d, uint64_t id,
                             enum rem_state st, const char *reason,
                             int64_t now_ms);
+/* As rem_new(), and rule_name, targets and parameter names are copied
+ * too, not borrowed. */
+struct remediation *rem_new_copy(const struct rem_draft *d, uint64_t id,
+                                 enum rem_state st, const char *reason,
+                                 int64_t now_ms);
 void rem_ref(struct remediation *r);
 void rem_unref(struct remediation *r);
 

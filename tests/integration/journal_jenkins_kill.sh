@@ -14,10 +14,13 @@ if ! "$HEALER_FIXTURE" --help 2>/dev/null | grep -q -- '--state-dir'; then
 fi
 STATE=$TMP/state
 
+# The first trigger waits 5s in Jenkins' queue (quiet period): healer polls
+# the item 1s, 2.5s, 4.75s and 8.1s after the trigger, so it is still queued
+# for healer when the test kills it (as soon as it is journaled, below).
 fake_start jk jenkins --user bot --token tok --script '{
   "jobs": {"infra/DockerPruneNode": {
     "parameters": {"node": "", "cluster": "", "value": "", "HEALER_REMEDIATION_ID": ""},
-    "build_seconds": 10}}}' || fail "fake Jenkins did not start"
+    "build_seconds": 10, "runs": [{"quiet_seconds": 5}]}}}' || fail "fake Jenkins did not start"
 export HEALER_JENKINS_URL=$(fake_url jk) HEALER_JENKINS_USER=bot HEALER_JENKINS_TOKEN=tok
 export CI_TOKEN=unused        # the fixture's declared "ci" backend (needs a user too)
 
@@ -27,20 +30,20 @@ rem_state() {
   python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["remediations"] if x["fingerprint"]==sys.argv[2]]; print(r[0]["state"] if r else "none")' "$TMP/body" "$FP"
 }
 triggers() { fake_count jk 'method=POST&path_prefix=/job/infra/job/DockerPruneNode/buildWithParameters'; }
-building() {
-  fake_state jk | fake_py 'any(b.get("building") for j in d["jobs"].values() for b in j.get("builds", []))' 
-}
+# journaled PREFIX: healer's journal holds a resume token "PREFIX...".
+journaled() { grep -q "\"token\":\"$1" "$STATE/journal.log"; }
 
 start_healer --state-dir "$STATE"
 post_json /api/v1/alertmanager "$(payload "$(alert firing '{"alertname":"HealerTest","instance":"n7:9100"}' kill1)")"
 expect_code 202 "webhook"
 expect_json "j['queued']" 1 "accepted"
-if ! wait_until 20 building; then
+# Killed while queued: once healer has journaled the queue item as its token.
+if ! wait_until 20 journaled queue:; then
   if grep -q 'no Jenkins configured' "$TMP/healer.log"; then
     echo "SKIP $TEST_NAME: this healer does not load the Jenkins backend yet"
     exit 0
   fi
-  fail "the build never started: $(fake_state jk | head -c 600)"
+  fail "the trigger was never journaled: $(fake_state jk | head -c 600)"
 fi
 [ "$(triggers)" = 1 ] || fail "triggered $(triggers) times before the kill"
 kill -9 "$HEALER_PID"
@@ -55,6 +58,8 @@ grep -q 'msg=resuming.*fingerprint=kill1' "$TMP/healer.log" || fail "not resumed
 # returned. So the whole log counts.
 seen_build() { grep -q 'msg=jenkins_build' "$TMP/healer.log"; }
 wait_until 20 seen_build || fail "the restarted healer never saw the build"
+# healer logs the build before it journals the build's token: wait for that.
+wait_until 10 journaled build: || fail "the build's token was never journaled"
 kill -9 "$HEALER_PID"
 wait "$HEALER_PID" 2>/dev/null
 HEALER_PID=
@@ -67,7 +72,8 @@ stop_healer
 n=$(fake_count jk)
 start_healer --state-dir "$STATE"
 sleep 1
-[ "$(rem_state)" = none ] || fail "finished remediation in flight again: $(rem_state)"
+# Listed again as it ended (the history survives), not in flight.
+[ "$(rem_state)" = succeeded ] || fail "finished remediation not listed as it ended: $(rem_state)"
 [ "$(fake_count jk)" = "$n" ] || fail "a restart after it finished called Jenkins again"
 
 # --- Killed before Jenkins' answer to the trigger arrived: Jenkins queued the
@@ -83,11 +89,14 @@ kill -9 "$HEALER_PID"
 wait "$HEALER_PID" 2>/dev/null
 HEALER_PID=
 fake_script jk '{}'
+lines=$(wc -l <"$TMP/healer.log")   # only this run's lines count below
 start_healer --state-dir "$STATE"
-grep -q 'msg=resuming.*fingerprint=kill2.*trigger was not confirmed' "$TMP/healer.log" ||
+tail -n +"$((lines + 1))" "$TMP/healer.log" |
+  grep -q 'msg=resuming.*fingerprint=kill2.*trigger was not confirmed' ||
   fail "kill2 not resumed as unconfirmed"
 wait_until 40 succeeded || fail "kill2 not followed to its result: state $(rem_state)"
-grep -q 'jenkins_found_earlier_trigger' "$TMP/healer.log" || fail "did not look for its tag"
+tail -n +"$((lines + 1))" "$TMP/healer.log" | grep -q 'jenkins_found_earlier_trigger' ||
+  fail "did not look for its tag"
 [ "$(triggers)" = 2 ] || fail "kill2 triggered again after the restart ($(triggers) triggers)"
 stop_healer
 echo "PASS $TEST_NAME"

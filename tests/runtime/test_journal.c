@@ -170,6 +170,12 @@ static uint64_t set_state(struct journal *j, uint64_t id, enum rem_state st,
   return lsn;
 }
 
+static uint64_t appended(struct journal *j) {
+  struct journal_stats st;
+  journal_stats(j, &st);
+  return st.appended;
+}
+
 /* The live state as sorted text lines, for exact comparisons. */
 struct dump {
   char **lines;
@@ -232,7 +238,7 @@ static int cmp_line(const void *a, const void *b) {
 /* One string: every line sorted (the rems come in id order anyway). */
 static char *dump_state(struct journal *j) {
   struct dump d = {NULL, 0, 0};
-  struct journal_visitor v = {dump_dd, dump_cd, dump_rem};
+  struct journal_visitor v = {dump_dd, dump_cd, dump_rem, NULL};
   assert_int_equal(journal_replay(j, &v, &d), 0);
   qsort(d.lines, d.n, sizeof *d.lines, cmp_line);
   struct buf b;
@@ -343,7 +349,7 @@ static void test_round_trip(void **state) {
 
   struct capture cap;
   memset(&cap, 0, sizeof cap);
-  struct journal_visitor v = {cap_dd, cap_cd, cap_rem};
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL};
   assert_int_equal(journal_replay(j, &v, &cap), 0);
   assert_int_equal(cap.n, 2);
   assert_int_equal(cap.dd, 1);                /* #3's, finished */
@@ -412,7 +418,7 @@ static void test_resume_tokens(void **state) {
   free(big);
   journal_close(j);
   j = open_ok(&c, NOW, NULL);
-  struct journal_visitor v = {NULL, NULL, check_tokens};
+  struct journal_visitor v = {NULL, NULL, check_tokens, NULL};
   assert_int_equal(journal_replay(j, &v, NULL), 7);
   /* And after a compaction, the same. */
   assert_int_equal(journal_compact(j, NOW), 0);
@@ -599,7 +605,7 @@ static void test_cooldown_survives_restart(void **state) {
 
   struct journal_open_info info;
   struct capture cap;
-  struct journal_visitor v = {cap_dd, cap_cd, cap_rem};
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL};
   /* Ten minutes later: still cooling down, until the original deadline. */
   j = open_ok(&c, NOW + 10 * 60000, &info);
   assert_int_equal(info.cooldowns, 1);
@@ -836,6 +842,520 @@ static void test_rules_changed(void **state) {
   journal_close(j);
 }
 
+/* ---- history: the newest finished remediations ----------------------------------- */
+
+/* A remediation that never ran (skipped), journaled whole for the history. */
+static void skipped(struct journal *j, uint64_t id, uint32_t rule, const char *fp,
+                    const char *reason, int64_t now) {
+  struct remediation *r = mk(id, rule, fp, "skip", now);
+  r->state = REM_SKIPPED;
+  snprintf(r->reason, sizeof r->reason, "%s", reason);
+  assert_int_equal(journal_append_finished(j, r, NULL), 0);
+  rem_unref(r);
+}
+
+/* One line per remediation handed back, in the order they come: "L" in
+ * flight, "F" finished. */
+static int hist_line(struct buf *b, const struct journal_rem *r, char tag) {
+  buf_printf(b, "%c%llu rule=%d/%s alert=%s fp=%s %s \"%s\" dry=%u c=%lld u=%lld", tag,
+             (unsigned long long)r->id, r->rule == HL_NONE ? -1 : (int)r->rule, r->rule_name,
+             r->alertname, r->fingerprint, rem_state_name(r->state), r->reason, r->dry_run,
+             (long long)(r->created_ms - NOW), (long long)(r->updated_ms - NOW));
+  for (uint32_t s = 0; s < r->nsteps; s++) {
+    char kind[REM_KIND_MAX];
+    buf_printf(b, " | %s t=%s b=%s", rem_kind_name(r->steps[s].kind, kind),
+               r->steps[s].target ? r->steps[s].target : "-",
+               r->steps[s].backend ? r->steps[s].backend : "-");
+    for (uint32_t k = 0; k < r->steps[s].nparams; k++)
+      buf_printf(b, " %s=%s", r->steps[s].params[k].name, r->steps[s].params[k].value);
+    if (tag == 'F') assert_null(r->steps[s].token);
+  }
+  buf_putc(b, '\n');
+  if (tag == 'F') {           /* no part in dedupe, cooldowns or resuming */
+    assert_true(rem_state_final(r->state));
+    assert_null(r->cooldown_key);
+    assert_null(r->limit_key);
+    assert_int_equal(r->cooldown_until_ms, 0);
+    assert_int_equal(r->started_ms, 0);
+  } else {
+    assert_false(rem_state_final(r->state));
+  }
+  return 0;
+}
+
+static int hist_rem(void *ctx, const struct journal_rem *r) { return hist_line(ctx, r, 'L'); }
+static int hist_fin(void *ctx, const struct journal_rem *r) { return hist_line(ctx, r, 'F'); }
+
+static char *dump_history(struct journal *j) {
+  struct buf b;
+  buf_init(&b);
+  struct journal_visitor v = {NULL, NULL, hist_rem, hist_fin};
+  assert_int_equal(journal_replay(j, &v, &b), 0);
+  assert_false(b.oom);
+  buf_putc(&b, '\0');         /* an empty dump is "" */
+  size_t n;
+  char *s = buf_steal(&b, &n);
+  assert_non_null(s);
+  return s;
+}
+
+/* The ids of a dump, in order: "L4 F5 ...". */
+static char *dump_ids(const char *dump) {
+  static char out[8192];
+  size_t o = 0;
+  out[0] = '\0';
+  for (const char *p = dump; *p; p = strchr(p, '\n') + 1) {
+    size_t n = strcspn(p, " ");
+    o += (size_t)snprintf(out + o, sizeof out - o, "%s%.*s", o ? " " : "", (int)n, p);
+    assert_true(o < sizeof out);
+  }
+  return out;
+}
+
+static size_t count(const char *hay, const char *needle) {
+  size_t n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
+  return n;
+}
+
+static void test_history_kept(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.history = 5;
+  struct journal_open_info info;
+  struct journal *j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.history, 0);
+  accept(j, 1, R_FALLBACK, "fp-1", "a", NOW);
+  set_state(j, 1, REM_RUNNING, "", NOW + 1, 0, "tok-1");
+  set_state(j, 1, REM_SUCCEEDED, "all 1 steps succeeded", NOW + 2, -1, NULL);
+  accept(j, 2, R_MULTI, "fp-2", "m", NOW + 10);
+  set_state(j, 2, REM_FAILED, "step 2: HTTP 500", NOW + 12, -1, NULL);
+  skipped(j, 3, R_COOLDOWN, "fp-3", "cooldown: 59m left", NOW + 20);
+  accept(j, 4, R_FALLBACK, "fp-4", "q", NOW + 30);                 /* stays queued */
+  accept(j, 5, R_COOLDOWN, "fp-5", "c5", NOW + 40);
+  set_state(j, 5, REM_RUNNING, "", NOW + 41, 0, "tok-5");
+  set_state(j, 5, REM_TIMED_OUT, "timeout 20m: the build was stopped", NOW + 42, -1, NULL);
+  skipped(j, 6, R_FALLBACK, "fp-6", "missing label node", NOW + 50);
+  accept(j, 7, R_MULTI, "fp-7", "r", NOW + 60);
+  set_state(j, 7, REM_RUNNING, "", NOW + 61, 1, "tok-7");           /* stays running */
+  accept(j, 8, R_COOLDOWN, "fp-8", "c8", NOW + 70);
+  struct journal_state cancel = {8, REM_CANCELLED,
+                                 "cancelled: the alert resolved before it started", NOW + 71, -1,
+                                 NULL, true};
+  assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
+  accept(j, 9, R_FALLBACK, "fp-9", "d9", NOW + 80);
+  accept(j, 10, R_FALLBACK, "fp-10", "d10", NOW + 81);
+  set_state(j, 10, REM_DRY_RUN, "dry-run (--dry-run)", NOW + 82, -1, NULL);   /* 10 before 9 */
+  set_state(j, 9, REM_SUCCEEDED, "all 1 steps succeeded", NOW + 83, -1, NULL);
+  /* Not finished in flight: refused, and nothing changes. */
+  struct remediation *live = mk(4, R_FALLBACK, "fp-4", "q", NOW);
+  live->state = REM_SKIPPED;
+  assert_int_equal(journal_append_finished(j, live, NULL), -1);
+  live->state = REM_QUEUED;
+  assert_int_equal(journal_append_finished(j, live, NULL), -1);
+  rem_unref(live);
+  struct journal_stats st;
+  journal_stats(j, &st);
+  assert_int_equal(st.history, 5);
+  assert_int_equal(st.inflight, 2);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  char *h0 = dump_history(j);
+  char *s0 = dump_state(j);
+  /* The newest five finished, merged with the two in flight by id. */
+  assert_string_equal(dump_ids(h0), "L4 F5 F6 L7 F8 F9 F10");
+  assert_non_null(strstr(h0, "F5 rule=4/cooldown_rule alert=Alert fp=fp-5 timed_out "
+                             "\"timeout 20m: the build was stopped\" dry=0 c=40 u=42 | "
+                             "jenkins t=CoolJob b=- "));
+  assert_non_null(strstr(h0, "F6 rule=3/fallback alert=Alert fp=fp-6 skipped "
+                             "\"missing label node\" dry=0 c=50 u=50 | jenkins t=Fallback b=- "
+                             "a=skip-0 b=skip-1 c=skip-2 d=skip-3 e=skip-4 f=skip-5\n"));
+  assert_non_null(strstr(h0, "F8 rule=4/cooldown_rule alert=Alert fp=fp-8 cancelled "
+                             "\"cancelled: the alert resolved before it started\" "
+                             "dry=0 c=70 u=71"));
+  assert_non_null(strstr(h0, "F9 rule=3/fallback alert=Alert fp=fp-9 succeeded "
+                             "\"all 1 steps succeeded\" dry=0 c=80 u=83"));
+  assert_non_null(strstr(h0, "F10 rule=3/fallback alert=Alert fp=fp-10 dry_run "
+                             "\"dry-run (--dry-run)\" dry=0 c=81 u=82"));
+  assert_non_null(strstr(h0, "L7 rule=13/multi_step alert=Alert fp=fp-7 running "));
+  journal_close(j);
+
+  /* 1. The log replayed as written: the same history, the same state. */
+  j = open_ok(&c, NOW + 1000, &info);
+  assert_int_equal(info.history, 5);
+  assert_int_equal(info.inflight, 2);
+  assert_int_equal(info.next_id, 11);
+  char *h1 = dump_history(j);
+  char *s1 = dump_state(j);
+  assert_string_equal(h1, h0);
+  assert_string_equal(s1, s0);
+  free(h1);
+  free(s1);
+  /* 2. A snapshot writes the history as "fin" records. */
+  assert_int_equal(journal_compact(j, NOW + 1000), 0);
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_int_equal(count(data, "{\"t\":\"fin\","), 5);
+  assert_int_equal(count(data, "{\"t\":\"acc\","), 2);
+  assert_int_equal(count(data, "{\"t\":\"fin\",\"id\":6,"), 1);
+  assert_int_equal(count(data, "\"state\":\"timed_out\""), 1);
+  free(data);
+  j = open_ok(&c, NOW + 2000, &info);
+  assert_int_equal(info.history, 5);
+  h1 = dump_history(j);
+  s1 = dump_state(j);
+  assert_string_equal(h1, h0);
+  assert_string_equal(s1, s0);
+  free(h1);
+  free(s1);
+  journal_close(j);
+  /* 3. The history has no part in dedupe keys, cooldowns or ids: read
+   * without one, the same file gives the same state, only no history. */
+  struct journal_config c0 = c;
+  c0.history = 0;
+  j = open_ok(&c0, NOW + 2000, &info);
+  assert_int_equal(info.history, 0);
+  assert_int_equal(info.next_id, 11);
+  s1 = dump_state(j);
+  assert_string_equal(s1, s0);
+  free(s1);
+  h1 = dump_history(j);
+  assert_string_equal(dump_ids(h1), "L4 L7");
+  free(h1);
+  /* Without a history, a skipped one is not written at all. */
+  uint64_t a0 = appended(j);
+  skipped(j, 11, R_FALLBACK, "fp-11", "x", NOW + 2000);
+  assert_int_equal(appended(j), a0);
+  journal_close(j);
+  /* 4. A smaller history keeps the newest. */
+  c0.history = 2;
+  j = open_ok(&c0, NOW + 3000, &info);
+  assert_int_equal(info.history, 2);
+  h1 = dump_history(j);
+  assert_string_equal(dump_ids(h1), "L4 L7 F9 F10");
+  free(h1);
+  journal_close(j);
+  free(h0);
+  free(s0);
+}
+
+/* journal_history_new(): a remediation for the API, owning its names. */
+static int hist_build(void *ctx, const struct journal_rem *jr) {
+  struct remediation **out = ctx;
+  for (size_t i = 0; i < 8; i++)
+    if (!out[i]) {
+      out[i] = journal_history_new(&hl_ruleset, jr);
+      assert_non_null(out[i]);
+      return 0;
+    }
+  fail_msg("more than 8 finished");
+  return -1;
+}
+
+static void test_history_rebuilt(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.history = 8;
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_MULTI, "fp-1", "m", NOW);
+  set_state(j, 1, REM_RUNNING, "", NOW + 1, 0, "tok");
+  set_state(j, 1, REM_SUCCEEDED, "all 3 steps succeeded", NOW + 5, -1, NULL);
+  skipped(j, 2, R_FALLBACK, "fp-2", "limit: 1 of 1 already in flight", NOW + 6);
+  journal_close(j);
+  j = open_ok(&c, NOW + 10, NULL);
+  struct remediation *got[8] = {NULL};
+  struct journal_visitor v = {NULL, NULL, NULL, hist_build};
+  assert_int_equal(journal_replay(j, &v, got), 0);
+  journal_close(j);           /* the remediations own everything they show */
+  struct remediation *r1 = got[0], *r2 = got[1];
+  assert_non_null(r1);
+  assert_non_null(r2);
+  assert_null(got[2]);
+  const struct hl_rule *hr = &hl_ruleset.rules[R_MULTI];
+  assert_int_equal(r1->id, 1);
+  assert_int_equal(r1->rule, R_MULTI);
+  assert_string_equal(r1->rule_name, hr->name);
+  assert_ptr_not_equal(r1->rule_name, hr->name);
+  assert_int_equal(r1->state, REM_SUCCEEDED);
+  assert_string_equal(r1->reason, "all 3 steps succeeded");
+  assert_int_equal(r1->created_ms, NOW);
+  assert_int_equal(r1->updated_ms, NOW + 5);
+  assert_null(r1->cooldown_key);
+  assert_null(r1->limit_key);
+  assert_false(r1->resumed);
+  assert_int_equal(r1->nsteps, hr->nsteps);
+  for (uint32_t s = 0; s < hr->nsteps; s++) {
+    const struct hl_step *hs = &hl_ruleset.steps[hr->first_step + s];
+    assert_int_equal(r1->steps[s].kind, hs->action);
+    assert_int_equal(r1->steps[s].backend, hs->backend);
+    if (hs->target) assert_string_equal(r1->steps[s].target, hs->target);
+    else assert_null(r1->steps[s].target);
+    assert_int_equal(r1->steps[s].nparams, hs->nparams);
+    for (uint32_t k = 0; k < hs->nparams; k++) {
+      assert_string_equal(r1->steps[s].params[k].name,
+                          hl_ruleset.params[hs->first_param + k].name);
+      char want[32];
+      snprintf(want, sizeof want, "m-%u", k);
+      assert_string_equal(r1->steps[s].params[k].value, want);
+    }
+  }
+  assert_int_equal(r2->id, 2);
+  assert_int_equal(r2->state, REM_SKIPPED);
+  assert_string_equal(r2->reason, "limit: 1 of 1 already in flight");
+  /* Rendered for /api/v1/remediations as any other. */
+  struct buf b;
+  buf_init(&b);
+  store_rem_json(&hl_ruleset, r1, &b);
+  assert_non_null(strstr(b.data, "\"id\":1,\"rule\":\"multi_step\",\"alertname\":\"Alert\","
+                                 "\"fingerprint\":\"fp-1\""));
+  assert_non_null(strstr(b.data, "\"state\":\"succeeded\",\"reason\":\"all 3 steps succeeded\""));
+  buf_free(&b);
+  rem_unref(r1);
+  rem_unref(r2);
+}
+
+static void test_history_bounded(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.history = 100;
+  c.dedupe_ttl_ms = 60000;    /* keep the dedupe keys out of the way */
+  struct journal *j = open_ok(&c, NOW, NULL);
+  char fp[32];
+  int64_t t = NOW;
+  /* Far more finished than kept, some out of order, some skipped. */
+  for (uint64_t id = 1; id <= 3000; id++, t += 10) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    if (id % 3 == 0) {
+      skipped(j, id, R_FALLBACK, fp, "cooldown: 1m left", t);
+      continue;
+    }
+    accept(j, id, R_FALLBACK, fp, fp, t);
+    if (id % 3 == 1) continue;            /* finished with the next one */
+    set_state(j, id, REM_SUCCEEDED, "ok", t + 1, -1, NULL);
+    set_state(j, id - 1, REM_FAILED, "no", t + 2, -1, NULL);
+    struct journal_stats st;
+    journal_stats(j, &st);
+    assert_true(st.history <= 100);
+  }
+  struct journal_stats st;
+  journal_stats(j, &st);
+  assert_int_equal(st.history, 100);
+  assert_int_equal(st.inflight, 0);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  char *h0 = dump_history(j);
+  journal_close(j);
+  /* The whole log (3000 remediations) replays into the newest 100. */
+  struct journal_open_info info;
+  j = open_ok(&c, t, &info);
+  assert_int_equal(info.history, 100);
+  char *h1 = dump_history(j);
+  assert_string_equal(h1, h0);
+  assert_int_equal(count(h1, "\nF"), 99);
+  assert_true(strncmp(h1, "F2901 ", 6) == 0);          /* 2901..3000 */
+  assert_null(strstr(h1, "F2900 "));
+  assert_non_null(strstr(h1, "F2998 rule=3/fallback alert=Alert fp=fp-2998 failed \"no\" "));
+  assert_non_null(strstr(h1, "F3000 "));
+  free(h1);
+  assert_int_equal(journal_compact(j, t), 0);
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_int_equal(count(data, "{\"t\":\"fin\","), 100);
+  free(data);
+  j = open_ok(&c, t, &info);
+  assert_int_equal(info.history, 100);
+  h1 = dump_history(j);
+  assert_string_equal(h1, h0);
+  free(h1);
+  journal_close(j);
+  free(h0);
+}
+
+/* A record as a line of the file. */
+static void put_rec(struct buf *f, const char *json) {
+  buf_printf(f, "%08x %s\n", journal_crc32c(0, json, strlen(json)), json);
+}
+
+static void test_history_old_journal(void **state) {
+  (void)state;
+  /* Written by a healer from before the history: accepts and state changes
+   * only, no "fin" and no "ids" records. */
+  const struct hl_ruleset *rs = &hl_ruleset;
+  const struct hl_rule *hr = &rs->rules[R_FALLBACK];
+  const struct hl_step *hs = &rs->steps[hr->first_step];
+  struct buf params, f, rec;
+  buf_init(&params);
+  buf_init(&f);
+  buf_init(&rec);
+  for (uint32_t k = 0; k < hs->nparams; k++)
+    buf_printf(&params, "%s[\"%s\",\"v%u\"]", k ? "," : "",
+               rs->params[hs->first_param + k].name, k);
+  buf_printf(&rec, "{\"t\":\"hdr\",\"v\":1,\"digest\":\"%s\",\"next_id\":1,\"at\":%lld}",
+             rs->digest, (long long)NOW);
+  put_rec(&f, rec.data);
+  for (int id = 1; id <= 3; id++) {
+    buf_reset(&rec);
+    buf_printf(&rec, "{\"t\":\"acc\",\"id\":%d,\"rule\":%u,\"rule_name\":\"fallback\","
+               "\"alertname\":\"Other\",\"fp\":\"fp-%d\",\"starts_at\":\"%s\","
+               "\"status\":\"firing\","
+               "\"dry\":0,\"reason\":\"\",\"created\":%lld,\"steps\":[{\"kind\":%d,"
+               "\"kind_name\":\"jenkins\",\"target\":\"Fallback\",\"params\":[%s]}]}",
+               id, R_FALLBACK, id, T0, (long long)(NOW + id), HL_ACT_JENKINS, params.data);
+    put_rec(&f, rec.data);
+  }
+  buf_reset(&rec);
+  buf_printf(&rec, "{\"t\":\"st\",\"id\":1,\"state\":\"running\",\"reason\":\"\",\"at\":%lld,"
+             "\"step\":0,\"token\":\"b:http://jenkins/job/Fallback/7/\"}", (long long)(NOW + 10));
+  put_rec(&f, rec.data);
+  buf_reset(&rec);
+  buf_printf(&rec, "{\"t\":\"st\",\"id\":1,\"state\":\"failed\",\"reason\":\"step 1: FAILURE\","
+             "\"at\":%lld}", (long long)(NOW + 20));
+  put_rec(&f, rec.data);
+  buf_reset(&rec);
+  buf_printf(&rec, "{\"t\":\"st\",\"id\":3,\"state\":\"dry_run\","
+             "\"reason\":\"dry-run (--dry-run)\",\"at\":%lld}", (long long)(NOW + 30));
+  put_rec(&f, rec.data);
+  assert_false(f.oom || rec.oom || params.oom);
+  spit(jpath(), f.data, f.len);
+  struct journal_config c = cfg_for(rs);
+  c.history = 10;
+  struct journal_open_info info;
+  struct journal *j = open_ok(&c, NOW + 100, &info);
+  assert_false(info.rules_changed);
+  assert_false(info.compacted);
+  assert_int_equal(info.inflight, 1);
+  assert_int_equal(info.history, 2);
+  assert_int_equal(info.dedupe, 3);
+  assert_int_equal(info.next_id, 4);
+  char *h = dump_history(j);
+  assert_string_equal(dump_ids(h), "F1 L2 F3");
+  assert_non_null(strstr(h, "F1 rule=3/fallback alert=Other fp=fp-1 failed \"step 1: FAILURE\" "
+                            "dry=0 c=1 u=20 | jenkins t=Fallback b=- "
+                            "a=v0 b=v1 c=v2 d=v3 e=v4 f=v5\n"));
+  assert_non_null(strstr(h, "F3 rule=3/fallback alert=Other fp=fp-3 dry_run "
+                            "\"dry-run (--dry-run)\" "));
+  free(h);
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_int_equal(n, f.len);                 /* read, not rewritten */
+  free(data);
+  buf_free(&params);
+  buf_free(&f);
+  buf_free(&rec);
+}
+
+static void test_history_rules_changed(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.history = 10;
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_FALLBACK, "fp-1", "x", NOW);       /* its rule will be renamed */
+  set_state(j, 1, REM_SUCCEEDED, "ok", NOW + 1, -1, NULL);
+  skipped(j, 2, R_FALLBACK, "fp-2", "missing label node", NOW + 2);
+  accept(j, 3, R_COOLDOWN, "fp-3", "y", NOW + 3);   /* its rule moves: 4 -> 0 */
+  set_state(j, 3, REM_FAILED, "step 1: FAILURE", NOW + 4, -1, NULL);
+  accept(j, 4, R_FALLBACK, "fp-4", "z", NOW + 5);   /* in flight: cannot resume */
+  journal_close(j);
+
+  static struct hl_rule rules[32];
+  const struct hl_ruleset *o = &hl_ruleset;
+  assert_true(o->nrules <= 32);
+  memcpy(rules, o->rules, o->nrules * sizeof *rules);
+  struct hl_rule tmp = rules[0];
+  rules[0] = rules[R_COOLDOWN];
+  rules[R_COOLDOWN] = tmp;
+  rules[R_FALLBACK].name = "fallback_renamed";
+  struct hl_ruleset rs2 = *o;
+  rs2.digest = "fedcba9876543210";
+  rs2.rules = rules;
+  struct journal_config c2 = cfg_for(&rs2);
+  c2.history = 10;
+  struct journal_open_info info;
+  log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);    /* the warnings are expected */
+  j = open_ok(&c2, NOW + 1000, &info);
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  assert_true(info.rules_changed);
+  assert_int_equal(info.failed, 1);
+  assert_int_equal(info.inflight, 0);
+  assert_int_equal(info.history, 4);
+  char *h = dump_history(j);
+  /* They keep the names they were made under; only indices follow. */
+  assert_string_equal(dump_ids(h), "F1 F2 F3 F4");
+  assert_non_null(strstr(h, "F1 rule=-1/fallback alert=Alert fp=fp-1 succeeded \"ok\" "));
+  assert_non_null(strstr(h, "F2 rule=-1/fallback alert=Alert fp=fp-2 skipped "));
+  assert_non_null(strstr(h, "F3 rule=0/cooldown_rule alert=Alert fp=fp-3 failed "
+                            "\"step 1: FAILURE\" dry=0 c=3 u=4 | jenkins t=CoolJob b=- "));
+  assert_non_null(strstr(h, "F4 rule=-1/fallback alert=Alert fp=fp-4 failed \"rules changed: "
+                            "rule fallback is no longer built in; not resumed\" dry=0 c=5 u=1000 "
+                            "| jenkins t=Fallback b=- a=z-0 "));
+  journal_close(j);
+  /* Rewritten under the new digest: the same again. */
+  j = open_ok(&c2, NOW + 2000, &info);
+  assert_false(info.rules_changed);
+  char *h2 = dump_history(j);
+  assert_string_equal(h2, h);
+  free(h2);
+  free(h);
+  /* A remediation of a rule that is gone still shows what it did. */
+  struct remediation *got[8] = {NULL};
+  struct journal_visitor v = {NULL, NULL, NULL, hist_build};
+  assert_int_equal(journal_replay(j, &v, got), 0);
+  journal_close(j);
+  assert_int_equal(got[0]->rule, HL_NONE);
+  assert_string_equal(got[0]->rule_name, "fallback");
+  assert_string_equal(got[0]->steps[0].target, "Fallback");
+  assert_string_equal(got[0]->steps[0].params[5].name, "f");
+  for (size_t i = 0; i < 8; i++) rem_unref(got[i]);
+}
+
+/* engine_restore(): the store lists the history with the remediations in
+ * flight, by id, as before the restart; the finished ones are not queued,
+ * and no dedupe key or cooldown comes from them. */
+static void test_history_engine_restore(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  c.history = 3;
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 1, R_FALLBACK, "fp-1", "a", NOW);
+  set_state(j, 1, REM_SUCCEEDED, "ok", NOW + 1, -1, NULL);
+  accept(j, 2, R_FALLBACK, "fp-2", "b", NOW + 2);                /* queued */
+  skipped(j, 3, R_COOLDOWN, "fp-3", "cooldown: 10m left", NOW + 3);
+  accept(j, 4, R_FALLBACK, "fp-4", "c", NOW + 4);
+  set_state(j, 4, REM_FAILED, "step 1: FAILURE", NOW + 5, -1, NULL);
+  accept(j, 5, R_FALLBACK, "fp-5", "d", NOW + 6);
+  set_state(j, 5, REM_DRY_RUN, "dry-run (--dry-run)", NOW + 7, -1, NULL);
+  journal_close(j);
+
+  struct journal_open_info info;
+  j = open_ok(&c, NOW + 100, &info);
+  struct engine e;
+  char err[256];
+  struct engine_config ec = {true, 0, 16, 3, 24 * HOUR, 1000};
+  assert_int_equal(engine_init(&e, &hl_ruleset, &ec, err, sizeof err), 0);
+  engine_set_journal(&e, j);
+  assert_int_equal(engine_restore(&e, j, info.next_id, err, sizeof err), 0);
+  char got[256] = "";
+  size_t o = 0;
+  for (struct remediation *r = e.store.newest; r; r = r->older)
+    o += (size_t)snprintf(got + o, sizeof got - o, "%s%llu:%s", o ? " " : "",
+                          (unsigned long long)r->id, rem_state_name(r->state));
+  assert_string_equal(got, "5:dry_run 4:failed 3:skipped 2:queued");
+  assert_int_equal(queue_len(&e.queue), 1);
+  struct decide_stats ds;
+  decide_stats(&e.decide, &ds);
+  assert_int_equal(ds.dedupe, 4);             /* 1, 2, 4, 5: accepted ones */
+  assert_int_equal(ds.cooldown, 0);
+  struct buf b;
+  buf_init(&b);
+  store_render_json(&e.store, &hl_ruleset, &b, 10);
+  assert_non_null(strstr(b.data, "{\"count\":4,\"remediations\":[{\"id\":5,"));
+  assert_non_null(strstr(b.data, "\"state\":\"skipped\",\"reason\":\"cooldown: 10m left\""));
+  buf_free(&b);
+  engine_free(&e);
+  journal_close(j);
+}
+
 static void test_directory_lock(void **state) {
   (void)state;
   struct journal_config c = cfg_for(&hl_ruleset);
@@ -957,7 +1477,7 @@ static void test_crash_simulation(void **state) {
     assert_int_equal(info.lost_records, 0);
     /* Every acknowledged remediation is there. */
     struct seen_ids s = {acked_max, calloc(acked_max + 2, 1)};
-    struct journal_visitor v = {crash_dd, NULL, crash_rem};
+    struct journal_visitor v = {crash_dd, NULL, crash_rem, NULL};
     assert_int_equal(journal_replay(j, &v, &s), 0);
     for (uint64_t k = 1; k <= acked_max; k++)
       if (!s.have[k]) fail_msg("round %d: acknowledged remediation %llu lost", round,
@@ -1047,12 +1567,6 @@ static void test_threads(void **state) {
 }
 
 /* ---- ids ----------------------------------------------------------------------- */
-
-static uint64_t appended(struct journal *j) {
-  struct journal_stats st;
-  journal_stats(j, &st);
-  return st.appended;
-}
 
 static void test_ids_reserved(void **state) {
   (void)state;
@@ -1304,6 +1818,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_compaction_keeps_live_state, setup, teardown),
       cmocka_unit_test_setup_teardown(test_compaction_bounds_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rules_changed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_rebuilt, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_bounded, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_old_journal, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_rules_changed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_history_engine_restore, setup, teardown),
       cmocka_unit_test_setup_teardown(test_directory_lock, setup, teardown),
       cmocka_unit_test_setup_teardown(test_crash_simulation, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
