@@ -317,8 +317,13 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     res->queued++;
     break;
   case DECIDE_DUPLICATE:
-    if (e->journal)           /* keeps the dedupe key alive across restarts */
+    if (e->journal) {         /* keeps the dedupe key alive across restarts */
       journal_note_seen(e->journal, ri, a->fingerprint, a->starts_at, a->status, now_ms);
+      /* The original may have been accepted by a request still waiting for
+       * its sync (a second Alertmanager's copy): answer after it. */
+      uint64_t lsn = journal_appended(e->journal);
+      if (lsn > res->lsn) res->lsn = lsn;
+    }
     snprintf(reason, sizeof reason, "already remediated as #%llu",
              (unsigned long long)info.other_id);
     metrics_suppressed(&e->metrics, ri, SUP_DUPLICATE);

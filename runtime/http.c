@@ -380,7 +380,8 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
   if (rc < 0)
     return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory; retry",
                        "Retry-After", "5");
-  if (res->lsn && e->journal && wait_for_commit(h, c, r))
+  if (res->lsn && e->journal && !journal_durable(e->journal, res->lsn) &&
+      wait_for_commit(h, c, r))
     return MHD_YES;           /* answered when the committer resumes it */
   engine_commit(e, res);
   return webhook_reply(h, c, r);

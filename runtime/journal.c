@@ -958,6 +958,20 @@ int journal_reserve_id(struct journal *j, uint64_t id) {
 
 /* ---- group commit ---------------------------------------------------------------- */
 
+uint64_t journal_appended(struct journal *j) {
+  pthread_mutex_lock(&j->mu);
+  uint64_t lsn = j->lsn_appended;
+  pthread_mutex_unlock(&j->mu);
+  return lsn;
+}
+
+bool journal_durable(struct journal *j, uint64_t lsn) {
+  pthread_mutex_lock(&j->mu);
+  bool done = j->lsn_durable >= lsn;
+  pthread_mutex_unlock(&j->mu);
+  return done;
+}
+
 int journal_sync(struct journal *j, uint64_t lsn) {
   if (lsn == 0) return 0;
   pthread_mutex_lock(&j->mu);

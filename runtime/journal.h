@@ -343,6 +343,11 @@ void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint
  * reserved: a restart may hand it out again). */
 int journal_reserve_id(struct journal *j, uint64_t id);
 
+/* The position after the last record appended so far (a lsn to sync to
+ * for "everything already accepted"), and whether lsn is durable. */
+uint64_t journal_appended(struct journal *j);
+bool journal_durable(struct journal *j, uint64_t lsn);
+
 /* Makes every record up to lsn durable (JOURNAL_LSN_ALL: all appended so
  * far; 0: nothing to do). Blocks for at most one write + fdatasync (shared
  * with concurrent callers). 0, or -1 when the journal has failed. */

@@ -12,6 +12,7 @@
 #include "abi.h"
 #include "action.h"
 #include "engine.h"
+#include "journal.h"
 #include "log.h"
 #include "rtime.h"
 #include "worker.h"
@@ -132,6 +133,50 @@ static void test_missing_label_skips_to_next_rule(void **state) {
   assert_int_equal(r.unmatched, 1);
   r = ingest(ENVELOPE(ALERT("firing", "\"node\":\"x\"", "fp-e", T0)), NOW);   /* no alertname */
   assert_int_equal(r.unmatched, 1);
+}
+
+/* A resend is answered only once the original is durable, even when the
+ * original's own request has not synced yet (a second Alertmanager's copy
+ * arriving meanwhile): its lsn covers what was appended before it. */
+static void test_duplicate_waits_for_original(void **state) {
+  (void)state;
+  char dir[] = "/tmp/healer-test-engine-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  struct journal_config c;
+  memset(&c, 0, sizeof c);
+  c.dir = dir;
+  c.rs = &hl_ruleset;
+  c.dedupe_ttl_ms = 24 * HOUR;
+  c.dedupe_max = 1000;
+  c.no_fsync = true;          /* a tmp dir: written, not fdatasync'd */
+  struct journal *j = NULL;
+  char err[512];
+  if (journal_open(&j, &c, NOW, NULL, err, sizeof err) != 0) fail_msg("journal_open: %s", err);
+  engine_set_journal(&e, j);
+
+  const char *json = ENVELOPE(ALERT("firing", "\"alertname\":\"HealerTest\",\"instance\":\"n1:1\"", "fp-1", T0));
+  struct payload p;
+  struct ingest_result first, resend;
+  bump_reset(&arena);
+  decode_ok(json, &arena, &p);
+  assert_int_equal(engine_evaluate(&e, &p, &arena, NOW, &first), 0);
+  assert_int_equal(first.queued, 1);
+  assert_true(first.lsn > 0);
+  assert_false(journal_durable(j, first.lsn));   /* its request is yet to sync */
+  bump_reset(&arena);
+  decode_ok(json, &arena, &p);
+  assert_int_equal(engine_evaluate(&e, &p, &arena, NOW + 1000, &resend), 0);
+  assert_int_equal(resend.duplicates, 1);
+  assert_true(resend.lsn >= first.lsn);          /* so its answer waits too */
+  engine_commit(&e, &resend);
+  assert_false(resend.journal_failed);
+  assert_true(journal_durable(j, first.lsn));
+
+  engine_set_journal(&e, NULL);
+  journal_close(j);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
 }
 
 static void test_dedupe(void **state) {
@@ -451,6 +496,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_dry_run_reasons, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_any_and_multi_step, setup, teardown),
       cmocka_unit_test_setup_teardown(test_thousand_alerts_and_sweep, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_waits_for_original, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
