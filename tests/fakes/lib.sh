@@ -29,7 +29,8 @@ declare -A FAKE_PID=() FAKE_PORT=() FAKE_ARGS=()
 fake_die() { echo "lib.sh: $*" >&2; return 1; }
 
 # fake_start NAME SERVICE [ARGS...]: start on an ephemeral port (or --port N in
-# ARGS) and wait until it listens. Sets FAKE_PORT[NAME]; fails with the log.
+# ARGS) and wait (up to 30 s) until it listens. Sets FAKE_PORT[NAME]; fails
+# with the log.
 fake_start() {
   local name=$1 svc=$2; shift 2
   local script="$FAKES_HOME/fake_$svc.py" pf="$FAKE_DIR/$name.port" i
@@ -42,7 +43,7 @@ fake_start() {
   FAKE_PID[$name]=$!
   FAKE_ARGS[$name]=$svc
   [ $# -eq 0 ] || FAKE_ARGS[$name]+=" $(printf '%q ' "$@")"
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 600; i++)); do  # 30 s: python starts slowly on a loaded machine
     if [ -s "$pf" ]; then
       FAKE_PORT[$name]=$(cat "$pf")
       return 0
@@ -54,7 +55,7 @@ fake_start() {
     fi
     sleep 0.05
   done
-  fake_die "fake $name ($svc) did not listen within 10 s"
+  fake_die "fake $name ($svc) did not listen within 30 s"
   fake_stop "$name"
   return 1
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # fakes_selftest.sh - drives every fake of tests/fakes/ with curl through its
 # documented state machines and failure modes, so that healer's integration
-# tests can rely on them. Loopback only; bounded to 180 s and, per fake, to
+# tests can rely on them. Loopback only; bounded to 300 s (it takes about
+# 40 s, over 120 s on a loaded 2-core machine) and, per fake, to
 # --max-requests. Exit status 0 when every check passes.
 set -u
-[ -n "${FAKES_SELFTEST_BOUNDED:-}" ] || FAKES_SELFTEST_BOUNDED=1 exec timeout 180 bash "$0" "$@"
+[ -n "${FAKES_SELFTEST_BOUNDED:-}" ] || FAKES_SELFTEST_BOUNDED=1 exec timeout 300 bash "$0" "$@"
 cd "$(dirname "$0")/../.."
 . tests/fakes/lib.sh
 T=$FAKE_DIR
-LIMITS=(--max-requests 3000 --max-seconds 170)
+LIMITS=(--max-requests 3000 --max-seconds 290)
 passed=0 failed=0
 
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
@@ -86,8 +87,10 @@ eq "jenkins: password POST needs no crumb without CSRF protection" 201 \
 fake_script jk '{"crumb": true}'
 
 # --- trigger (J2, J3)
+# Queue phases of 3s each: long enough for the polls below (a curl and a
+# python each) to see every phase on a loaded machine.
 fake_script jk '{"jobs": {"DockerPruneNode": {"parameters": {"NODE": "", "HEALER_REMEDIATION_ID": "",
-  "MODE": "safe"}, "build_seconds": 1, "quiet_seconds": 1.5, "buildable_seconds": 1}}}'
+  "MODE": "safe"}, "build_seconds": 1, "quiet_seconds": 3, "buildable_seconds": 3}}}'
 weird='a&b=c/d e+f é%20ü'
 st=$(req POST "$P/buildWithParameters" "${A[@]}" --data-urlencode "NODE=$weird" \
   --data-urlencode HEALER_REMEDIATION_ID=rem-1 --data-urlencode UNDECLARED=x)
@@ -108,7 +111,7 @@ item_class() {
   [[ "$seen" == *"$c"* ]] || seen="$seen $c"
   [ "$c" = LeftItem ]
 }
-poll 10 item_class
+poll 15 item_class
 eq "jenkins: queue item goes Waiting -> Buildable -> Left" " WaitingItem BuildableItem LeftItem" "$seen"
 eq "jenkins: left item has cancelled=false" false "$(jb 'd["cancelled"]')"
 bnum=$(jb 'd["executable"]["number"]')

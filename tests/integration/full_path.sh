@@ -105,10 +105,10 @@ grep -q 'Notify success' "$TMP/am.log" || fail "Alertmanager never logged a succ
 # 4. No secret in the log or the API.
 curl -s -H 'Authorization: Bearer fp-token-77' "$BASE/api/v1/remediations" >"$TMP/api.json"
 curl -s "$BASE/metrics" >"$TMP/metrics.txt"
+kill "${PIDS[0]}"
+stop_healer   # first: its log thread has written every line
 for s in "$JK_SECRET" "$JIRA_SECRET" services/T0/B0/fullpath; do
   grep -q -- "$s" "$TMP/healer.log" "$TMP/healer.out" "$TMP/api.json" "$TMP/metrics.txt" &&
     fail "a secret ($s) leaked"
 done
-kill "${PIDS[0]}"
-stop_healer
 echo "PASS $TEST_NAME"

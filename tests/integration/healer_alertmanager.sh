@@ -9,7 +9,10 @@
 . "$(dirname "$0")/lib.bash"
 
 printf 'e2e-token-5d1\n' >"$TMP/token"
-start_healer --dry-run --start-delay 5s --auth-bearer-file "$TMP/token"
+# B's resolve reaches healer at one of its group's next flushes, group_interval
+# (2s) apart: 2s after B's first one, or 4s when the push below missed that
+# tick on a loaded machine. The hold-off must outlast both with room to spare.
+start_healer --dry-run --start-delay 10s --auth-bearer-file "$TMP/token"
 start_alertmanager alertname e2e-token-5d1
 
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
@@ -18,7 +21,7 @@ now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 am_push '[{"labels":{"alertname":"HealerTest","instance":"e2e-a:9100","cluster":"eu-1","value":"a&b=c d/é"},
         "annotations":{"summary":"disk full"},"generatorURL":"http://prom/graph"},
        {"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"}}]'
-wait_until 10 grep -q 'decision=queued alertname=HealerResolve' "$TMP/healer.log" ||
+wait_until 20 grep -q 'decision=queued alertname=HealerResolve' "$TMP/healer.log" ||
   fail "healer never queued B: $(grep -i 'notify\|error' "$TMP/am.log" | tail -n 5)"
 am_push '[{"labels":{"alertname":"HealerResolve","instance":"e2e-b:9100"},"endsAt":"'"$(now)"'"}]'
 # A second alert joins A's group: the group (A included) is sent again.

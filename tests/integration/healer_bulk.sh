@@ -23,7 +23,7 @@ expect_json "j['alerts'], j['queued'], j['unmatched']" "1000 500 500" "evaluated
 req POST /api/v1/alertmanager -H 'Content-Type: application/json' --data-binary @"$TMP/bulk.json"
 expect_code 202 "the same 1,000 again"
 expect_json "j['queued'], j['duplicates']" "0 500" "resend deduplicated"
-wait_until 10 sh -c "[ \"\$(curl -s $BASE/metrics | awk '/^healer_remediations_total.*it_prune.*dry_run/ {print \$2}')\" = 500 ]" ||
+wait_until 30 sh -c "[ \"\$(curl -s $BASE/metrics | awk '/^healer_remediations_total.*it_prune.*dry_run/ {print \$2}')\" = 500 ]" ||
   fail "500 dry_run outcomes not counted: $(metric 'healer_remediations_total{rule="it_prune",outcome="dry_run"}')"
 req GET '/api/v1/remediations?limit=1000'
 python3 - "$TMP/body" <<'PY' || fail "remediations do not match the alerts"

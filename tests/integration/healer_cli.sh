@@ -43,7 +43,7 @@ start_healer --dry-run
 OCC=$PORT
 HEALER_LISTEN=127.0.0.1:$OCC HEALER_DRY_RUN=1 $H 2>"$TMP/err" &
 pid=$!
-wait_until 5 sh -c "! kill -0 $pid" || { kill $pid; fail "started on a port in use"; }
+wait_until 20 sh -c "! kill -0 $pid" || { kill $pid; fail "started on a port in use"; }
 grep -q "127.0.0.1:$OCC: Address already in use" "$TMP/err" || fail "port in use message: $(cat "$TMP/err")"
 stop_healer
 : >"$TMP/healer.log"

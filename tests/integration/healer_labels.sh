@@ -17,7 +17,7 @@ print(json.dumps({"version": "4", "status": "firing", "alerts": [alert]}, ensure
 PY
 req POST /api/v1/alertmanager -H 'Content-Type: application/json' --data-binary @"$TMP/payload.json"
 expect_code 202 "special characters"
-wait_until 5 grep -q '"msg":"dry_run"' "$TMP/healer.log" || fail "no dry_run line"
+wait_until 20 grep -q '"msg":"dry_run"' "$TMP/healer.log" || fail "no dry_run line"
 req GET '/api/v1/remediations?limit=1'
 expect_code 200 "remediations"
 python3 - "$TMP/body" <<'PY' || fail "parameters differ from the labels"

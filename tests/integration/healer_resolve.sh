@@ -3,7 +3,10 @@
 # started (held by --start-delay), leaves started ones alone, and resends
 # of either do not remediate again.
 . "$(dirname "$0")/lib.bash"
-start_healer --dry-run --start-delay 3s
+# The hold-off must outlast everything up to the states check below (a few
+# curl and python runs, seconds on a loaded CI machine): r1 must still be
+# queued when its resolve arrives, r2 still queued when checked.
+start_healer --dry-run --start-delay 10s
 FIRE=$(alert firing '{"alertname":"HealerResolve","instance":"r:1"}' r1)
 RESOLVE=$(alert resolved '{"alertname":"HealerResolve","instance":"r:1"}' r1)
 OTHER=$(alert firing '{"alertname":"HealerResolve","instance":"r:2"}' r2)
@@ -22,7 +25,7 @@ assert "resolved" in r["r1"]["reason"], r["r1"]
 assert r["r2"]["state"] == "queued", r["r2"]
 PY
 # The other one runs after the hold-off; resolving it then cancels nothing.
-wait_until 10 grep -q 'msg=dry_run.*fingerprint=r2' "$TMP/healer.log" || fail "r2 never ran"
+wait_until 20 grep -q 'msg=dry_run.*fingerprint=r2' "$TMP/healer.log" || fail "r2 never ran"
 post_json /api/v1/alertmanager "$(payload "$(alert resolved '{"alertname":"HealerResolve","instance":"r:2"}' r2)")"
 expect_json "j['cancelled']" 0 "started remediations are not cancelled"
 post_json /api/v1/alertmanager "$(payload "$FIRE")"

@@ -58,7 +58,10 @@ assert b[0]["result"] == "SUCCESS", b[0]
 [ "$(fake_count jk 'method=POST&path=/job/infra/job/DockerPruneNode/buildWithParameters')" = 1 ] ||
   fail "not exactly one trigger"
 reason_of e2e0000000000001 | grep -q 'all 1 steps succeeded' || fail "reason 1: $(reason_of e2e0000000000001)"
-grep -q '"msg":"jenkins_result".*"result":"SUCCESS"' "$TMP/healer.log" || fail "no jenkins_result line"
+# The line is logged before the state changes, but written by healer's log
+# thread a little later: wait for it.
+wait_until 5 grep -q '"msg":"jenkins_result".*"result":"SUCCESS"' "$TMP/healer.log" ||
+  fail "no jenkins_result line"
 
 # 2. The next build fails: failed, the result in the reason.
 post_json /api/v1/alertmanager "$(payload "$(alert firing '{"alertname":"HealerTest","instance":"n2:9100"}' e2e0000000000002)")"

@@ -54,18 +54,20 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 python3() { "$PY" "$@"; }
 
 # start_healer [ARGS...]: starts healer, waits until it listens; sets PORT, BASE.
+# Generous bounds here and in stop_healer: an ASan build on a loaded 2-core CI
+# machine can take seconds to start or to exit (leak check).
 start_healer() {
   rm -f "$TMP/port"
   "$HEALER_FIXTURE" --listen 127.0.0.1:0 --port-file "$TMP/port" --state-dir "$TMP/state" "$@" \
     >>"$TMP/healer.out" 2>>"$TMP/healer.log" &
   HEALER_PID=$!
   local i
-  for i in $(seq 1 100); do
+  for i in $(seq 1 600); do
     [ -s "$TMP/port" ] && break
     kill -0 "$HEALER_PID" 2>/dev/null || fail "healer exited at start-up: $(tail -n 3 "$TMP/healer.log")"
     sleep 0.05
   done
-  [ -s "$TMP/port" ] || fail "healer did not write its port within 5s"
+  [ -s "$TMP/port" ] || fail "healer did not write its port within 30s"
   PORT=$(cat "$TMP/port")
   BASE="http://127.0.0.1:$PORT"
 }
@@ -75,13 +77,13 @@ stop_healer() {
   [ -n "$HEALER_PID" ] || return 0
   kill -TERM "$HEALER_PID"
   local rc i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 600); do
     kill -0 "$HEALER_PID" 2>/dev/null || break
     sleep 0.05
   done
   if kill -0 "$HEALER_PID" 2>/dev/null; then
     kill -9 "$HEALER_PID"
-    fail "healer did not exit within 10s of SIGTERM"
+    fail "healer did not exit within 30s of SIGTERM"
   fi
   wait "$HEALER_PID"
   rc=$?
@@ -188,7 +190,7 @@ YML
     --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
     --log.level=debug >"$TMP/am.log" 2>&1 &
   PIDS+=($!)
-  wait_until 10 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
+  wait_until 30 curl -sf "$AM_URL/-/ready" || fail "Alertmanager not ready: $(tail -n 5 "$TMP/am.log")"
   curl -sf "$AM_URL/api/v2/status" | grep -q '"status":"disabled"' || fail "Alertmanager clustering not disabled"
 }
 
