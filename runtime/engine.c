@@ -234,13 +234,14 @@ static uint64_t new_id(struct engine *e) {
   return id;
 }
 
-/* Records a remediation that will not run (skipped), with its reason. It
- * is journaled for the history only: unsynced, so the webhook never waits
- * for it (a crash within a second may lose it from the history). */
+/* Records a remediation that will not run (skipped), with its reason,
+ * under id (0: a new one). It is journaled for the history only: unsynced,
+ * so the webhook never waits for it (a crash within a second may lose it
+ * from the history). */
 static void record_skipped(struct engine *e, const struct alert *a,
-                           const struct rem_draft *d, const char *decision,
+                           const struct rem_draft *d, uint64_t id, const char *decision,
                            const char *reason, int64_t now_ms) {
-  struct remediation *r = rem_new(d, new_id(e), REM_SKIPPED, reason, now_ms);
+  struct remediation *r = rem_new(d, id ? id : new_id(e), REM_SKIPPED, reason, now_ms);
   if (r) {
     if (e->journal) journal_append_finished(e->journal, r, NULL);
     store_add(&e->store, r);
@@ -296,7 +297,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     char reason[REM_REASON_MAX];
     snprintf(reason, sizeof reason, "missing %s %s", missing.kind, missing.name);
     metrics_suppressed(&e->metrics, ri, SUP_MISSING_LABEL);
-    record_skipped(e, a, &d, "skipped", reason, now_ms);
+    record_skipped(e, a, &d, 0, "skipped", reason, now_ms);
     res->skipped++;
     return STEP_SKIPPED;
   }
@@ -334,14 +335,14 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     snprintf(reason, sizeof reason, "cooldown: %s left",
              rtime_format_duration(info.wait_ms, dur));
     metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN);
-    record_skipped(e, a, &d, "cooldown", reason, now_ms);
+    record_skipped(e, a, &d, r->id, "cooldown", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_LIMIT:
     snprintf(reason, sizeof reason, "limit: %u of %u already in flight",
              info.inflight, rule->limit);
     metrics_suppressed(&e->metrics, ri, SUP_LIMIT);
-    record_skipped(e, a, &d, "limit", reason, now_ms);
+    record_skipped(e, a, &d, r->id, "limit", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_BUDGET:
@@ -349,7 +350,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
              rule->budget, rtime_format_duration((int64_t)rule->budget_ms, dur),
              rtime_format_duration(info.wait_ms, dur2));
     metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
-    record_skipped(e, a, &d, "budget", reason, now_ms);
+    record_skipped(e, a, &d, r->id, "budget", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_JOURNAL:

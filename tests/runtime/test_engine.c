@@ -215,11 +215,15 @@ static void test_cooldown_per_key(void **state) {
   struct remediation *sk = newest("cooldown_rule");
   assert_int_equal(sk->state, REM_SKIPPED);
   assert_non_null(strstr(sk->reason, "cooldown: 59m59s left"));
+  /* One id per decision: the skipped one takes the next, and so on. */
+  uint64_t skipped_id = sk->id;
   /* The other alert name of the same rule shares the rule's keys. */
   r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"HealerCooldown\",\"instance\":\"a\"", "c3", T0)), NOW + 2000);
   assert_int_equal(r.suppressed, 1);
+  assert_int_equal(newest("cooldown_rule")->id, skipped_id + 1);
   r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"b\"", "c4", T0)), NOW + 2000);
   assert_int_equal(r.queued, 1);
+  assert_int_equal(newest("cooldown_rule")->id, skipped_id + 2);
   /* Still suppressed just before the hour, accepted at it. */
   r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"a\"", "c5", T0)), NOW + HOUR - 1);
   assert_int_equal(r.suppressed, 1);
