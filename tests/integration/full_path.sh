@@ -4,8 +4,9 @@
 # rules of full_path.heal compiled by healerc and linked with the runtime
 # objects next to $HEALER) -> the fake Jenkins -> the fake Slack and JIRA.
 # A build ending SUCCESS is announced in Slack; one ending FAILURE opens one
-# JIRA issue. Alertmanager's resends trigger nothing more; no secret leaks
-# into the log or the API.
+# JIRA issue. Alertmanager's resends trigger nothing more; a rule with
+# 'succeed on UNSTABLE' succeeds on an UNSTABLE build; no secret leaks into
+# the log or the API.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT
@@ -32,7 +33,9 @@ JK_SECRET=fp-JENKINS-secret-8812
 JIRA_SECRET=fp-JIRA-secret-3301
 fake_start jk jenkins --user bot --token "$JK_SECRET" --script '{"jobs":{"infra/DockerPruneNode":{
   "parameters":{"node":"","cluster":"","HEALER_REMEDIATION_ID":""},
-  "build_seconds":0.5,"runs":[{"result":"SUCCESS"},{"result":"FAILURE"}]}}}' ||
+  "build_seconds":0.5,"runs":[{"result":"SUCCESS"},{"result":"FAILURE"}]},
+  "infra/FlakyCheck":{"parameters":{"node":"","HEALER_REMEDIATION_ID":""},
+  "build_seconds":0.5,"result":"UNSTABLE"}}}' ||
   fail "fake Jenkins did not start"
 fake_start sl slack --hook /services/T0/B0/fullpath || fail "fake Slack did not start"
 fake_start jr jira --email healer@example.com --token "$JIRA_SECRET" --project OPS ||
@@ -102,7 +105,15 @@ wait_until 15 dup_resends ||
 [ "$(jira_issues)" = 1 ] || fail "JIRA got $(jira_issues) issues, want 1"
 grep -q 'Notify success' "$TMP/am.log" || fail "Alertmanager never logged a successful notification"
 
-# 4. No secret in the log or the API.
+# 4. A rule with 'succeed on UNSTABLE' (compiled by healerc): an UNSTABLE
+# build succeeds, and its result is logged as it was.
+am_push '[{"labels":{"alertname":"FullPathFlakyCheck","instance":"fp-c:9100"}}]'
+wait_until 30 is_state fp-c succeeded ||
+  fail "remediation of fp-c: '$(state_of fp-c)'; Jenkins: $(fake_state jk | head -c 400)"
+wait_until 5 grep -q '"job":"infra/FlakyCheck".*"result":"UNSTABLE"' "$TMP/healer.log" ||
+  fail "the build's UNSTABLE result was not logged"
+
+# 5. No secret in the log or the API.
 curl -s -H 'Authorization: Bearer fp-token-77' "$BASE/api/v1/remediations" >"$TMP/api.json"
 curl -s "$BASE/metrics" >"$TMP/metrics.txt"
 kill "${PIDS[0]}"
