@@ -602,9 +602,12 @@ static void ser_steps(struct buf *b, const struct jlive *l) {
   buf_putc(b, ']');
 }
 
-static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
-  buf_puts(b, "{\"t\":\"acc\",\"id\":");
-  jint(b, (long long)l->id);
+/* The fields an accept and a finished record share, from '{' to created. */
+static void ser_rem(struct buf *b, const char *type, const struct jlive *l,
+                    const char *reason) {
+  buf_puts(b, "{\"t\":");
+  jstr(b, type);
+  jkint(b, "id", (long long)l->id);
   jkint(b, "rule", l->rule);
   jkstr(b, "rule_name", l->rule_name);
   jkstr(b, "alertname", l->alertname);
@@ -612,8 +615,12 @@ static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until
   jkstr(b, "starts_at", l->starts_at);
   jkstr(b, "status", status_name(l->status));
   jkint(b, "dry", l->dry);
-  jkstr(b, "reason", l->reason0 ? l->reason0 : "");
+  jkstr(b, "reason", reason ? reason : "");
   jkint(b, "created", (long long)l->created);
+}
+
+static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until) {
+  ser_rem(b, "acc", l, l->reason0);
   if (l->cooldown_key) {
     jkstr(b, "cooldown_key", l->cooldown_key);
     jkint(b, "cooldown_until", (long long)cooldown_until);
@@ -626,17 +633,7 @@ static void ser_acc(struct buf *b, const struct jlive *l, int64_t cooldown_until
 /* A finished remediation, whole: as an accept, without keys, and with its
  * final state, reason and time. */
 static void ser_fin(struct buf *b, const struct jlive *l) {
-  buf_puts(b, "{\"t\":\"fin\",\"id\":");
-  jint(b, (long long)l->id);
-  jkint(b, "rule", l->rule);
-  jkstr(b, "rule_name", l->rule_name);
-  jkstr(b, "alertname", l->alertname);
-  jkstr(b, "fp", l->fp);
-  jkstr(b, "starts_at", l->starts_at);
-  jkstr(b, "status", status_name(l->status));
-  jkint(b, "dry", l->dry);
-  jkstr(b, "reason", l->reason);
-  jkint(b, "created", (long long)l->created);
+  ser_rem(b, "fin", l, l->reason);
   ser_steps(b, l);
   jkstr(b, "state", rem_state_name(l->state));
   jkint(b, "updated", (long long)l->updated);
