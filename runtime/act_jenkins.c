@@ -914,9 +914,10 @@ static void stop_build(struct action_run *run, struct jk *j) {
   static const char *const done[] = {"stopped", "terminated", "killed"};
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
-  int64_t check = stop_grace_ms / 10;
-  if (check < 250) check = 250;
-  if (check > 2000) check = 2000;
+  /* Looks after 250 ms (a stop usually takes), then less often. */
+  int64_t check_max = stop_grace_ms / 10;
+  if (check_max < 250) check_max = 250;
+  if (check_max > 2000) check_max = 2000;
   for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
     const char *const path[] = {num, how[i]};
     int rc = jk_post(run, j, true, path, 2, NULL, 0, NULL, 0, true);
@@ -944,9 +945,11 @@ static void stop_build(struct action_run *run, struct jk *j) {
       return;
     }
     int64_t until = rtime_now_ms() + stop_grace_ms;
+    int64_t check = 250;
     enum build_seen seen;
     do {
       int64_t next = rtime_now_ms() + check;
+      check = check * 2 < check_max ? check * 2 : check_max;
       if (!pause_until(run, next < until ? next : until)) {
         reasonf(run, "build #%ld: %s sent; healer shut down before it ended",
                 j->build, how[i]);
