@@ -160,6 +160,8 @@ struct journal {
   uint64_t ids_upto;          /* ids below this are reserved (appended) */
   uint64_t ids_lsn;           /* the "ids" record that reserved them */
   atomic_ullong ids_durable;  /* ids below this are reserved on disk */
+  atomic_bool failed_seen;    /* failed != 0, readable without mu (/readyz
+                                 must not wait out a compaction's pause) */
   char *file_digest;          /* the digest of the file replayed */
 
   struct hmap rems, dd, cd;
@@ -717,6 +719,7 @@ static bool reserve(struct journal *j, const struct buf *json) {
 static void set_failed(struct journal *j, int err, const char *what) {
   if (j->failed) return;
   j->failed = err ? err : EIO;
+  atomic_store(&j->failed_seen, true);
   snprintf(j->failed_why, sizeof j->failed_why, "journal %s/%s: %s failed: %s", j->dir,
            JOURNAL_FILE, what, strerror(j->failed));
   log_printf(LOGL_ERROR,
@@ -1364,6 +1367,10 @@ void journal_stats(struct journal *j, struct journal_stats *out) {
 }
 
 bool journal_failure(struct journal *j, char *why, size_t n) {
+  if (!atomic_load(&j->failed_seen)) {   /* the usual case: no lock */
+    if (why && n) *why = '\0';
+    return false;
+  }
   pthread_mutex_lock(&j->mu);
   bool failed = j->failed != 0;
   if (why && n) snprintf(why, n, "%s", failed ? j->failed_why : "");
