@@ -869,7 +869,8 @@ static enum action_status jk_poll(struct action_run *run) {
 /* What Jenkins says of build j->build while it is being stopped. */
 enum build_seen { BUILD_ENDED, BUILD_RUNNING, BUILD_UNKNOWN };
 
-static enum build_seen build_seen(struct action_run *run, struct jk *j) {
+static enum build_seen build_seen(struct action_run *run, struct jk *j,
+                                  char *result, size_t n) {
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
   const char *const path[] = {num, "api", "json"};
@@ -885,6 +886,8 @@ static enum build_seen build_seen(struct action_run *run, struct jk *j) {
   enum build_seen seen = cJSON_IsFalse(b)  ? BUILD_ENDED
                          : cJSON_IsTrue(b) ? BUILD_RUNNING
                                            : BUILD_UNKNOWN;
+  const char *r = json_str(o, "result");
+  snprintf(result, n, "%.32s", seen == BUILD_ENDED && r ? r : "");
   cJSON_Delete(o);
   return seen;
 }
@@ -955,9 +958,15 @@ static void stop_build(struct action_run *run, struct jk *j) {
                 j->build, how[i]);
         return;
       }
-      seen = build_seen(run, j);
+      char result[40];
+      seen = build_seen(run, j, result, sizeof result);
       if (seen == BUILD_ENDED) {
-        reasonf(run, "build #%ld %s", j->build, done[i]);
+        /* ABORTED (or gone): the stop took; else it ended by itself. */
+        if (!*result || strcmp(result, "ABORTED") == 0)
+          reasonf(run, "build #%ld %s", j->build, done[i]);
+        else
+          reasonf(run, "build #%ld ended %s as it was being stopped", j->build,
+                  result);
         return;
       }
     } while (rtime_now_ms() < until);

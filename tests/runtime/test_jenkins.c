@@ -639,6 +639,9 @@ static void test_stop_escalation(void **state) {
       {"\"ignore_stop\":true", NULL, {"stop", NULL, NULL},
        "build #1 still running after stop; term not offered (not a Pipeline)",
        false},
+      /* Ignores its stop but ends by itself (at 1.6 s) within the grace. */
+      {"\"ignore_stop\":true,\"build_seconds\":1.6", NULL, {"stop", NULL, NULL},
+       "build #1 ended SUCCESS as it was being stopped", true},
       {"\"pipeline\":true,\"ignore_stop\":\"term\"",
        "{\"faults\":[{\"kind\":\"status\",\"status\":500,\"method\":\"GET\","
        "\"count\":-1,\"path_prefix\":\"/job/folder/job/Docker%20Prune/1/api/json\"}]}",
