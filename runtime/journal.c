@@ -2320,6 +2320,17 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
   return c;
 }
 
+/* The alert a journaled remediation was made for, as far as it is kept. */
+static void alert_of(const struct journal_rem *jr, struct alert *a) {
+  memset(a, 0, sizeof *a);
+  a->status = jr->alert_status;
+  a->alertname = jr->alertname;
+  a->fingerprint = jr->fingerprint;
+  a->starts_at = jr->starts_at;
+  a->ends_at = "";
+  a->generator_url = "";
+}
+
 int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx) {
   int rc = 0;
   struct dd_visit dv = {j, {0}};
@@ -2421,13 +2432,7 @@ struct remediation *journal_rem_new(const struct hl_ruleset *rs,
     }
   }
   struct alert a;
-  memset(&a, 0, sizeof a);
-  a.status = jr->alert_status;
-  a.alertname = jr->alertname;
-  a.fingerprint = jr->fingerprint;
-  a.starts_at = jr->starts_at;
-  a.ends_at = "";
-  a.generator_url = "";
+  alert_of(jr, &a);
   struct rem_draft d = {jr->rule, hr->name, &a, jr->dry_run, nsteps, steps,
                         jr->cooldown_key, jr->limit_key};
   r = rem_new(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
@@ -2465,13 +2470,7 @@ struct remediation *journal_history_new(const struct hl_ruleset *rs,
     }
   }
   struct alert a;
-  memset(&a, 0, sizeof a);
-  a.status = jr->alert_status;
-  a.alertname = jr->alertname;
-  a.fingerprint = jr->fingerprint;
-  a.starts_at = jr->starts_at;
-  a.ends_at = "";
-  a.generator_url = "";
+  alert_of(jr, &a);
   struct rem_draft d = {jr->rule, jr->rule_name, &a, jr->dry_run, jr->nsteps, steps,
                         NULL, NULL};
   r = rem_new_copy(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
