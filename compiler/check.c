@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "check_int.h"
 
@@ -85,12 +84,6 @@ static const int notify_kinds[] = {HL_BK_SLACK, HL_BK_JIRA, HL_BK_PAGERDUTY};
 static const char *const status_words[] = {"firing", "resolved", "any", NULL};
 static const unsigned status_values[] = {HL_STATUS_FIRING, HL_STATUS_RESOLVED,
                                          HL_STATUS_ANY};
-
-static const char *const jenkins_results[] = {
-#define HL_X(r) #r,
-    HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-    NULL};
 
 static const char *const option_words[] = {
     [OPT_COOLDOWN] = "cooldown",     [OPT_TIMEOUT] = "timeout",
@@ -905,10 +898,7 @@ static void check_succeed(struct checker *c, const struct rule *r,
                           struct option *o) {
   uint64_t mask = HL_SUCCEED_DEFAULT, seen = 0;
   for (const struct word *w = o->words; w; w = w->next) {
-    int i = -1;
-    for (int k = 0; jenkins_results[k]; k++)
-      if (strcasecmp(jenkins_results[k], w->text) == 0)
-        i = k;
+    int i = jenkins_result_of(w->text, strlen(w->text));
     if (i < 0) {
       char upper[64];
       size_t n = 0;
@@ -916,9 +906,9 @@ static void check_succeed(struct checker *c, const struct rule *r,
         upper[n] = (char)toupper((unsigned char)w->text[n]);
       upper[n] = '\0';
       ERR(c, w->loc, "unknown Jenkins result '%s'%s", check_quote(c, w->text),
-          check_alts(c, upper, jenkins_results, 1));
+          check_alts(c, upper, jenkins_result_names, 1));
     } else if (seen & (1u << i)) {
-      WARN(c, w->loc, "Jenkins result '%s' is listed twice", jenkins_results[i]);
+      WARN(c, w->loc, "Jenkins result '%s' is listed twice", jenkins_result_names[i]);
     } else {
       seen |= 1u << i;
       mask |= 1u << i;

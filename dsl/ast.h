@@ -225,6 +225,12 @@ struct program {
   struct window *windows, **windows_tail;
 };
 
+/* The Jenkins results `succeed on` names, as Jenkins writes them (index:
+ * enum hl_jenkins_result), NULL-terminated; and the index of the n bytes
+ * at s among them in any case, or -1. */
+extern const char *const jenkins_result_names[];
+int jenkins_result_of(const char *s, size_t n);
+
 void program_init(struct program *p, struct diag *d);
 void program_free(struct program *p);
 

@@ -145,7 +145,6 @@ void lex_close(struct pstate *ps);
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "diag.h"
 
@@ -1548,16 +1547,8 @@ static int misspelt_declaration(struct pstate *ps, struct loc l) {
 /* Whether name is a Jenkins result that is not also an event (UNSTABLE,
  * ABORTED, NOT_BUILT in any case): `on UNSTABLE` means `succeed on`. */
 static int is_result_only(const char *name, size_t n) {
-  static const char *const results[] = {
-#define HL_X(r) #r,
-      HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-      NULL};
-  for (int i = 0; results[i]; i++)
-    if (strlen(results[i]) == n && strncasecmp(name, results[i], n) == 0)
-      return strcmp(results[i], "SUCCESS") != 0 &&
-             strcmp(results[i], "FAILURE") != 0;
-  return 0;
+  int i = jenkins_result_of(name, n);
+  return i >= 0 && i != HL_JR_SUCCESS && i != HL_JR_FAILURE;
 }
 
 /* A name close to 'succeed' followed by `on` and a Jenkins result

@@ -318,11 +318,12 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     res->queued++;
     break;
   case DECIDE_DUPLICATE:
-    if (e->journal) {         /* keeps the dedupe key alive across restarts */
-      journal_note_seen(e->journal, ri, a->fingerprint, a->starts_at, a->status, now_ms);
-      /* The original may have been accepted by a request still waiting for
-       * its sync (a second Alertmanager's copy): answer after it. */
-      uint64_t lsn = journal_appended(e->journal);
+    if (e->journal) {
+      /* Keeps the dedupe key alive across restarts. The original may have
+       * been accepted by a request still waiting for its sync (a second
+       * Alertmanager's copy): answer after it. */
+      uint64_t lsn = journal_note_seen(e->journal, ri, a->fingerprint, a->starts_at,
+                                       a->status, now_ms);
       if (lsn > res->lsn) res->lsn = lsn;
     }
     snprintf(reason, sizeof reason, "already remediated as #%llu",

@@ -887,17 +887,16 @@ int journal_append_state(struct journal *j, const struct journal_state *s,
   return rc;
 }
 
-void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
-                       const char *starts_at, uint8_t alert_status,
-                       int64_t now_ms) {
-  if (rule >= j->rs->nrules) return;
+uint64_t journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
+                           const char *starts_at, uint8_t alert_status,
+                           int64_t now_ms) {
   struct buf k, b;
   buf_init(&k);
   buf_init(&b);
-  if (!dd_key(&k, j->rs->rules[rule].name, fingerprint, starts_at, alert_status))
-    goto out;
+  bool key = rule < j->rs->nrules &&
+             dd_key(&k, j->rs->rules[rule].name, fingerprint, starts_at, alert_status);
   pthread_mutex_lock(&j->mu);
-  struct jdd *d = hmap_find(&j->dd, k.data, k.len);
+  struct jdd *d = key ? hmap_find(&j->dd, k.data, k.len) : NULL;
   if (d && !j->failed && now_ms - d->seen >= j->dedupe_ttl / 8) {
     int64_t was = d->seen;
     d->seen = now_ms;
@@ -905,10 +904,11 @@ void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint
     if (!b.oom && reserve(j, &b)) emit(j, &b);
     else d->seen = was;
   }
+  uint64_t lsn = j->lsn_appended;
   pthread_mutex_unlock(&j->mu);
-out:
   buf_free(&k);
   buf_free(&b);
+  return lsn;
 }
 
 /* Reserves ahead: once half of the reserved block is used, the next one is
@@ -957,13 +957,6 @@ int journal_reserve_id(struct journal *j, uint64_t id) {
 }
 
 /* ---- group commit ---------------------------------------------------------------- */
-
-uint64_t journal_appended(struct journal *j) {
-  pthread_mutex_lock(&j->mu);
-  uint64_t lsn = j->lsn_appended;
-  pthread_mutex_unlock(&j->mu);
-  return lsn;
-}
 
 bool journal_durable(struct journal *j, uint64_t lsn) {
   pthread_mutex_lock(&j->mu);

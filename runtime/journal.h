@@ -327,10 +327,12 @@ int journal_append_finished(struct journal *j, const struct remediation *r,
 
 /* An alert of an accepted remediation was seen again (a DECIDE_DUPLICATE):
  * keeps its dedupe key alive across restarts. Writes a record at most once
- * per dedupe_ttl/8 per key, unsynced (it rides on the next sync). */
-void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
-                       const char *starts_at, uint8_t alert_status,
-                       int64_t now_ms);
+ * per dedupe_ttl/8 per key, unsynced (it rides on the next sync). Returns
+ * the position after everything appended so far, the original's accept
+ * included: the resend is answered once that is durable. */
+uint64_t journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint,
+                           const char *starts_at, uint8_t alert_status,
+                           int64_t now_ms);
 
 /* Makes sure id is reserved on disk before anyone sees it. Usually one
  * atomic load. Once half of the reserved block is used, the next block's
@@ -343,9 +345,7 @@ void journal_note_seen(struct journal *j, uint32_t rule, const char *fingerprint
  * reserved: a restart may hand it out again). */
 int journal_reserve_id(struct journal *j, uint64_t id);
 
-/* The position after the last record appended so far (a lsn to sync to
- * for "everything already accepted"), and whether lsn is durable. */
-uint64_t journal_appended(struct journal *j);
+/* Whether every record up to lsn is on disk. */
 bool journal_durable(struct journal *j, uint64_t lsn);
 
 /* Makes every record up to lsn durable (JOURNAL_LSN_ALL: all appended so
