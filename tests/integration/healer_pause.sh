@@ -11,6 +11,7 @@
 #     survives a restart, and POST /api/v1/rules/it_breaker/reset closes it.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
+trap 'fake_cleanup; cleanup' EXIT
 
 printf 's3cret-token\n' >"$TMP/bearer"
 AUTH=(-H 'Authorization: Bearer s3cret-token')
