@@ -32,16 +32,26 @@ static struct hl_backend_field fields[] = {
     {"password", HL_SRC_FILE, NULL},
     {"url", HL_SRC_ENV, "TEST_GATE_URL"},
     {"token", HL_SRC_FILE, NULL},
+    {"url", HL_SRC_ENV, "TEST_GATE_TLS_URL"}, /* 7: Gate's X.509 port */
+    {"client_cert", HL_SRC_LITERAL, NULL},
+    {"client_key", HL_SRC_LITERAL, NULL},
+    {"ca_file", HL_SRC_LITERAL, NULL},
+    {"url", HL_SRC_ENV, "TEST_GATE_TLS_URL"}, /* 11: no client certificate */
+    {"ca_file", HL_SRC_LITERAL, NULL},
 };
 static const struct hl_backend backends[] = {
     {"gate", HL_BK_SPINNAKER, 0, 2, "tests/gate.heal", 1},
     {"gate_basic", HL_BK_SPINNAKER, 2, 3, "tests/gate.heal", 5},
     {"gate_bad", HL_BK_SPINNAKER, 5, 2, "tests/gate.heal", 9},
+    {"gate_tls", HL_BK_SPINNAKER, 7, 4, "tests/gate.heal", 12},
+    {"gate_tls_nocert", HL_BK_SPINNAKER, 11, 2, "tests/gate.heal", 16},
 };
 static const struct hl_step steps[] = {
     {HL_ACT_SPINNAKER, 0, "restart", 0, 0},
     {HL_ACT_SPINNAKER, 1, "restart", 0, 0},
     {HL_ACT_SPINNAKER, 2, "restart", 0, 0},
+    {HL_ACT_SPINNAKER, 3, "restart", 0, 0},
+    {HL_ACT_SPINNAKER, 4, "restart", 0, 0},
 };
 #define RULE(n, i)                                                             \
   {.name = n,                                                                  \
@@ -54,26 +64,32 @@ static const struct hl_step steps[] = {
    .not_during = HL_NONE}
 static const struct hl_rule rules[] = {RULE("sp_bearer", 0),
                                        RULE("sp_basic", 1),
-                                       RULE("sp_bad", 2)};
+                                       RULE("sp_bad", 2),
+                                       RULE("sp_tls", 3),
+                                       RULE("sp_tls_nocert", 4)};
 static const struct hl_ruleset test_rs = {
     .abi_version = HL_ABI_VERSION,
     .rules = rules,
-    .nrules = 3,
+    .nrules = 5,
     .steps = steps,
-    .nsteps = 3,
+    .nsteps = 5,
     .backends = backends,
-    .nbackends = 3,
+    .nbackends = 5,
     .fields = fields,
-    .nfields = 7,
+    .nfields = 13,
 };
 
-static struct fake gate;
+static struct fake gate, tls_gate;
 static char token_file[64], bad_token_file[64], password_file[64];
+static char tls_dir[64], tls_url[96], ca_pem[128], client_pem[128],
+    client_key[128];
+static bool have_tls;
 
 static int each_setup(void **state) {
   (void)state;
   fake_reset(&gate);
   setenv("TEST_GATE_URL", gate.url, 1);
+  setenv("TEST_GATE_TLS_URL", tls_url[0] ? tls_url : gate.url, 1);
   char err[1024];
   if (backend_load_all(&test_rs, false, err, sizeof err) != 0)
     fail_msg("backends: %s", err);
@@ -547,6 +563,75 @@ static void test_resume(void **state) {
   rem_unref(r);
 }
 
+/* Gate's X.509 port (4.4): https, a client certificate required. With
+ * the certificate and the CA that signed Gate's: triggered and followed.
+ * Without the certificate Gate refuses the handshake; without the CA
+ * healer refuses Gate's certificate. */
+static void test_client_certificate(void **state) {
+  (void)state;
+  if (!have_tls)
+    skip();
+  struct remediation *r = make_rem(3, 60, svc_params, 2);
+  struct outcome o = drive(r, 0, 50, 10000, NULL);
+  assert_int_equal(o.st, REM_SUCCEEDED);
+  assert_non_null(strstr(o.reason, "SUCCEEDED"));
+  assert_int_equal(strncmp(o.link, "https://127.0.0.1:", 18), 0);
+  rem_unref(r);
+
+  r = make_rem(4, 61, svc_params, 2);
+  o = drive(r, 0, 50, 10000, NULL);
+  assert_int_equal(o.st, REM_FAILED);
+  assert_non_null(strstr(o.reason, "trigger"));
+  rem_unref(r);
+
+  fields[10].value = "/nonexistent/ca.pem";
+  char err[1024];
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), 0);
+  r = make_rem(3, 62, svc_params, 2);
+  o = drive(r, 2, 50, 10000, NULL);
+  fields[10].value = ca_pem;
+  assert_int_equal(o.st, REM_FAILED);
+  assert_int_equal(o.starts, 1); /* a certificate problem is not retried */
+  rem_unref(r);
+}
+
+/* A CA, Gate's certificate for 127.0.0.1 and healer's client certificate,
+ * in tls_dir; false when openssl is missing. */
+static bool make_certs(void) {
+  snprintf(tls_dir, sizeof tls_dir, "/tmp/healer-tls.XXXXXX");
+  if (!mkdtemp(tls_dir))
+    return false;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && printf 'subjectAltName=IP:127.0.0.1\n' >san.ext && "
+           "E='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes' && "
+           "openssl req -x509 $E -keyout ca.key -out ca.pem -days 1 "
+           "-subj /CN=healer-test-ca && "
+           "openssl req $E -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
+           "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+           "-CAcreateserial -out srv.pem -days 1 -extfile san.ext && "
+           "openssl req $E -keyout cli.key -out cli.csr -subj /CN=healer && "
+           "openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key "
+           "-CAcreateserial -out cli.pem -days 1",
+           tls_dir);
+  snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " >/dev/null 2>&1");
+  if (system(cmd) != 0)
+    return false;
+  snprintf(ca_pem, sizeof ca_pem, "%s/ca.pem", tls_dir);
+  snprintf(client_pem, sizeof client_pem, "%s/cli.pem", tls_dir);
+  snprintf(client_key, sizeof client_key, "%s/cli.key", tls_dir);
+  return true;
+}
+
+static void remove_certs(void) {
+  if (!tls_dir[0])
+    return;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tls_dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", tls_dir);
+}
+
 int main(void) {
   log_setup(LOG_TEXT, LOGL_ERROR, 2);
   httpc_global_init();
@@ -572,13 +657,34 @@ int main(void) {
       cmocka_unit_test_setup(test_bad_requests, each_setup),
       cmocka_unit_test_setup(test_gate_down, each_setup),
       cmocka_unit_test_setup(test_resume, each_setup),
+      cmocka_unit_test_setup(test_client_certificate, each_setup),
   };
   int rc = cmocka_run_group_tests_name("spinnaker", pure, NULL, NULL);
   const char *args[] = {"--user", "bot", "--password", "pw",
                         "--token", TOKEN, "--token-user", "healer-bot", NULL};
   fake_start(&gate, "gate", args);
+  have_tls = make_certs();
+  if (have_tls) {
+    char srv_pem[128], srv_key[128];
+    snprintf(srv_pem, sizeof srv_pem, "%s/srv.pem", tls_dir);
+    snprintf(srv_key, sizeof srv_key, "%s/srv.key", tls_dir);
+    const char *targs[] = {"--tls-cert", srv_pem, "--tls-key", srv_key,
+                           "--tls-client-ca", ca_pem, "--script",
+                           "{\"pipelines\":{\"shop/restart\":{\"timeline\":"
+                           "[[\"RUNNING\",0.2],[\"SUCCEEDED\",null]]}}}",
+                           NULL};
+    fake_start(&tls_gate, "gate", targs);
+    snprintf(tls_url, sizeof tls_url, "https://127.0.0.1:%d", tls_gate.port);
+    fields[8].value = client_pem;
+    fields[9].value = client_key;
+    fields[10].value = ca_pem;
+    fields[12].value = ca_pem;
+  }
   rc += cmocka_run_group_tests_name("spinnaker_live", live, NULL, NULL);
   fake_stop(&gate);
+  if (have_tls)
+    fake_stop(&tls_gate);
+  remove_certs();
   backend_free_all();
   unlink(token_file);
   unlink(bad_token_file);
