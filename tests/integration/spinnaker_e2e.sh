@@ -8,8 +8,10 @@
 # value percent-encoded in the path; each success is announced in Slack.
 # Then healer is SIGKILLed while a pipeline's execution is RUNNING and
 # restarted on the same --state-dir: it follows that execution to its end
-# and never triggers the pipeline again (one execution in the fake). No
-# secret reaches the log or the API.
+# and never triggers the pipeline again (one execution in the fake); the
+# same when it is killed before Gate's answer to the trigger arrived (the
+# restart finds the execution by its correlationId). No secret reaches
+# the log or the API.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT
@@ -137,7 +139,35 @@ tail -n +"$((lines + 1))" "$TMP/healer.log" | grep -q 'spinnaker_resumed' ||
   fail "replace-node was posted $(fake_count gate 'method=POST&path=/pipelines/infra-nodes/replace-node') times"
 wait_until 20 slack_has replace_node_e2e || fail "Slack was not told of replace_node_e2e"
 
-# 5. No secret in the log or the API.
+# 5. Killed before Gate's answer to the trigger arrived (Gate started the
+# execution; no token journaled): the restart finds it by its
+# correlationId instead of triggering again.
+posts() { fake_count gate 'method=POST&path=/pipelines/infra-nodes/replace-node'; }
+fake_script gate '{"faults":[{"kind":"delay","seconds":30,"phase":"after","method":"POST",
+  "path":"/pipelines/infra-nodes/replace-node"}]}'
+# (Straight to healer: the restarted one listens on another port than the
+# one Alertmanager was given.)
+post_json /api/v1/alertmanager \
+  "$(payload "$(alert firing '{"alertname":"E2ENodeNotReady","node":"node-8"}' e2e0000000000008)")" \
+  -H 'Authorization: Bearer e2e-token-88'
+expect_code 202 "node-8 alert"
+two_posts() { [ "$(posts)" = 2 ]; }
+wait_until 30 two_posts || fail "the second trigger never reached Gate"
+kill -9 "$HEALER_PID"
+wait "$HEALER_PID" 2>/dev/null
+HEALER_PID=
+lines=$(wc -l <"$TMP/healer.log")
+start_healer --auth-bearer-file "$TMP/token" --state-dir "$STATE"
+node8() {
+  rems | python3 -c 'import json,sys; sys.exit(0 if any(r["rule"] == "replace_node_e2e" and r["action"]["params"]["node"] == "node-8" and r["state"] == "succeeded" for r in json.load(sys.stdin)["remediations"]) else 1)'
+}
+wait_until 40 node8 || fail "node-8 not followed to its end: '$(states_of replace_node_e2e)'"
+tail -n +"$((lines + 1))" "$TMP/healer.log" | grep -q 'spinnaker_found_earlier_trigger' ||
+  fail "the restarted healer did not look for its correlationId"
+[ "$(posts)" = 2 ] || fail "replace-node posted $(posts) times: triggered again after the restart"
+[ "$(executions replace-node)" = 2 ] || fail "replace-node ran $(executions replace-node) times, want 2"
+
+# 6. No secret in the log or the API.
 rems >"$TMP/api.json"
 curl -s "$BASE/metrics" >"$TMP/metrics.txt"
 kill "${PIDS[0]}"
