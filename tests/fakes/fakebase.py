@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -238,6 +239,13 @@ class FakeServer(ThreadingHTTPServer):
         self.resets = set()         # file numbers of connections to close with RST
         self.startup_script = load_script(args.script)
         super().__init__(("127.0.0.1", args.port), Handler)
+        if args.tls_cert:  # https; with --tls-client-ca, mutual TLS (Gate's X.509 port)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.tls_client_ca:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(args.tls_client_ca)
+            self.socket = ctx.wrap_socket(self.socket, server_side=True)
         service.port = self.server_address[1]
         with self.lock:
             self.apply_script(self.startup_script)
@@ -510,6 +518,10 @@ def main(service_cls):
     ap.add_argument("--script", help="start-up script: inline JSON object or a file name;"
                                      " /_fake/reset returns to it")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--tls-cert", help="serve https with this PEM certificate (and --tls-key)")
+    ap.add_argument("--tls-key", help="the --tls-cert's PEM key")
+    ap.add_argument("--tls-client-ca", help="with --tls-cert: require a client certificate "
+                                            "signed by this PEM CA")
     service_cls.add_args(ap)
     args = ap.parse_args()
 
