@@ -224,6 +224,8 @@ struct hl_rule {
   uint32_t succeed_on;                 /* Jenkins results that count as
                                           success: bits 1 << HL_JR_*; 0
                                           means HL_SUCCEED_DEFAULT */
+  uint32_t breaker_failures;           /* `stop after N failures in DUR`: */
+  uint64_t breaker_ms;                 /* N and DUR; 0: no breaker */
 };
 
 /* Rules for one alert name, in source order. Sorted by alertname (strcmp)

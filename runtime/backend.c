@@ -483,6 +483,17 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
     load_default(k, need_default[k], true, &p);
     g_defaults[k].needed = true;
   }
+  /* A breaker pages through the default PagerDuty when its rule names
+   * none: read it if it is configured, but its absence is not fatal (the
+   * breaker still stops the rule; safety.h). */
+  const char *breaker_rule = NULL;
+  for (uint32_t r = 0; r < rs->nrules && !breaker_rule; r++)
+    if (rs->rules[r].breaker_failures && !(rs->rules[r].flags & HL_RULE_DRY_RUN))
+      breaker_rule = rs->rules[r].name;
+  if (breaker_rule && !need_default[HL_BK_PAGERDUTY]) {
+    load_default(HL_BK_PAGERDUTY, breaker_rule, false, &p);
+    g_defaults[HL_BK_PAGERDUTY].needed = true;
+  }
   free(need_decl);
   int rc = 0;
   if (p.fatal) {

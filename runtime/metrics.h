@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "journal.h"
 #include "rem.h"
+#include "safety.h"
 
 #define METRICS_SUPPRESS(X) \
   X(DUPLICATE, "duplicate") \
@@ -26,7 +27,9 @@
   X(RESOLVED, "resolved") \
   X(BUDGET, "budget") \
   X(LIMIT, "limit") \
-  X(MISSING_LABEL, "missing_label")
+  X(MISSING_LABEL, "missing_label") \
+  X(PAUSED, "paused") \
+  X(BREAKER, "breaker_open")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,
@@ -61,6 +64,8 @@ struct metrics_gauges {
   size_t stored;              /* remediations listed by the store */
   int ready;
   int draining;
+  struct safety *safety;      /* the pause switch and breakers; may be NULL */
+  int64_t now_ms;
   bool journal;               /* a journal is open: js holds its figures
                                  (else the healer_journal_* series are left
                                  out) */

@@ -27,6 +27,7 @@ static const char *const alertnames[] = {
   "Any",
   "HealerTest",
   "HealerMissing",
+  "HealerBreaker",
 };
 
 static const struct hl_matcher matchers[] = {
@@ -126,6 +127,9 @@ static const struct hl_insn insns[] = {
   /*  83 */ {HL_OP_LIT, 0, "none"},
   /*  84 */ {HL_OP_DEFAULT, 0, NULL},
   /*  85 */ {HL_OP_LABEL, 0, "node"},
+  /*  86 */ {HL_OP_LABEL, 0, "node"},
+  /*  87 */ {HL_OP_LIT, 0, "n"},
+  /*  88 */ {HL_OP_DEFAULT, 0, NULL},
 };
 
 static const struct hl_param params[] = {
@@ -158,6 +162,7 @@ static const struct hl_param params[] = {
   {"cluster", {79, 3}},
   {"value", {82, 3}},
   {"node", {85, 1}},
+  {"node", {86, 3}},
 };
 
 static const struct hl_step steps[] = {
@@ -180,6 +185,7 @@ static const struct hl_step steps[] = {
   {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2},
   {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3},
   {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1},
+  {HL_ACT_JENKINS, HL_NONE, "BreakerJob", 29, 1},
 };
 
 static const struct hl_window windows[] = {
@@ -203,23 +209,24 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, HL_SUCCEED_DEFAULT},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
+  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, HL_SUCCEED_DEFAULT, 0, 0},
+  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
+  {"it_breaker", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 2, 3600000},
 };
 
 static const struct hl_index_entry entries[] = {
@@ -228,20 +235,21 @@ static const struct hl_index_entry entries[] = {
   {"Cool", 2, 1},
   {"CoolDefault", 3, 1},
   {"Dry", 4, 1},
-  {"HealerCooldown", 5, 1},
-  {"HealerMissing", 6, 1},
-  {"HealerResolve", 7, 1},
-  {"HealerTest", 8, 1},
-  {"KubeNodeNotReady", 9, 1},
-  {"Limit", 10, 1},
-  {"Match", 11, 4},
-  {"Other", 15, 1},
-  {"Resolve", 16, 2},
-  {"Window", 18, 2},
+  {"HealerBreaker", 5, 1},
+  {"HealerCooldown", 6, 1},
+  {"HealerMissing", 7, 1},
+  {"HealerResolve", 8, 1},
+  {"HealerTest", 9, 1},
+  {"KubeNodeNotReady", 10, 1},
+  {"Limit", 11, 1},
+  {"Match", 12, 4},
+  {"Other", 16, 1},
+  {"Resolve", 17, 2},
+  {"Window", 19, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
+  14, 9, 4, 5, 6, 17, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

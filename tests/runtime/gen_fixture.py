@@ -95,6 +95,9 @@ RULES = [
                   ("value", ('def', L("value"), S("none")))])]),
     dict(name="it_missing", alerts=["HealerMissing"], matchers=[],
          steps=[("JENKINS", "NeedsNode", None, [("node", L("node"))])]),
+    # stop after 2 failures in 1h
+    dict(name="it_breaker", alerts=["HealerBreaker"], matchers=[], breaker=(2, 3600000),
+         steps=[("JENKINS", "BreakerJob", None, [("node", ('def', L("node"), S("n")))])]),
 ]
 
 out = []
@@ -167,7 +170,8 @@ for i, r in enumerate(RULES):
         retries=r.get("retries", 0), limit=r.get("limit", 0), lk=lk,
         budget=r.get("budget", 0), budget_ms=r.get("budget_ms", 0),
         during=str(r["during"]) if "during" in r else "HL_NONE",
-        not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE"))
+        not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE",
+        breaker=r.get("breaker", (0, 0))))
 
 index = {}
 for i, r in enumerate(RULES):
@@ -228,10 +232,10 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s, HL_SUCCEED_DEFAULT}," % (
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s, HL_SUCCEED_DEFAULT, %d, %d}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
         r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["limit"], r["lk"],
-        r["budget"], r["budget_ms"], r["during"], r["not_during"]))
+        r["budget"], r["budget_ms"], r["during"], r["not_during"], r["breaker"][0], r["breaker"][1]))
 p("};\n")
 p("static const struct hl_index_entry entries[] = {")
 for n, f, c in entries:

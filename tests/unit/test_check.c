@@ -624,10 +624,8 @@ static void test_action_target(void **state) {
          {"\"node1\"", 0, 0,
           "error: unexpected 'node1': 'kubernetes cordon' takes no name; give "
           "what it acts on as a parameter"});
-  EXPECT("when alert A run webhook \"x\" with url = \"http://x\"\n", 1,
-         {"\"x\"", 0, 0,
-          "error: unexpected 'x': 'webhook' takes no name; give what it acts "
-          "on as a parameter"});
+  EXPECT("when alert A run webhook with method = \"POST\"\n", 1,
+         {" with", 0, 0, "error: missing path name after 'webhook'"});
   EXPECT("when alert A run jenkins Job Extra\n", 1,
          {"Extra", 0, 0,
           "error: unexpected 'Extra' after job name 'Job'; write a name with "
@@ -636,7 +634,8 @@ static void test_action_target(void **state) {
          {"\"\"", 0, 0, "error: job name must not be empty"});
   CLEAN("when alert A run jenkins \"folder/sub/Job\"\n"
         "when alert B run kubernetes job \"cleanup\" with namespace = \"ns\", "
-        "template = \"t\"\n");
+        "template = \"t\"\n"
+        "when alert C run webhook \"/hooks/restart\" with method = \"PUT\"\n");
 }
 
 static void test_params_unknown(void **state) {
@@ -651,11 +650,15 @@ static void test_params_unknown(void **state) {
          {"zzz", 0, 0,
           "error: unknown parameter 'zzz' for 'kubernetes drain'; expected "
           "'node' or 'grace_period'"});
-  /* jenkins and spinnaker pass other parameters through. */
+  /* jenkins, spinnaker, kubernetes job and webhook pass other parameters
+   * through. */
   CLEAN("when alert A run jenkins Job with anything = \"goes\", \"any name\" = "
         "\"x\"\n"
         "when alert B run spinnaker \"p\" with application = \"a\", whatever "
-        "= \"x\"\n");
+        "= \"x\"\n"
+        "when alert C run kubernetes job \"c\" with namespace = \"ns\", image = "
+        "\"busybox\", LEVEL = \"debug\"\n"
+        "when alert D run webhook \"/h\" with whatever = \"x\"\n");
 }
 
 static void test_params_missing(void **state) {
@@ -697,11 +700,11 @@ static void test_params_one_of_and_duplicates(void **state) {
       {"node", 1, 0, "note: first given here"});
   EXPECT("rule c {\n"
          "  when alert C\n"
-         "  run webhook with url = \"http://a\"\n"
-         "  with method = \"POST\", url = \"http://b\"\n"
+         "  run webhook \"/restart\" with method = \"POST\"\n"
+         "  with body = \"{}\", method = \"PUT\"\n"
          "}\n",
-         1, {"url", 2, 0, "error: duplicate parameter 'url'"},
-         {"url", 1, 0, "note: first given here"});
+         1, {"method", 2, 0, "error: duplicate parameter 'method'"},
+         {"method", 1, 0, "note: first given here"});
   /* Parameters belong to their step: the same name in two steps is fine. */
   CLEAN("when alert A run kubernetes cordon with node = \"n1\" run kubernetes "
         "drain with node = \"n1\"\n");
@@ -756,7 +759,8 @@ static void test_backend_declarations(void **state) {
   EXPECT("backend kubernetes e { url = \"https://e\", namespace = \"d\" }\n", 1,
          {"namespace", 0, 0,
           "error: unknown field 'namespace' for a kubernetes backend; "
-          "expected 'url', 'token' or 'ca_file'"});
+          "expected 'url', 'token', 'ca_file', 'client_cert' or "
+          "'client_key'"});
   EXPECT("backend jenkins b { url = \"https://b\", user = \"x\", user = \"y\" "
          "}\n",
          1, {"user", 2, 0, "error: duplicate field 'user'"},
