@@ -316,8 +316,11 @@ static bool blocked_by_pdb(const struct httpc_response *rs) {
   cJSON_ArrayForEach(
       c, cJSON_GetObjectItemCaseSensitive(
              cJSON_GetObjectItemCaseSensitive(o, "details"), "causes")) {
-    const char *t = action_json_str(c, "type");
-    if (t && strcmp(t, "DisruptionBudget") == 0)
+    /* StatusCause.Type is "reason" in JSON. */
+    const char *t = action_json_str(c, "reason");
+    const char *t2 = action_json_str(c, "type");
+    if ((t && strcmp(t, "DisruptionBudget") == 0) ||
+        (t2 && strcmp(t2, "DisruptionBudget") == 0))
       pdb = true;
   }
   const char *m = action_json_str(o, "message");
