@@ -49,6 +49,22 @@ int act_k8s_in_cluster_url(const char *host, const char *port, char *out,
   return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+int act_k8s_selector_value(const char *v, char *out, size_t outlen) {
+  size_t n = 0;
+  for (; *v; v++) {
+    bool esc = *v == '\\' || *v == ',' || *v == '=';
+    if (n + (esc ? 2 : 1) >= outlen)
+      return -1;
+    if (esc)
+      out[n++] = '\\';
+    out[n++] = *v;
+  }
+  if (n >= outlen)
+    return -1;
+  out[n] = '\0';
+  return 0;
+}
+
 long act_k8s_number(const char *s) {
   if (!s || !*s)
     return -1;
@@ -267,7 +283,7 @@ static const char *k8s_hint(long status) {
   case 401:
     return "token rejected, also after reading it again";
   case 403:
-    return "forbidden: the service account's RBAC does not allow it";
+    return "forbidden by RBAC";
   case 404:
     return "not found";
   case 409:
@@ -298,9 +314,23 @@ enum action_status k8s_failed(struct action_run *run, struct k8s *k,
     backend_redact(k->be, run->reason);
     return ACTION_FAILED;
   }
-  enum action_status st =
-      action_failed(run, k->be, k->who, what, &k->rs, k8s_hint);
-  return st;
+  if (k->rs.status == 403) {
+    /* 'nodes "n1" is forbidden: User "..." cannot patch resource "nodes"
+     * ...': the part after "is forbidden: " says who may not do what, and
+     * a reason is short. */
+    cJSON *o = action_json(&k->rs);
+    const char *msg = action_json_str(o, "message");
+    const char *cut = msg ? strstr(msg, "is forbidden: ") : NULL;
+    if (cut) {
+      action_reasonf(run, "%s: %s: HTTP 403 (forbidden by RBAC): %s", k->who,
+                     what, cut + 14);
+      cJSON_Delete(o);
+      backend_redact(k->be, run->reason);
+      return ACTION_FAILED;
+    }
+    cJSON_Delete(o);
+  }
+  return action_failed(run, k->be, k->who, what, &k->rs, k8s_hint);
 }
 
 enum action_status k8s_poll_later(struct action_run *run, struct k8s *k,

@@ -72,7 +72,7 @@ int k8s_request(struct action_run *run, struct k8s *k, enum httpc_method m,
                 const char *body, unsigned flags, bool cancelling);
 
 /* After a failed request (no answer, or an error status): the reason
- * ("<who>: <what>: HTTP 403 (forbidden: ...RBAC...): <message>") and the
+ * ("<who>: <what>: HTTP 403 (forbidden by RBAC): User ... cannot ...") and the
  * class, as action_failed(). 409 and 422 are permanent; a 422 names the
  * Status' details.causes. */
 enum action_status k8s_failed(struct action_run *run, struct k8s *k,
@@ -91,6 +91,11 @@ const char *k8s_param(const struct action_run *run, const char *name);
  * does not fit. */
 int act_k8s_in_cluster_url(const char *host, const char *port, char *out,
                            size_t outlen);
+
+/* A value for a field selector ("spec.nodeName=" + this): '\\', ',' and
+ * '=' escaped with a backslash, as fields.EscapeValue does. 0, or -1 when
+ * it does not fit. */
+int act_k8s_selector_value(const char *v, char *out, size_t outlen);
 
 /* A whole non-negative decimal number (at most 10 digits), or -1. */
 long act_k8s_number(const char *s);

@@ -208,8 +208,13 @@ static bool mirror_pod(const cJSON *meta) {
  * next poll evicts), else as a failed request. */
 static enum action_status list_pods(struct action_run *run, struct nodeop *o) {
   const char *const segs[] = {"api", "v1", "pods"};
-  char sel[300], cont[1024] = "";
-  snprintf(sel, sizeof sel, "spec.nodeName=%s", o->node);
+  char sel[600], cont[1024] = "";
+  /* A name with ',' or '=' would be read as more of the selector. */
+  memcpy(sel, "spec.nodeName=", 14);
+  if (act_k8s_selector_value(o->node, sel + 14, sizeof sel - 14) < 0) {
+    action_reasonf(run, "%s: node name too long", o->k.who);
+    return ACTION_FAILED;
+  }
   o->npods = 0;
   o->skipped = 0;
   for (int page = 0; page < 100; page++) {
