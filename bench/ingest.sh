@@ -202,7 +202,7 @@ alerts = []
 for i in range(10000):
     alerts.append({"status": "firing", "labels": {"alertname": "Alert%d" % i, "env": "prod",
                    "instance": "node-%d-a:9100" % i, "severity": "critical", "team": "sre",
-                   "cluster": "c1"}, "startsAt": "t", "fingerprint": "%016x" % i})
+                   "cluster": "c1"}, "startsAt": "2026-11-27T12:10:15Z", "fingerprint": "%016x" % i})
 json.dump({"version": "4", "alerts": alerts}, open(sys.argv[1], "w"))
 PY
 "$work/match_bench" "$work/alerts.json" 20

@@ -22,7 +22,7 @@ struct alert {
   uint8_t status;             /* HL_STATUS_FIRING or HL_STATUS_RESOLVED */
   const char *alertname;      /* labels.alertname, "" when absent */
   const char *fingerprint;
-  const char *starts_at;      /* as sent (RFC 3339) */
+  const char *starts_at;      /* RFC 3339, normalised: UTC, "Z", no trailing zeros */
   const char *ends_at;        /* "" when absent */
   const char *generator_url;  /* "" when absent */
   const struct kv *labels;    /* in payload order */

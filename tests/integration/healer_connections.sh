@@ -34,7 +34,7 @@ for i in range(1000):
     idle.append(socket.create_connection(("127.0.0.1", port)))
 t0 = time.time()
 body = json.dumps({"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "HealerTest", "instance": "idle:1"},
-                   "startsAt": "t", "fingerprint": "idle"}]}).encode()
+                   "startsAt": "2026-11-27T12:10:15Z", "fingerprint": "idle"}]}).encode()
 req = urllib.request.Request(base + "/api/v1/alertmanager", data=body, headers={"Content-Type": "application/json"})
 assert urllib.request.urlopen(req, timeout=5).status == 202
 assert urllib.request.urlopen(base + "/readyz", timeout=5).status == 200

@@ -42,7 +42,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 assert n >= 3, n
 PY
 # Invalid UTF-8 in a label: accepted, never matches regexes, output stays valid JSON.
-printf '{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"HealerTest","instance":"x\xff\xfey"},"startsAt":"t","fingerprint":"bad"}]}' >"$TMP/bad.json"
+printf '{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"HealerTest","instance":"x\xff\xfey"},"startsAt":"2026-11-27T12:10:15Z","fingerprint":"bad"}]}' >"$TMP/bad.json"
 req POST /api/v1/alertmanager -H 'Content-Type: application/json' --data-binary @"$TMP/bad.json"
 expect_code 202 "invalid UTF-8"
 expect_json "j['unmatched']" 1 "invalid UTF-8 never matches instance=~.+"

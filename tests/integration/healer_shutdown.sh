@@ -11,7 +11,7 @@ python3 - "$PORT" "$HEALER_PID" <<'PY' || fail "draining behaviour"
 import http.client, json, os, signal, socket, sys, threading, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 body = json.dumps({"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "HealerTest",
-                   "instance": "inflight:1"}, "startsAt": "t", "fingerprint": "inflight"}]}).encode()
+                   "instance": "inflight:1"}, "startsAt": "2026-11-27T12:10:15Z", "fingerprint": "inflight"}]}).encode()
 # A: a request in flight, its body arriving after the signal. healer answers
 # "100 Continue" once it has taken A's headers: from then on A is in flight
 # (headers taken after the signal get 503 instead).

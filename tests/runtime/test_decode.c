@@ -236,11 +236,33 @@ static const struct {
     {"{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{},\"startsAt\":\"t\","
      "\"fingerprint\":\"f\",\"generatorURL\":[]}]}",
      "alerts[0].generatorURL: expected a string"},
-    {"{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{},\"startsAt\":\"t\","
+    {"{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{},\"startsAt\":\"" T0 "\","
      "\"fingerprint\":\"f\"},{\"status\":\"firing\",\"labels\":{\"a\":2},\"startsAt\":\"t\","
      "\"fingerprint\":\"f\"}]}",
      "alerts[1].labels.a: expected a string"},
     {"{\"version\":\"4\",\"alerts\":[\"\\ud800\"]}", "malformed JSON"},
+    /* NUL in a name, a value, a fingerprint, escaped or raw. */
+    {ENVELOPE(ALERT("firing", "\"env\":\"dev\\u0000prod\"", "f", T0)),
+     "alerts[0].labels.env: holds a NUL character"},
+    {ENVELOPE(ALERT("firing", "\"e\\u0000nv\":\"dev\"", "f", T0)),
+     "alerts[0].labels.e\\u0000nv: holds a NUL character"},
+    {ENVELOPE(ALERT("firing", "\"env\":\"dev\"", "ab\\u0000cd", T0)),
+     "alerts[0].fingerprint: holds a NUL character"},
+    {ENVELOPE(ALERT("firing", "\"a\":\"b\"", "f", T0) "," ALERT_FULL("firing", "\"a\":\"b\"",
+                                                                      "\"s\":\"x\\u0000\"", "f", T0)),
+     "alerts[1].annotations.s: holds a NUL character"},
+    /* startsAt: RFC 3339 or nothing. */
+    {ENVELOPE(ALERT("firing", "", "f", "t")), "alerts[0].startsAt: expected an RFC 3339 time"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27 12:10:15Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T12:10:15")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-02-29T12:10:15Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-13-01T12:10:15Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T24:00:00Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T12:10:60Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T12:10:15.Z")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T12:10:15+0100")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "2026-11-27T12:10:15Z ")), "startsAt: expected an RFC 3339"},
+    {ENVELOPE(ALERT("firing", "", "f", "")), "startsAt: expected an RFC 3339"},
 };
 
 static void test_bad_shapes(void **state) {
@@ -254,6 +276,76 @@ static void test_bad_shapes(void **state) {
                bad[i].error);
     reset();
   }
+}
+
+/* A raw NUL byte inside a string is refused like "\u0000"; an escaped
+ * backslash before "u0000" is no NUL at all. */
+static void test_nul_bytes(void **state) {
+  (void)state;
+  static const char raw[] = ENVELOPE(ALERT("firing", "\"env\":\"dev\0prod\"", "f", T0));
+  struct payload p;
+  char err[DECODE_ERR_MAX] = "";
+  assert_int_equal(decode_payload(raw, sizeof raw - 1, &arena, &p, err), -1);
+  assert_non_null(strstr(err, "alerts[0].labels.env: holds a NUL character"));
+  reset();
+  decode_ok(ENVELOPE(ALERT("firing", "\"env\":\"dev\\\\u0000prod\"", "f", T0)), &arena, &p);
+  assert_string_equal(alert_label(&p.alerts[0], "env"), "dev\\u0000prod");
+  reset();
+}
+
+/* A repeated key keeps its last value, as Go's encoding/json does. */
+static void test_duplicate_keys_keep_the_last(void **state) {
+  (void)state;
+  struct payload p;
+  decode_ok("{\"version\":\"3\",\"alerts\":{},\"version\":\"4\",\"alerts\":[{\"status\":"
+            "\"resolved\",\"labels\":{\"env\":\"dev\",\"x\":\"1\",\"env\":\"prod\"},"
+            "\"status\":\"firing\",\"startsAt\":\"t\",\"startsAt\":\"" T0 "\","
+            "\"fingerprint\":\"a\",\"fingerprint\":\"b\"}]}",
+            &arena, &p);
+  assert_int_equal(p.nalerts, 1);
+  const struct alert *a = &p.alerts[0];
+  assert_int_equal(a->status, HL_STATUS_FIRING);
+  assert_int_equal(a->nlabels, 2);
+  assert_string_equal(a->labels[0].name, "env");
+  assert_string_equal(a->labels[0].value, "prod");
+  assert_string_equal(alert_label(a, "env"), "prod");
+  assert_string_equal(a->fingerprint, "b");
+  assert_string_equal(a->starts_at, T0);
+  reset();
+}
+
+/* Spellings of one instant are one startsAt. */
+static void test_starts_at_is_normalised(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z"},
+      {"2026-11-27T10:00:00.000Z", "2026-11-27T10:00:00Z"},
+      {"2026-11-27t10:00:00.000000000z", "2026-11-27T10:00:00Z"},
+      {"2026-11-27T11:00:00+01:00", "2026-11-27T10:00:00Z"},
+      {"2026-11-27T05:30:00-04:30", "2026-11-27T10:00:00Z"},
+      {"2026-11-27T12:10:15.696335593Z", "2026-11-27T12:10:15.696335593Z"},
+      {"2026-11-27T12:10:15.6963355930001Z", "2026-11-27T12:10:15.696335593Z"},
+      {"2026-11-27T12:10:15.5000Z", "2026-11-27T12:10:15.5Z"},
+      {"2024-02-29T23:30:00-01:00", "2024-03-01T00:30:00Z"},
+      {"2027-01-01T00:30:00+01:00", "2026-12-31T23:30:00Z"},
+      {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[DECODE_TIME_MAX];
+    if (decode_rfc3339(cases[i].in, out) != 0 || strcmp(out, cases[i].out) != 0)
+      fail_msg("%s: got '%s', want '%s'", cases[i].in, out, cases[i].out);
+  }
+  char out[DECODE_TIME_MAX];
+  assert_int_equal(decode_rfc3339("0000-01-01T00:00:00+00:01", out), -1);
+  assert_int_equal(decode_rfc3339("1900-02-29T00:00:00Z", out), -1);
+  assert_int_equal(decode_rfc3339("2000-02-29T00:00:00Z", out), 0);
+  struct payload p;
+  decode_ok(ENVELOPE(ALERT("firing", "\"a\":\"b\"", "f", "2026-11-27T10:00:00.000+00:00")),
+            &arena, &p);
+  assert_string_equal(p.alerts[0].starts_at, "2026-11-27T10:00:00Z");
+  reset();
 }
 
 static void test_deep_nesting_is_rejected_not_crashing(void **state) {
@@ -313,6 +405,9 @@ int main(void) {
       cmocka_unit_test(test_label_values_with_special_characters),
       cmocka_unit_test(test_thousand_alerts),
       cmocka_unit_test(test_bad_shapes),
+      cmocka_unit_test(test_nul_bytes),
+      cmocka_unit_test(test_duplicate_keys_keep_the_last),
+      cmocka_unit_test(test_starts_at_is_normalised),
       cmocka_unit_test(test_deep_nesting_is_rejected_not_crashing),
       cmocka_unit_test(test_not_nul_terminated_input),
       cmocka_unit_test(test_truncated_inputs_never_crash),
