@@ -16,8 +16,14 @@ static void wipe(void *p, size_t n) {
   while (n--) *v++ = 0;
 }
 
-static int read_secret(const char *flag, const char *path, unsigned char **out,
-                       size_t *len, char *err, size_t errlen) {
+static bool blank(unsigned char c) { return c == ' ' || c == '\t'; }
+
+/* trim: a bearer token loses blanks at either end, as the header's
+ * credentials do (a token with them could never match); a basic file with
+ * them is refused, since a password may end in a blank and a guess either
+ * way would lock someone out. */
+static int read_secret(const char *flag, const char *path, bool trim,
+                       unsigned char **out, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
@@ -39,6 +45,22 @@ static int read_secret(const char *flag, const char *path, unsigned char **out,
   }
   if (n && buf[n - 1] == '\n') n--;
   if (n && buf[n - 1] == '\r') n--;
+  if (n && (blank(buf[0]) || blank(buf[n - 1]))) {
+    if (!trim) {
+      wipe(buf, AUTH_MAX_SECRET + 1);
+      free(buf);
+      snprintf(err, errlen,
+               "%s %s: a blank (space or tab) at the start or end of the line; "
+               "remove it (HTTP clients do not send one)",
+               flag, path);
+      return -1;
+    }
+    size_t lead = 0;
+    while (lead < n && blank(buf[lead])) lead++;
+    while (n > lead && blank(buf[n - 1])) n--;
+    memmove(buf, buf + lead, n - lead);
+    n -= lead;
+  }
   if (n == 0 || memchr(buf, '\n', n) || memchr(buf, '\0', n)) {
     wipe(buf, AUTH_MAX_SECRET + 1);
     free(buf);
@@ -59,12 +81,12 @@ int auth_load(struct auth *a, const char *bearer_file, const char *basic_file,
     return -1;
   }
   if (bearer_file && *bearer_file) {
-    if (read_secret("--auth-bearer-file", bearer_file, &a->secret, &a->len, err,
+    if (read_secret("--auth-bearer-file", bearer_file, true, &a->secret, &a->len, err,
                     errlen) < 0)
       return -1;
     a->kind = AUTH_BEARER;
   } else if (basic_file && *basic_file) {
-    if (read_secret("--auth-basic-file", basic_file, &a->secret, &a->len, err,
+    if (read_secret("--auth-basic-file", basic_file, false, &a->secret, &a->len, err,
                     errlen) < 0)
       return -1;
     if (!memchr(a->secret, ':', a->len)) {

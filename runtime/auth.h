@@ -3,7 +3,9 @@
  *
  * One scheme at a time: a bearer token (--auth-bearer-file) or HTTP basic
  * credentials `user:password` (--auth-basic-file), read once at start-up
- * from a file (one trailing newline is ignored). Comparison takes time that
+ * from a file (one trailing newline is ignored; a bearer token's blanks at
+ * either end are trimmed, as they are from the header, and a basic file
+ * with such blanks is refused). Comparison takes time that
  * depends only on the configured secret's length, never on where a guess
  * differs.
  *

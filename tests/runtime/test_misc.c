@@ -85,6 +85,37 @@ static void test_auth_basic(void **state) {
   auth_free(&a);
 }
 
+/* A token file with blanks at an end is trimmed as the header is (it used
+ * to pass --check-config and then lock every client out); a basic file
+ * with them is refused, naming the file, never the secret. */
+static void test_auth_file_blanks(void **state) {
+  (void)state;
+  struct auth a;
+  char err[256];
+  char *path = write_temp("tok \n");
+  assert_int_equal(auth_load(&a, path, NULL, false, err, sizeof err), 0);
+  assert_true(auth_check(&a, "Bearer tok"));
+  assert_true(auth_check(&a, "Bearer tok\t"));    /* header trimmed too */
+  assert_int_equal(a.len, 3);
+  auth_free(&a);
+  unlink(path);
+  path = write_temp("\t tok\t \r\n");
+  assert_int_equal(auth_load(&a, path, NULL, false, err, sizeof err), 0);
+  assert_true(auth_check(&a, "Bearer tok"));
+  auth_free(&a);
+  unlink(path);
+  path = write_temp("  \n");
+  assert_int_equal(auth_load(&a, path, NULL, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "one non-empty line"));
+  unlink(path);
+  path = write_temp("am:s3cret \n");
+  assert_int_equal(auth_load(&a, NULL, path, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "--auth-basic-file"));
+  assert_non_null(strstr(err, "a blank (space or tab) at the start or end"));
+  assert_null(strstr(err, "s3cret"));
+  unlink(path);
+}
+
 static void test_base64_and_equal(void **state) {
   (void)state;
   unsigned char out[16];
@@ -423,6 +454,7 @@ int main(void) {
   log_setup(LOG_TEXT, LOGL_ERROR, 2);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_auth_bearer),       cmocka_unit_test(test_auth_basic),
+      cmocka_unit_test(test_auth_file_blanks),
       cmocka_unit_test(test_base64_and_equal),  cmocka_unit_test(test_config_precedence),
       cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_buf_json),
       cmocka_unit_test(test_log_formats),       cmocka_unit_test(test_rtime),
