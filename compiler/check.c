@@ -26,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check_int.h"
+#include "results.h"
 
 /* ---- the X-macro lists, as tables ---------------------------------------- */
 
@@ -892,37 +894,138 @@ static void check_count(struct checker *c, const char *what, uint64_t n,
         (unsigned long long)n, (unsigned long long)max);
 }
 
-/* `succeed on R, ...`: each R a Jenkins result (any case), and a jenkins
- * step for it to apply to. Leaves the mask of results in o->n. */
-static void check_succeed(struct checker *c, const struct rule *r,
+/* "'a'", "'a' and 'b'", "'a', 'b' and 'c'" for n names. */
+static const char *list_and(struct checker *c, const char *const *names,
+                            size_t n) {
+  char *out = check_ring(c);
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
+    int w = snprintf(out + o, QSIZE - o, "%s'%s'", sep, names[i]);
+    if (w < 0 || (size_t)w >= QSIZE - o)
+      break;
+    o += (size_t)w;
+  }
+  return out;
+}
+
+/* s in lower case (ASCII), cut to fit n bytes, into out; returns out. */
+static char *lower_copy(char *out, const char *s, size_t n) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < n; i++)
+    out[i] = (char)tolower((unsigned char)s[i]);
+  out[i] = '\0';
+  return out;
+}
+
+/* "; did you mean 'X'?" for the result name among names closest to word
+ * in any case, else "; expected 'a', 'b' or 'c'". */
+static const char *result_alts(struct checker *c, const char *word,
+                               const char *const *names, size_t n) {
+  enum { W = 65 };
+  char fold[W], folded[HL_ACT__COUNT * HL_RESULTS_MAX][W];
+  const char *cands[HL_ACT__COUNT * HL_RESULTS_MAX + 1];
+  if (c->d->muted || strlen(word) >= W)
+    return "";
+  lower_copy(fold, word, W);
+  for (size_t k = 0; k < n; k++)
+    cands[k] = lower_copy(folded[k], names[k], W);
+  cands[n] = NULL;
+  const char *s = diag_suggest(fold, cands);
+  size_t k = 0;
+  while (s && cands[k] != s)
+    k++;
+  char *out = check_ring(c);
+  if (s)
+    snprintf(out, QSIZE, "; did you mean '%s'?", check_quote(c, names[k]));
+  else
+    snprintf(out, QSIZE, "; expected %s", check_list_or(c, names));
+  return out;
+}
+
+/* `succeed on R, ...`: each R (any case) a result of the kind of at least
+ * one of the rule's steps (results_*, from actions.def). Each step gets the
+ * bits of the names its own kind reports, over the kind's defaults, in
+ * s->succeed_on (0 when that adds nothing). */
+static void check_succeed(struct checker *c, struct rule *r,
                           struct option *o) {
-  uint64_t mask = HL_SUCCEED_DEFAULT, seen = 0;
-  for (const struct word *w = o->words; w; w = w->next) {
-    int i = jenkins_result_of(w->text, strlen(w->text));
-    if (i < 0) {
-      char upper[64];
-      size_t n = 0;
-      for (; w->text[n] && n < sizeof upper - 1; n++)
-        upper[n] = (char)toupper((unsigned char)w->text[n]);
-      upper[n] = '\0';
-      ERR(c, w->loc, "unknown Jenkins result '%s'%s", check_quote(c, w->text),
-          check_alts(c, upper, jenkins_result_names, 1));
-    } else if (seen & (1u << i)) {
-      WARN(c, w->loc, "Jenkins result '%s' is listed twice", jenkins_result_names[i]);
-    } else {
-      seen |= 1u << i;
-      mask |= 1u << i;
+  /* Kind names are copied out of the message ring, which is small. */
+  enum { KW = 48 };
+  int kinds[HL_ACT__COUNT];
+  char kind_text[HL_ACT__COUNT][KW], with_text[HL_ACT__COUNT][KW];
+  const char *kind_names[HL_ACT__COUNT], *with[HL_ACT__COUNT];
+  size_t nkinds = 0;
+  for (const struct step *s = r->steps; s; s = s->next) {
+    if (s->action < 0)
+      return; /* reported already; its results are unknown */
+    size_t k = 0;
+    while (k < nkinds && kinds[k] != s->action)
+      k++;
+    if (k == nkinds) {
+      snprintf(kind_text[nkinds], KW, "%s", action_name(c, s->action));
+      kind_names[nkinds] = kind_text[nkinds];
+      kinds[nkinds++] = s->action;
     }
   }
-  o->n = mask;
-  int resolved = 1, jenkins = 0;
-  for (const struct step *s = r->steps; s; s = s->next) {
-    resolved &= s->action >= 0;
-    jenkins |= s->action == HL_ACT_JENKINS;
+  if (!nkinds)
+    return; /* no 'run' clause: reported already */
+
+  /* The candidates: every result of the rule's kinds, each once. */
+  const char *names[HL_ACT__COUNT * HL_RESULTS_MAX + 1];
+  size_t nnames = 0;
+  for (size_t k = 0; k < nkinds; k++)
+    for (unsigned i = 0; i < results_count(kinds[k]); i++) {
+      const char *name = results_name(kinds[k], i);
+      size_t j = 0;
+      while (j < nnames && strcasecmp(names[j], name) != 0)
+        j++;
+      if (j == nnames)
+        names[nnames++] = name;
+    }
+  names[nnames] = NULL;
+  if (!nnames) {
+    size_t nwith = 0;
+    for (int a = 0; a < HL_ACT__COUNT; a++)
+      if (results_count(a)) {
+        snprintf(with_text[nwith], KW, "%s", action_name(c, a));
+        with[nwith] = with_text[nwith];
+        nwith++;
+      }
+    ERR(c, o->loc,
+        "'succeed on' has nothing to count: %s %s no result; only %s steps do",
+        list_and(c, kind_names, nkinds), nkinds == 1 ? "reports" : "report",
+        list_and(c, with, nwith));
+    return;
   }
-  if (r->steps && resolved && !jenkins)
-    WARN(c, o->loc, "'succeed on' has no effect: this rule runs no jenkins "
-         "step");
+
+  uint32_t add[HL_ACT__COUNT] = {0};
+  unsigned char listed[HL_ACT__COUNT * HL_RESULTS_MAX] = {0};
+  for (const struct word *w = o->words; w; w = w->next) {
+    size_t len = strlen(w->text);
+    size_t j = 0;
+    while (j < nnames && !(strlen(names[j]) == len &&
+                           strncasecmp(names[j], w->text, len) == 0))
+      j++;
+    if (j == nnames) {
+      ERR(c, w->loc, "'%s' is not a result of any step of this rule%s",
+          check_quote(c, w->text), result_alts(c, w->text, names, nnames));
+      continue;
+    }
+    if (listed[j]) {
+      WARN(c, w->loc, "result '%s' is listed twice", names[j]);
+      continue;
+    }
+    listed[j] = 1;
+    for (size_t k = 0; k < nkinds; k++) {
+      int i = results_find(kinds[k], w->text, len);
+      if (i >= 0)
+        add[kinds[k]] |= UINT32_C(1) << i;
+    }
+  }
+  for (struct step *s = r->steps; s; s = s->next) {
+    uint32_t mask = results_defaults(s->action) | add[s->action];
+    s->succeed_on = mask == results_defaults(s->action) ? 0 : mask;
+  }
 }
 
 /* Options of a rule. Returns the rule's status (0 if unknown) and sets

@@ -50,10 +50,11 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "results.h"
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 2
+#define CODEGEN_ABI_VERSION 3
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -135,7 +136,7 @@ struct rule_row {
   uint32_t first_step, nsteps, first_notify, nnotify;
   uint32_t flags, status;
   uint64_t cooldown_ms, timeout_ms, backoff_ms, budget_ms;
-  uint32_t retries, limit, budget, during, not_during, succeed_on;
+  uint32_t retries, limit, budget, during, not_during;
   struct expr_ref cooldown_key, limit_key;
 };
 
@@ -161,7 +162,7 @@ struct param_row {
 struct step_row {
   const struct step *s;
   struct str target;
-  uint32_t backend, first_param, nparams;
+  uint32_t backend, first_param, nparams, succeed_on;
 };
 
 struct notify_row {
@@ -534,7 +535,6 @@ static void build_rule(struct layout *l, const struct rule *r) {
   row.name = str_c(l, r->display_name);
   row.status = HL_STATUS_FIRING;
   row.during = row.not_during = HL_NONE;
-  row.succeed_on = HL_SUCCEED_DEFAULT;
 
   row.first_alert = l->alerts.n;
   for (const struct alert_name *a = r->alerts; a; a = a->next) {
@@ -576,6 +576,10 @@ static void build_rule(struct layout *l, const struct rule *r) {
     sr->backend = find_index(&l->backend_map, s->backend);
     sr->first_param = first;
     sr->nparams = l->params.n - first;
+    if (results_count(s->action) < HL_RESULTS_MAX &&
+        s->succeed_on >> results_count(s->action))
+      bug("'succeed on' names a result the step's kind does not report");
+    sr->succeed_on = s->succeed_on;
   }
   row.nsteps = l->steps.n - row.first_step;
 
@@ -636,10 +640,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
       else
         bug("unknown alert status");
       break;
-    case OPT_SUCCEED:
-      if (!(o->n & HL_SUCCEED_DEFAULT) || o->n >> HL_JR__COUNT)
-        bug("'succeed on' results not resolved");
-      row.succeed_on = (uint32_t)o->n;
+    case OPT_SUCCEED: /* the checker put it on the steps */
       break;
     default:
       bug("unknown option kind");
@@ -979,26 +980,6 @@ static const char *flags_name(uint32_t flags) {
   return names[flags & 3];
 }
 
-/* The Jenkins results that count as success, by name:
- * "HL_SUCCEED_DEFAULT" or "1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE". */
-static void o_succeed(struct out *o, uint32_t mask) {
-  static const char *const names[] = {
-#define HL_X(r) "HL_JR_" #r,
-      HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-  };
-  if (mask == HL_SUCCEED_DEFAULT) {
-    o_puts(o, "HL_SUCCEED_DEFAULT");
-    return;
-  }
-  const char *sep = "";
-  for (unsigned i = 0; i < HL_JR__COUNT; i++)
-    if (mask & (1u << i)) {
-      o_printf(o, "%s1u << %s", sep, names[i]);
-      sep = " | ";
-    }
-}
-
 static void print_rules(struct out *o, const struct layout *l) {
   if (!l->rules.n)
     return;
@@ -1047,8 +1028,6 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_index(o, r->during);
     o_puts(o, ", .not_during = ");
     o_index(o, r->not_during);
-    o_puts(o, ",\n    .succeed_on = ");
-    o_succeed(o, r->succeed_on);
     o_puts(o, ",\n  },\n");
   }
   o_puts(o, "};\n");
@@ -1099,7 +1078,9 @@ static void print_steps(struct out *o, const struct layout *l) {
   o_puts(o, "\n"
             "/*\n"
             " * Steps, run in order (hl_rule.first_step, nsteps): action, backend\n"
-            " * (HL_NONE: the kind's default), target, first_param, nparams.\n"
+            " * (HL_NONE: the kind's default), target, first_param, nparams,\n"
+            " * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the\n"
+            " * kind's defaults; the comment names the results).\n"
             " */\n"
             "static const struct hl_step hl_steps[] = {\n");
   for (uint32_t i = 0; i < l->steps.n; i++) {
@@ -1108,12 +1089,20 @@ static void print_steps(struct out *o, const struct layout *l) {
     o_index(o, s->backend);
     o_puts(o, ", ");
     o_str(o, s->target);
-    o_printf(o, ", %" PRIu32 ", %" PRIu32 "},", s->first_param, s->nparams);
+    o_printf(o, ", %" PRIu32 ", %" PRIu32 ", ", s->first_param, s->nparams);
+    o_printf(o, s->succeed_on ? "0x%" PRIx32 "}," : "%" PRIu32 "},", s->succeed_on);
     o_rowc(o, l, i, s->s->loc);
     if (s->backend != HL_NONE) {
       o_puts(o, " via ");
       o_cstr(o, AT(l->backends, struct backend_row, s->backend).b->name);
     }
+    const char *sep = " succeed on ";
+    for (unsigned k = 0; s->succeed_on >> k; k++)
+      if (s->succeed_on & UINT32_C(1) << k) {
+        o_puts(o, sep);
+        o_cstr(o, results_name(s->s->action, k));
+        sep = ", ";
+      }
     o_puts(o, " */\n");
   }
   o_puts(o, "};\n");

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 2
+#define HL_ABI_VERSION 3
 #define HL_NONE UINT32_MAX
 
 /* Parameter flags used by actions.def. */
@@ -70,20 +70,9 @@ enum hl_status {              /* which alert statuses a rule acts on */
   HL_STATUS_ANY = 3
 };
 
-/* The results a finished Jenkins build reports (api-contracts.md 2.4), in
- * the bit order of hl_rule.succeed_on. */
-#define HL_JENKINS_RESULTS(X) \
-  X(SUCCESS) X(UNSTABLE) X(FAILURE) X(ABORTED) X(NOT_BUILT)
-
-enum hl_jenkins_result {
-#define HL_X(r) HL_JR_##r,
-  HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-  HL_JR__COUNT
-};
-
-/* SUCCESS always counts as success; `succeed on R, ...` adds to it. */
-#define HL_SUCCEED_DEFAULT (1u << HL_JR_SUCCESS)
+/* A kind reports at most this many results (HL_RESULT lines of
+ * actions.def): the bits of hl_step.succeed_on. */
+#define HL_RESULTS_MAX 32
 
 enum hl_match_on { HL_ON_LABEL, HL_ON_ANNOTATION };
 
@@ -148,6 +137,10 @@ struct hl_step {              /* one action of a rule; run in order */
                                  default backend of the kind (environment) */
   const char *target;         /* job / pipeline name, or NULL */
   uint32_t first_param, nparams; /* into params */
+  uint32_t succeed_on;        /* results that count as success: bit i is
+                                 the i-th HL_RESULT line of the action in
+                                 actions.def; 0: the kind's defaults (the
+                                 lines with success 1) */
 };
 
 enum hl_event {               /* outcomes a notification can be tied to */
@@ -221,9 +214,6 @@ struct hl_rule {
   uint64_t budget_ms;
   uint32_t during;                     /* window index or HL_NONE */
   uint32_t not_during;                 /* window index or HL_NONE */
-  uint32_t succeed_on;                 /* Jenkins results that count as
-                                          success: bits 1 << HL_JR_*; 0
-                                          means HL_SUCCEED_DEFAULT */
 };
 
 /* Rules for one alert name, in source order. Sorted by alertname (strcmp)

@@ -105,6 +105,9 @@ struct step {                 /* one `run` clause and its `with` params */
   const char *target;         /* check: the job/pipeline name, or NULL */
   struct loc target_loc;      /* check */
   struct backend *backend;    /* check: resolved `via`, or NULL (default) */
+  uint32_t succeed_on;        /* check: the rule's `succeed on` results of
+                                 this step's kind (hl_step.succeed_on); 0:
+                                 the kind's defaults */
 };
 
 enum notify_how { NOTIFY_NOTIFY, NOTIFY_PAGE };
@@ -149,7 +152,7 @@ struct option {
   struct expr *per;           /* key expression, or NULL */
   const char *name;           /* window or status name */
   struct loc name_loc;
-  struct word *words;         /* succeed on: the results, as written */
+  struct word *words;         /* succeed on: the result names, as written */
   struct option *next;
   struct window *window;      /* check: resolved window */
 };
@@ -224,12 +227,6 @@ struct program {
   struct backend *backends, **backends_tail;
   struct window *windows, **windows_tail;
 };
-
-/* The Jenkins results `succeed on` names, as Jenkins writes them (index:
- * enum hl_jenkins_result), NULL-terminated; and the index of the n bytes
- * at s among them in any case, or -1. */
-extern const char *const jenkins_result_names[];
-int jenkins_result_of(const char *s, size_t n);
 
 void program_init(struct program *p, struct diag *d);
 void program_free(struct program *p);

@@ -145,8 +145,10 @@ void lex_close(struct pstate *ps);
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
+#include "results.h"
 
 /* Parentheses nest at most this deep in an expression. */
 #define MAX_PARENS 64
@@ -457,7 +459,7 @@ param
       }
   ;
 
-/* "succeed" "on" name { "," name } ;  Jenkins results */
+/* "succeed" "on" name { "," name } ;  results of the rule's steps */
 succeed_clause
   : "succeed" resume "on" results
       { add_option(ps, OPT_SUCCEED, @$)->words = $4.head; }
@@ -856,7 +858,7 @@ static unsigned event_of(struct pstate *ps, const char *name,
   if (is_result_only(name, strlen(name)))
     perr(ps, loc,
          "unknown event '%s': expected 'success', 'failure' or 'timeout'; to "
-         "count a Jenkins result as success, write 'succeed on %s'",
+         "count a step's result as success, write 'succeed on %s'",
          name, name);
   else if (s)
     perr(ps, loc, "unknown event '%s'; did you mean '%s'?", name, s);
@@ -1066,7 +1068,7 @@ static const char *name_role(const struct pstate *ps) {
   case TOK_PAGE: return "'pagerduty'";
   case TOK_ON:
     if (prev2 == TOK_SUCCEED)
-      return "a Jenkins result such as 'UNSTABLE'";
+      return "a result such as 'UNSTABLE'";
     return "an event ('success', 'failure' or 'timeout')";
   case TOK_STATUS: return "a status ('firing', 'resolved' or 'any')";
   case TOK_IN: return "a time zone string such as \"Europe/Berlin\"";
@@ -1544,14 +1546,16 @@ static int misspelt_declaration(struct pstate *ps, struct loc l) {
   return kinds[k];
 }
 
-/* Whether name is a Jenkins result that is not also an event (UNSTABLE,
- * ABORTED, NOT_BUILT in any case): `on UNSTABLE` means `succeed on`. */
+/* Whether name is a result that counts as success only when a rule says so
+ * (UNSTABLE, ABORTED, STOPPED, ... in any case, of any kind in
+ * actions.def) and not also an event: `on UNSTABLE` means `succeed on`. */
 static int is_result_only(const char *name, size_t n) {
-  int i = jenkins_result_of(name, n);
-  return i >= 0 && i != HL_JR_SUCCESS && i != HL_JR_FAILURE;
+  return results_addable(name, n) &&
+         !(n == 7 && (strncasecmp(name, "success", 7) == 0 ||
+                      strncasecmp(name, "failure", 7) == 0));
 }
 
-/* A name close to 'succeed' followed by `on` and a Jenkins result
+/* A name close to 'succeed' followed by `on` and such a result
  * (`succed on UNSTABLE`) is reported and read as the keyword, so that its
  * list is not taken for a notification's events. Returns TOK_SUCCEED or
  * NAME. */

@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(2);
+HL_ABI_CHECK(3);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -39,7 +39,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
     .limit = 1, .limit_key = {14, 4}, .budget = 3, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 1 rules/certificates.heal:4 rotate_tls_certificate */
   {
@@ -53,7 +52,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1800000 /* 30m */, .retries = 2, .backoff_ms = 60000 /* 1m */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = 1, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 2 rules/node-disk.heal:5 */
   {
@@ -67,7 +65,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 3 rules/node-disk.heal:8 prune_docker_images */
   {
@@ -81,7 +78,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1200000 /* 20m */, .retries = 3, .backoff_ms = 30000 /* 30s */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = 0,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 4 rules/node-health.heal:4 replace_unhealthy_node */
   {
@@ -95,7 +91,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 2700000 /* 45m */, .retries = 0, .backoff_ms = 0,
     .limit = 1, .limit_key = {53, 1}, .budget = 5, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = 0,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
 };
 
@@ -130,16 +125,18 @@ static const struct hl_matcher hl_matchers[] = {
 
 /*
  * Steps, run in order (hl_rule.first_step, nsteps): action, backend
- * (HL_NONE: the kind's default), target, first_param, nparams.
+ * (HL_NONE: the kind's default), target, first_param, nparams,
+ * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the
+ * kind's defaults; the comment names the results).
  */
 static const struct hl_step hl_steps[] = {
-  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5}, /* 0 rules/capacity.heal:6 via gate */
-  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5}, /* 1 rules/certificates.heal:7 via gate */
-  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1}, /* 2 rules/node-disk.heal:5 */
-  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4}, /* 3 rules/node-disk.heal:11 via ci */
-  {HL_ACT_K8S_CORDON, 1, 0, 15, 1},             /* 4 rules/node-health.heal:7 via prod_eu */
-  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2},              /* 5 rules/node-health.heal:8 via prod_eu */
-  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4}, /* 6 rules/node-health.heal:9 via gate */
+  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5, 0}, /* 0 rules/capacity.heal:6 via gate */
+  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5, 0}, /* 1 rules/certificates.heal:7 via gate */
+  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1, 0}, /* 2 rules/node-disk.heal:5 */
+  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4, 0}, /* 3 rules/node-disk.heal:11 via ci */
+  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0},          /* 4 rules/node-health.heal:7 via prod_eu */
+  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0},           /* 5 rules/node-health.heal:8 via prod_eu */
+  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0}, /* 6 rules/node-health.heal:9 via gate */
 };
 
 /* Parameters of each step (hl_step.first_param, nparams): name, and the
@@ -345,7 +342,7 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 2,
+  .abi_version = 3,
   .generator = "healerc 0.1.0",
   .digest = "26deab7b7d5c3a43",
   .rules = hl_rules, .nrules = 5,

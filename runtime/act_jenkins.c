@@ -62,20 +62,6 @@ struct jk {
 
 /* ---- pure helpers -------------------------------------------------------- */
 
-const char *const act_jenkins_results[HL_JR__COUNT] = {
-#define HL_X(r) #r,
-    HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-};
-
-enum action_status act_jenkins_result(const char *result, uint32_t succeed_on) {
-  uint32_t mask = succeed_on ? succeed_on : HL_SUCCEED_DEFAULT;
-  for (unsigned i = 0; result && i < HL_JR__COUNT; i++)
-    if (strcmp(result, act_jenkins_results[i]) == 0)
-      return mask & (1u << i) ? ACTION_SUCCEEDED : ACTION_FAILED;
-  return ACTION_FAILED;
-}
-
 int act_jenkins_job_segments(const char *job, char *scratch, size_t scratchlen,
                              const char **segs, size_t maxsegs) {
   if (!job || !*job || strlen(job) >= scratchlen)
@@ -826,7 +812,7 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
   enum action_status res = ACTION_PENDING;
   if (cJSON_IsFalse(building) && result) {
     /* result is only final once building is false. */
-    res = act_jenkins_result(result, run->rs->rules[run->rem->rule].succeed_on);
+    res = action_result_ok(run, result) ? ACTION_SUCCEEDED : ACTION_FAILED;
     j->phase = PH_DONE;
     reasonf(run, "build #%ld %s%s%s%s", j->build, result,
             j->build_url[0] ? " (" : "", j->build_url,

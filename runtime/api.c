@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "act_jenkins.h"
+#include "action.h"
 #include "rem.h"
 #include "render.h"
 #include "rtime.h"
@@ -97,7 +97,17 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
         buf_putc(o, ':');
         json_expr(o, rs, hp->value);
       }
-      buf_puts(o, "}}");
+      /* The results that count as success, as the step sees them. */
+      buf_puts(o, "},\"succeed_on\":[");
+      uint32_t ok = action_result_mask(st->action, st->succeed_on);
+      const char *sep = "";
+      for (unsigned k = 0; k < action_result_count(st->action); k++)
+        if (ok >> k & 1u) {
+          buf_puts(o, sep);
+          buf_json_str(o, action_result_name(st->action, k));
+          sep = ",";
+        }
+      buf_puts(o, "]}");
     }
     buf_puts(o, "],\"notify\":[");
     for (uint32_t k = 0; k < r->nnotify; k++) {
@@ -132,15 +142,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
     buf_json_str(o, r->during != HL_NONE ? rs->windows[r->during].name : NULL);
     buf_puts(o, ",\"not_during\":");
     buf_json_str(o, r->not_during != HL_NONE ? rs->windows[r->not_during].name : NULL);
-    buf_puts(o, ",\"succeed_on\":[");
-    uint32_t succeed = r->succeed_on ? r->succeed_on : HL_SUCCEED_DEFAULT;
-    const char *sep = "";
-    for (unsigned k = 0; k < HL_JR__COUNT; k++)
-      if (succeed & (1u << k)) {
-        buf_printf(o, "%s\"%s\"", sep, act_jenkins_results[k]);
-        sep = ",";
-      }
-    buf_puts(o, "]}}");
+    buf_puts(o, "}}");
   }
   buf_puts(o, "]}");
 }
@@ -174,6 +176,15 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
         fprintf(out, "    %s = %s\n", hp->name, b.data ? b.data : "");
         buf_free(&b);
       }
+      /* What the rule's `succeed on` adds for this step, if anything. */
+      uint32_t added = st->succeed_on & ~action_result_mask(st->action, 0);
+      const char *sep = "    succeed on ";
+      for (unsigned k = 0; k < action_result_count(st->action); k++)
+        if (added >> k & 1u) {
+          fprintf(out, "%s%s", sep, action_result_name(st->action, k));
+          sep = ", ";
+        }
+      if (added) fputc('\n', out);
     }
     char d1[RTIME_BUFSZ];
     if (r->cooldown_ms) {
@@ -205,16 +216,6 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
     if (r->during != HL_NONE) fprintf(out, "  during %s\n", rs->windows[r->during].name);
     if (r->not_during != HL_NONE)
       fprintf(out, "  not during %s\n", rs->windows[r->not_during].name);
-    if (r->succeed_on & ~HL_SUCCEED_DEFAULT) {
-      fprintf(out, "  succeed on");
-      const char *sep = " ";
-      for (unsigned k = 0; k < HL_JR__COUNT; k++)
-        if (r->succeed_on & ~HL_SUCCEED_DEFAULT & (1u << k)) {
-          fprintf(out, "%s%s", sep, act_jenkins_results[k]);
-          sep = ", ";
-        }
-      fputc('\n', out);
-    }
     if (r->flags & HL_RULE_DRY_RUN) fprintf(out, "  dry-run\n");
     if (r->flags & HL_RULE_CONTINUE) fprintf(out, "  continue\n");
   }

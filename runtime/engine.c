@@ -159,6 +159,7 @@ static enum render_status draft(struct engine *e, uint32_t ri,
     st->kind = hs->action;
     st->backend = hs->backend;
     st->target = hs->target;
+    st->succeed_on = hs->succeed_on;
     st->nparams = 0;
     st->params = hs->nparams ? bump_alloc(arena, hs->nparams * sizeof *st->params) : NULL;
     if (hs->nparams && !st->params) return RENDER_NOMEM;

@@ -2416,6 +2416,7 @@ struct remediation *journal_rem_new(const struct hl_ruleset *rs,
     steps[s].kind = hs->action;
     steps[s].backend = hs->backend;
     steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;   /* as the rules say now */
     steps[s].params = p;
     uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
     steps[s].nparams = n;
@@ -2455,6 +2456,7 @@ struct remediation *journal_history_new(const struct hl_ruleset *rs,
         break;
       }
     steps[s].target = js->target;
+    steps[s].succeed_on = 0;  /* never runs again: the mask plays no part */
     steps[s].params = p;
     steps[s].nparams = js->nparams;
     for (uint32_t k = 0; k < js->nparams; k++, p++) {

@@ -4,7 +4,7 @@
 
 #include "abi.h"
 
-HL_ABI_CHECK(2);
+HL_ABI_CHECK(3);
 
 static const char *const alertnames[] = {
   "Match",
@@ -161,25 +161,25 @@ static const struct hl_param params[] = {
 };
 
 static const struct hl_step steps[] = {
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1},
-  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2},
-  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1},
-  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6},
-  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1},
-  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1},
-  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1},
-  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1},
-  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2},
-  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0},
-  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1},
-  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2},
-  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2},
-  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3},
-  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1, 0},
+  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2, 0},
+  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1, 0},
+  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6, 0},
+  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1, 0},
+  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1, 0},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1, 0},
+  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1, 0},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1, 0},
+  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1, 0},
+  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2, 0},
+  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0, 0},
+  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0, 0},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1, 0},
+  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2, 0},
+  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2, 0},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2, 0},
+  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3, 0},
+  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1, 0},
 };
 
 static const struct hl_window windows[] = {
@@ -203,23 +203,23 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, HL_SUCCEED_DEFAULT},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT},
+  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE},
+  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE},
+  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE},
+  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1},
+  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
 };
 
 static const struct hl_index_entry entries[] = {

@@ -185,7 +185,7 @@ p("/* fixture_rules.c - written by tests/runtime/gen_fixture.py; do not edit. */
 p("/* The rules table of the runtime's tests, laid out as healerc would. */")
 p("#include <stddef.h>\n")
 p('#include "abi.h"\n')
-p("HL_ABI_CHECK(2);\n")
+p("HL_ABI_CHECK(3);\n")
 p("static const char *const alertnames[] = {")
 for a in alertnames:
     p("  %s," % cstr(a))
@@ -204,7 +204,7 @@ for name, e in params:
 p("};\n")
 p("static const struct hl_step steps[] = {")
 for kind, backend, target, fp, n in steps:
-    p("  {HL_ACT_%s, %s, %s, %d, %d}," % (kind, backend, cstr(target), fp, n))
+    p("  {HL_ACT_%s, %s, %s, %d, %d, 0}," % (kind, backend, cstr(target), fp, n))
 p("};\n")
 p("static const struct hl_window windows[] = {")
 for w in WINDOWS:
@@ -228,7 +228,7 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s, HL_SUCCEED_DEFAULT}," % (
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
         r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["limit"], r["lk"],
         r["budget"], r["budget_ms"], r["during"], r["not_during"]))

@@ -32,9 +32,14 @@ static struct hl_backend_field fields[] = {
 static const struct hl_backend backends[] = {
     {"ci", HL_BK_JENKINS, 0, 3, "tests/jenkins.heal", 3},
 };
+/* Bits of succeed_on: the JENKINS lines of actions.def, in order. */
+enum { R_SUCCESS, R_UNSTABLE, R_FAILURE, R_ABORTED, R_NOT_BUILT };
 static const struct hl_step steps[] = {
-    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0},
-    {HL_ACT_JENKINS, 0, "j", 0, 0},
+    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0, 0},
+    {HL_ACT_JENKINS, 0, "j", 0, 0, 0},
+    /* succeed on UNSTABLE, NOT_BUILT */
+    {HL_ACT_JENKINS, 0, "j", 0, 0,
+     1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_NOT_BUILT},
 };
 static const struct hl_rule rules[] = {
     {.name = "jk_default",
@@ -53,24 +58,22 @@ static const struct hl_rule rules[] = {
      .nsteps = 1,
      .during = HL_NONE,
      .not_during = HL_NONE},
-    /* succeed on UNSTABLE, NOT_BUILT */
+    /* succeed on UNSTABLE, NOT_BUILT (its step's mask) */
     {.name = "jk_lenient",
      .file = "tests/jenkins.heal",
      .line = 30,
      .status = HL_STATUS_FIRING,
-     .first_step = 1,
+     .first_step = 2,
      .nsteps = 1,
      .during = HL_NONE,
-     .not_during = HL_NONE,
-     .succeed_on = 1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE |
-                   1u << HL_JR_NOT_BUILT},
+     .not_during = HL_NONE},
 };
 static const struct hl_ruleset test_rs = {
     .abi_version = HL_ABI_VERSION,
     .rules = rules,
     .nrules = 3,
     .steps = steps,
-    .nsteps = 2,
+    .nsteps = 3,
     .backends = backends,
     .nbackends = 1,
     .fields = fields,
@@ -110,7 +113,8 @@ static struct remediation *make_rule_rem(uint32_t rule, uint64_t id,
                     .alertname = "NodeDiskPressure",
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
-  struct rem_step st = {HL_ACT_JENKINS, backend, job, n, params};
+  struct rem_step st = {HL_ACT_JENKINS, backend, job, n, params,
+                        steps[rules[rule].first_step].succeed_on};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,
@@ -277,25 +281,35 @@ static void test_helpers(void **state) {
   assert_int_equal(act_jenkins_queue_id(""), -1);
   assert_int_equal(act_jenkins_queue_id(NULL), -1);
 
-  /* 0 and HL_SUCCEED_DEFAULT: only SUCCESS succeeds. */
-  for (uint32_t m = 0; m <= HL_SUCCEED_DEFAULT; m += HL_SUCCEED_DEFAULT) {
-    assert_int_equal(act_jenkins_result("SUCCESS", m), ACTION_SUCCEEDED);
-    assert_int_equal(act_jenkins_result("UNSTABLE", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("FAILURE", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("ABORTED", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("NOT_BUILT", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("success", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result(NULL, m), ACTION_FAILED);
+  /* The step's mask decides, through action_result_ok(). 0 and the
+   * default mask: only SUCCESS succeeds. */
+  struct rem_step st = {.kind = HL_ACT_JENKINS};
+  struct action_run run = {.step = &st};
+  for (uint32_t m = 0; m <= 1u << R_SUCCESS; m += 1u << R_SUCCESS) {
+    st.succeed_on = m;
+    assert_true(action_result_ok(&run, "SUCCESS"));
+    assert_false(action_result_ok(&run, "UNSTABLE"));
+    assert_false(action_result_ok(&run, "FAILURE"));
+    assert_false(action_result_ok(&run, "ABORTED"));
+    assert_false(action_result_ok(&run, "NOT_BUILT"));
+    assert_false(action_result_ok(&run, "success"));
+    assert_false(action_result_ok(&run, NULL));
   }
-  uint32_t lenient = HL_SUCCEED_DEFAULT | 1u << HL_JR_UNSTABLE |
-                     1u << HL_JR_ABORTED;
-  assert_int_equal(act_jenkins_result("SUCCESS", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("UNSTABLE", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("ABORTED", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("FAILURE", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("NOT_BUILT", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("CANCELLED", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result(NULL, lenient), ACTION_FAILED);
+  st.succeed_on = 1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_ABORTED;
+  assert_true(action_result_ok(&run, "SUCCESS"));
+  assert_true(action_result_ok(&run, "UNSTABLE"));
+  assert_true(action_result_ok(&run, "ABORTED"));
+  assert_false(action_result_ok(&run, "FAILURE"));
+  assert_false(action_result_ok(&run, "NOT_BUILT"));
+  assert_false(action_result_ok(&run, "CANCELLED"));
+  assert_false(action_result_ok(&run, NULL));
+  /* The bits above are the JENKINS lines of actions.def, in order. */
+  static const char *const names[] = {"SUCCESS", "UNSTABLE", "FAILURE",
+                                      "ABORTED", "NOT_BUILT"};
+  assert_int_equal(action_result_count(HL_ACT_JENKINS), 5);
+  for (unsigned i = 0; i < 5; i++)
+    assert_string_equal(action_result_name(HL_ACT_JENKINS, i), names[i]);
+  assert_null(action_result_name(HL_ACT_JENKINS, 5));
 }
 
 /* ---- live ---------------------------------------------------------------- */

@@ -122,6 +122,7 @@ static struct remediation *mk(uint64_t id, uint32_t rule, const char *fp,
     steps[s].kind = hs->action;
     steps[s].backend = hs->backend;
     steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;
     steps[s].nparams = hs->nparams;
     steps[s].params = params[s];
     assert_true(hs->nparams <= 8);
@@ -425,6 +426,47 @@ static void test_resume_tokens(void **state) {
   journal_close(j);
   j = open_ok(&c, NOW, NULL);
   assert_int_equal(journal_replay(j, &v, NULL), 7);
+  journal_close(j);
+}
+
+/* The results that count as success are not journaled: a restored
+ * remediation reads them from the tables, by rule and step. */
+static struct hl_step g_masked_steps[64];
+static struct hl_ruleset g_masked_rs;
+
+static int check_masks(void *ctx, const struct journal_rem *r) {
+  (void)ctx;
+  struct remediation *m = journal_rem_new(&g_masked_rs, r);
+  assert_non_null(m);
+  const struct hl_rule *hr = &g_masked_rs.rules[r->rule];
+  for (uint32_t s = 0; s < m->nsteps; s++)
+    assert_int_equal(m->steps[s].succeed_on,
+                     g_masked_rs.steps[hr->first_step + s].succeed_on);
+  assert_int_equal(m->steps[0].succeed_on, 0x3);
+  rem_unref(m);
+  return 0;
+}
+
+static void test_succeed_on_from_tables(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 2, R_MULTI, "fp-2", "multi", NOW);
+  set_state(j, 2, REM_RUNNING, "", NOW + 1, 0, "tok");
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_null(strstr(data, "succeed"));
+  free(data);
+  /* The same rules (same digest), with a mask on the first step. */
+  g_masked_rs = hl_ruleset;
+  assert_true(hl_ruleset.nsteps <= 64);
+  memcpy(g_masked_steps, hl_ruleset.steps, hl_ruleset.nsteps * sizeof *g_masked_steps);
+  g_masked_steps[hl_ruleset.rules[R_MULTI].first_step].succeed_on = 0x3;
+  g_masked_rs.steps = g_masked_steps;
+  j = open_ok(&c, NOW + 10, NULL);
+  struct journal_visitor v = {NULL, NULL, check_masks, NULL};
+  assert_int_equal(journal_replay(j, &v, NULL), 0);
   journal_close(j);
 }
 
@@ -1810,6 +1852,7 @@ int main(void) {
       cmocka_unit_test(test_crc32c),
       cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resume_tokens, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_succeed_on_from_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_middle_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cooldown_survives_restart, setup, teardown),

@@ -25,6 +25,7 @@
 #include "../../compiler/check.h"
 #include "../../compiler/diag.h"
 #include "../../dsl/ast.h"
+#include "../../dsl/results.h"
 
 /* ---- a program over one source text, diagnostics into memory ------------- */
 
@@ -1325,6 +1326,95 @@ static void test_long_default_chain(void **state) {
   free(src);
 }
 
+/* Parses and checks src, which must draw no message; the caller closes f. */
+static void fx_checked(struct fx *f, const char *src) {
+  fx_open(f, "t.heal", src);
+  assert_int_equal(parse_source(&f->p, 0), 0);
+  assert_int_equal(check_program(&f->p), 0);
+  assert_string_equal(fx_output(f), "");
+}
+
+/* The result vocabulary of actions.def, as healerc reads it. */
+static void test_results_table(void **state) {
+  (void)state;
+  assert_int_equal(results_check(), -1); /* every kind fits a mask */
+  assert_int_equal(results_count(HL_ACT_JENKINS), 5);
+  assert_string_equal(results_name(HL_ACT_JENKINS, 1), "UNSTABLE");
+  assert_null(results_name(HL_ACT_JENKINS, 5));
+  assert_int_equal(results_defaults(HL_ACT_JENKINS), 1u << 0);
+  assert_int_equal(results_defaults(HL_ACT_SPINNAKER), 1u << 0 | 1u << 1);
+  assert_int_equal(results_find(HL_ACT_K8S_JOB, "failed", 6), 1);
+  assert_int_equal(results_find(HL_ACT_JENKINS, "failed", 6), -1);
+  assert_int_equal(results_count(HL_ACT_WEBHOOK), 0);
+  assert_int_equal(results_defaults(HL_ACT_K8S_CORDON), 0);
+  assert_true(results_addable("unstable", 8));
+  assert_true(results_addable("STOPPED", 7));
+  assert_false(results_addable("SUCCESS", 7));  /* a default */
+  assert_false(results_addable("SKIPPED", 7));  /* a default of spinnaker */
+  assert_false(results_addable("green", 5));
+}
+
+/* `succeed on`: each step gets the names of its own kind, over the kind's
+ * defaults; a step whose kind none of them names keeps 0 (defaults). */
+static void test_succeed_on_steps(void **state) {
+  (void)state;
+  struct fx f;
+  fx_checked(&f, "rule r {\n"
+                 "  when alert A\n"
+                 "  run jenkins J\n"
+                 "  then run kubernetes cordon with node = \"n\"\n"
+                 "  then run spinnaker \"p\" with application = \"a\"\n"
+                 "  then run kubernetes job \"j\" with namespace = \"ns\", "
+                 "image = \"i\"\n"
+                 "  succeed on unstable, Stopped, SUCCESS\n"
+                 "}\n"
+                 "when alert B run jenkins J, succeed on SUCCESS\n"
+                 "when alert C run jenkins J\n");
+  const struct step *s = f.p.rules->steps;
+  assert_int_equal(s->succeed_on, 1u << 0 | 1u << 1);           /* jenkins */
+  assert_int_equal(s->next->succeed_on, 0);                     /* cordon */
+  assert_int_equal(s->next->next->succeed_on, 0x7);             /* spinnaker */
+  assert_int_equal(s->next->next->next->succeed_on, 0);         /* job */
+  /* Only the defaults again: written as 0. */
+  assert_int_equal(f.p.rules->next->steps->succeed_on, 0);
+  assert_int_equal(f.p.rules->next->next->steps->succeed_on, 0);
+  fx_close(&f);
+}
+
+static void test_succeed_on_errors(void **state) {
+  (void)state;
+  EXPECT("when alert A run jenkins J, succeed on UNSTABL\n", 1,
+         {"UNSTABL", 0, 0,
+          "error: 'UNSTABL' is not a result of any step of this rule; did "
+          "you mean 'UNSTABLE'?"});
+  /* The candidates are the union over the rule's kinds, in step order. */
+  EXPECT("when alert A run kubernetes job \"j\" with namespace = \"n\", image "
+         "= \"i\" then run spinnaker \"p\" with application = \"a\", "
+         "succeed on done\n",
+         1,
+         {"done", 0, 0,
+          "error: 'done' is not a result of any step of this rule; expected "
+          "'Complete', 'Failed', 'SUCCEEDED', 'SKIPPED', 'STOPPED', "
+          "'FAILED_CONTINUE', 'TERMINAL' or 'CANCELED'"});
+  EXPECT("when alert A run kubernetes job \"j\" with namespace = \"n\", image "
+         "= \"i\", succeed on complet\n",
+         1,
+         {"complet", 0, 0,
+          "error: 'complet' is not a result of any step of this rule; did "
+          "you mean 'Complete'?"});
+  EXPECT("when alert A run webhook \"/x\", succeed on UNSTABLE\n", 1,
+         {"succeed", 0, 0,
+          "error: 'succeed on' has nothing to count: 'webhook' reports no "
+          "result; only 'jenkins', 'kubernetes job' and 'spinnaker' steps "
+          "do"});
+  EXPECT("when alert A run jenkins J, succeed on UNSTABLE, Unstable\n", 0,
+         {"Unstable", 0, 0, "warning: result 'UNSTABLE' is listed twice"});
+  /* An unknown kind says enough: nothing about its results. */
+  EXPECT("when alert A run jenkns J, succeed on UNSTABLE\n", 1,
+         {"jenkns", 0, 0,
+          "error: unknown action kind 'jenkns'; did you mean 'jenkins'?"});
+}
+
 /* User text in messages: control characters escaped, long text cut. */
 static void test_messages_quote_user_text(void **state) {
   (void)state;
@@ -1378,6 +1468,9 @@ int main(void) {
       cmocka_unit_test(test_shadowed_rules),
       cmocka_unit_test(test_long_default_chain),
       cmocka_unit_test(test_messages_quote_user_text),
+      cmocka_unit_test(test_results_table),
+      cmocka_unit_test(test_succeed_on_steps),
+      cmocka_unit_test(test_succeed_on_errors),
   };
   return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }
