@@ -766,6 +766,64 @@ static void warn_unguarded(struct checker *c, const struct expr *u,
        check_quote(c, u->str));
 }
 
+/* "a, b, c": the names of the step's parameters, in order. */
+static const char *param_names(struct checker *c, const struct step *s) {
+  char *out = check_ring(c);
+  size_t o = 0;
+  out[0] = '\0';
+  for (const struct param *p = s->params; p; p = p->next) {
+    int w = snprintf(out + o, QSIZE - o, "%s%s", o ? ", " : "",
+                     check_quote(c, p->name ? p->name : ""));
+    if (w < 0 || (size_t)w >= QSIZE - o)
+      break;
+    o += (size_t)w;
+  }
+  return out;
+}
+
+/* A target that is a path (actions.def: a webhook's) may hold {name}
+ * placeholders, each replaced at run time by that parameter's value: each
+ * must name a parameter of the step (seen: name -> param). */
+static void check_placeholders(struct checker *c, const struct step *s,
+                               const struct strmap *seen) {
+  const char *t = s->target;
+  if (!t || !action_table[s->action].target ||
+      strcmp(action_table[s->action].target, "path") != 0)
+    return;
+  /* Carets point into the path when it was written without escapes. */
+  size_t srclen, tlen = strlen(t);
+  const char *src = check_src_at(c, s->target_loc, &srclen);
+  int exact = src && srclen == tlen + 2 && memcmp(src + 1, t, tlen) == 0;
+  for (const char *open = strchr(t, '{'); open; open = strchr(open + 1, '{')) {
+    const char *close = strchr(open + 1, '}');
+    if (!close)
+      break;
+    const char *inner = strchr(open + 1, '{');
+    if (inner && inner < close)
+      continue; /* "{{x}": the placeholder is the inner one */
+    size_t n = (size_t)(close - open - 1);
+    if (!check_map_get(seen, open + 1, n)) {
+      struct loc at = s->target_loc;
+      if (exact) {
+        at.begin = s->target_loc.begin + 1 + (uint32_t)(open - t);
+        at.end = at.begin + (uint32_t)n + 2;
+      }
+      if (s->params)
+        ERR(c, at,
+            "placeholder {%s} in the %s path names no parameter; the step "
+            "has: %s",
+            check_quote_n(c, open + 1, n), action_name(c, s->action),
+            param_names(c, s));
+      else
+        ERR(c, at,
+            "placeholder {%s} in the %s path names no parameter; the step "
+            "has none",
+            check_quote_n(c, open + 1, n), action_name(c, s->action));
+    }
+    open = close;
+  }
+}
+
 /* Parameters of one step: names against the action, expressions, labels
  * read. Returns 1 if some parameter may be absent. */
 static int check_params(struct checker *c, struct step *s) {
@@ -836,6 +894,7 @@ static int check_params(struct checker *c, struct step *s) {
     if (n1 && !one_of && !taken)
       ERR(c, s->loc, "missing parameter for '%s': give exactly one of %s",
           action_name(c, s->action), check_list_or(c, names));
+    check_placeholders(c, s, &seen);
   }
   check_map_free(&seen);
   return may_skip;

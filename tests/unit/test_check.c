@@ -711,6 +711,32 @@ static void test_params_one_of_and_duplicates(void **state) {
         "drain with node = \"n1\"\n");
 }
 
+/* {name} in a webhook's path names a parameter of the step. */
+static void test_webhook_placeholders(void **state) {
+  (void)state;
+  CLEAN("when alert A run webhook \"/nodes/{node}/cordon?by={who}\" with "
+        "node = \"n1\", who = \"healer\"\n"
+        "when alert B run webhook \"/no/placeholders\"\n"
+        "when alert C run webhook \"/unclosed/{x\"\n");
+  EXPECT("when alert A run webhook \"/nodes/{nod}\" with node = \"n1\", "
+         "method = \"PUT\"\n",
+         1,
+         {"{nod}", 0, 0,
+          "error: placeholder {nod} in the webhook path names no parameter; "
+          "the step has: node, method"});
+  EXPECT("when alert A run webhook \"/a/{x}\"\n", 1,
+         {"{x}", 0, 0,
+          "error: placeholder {x} in the webhook path names no parameter; "
+          "the step has none"});
+  /* Parameters are the step's own: another step's do not count. */
+  EXPECT("when alert A run webhook \"/a/{x}\" with x = \"1\" then run "
+         "webhook \"/b/{x}\" with y = \"2\"\n",
+         1,
+         {"{x}", 2, 0,
+          "error: placeholder {x} in the webhook path names no parameter; "
+          "the step has: y"});
+}
+
 static void test_backend_via(void **state) {
   (void)state;
   EXPECT("backend jenkins ci { url = \"https://j\" }\n"
@@ -1447,6 +1473,7 @@ int main(void) {
       cmocka_unit_test(test_params_unknown),
       cmocka_unit_test(test_params_missing),
       cmocka_unit_test(test_params_one_of_and_duplicates),
+      cmocka_unit_test(test_webhook_placeholders),
       cmocka_unit_test(test_backend_via),
       cmocka_unit_test(test_backend_declarations),
       cmocka_unit_test(test_backend_secrets),
