@@ -418,6 +418,20 @@ static struct backend *resolve_via(struct checker *c, const char *via,
   return b;
 }
 
+/* `via $label` / `via "${a}-${b}"`: the backend is picked per alert among
+ * the declared backends of the step's kind, so there must be one. */
+static void check_via_expr(struct checker *c, const struct step *s) {
+  int want = action_table[s->action].backend;
+  for (const struct backend *b = c->p->backends; b; b = b->next)
+    if (b->backend_kind == want)
+      return;
+  ERR(c, s->via_loc,
+      "'via' picks a %s backend by name for each alert, but no %s backend is "
+      "declared; declare them with 'backend %s NAME { ... }'",
+      check_backend_words[want], check_backend_words[want],
+      check_backend_words[want]);
+}
+
 /* ---- expressions --------------------------------------------------------- */
 
 unsigned check_count_args(const struct expr *e) {
@@ -1375,6 +1389,13 @@ static void check_rule(struct checker *c, struct rule *r) {
       s->backend = resolve_via(
           c, s->via, s->via_loc,
           s->action >= 0 ? action_table[s->action].backend : -1, what);
+    } else if (s->via_expr) {
+      /* An absent label skips the alert, as for a parameter: no warning,
+       * but the rule may pass an alert on (shadowing). */
+      check_top_expr(c, s->via_expr);
+      may_skip |= unguarded(c, s->via_expr, 0) != NULL;
+      if (s->action >= 0)
+        check_via_expr(c, s);
     }
     may_skip |= check_params(c, s);
   }

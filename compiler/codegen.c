@@ -148,8 +148,9 @@ struct insn_row {
 struct insn_group {           /* one expression: a comment heads its rows */
   uint32_t first;
   const struct expr *e;
-  const char *param;          /* the parameter's name, or NULL for a key */
-  const char *option;         /* "cooldown" or "limit" for a key */
+  const char *param;          /* the parameter's name, or NULL */
+  const char *option;         /* else what it is: "cooldown per", "limit
+                                 per", "via" */
   struct loc loc;             /* where the comment points */
 };
 
@@ -163,6 +164,7 @@ struct step_row {
   const struct step *s;
   struct str target;
   uint32_t backend, first_param, nparams, succeed_on;
+  struct expr_ref backend_expr;
 };
 
 struct notify_row {
@@ -570,6 +572,13 @@ static void build_rule(struct layout *l, const struct rule *r) {
       pr->name = str_c(l, pa->name);
       pr->value = v;
     }
+    /* A backend picked per alert: its code follows the step's parameters. */
+    struct expr_ref bx = {0, 0};
+    if (s->via_expr) {
+      if (s->backend)
+        bug("a step with both a backend and a backend expression");
+      bx = emit_expr(l, s->via_expr, NULL, "via", s->via_loc);
+    }
     struct step_row *sr = PUSH(l, steps, struct step_row);
     sr->s = s;
     sr->target = str_c(l, s->target);
@@ -580,6 +589,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
         s->succeed_on >> results_count(s->action))
       bug("'succeed on' names a result the step's kind does not report");
     sr->succeed_on = s->succeed_on;
+    sr->backend_expr = bx;
   }
   row.nsteps = l->steps.n - row.first_step;
 
@@ -648,9 +658,9 @@ static void build_rule(struct layout *l, const struct rule *r) {
   }
   /* The keys' code follows the code of the rule's parameters. */
   if (cooldown && cooldown->per)
-    row.cooldown_key = emit_expr(l, cooldown->per, NULL, "cooldown", cooldown->loc);
+    row.cooldown_key = emit_expr(l, cooldown->per, NULL, "cooldown per", cooldown->loc);
   if (limit && limit->per)
-    row.limit_key = emit_expr(l, limit->per, NULL, "limit", limit->loc);
+    row.limit_key = emit_expr(l, limit->per, NULL, "limit per", limit->loc);
 
   *PUSH(l, rules, struct rule_row) = row;
 }
@@ -1080,7 +1090,8 @@ static void print_steps(struct out *o, const struct layout *l) {
             " * Steps, run in order (hl_rule.first_step, nsteps): action, backend\n"
             " * (HL_NONE: the kind's default), target, first_param, nparams,\n"
             " * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the\n"
-            " * kind's defaults; the comment names the results).\n"
+            " * kind's defaults; the comment names the results), backend_expr (code\n"
+            " * in hl_insns naming a declared backend per alert; count 0: backend).\n"
             " */\n"
             "static const struct hl_step hl_steps[] = {\n");
   for (uint32_t i = 0; i < l->steps.n; i++) {
@@ -1090,11 +1101,15 @@ static void print_steps(struct out *o, const struct layout *l) {
     o_puts(o, ", ");
     o_str(o, s->target);
     o_printf(o, ", %" PRIu32 ", %" PRIu32 ", ", s->first_param, s->nparams);
-    o_printf(o, s->succeed_on ? "0x%" PRIx32 "}," : "%" PRIu32 "},", s->succeed_on);
+    o_printf(o, s->succeed_on ? "0x%" PRIx32 ", " : "%" PRIu32 ", ", s->succeed_on);
+    o_printf(o, "{%" PRIu32 ", %" PRIu32 "}},", s->backend_expr.first, s->backend_expr.count);
     o_rowc(o, l, i, s->s->loc);
     if (s->backend != HL_NONE) {
       o_puts(o, " via ");
       o_cstr(o, AT(l->backends, struct backend_row, s->backend).b->name);
+    } else if (s->s->via_expr) {
+      o_puts(o, " via ");
+      o_exprtext(o, l, s->s->via_expr);
     }
     const char *sep = " succeed on ";
     for (unsigned k = 0; s->succeed_on >> k; k++)
@@ -1150,7 +1165,7 @@ static void print_insns(struct out *o, const struct layout *l) {
         o_puts(o, " = ");
       } else {
         o_puts(o, gr->option);
-        o_puts(o, " per ");
+        o_putc(o, ' ');
       }
       o_exprtext(o, l, gr->e);
       o_puts(o, " */\n");

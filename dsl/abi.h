@@ -134,13 +134,19 @@ struct hl_param {
 struct hl_step {              /* one action of a rule; run in order */
   uint8_t action;             /* enum hl_action_kind */
   uint32_t backend;           /* index into backends, or HL_NONE for the
-                                 default backend of the kind (environment) */
+                                 default backend of the kind (environment);
+                                 HL_NONE when backend_expr is set */
   const char *target;         /* job / pipeline name, or NULL */
   uint32_t first_param, nparams; /* into params */
   uint32_t succeed_on;        /* results that count as success: bit i is
                                  the i-th HL_RESULT line of the action in
                                  actions.def; 0: the kind's defaults (the
                                  lines with success 1) */
+  struct hl_expr backend_expr; /* count 0: backend above. Else `via $label`
+                                 or `via "${a}-${b}"`: rendered per alert,
+                                 the name of a declared backend of the
+                                 action's kind (none: the alert is skipped,
+                                 "no KIND backend 'NAME'") */
 };
 
 enum hl_event {               /* outcomes a notification can be tied to */

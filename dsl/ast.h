@@ -98,7 +98,10 @@ struct step {                 /* one `run` clause and its `with` params */
   struct loc loc;             /* from `run` to the last word */
   struct word *words;         /* kind [verb] [target], as written */
   const char *via;            /* backend name after `via`, or NULL */
-  struct loc via_loc;
+  struct loc via_loc;         /* the name, or the expression */
+  struct expr *via_expr;      /* `via $label` or `via "${a}-${b}"`: the
+                                 backend's name, rendered per alert; NULL
+                                 when via is a name or absent */
   struct param *params;
   struct step *next;
   int action;                 /* check: enum hl_action_kind */

@@ -54,6 +54,13 @@ struct wtok {
   struct loc loc;
   int quoted;                 /* written as a string */
 };
+
+/* What follows a step's `via`: a name (w), or an expression rendered per
+ * alert (e: a variable or an interpolated string). */
+struct via_tok {
+  struct wtok w;              /* w.text NULL: no name */
+  struct expr *e;             /* NULL: no expression */
+};
 }
 
 %code provides {
@@ -180,7 +187,7 @@ static void begin_rule(struct pstate *ps, struct loc kw, const char *name,
                        struct loc name_loc);
 static void end_rule(struct pstate *ps);
 static void add_step(struct pstate *ps, struct loc loc, struct word_list w,
-                     struct wtok via);
+                     struct via_tok via);
 static void add_params(struct pstate *ps, struct loc with_loc,
                        struct param_list l);
 static void add_matchers(struct pstate *ps, int on, struct matcher_list l);
@@ -232,6 +239,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
   int op;
   unsigned mask;
   struct wtok w;
+  struct via_tok via;
   struct word *word;
   struct alert_list alerts;
   struct matcher *matcher;
@@ -271,6 +279,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 
 %type <alerts> alert_names
 %type <w> name word opt_word opt_via
+%type <via> step_via
 %type <word> run_word
 %type <words> run_words results
 %type <op> match_op notify_how
@@ -490,8 +499,8 @@ simple_clause
 
 /* [ "then" ] "run" word { word } [ "via" NAME ] */
 run_clause
-  : "run" resume run_words opt_via { add_step(ps, @1, $3, $4); }
-  | "then" resume "run" run_words opt_via { add_step(ps, @3, $4, $5); }
+  : "run" resume run_words step_via { add_step(ps, @1, $3, $4); }
+  | "then" resume "run" run_words step_via { add_step(ps, @3, $4, $5); }
   ;
 
 run_words
@@ -523,6 +532,34 @@ opt_word
 opt_via
   : %empty      { $$ = wtok_of(NULL, @$, 0); }
   | "via" NAME  { $$ = wtok_of($2, @2, 0); }
+  ;
+
+/* [ "via" ( NAME | VARIABLE | STRING ) ]: a step's backend is a name, or
+ * the value of a label or an interpolated string ("${region}-prod"), the
+ * name of a declared backend picked per alert. A string without
+ * interpolation is a name. */
+step_via
+  : %empty
+      {
+        $$.w = wtok_of(NULL, @$, 0);
+        $$.e = NULL;
+      }
+  | "via" NAME
+      {
+        $$.w = wtok_of($2, @2, 0);
+        $$.e = NULL;
+      }
+  | "via" VARIABLE
+      {
+        $$.w = wtok_of(NULL, @2, 0);
+        $$.e = $2;
+      }
+  | "via" STRING
+      {
+        int plain = $2->kind == EXPR_STR;
+        $$.w = wtok_of(plain ? $2->str : NULL, @2, plain);
+        $$.e = plain ? NULL : $2;
+      }
   ;
 
 /* option = "cooldown" DURATION [ "per" expr ] | "timeout" DURATION
@@ -788,14 +825,15 @@ static struct matcher *make_matcher(struct pstate *ps, struct wtok name,
 }
 
 static void add_step(struct pstate *ps, struct loc loc, struct word_list w,
-                     struct wtok via) {
+                     struct via_tok via) {
   struct step *s = node(ps, sizeof *s);
   s->loc.file = loc.file;
   s->loc.begin = loc.begin;
   s->loc.end = w.last->loc.end;
   s->words = w.head;
-  s->via = via.text;
-  s->via_loc = via.loc;
+  s->via = via.w.text;
+  s->via_loc = via.w.loc;
+  s->via_expr = via.e;
   s->action = -1;
   *ps->steps_tail = s;
   ps->steps_tail = &s->next;
@@ -1212,7 +1250,11 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       else
         phrase_add(&ph, s == YYSYMBOL_NAME ? "a name" : "a string");
       break;
-    case YYSYMBOL_VARIABLE: phrase_add(&ph, "a variable"); break;
+    case YYSYMBOL_VARIABLE: /* after a step's `via`: a label naming one */
+      phrase_add(&ph, role && strcmp(role, "a backend name") == 0
+                          ? "a variable naming one"
+                          : "a variable");
+      break;
     case YYSYMBOL_NUMBER: phrase_add(&ph, "a number"); break;
     case YYSYMBOL_DURATION: phrase_add(&ph, "a duration"); break;
     case YYSYMBOL_TIME: phrase_add(&ph, "a time (HH:MM)"); break;

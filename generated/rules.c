@@ -127,16 +127,17 @@ static const struct hl_matcher hl_matchers[] = {
  * Steps, run in order (hl_rule.first_step, nsteps): action, backend
  * (HL_NONE: the kind's default), target, first_param, nparams,
  * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the
- * kind's defaults; the comment names the results).
+ * kind's defaults; the comment names the results), backend_expr (code
+ * in hl_insns naming a declared backend per alert; count 0: backend).
  */
 static const struct hl_step hl_steps[] = {
-  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5, 0}, /* 0 rules/capacity.heal:6 via gate */
-  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5, 0}, /* 1 rules/certificates.heal:7 via gate */
-  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1, 0}, /* 2 rules/node-disk.heal:5 */
-  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4, 0}, /* 3 rules/node-disk.heal:11 via ci */
-  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0},          /* 4 rules/node-health.heal:7 via prod_eu */
-  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0},           /* 5 rules/node-health.heal:8 via prod_eu */
-  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0}, /* 6 rules/node-health.heal:9 via gate */
+  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5, 0, {0, 0}}, /* 0 rules/capacity.heal:6 via gate */
+  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5, 0, {0, 0}}, /* 1 rules/certificates.heal:7 via gate */
+  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1, 0, {0, 0}}, /* 2 rules/node-disk.heal:5 */
+  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4, 0, {0, 0}}, /* 3 rules/node-disk.heal:11 via ci */
+  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0, {0, 0}},  /* 4 rules/node-health.heal:7 via prod_eu */
+  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0, {0, 0}},   /* 5 rules/node-health.heal:8 via prod_eu */
+  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0, {0, 0}}, /* 6 rules/node-health.heal:9 via gate */
 };
 
 /* Parameters of each step (hl_step.first_param, nparams): name, and the

@@ -87,8 +87,11 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       buf_json_str(o, rem_kind_name(st->action, kind));
       buf_puts(o, ",\"target\":");
       buf_json_str(o, st->target);
+      /* A backend picked per alert: null, and the expression that names it. */
       buf_puts(o, ",\"backend\":");
-      buf_json_str(o, backend_name(rs, st->backend));
+      buf_json_str(o, st->backend_expr.count ? NULL : backend_name(rs, st->backend));
+      buf_puts(o, ",\"backend_expr\":");
+      json_expr(o, rs, st->backend_expr);
       buf_puts(o, ",\"params\":{");
       for (uint32_t p = 0; p < st->nparams; p++) {
         const struct hl_param *hp = &rs->params[st->first_param + p];
@@ -166,7 +169,15 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
       char kind[REM_KIND_MAX];
       fprintf(out, "  run %s", rem_kind_name(st->action, kind));
       if (st->target) fprintf(out, " \"%s\"", st->target);
-      if (st->backend != HL_NONE) fprintf(out, " via %s", backend_name(rs, st->backend));
+      if (st->backend_expr.count) {
+        struct buf b;
+        buf_init(&b);
+        render_source(rs, st->backend_expr, &b);
+        fprintf(out, " via %s", b.data ? b.data : "");
+        buf_free(&b);
+      } else if (st->backend != HL_NONE) {
+        fprintf(out, " via %s", backend_name(rs, st->backend));
+      }
       fputc('\n', out);
       for (uint32_t p = 0; p < st->nparams; p++) {
         const struct hl_param *hp = &rs->params[st->first_param + p];

@@ -40,12 +40,6 @@ static const char *const kind_env[HL_BK__COUNT] = {
 #include "backends.def"
 };
 
-static const uint8_t action_backend[HL_ACT__COUNT] = {
-#define HL_ACTION(id, word, verb, backend, target, open)                       \
-  [HL_ACT_##id] = HL_BK_##backend,
-#include "actions.def"
-};
-
 /* The loaded table: declared backends, then one default per kind. */
 static struct backend *g_declared;
 static uint32_t g_ndeclared;
@@ -114,6 +108,18 @@ const char *backend_field(const struct backend *b, const char *name) {
     return NULL;
   int i = field_index(b->kind, name);
   return i >= 0 && i < BACKEND_FIELDS_MAX ? b->values[i] : NULL;
+}
+
+const char *backend_kind_word(uint8_t kind) {
+  return kind < HL_BK__COUNT ? kind_words[kind] : "?";
+}
+
+uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
+                      const char *name) {
+  for (uint32_t i = 0; name && i < rs->nbackends; i++)
+    if (rs->backends[i].kind == kind && strcmp(rs->backends[i].name, name) == 0)
+      return i;
+  return HL_NONE;
 }
 
 const char *backend_describe(const struct backend *b, char *out,
@@ -423,8 +429,15 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
       continue; /* recorded as dry_run: calls nothing */
     for (uint32_t s = 0; s < rule->nsteps; s++) {
       const struct hl_step *st = &rs->steps[rule->first_step + s];
-      uint8_t bk = st->action < HL_ACT__COUNT ? action_backend[st->action] : 0;
-      if (st->backend == HL_NONE) {
+      uint8_t bk = action_backend_kind(st->action);
+      if (st->backend_expr.count) {
+        /* Picked per alert: any declared backend of the kind may be. */
+        for (uint32_t b = 0; b < g_ndeclared; b++)
+          if (rs->backends[b].kind == bk)
+            need_decl[b] = true;
+      } else if (bk >= HL_BK__COUNT) {
+        continue;
+      } else if (st->backend == HL_NONE) {
         if (!need_default[bk])
           need_default[bk] = rule->name;
       } else if (st->backend < g_ndeclared) {

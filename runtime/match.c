@@ -86,8 +86,11 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
   for (uint32_t i = 0; i < rs->nsteps; i++) {
     const struct hl_step *s = &rs->steps[i];
     if (s->action >= HL_ACT__COUNT || !index_ok(s->backend, rs->nbackends) ||
-        !range_ok(s->first_param, s->nparams, rs->nparams))
+        !range_ok(s->first_param, s->nparams, rs->nparams) ||
+        (s->backend_expr.count && s->backend != HL_NONE))
       return fail(err, n, "steps[%u] is invalid", i);
+    if (render_check(rs, s->backend_expr, why, sizeof why) < 0)
+      return fail(err, n, "steps[%u] backend: %s", i, why);
   }
   for (uint32_t i = 0; i < rs->nparams; i++) {
     if (!rs->params[i].name) return fail(err, n, "params[%u] has no name", i);

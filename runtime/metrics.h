@@ -26,7 +26,8 @@
   X(RESOLVED, "resolved") \
   X(BUDGET, "budget") \
   X(LIMIT, "limit") \
-  X(MISSING_LABEL, "missing_label")
+  X(MISSING_LABEL, "missing_label") \
+  X(NO_BACKEND, "no_backend")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,

@@ -62,6 +62,11 @@ assert "succeed_on" not in c, c
 a = rules["cooldown_rule"]["actions"][0]
 assert a["kind"] == "jenkins" and a["succeed_on"] == ["SUCCESS"], a
 assert rules["eq_continue"]["actions"][0]["succeed_on"] == [], rules["eq_continue"]
+# A backend picked per alert: no name, the expression that names it.
+pc = rules["per_cluster"]["actions"]
+assert pc[0]["backend"] is None and pc[0]["backend_expr"] == "$cluster", pc[0]
+assert pc[1]["backend_expr"] == "\"${cluster}-b\"", pc[1]
+assert a["backend_expr"] is None, a
 PY
 
 req GET /metrics

@@ -27,6 +27,7 @@ static const char *const alertnames[] = {
   "Any",
   "HealerTest",
   "HealerMissing",
+  "ClusterNode",
 };
 
 static const struct hl_matcher matchers[] = {
@@ -126,6 +127,16 @@ static const struct hl_insn insns[] = {
   /*  83 */ {HL_OP_LIT, 0, "none"},
   /*  84 */ {HL_OP_DEFAULT, 0, NULL},
   /*  85 */ {HL_OP_LABEL, 0, "node"},
+  /*  86 */ {HL_OP_LABEL, 0, "node"},
+  /*  87 */ {HL_OP_LIT, 0, "n"},
+  /*  88 */ {HL_OP_DEFAULT, 0, NULL},
+  /*  89 */ {HL_OP_LABEL, 0, "cluster"},
+  /*  90 */ {HL_OP_LABEL, 0, "node"},
+  /*  91 */ {HL_OP_LIT, 0, "n"},
+  /*  92 */ {HL_OP_DEFAULT, 0, NULL},
+  /*  93 */ {HL_OP_LABEL, 0, "cluster"},
+  /*  94 */ {HL_OP_LIT, 0, "-b"},
+  /*  95 */ {HL_OP_CONCAT, 2, NULL},
 };
 
 static const struct hl_param params[] = {
@@ -158,28 +169,32 @@ static const struct hl_param params[] = {
   {"cluster", {79, 3}},
   {"value", {82, 3}},
   {"node", {85, 1}},
+  {"node", {86, 3}},
+  {"node", {90, 3}},
 };
 
 static const struct hl_step steps[] = {
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1, 0},
-  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2, 0},
-  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1, 0},
-  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6, 0},
-  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1, 0},
-  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1, 0},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1, 0},
-  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1, 0},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1, 0},
-  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1, 0},
-  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2, 0},
-  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0, 0},
-  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0, 0},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1, 0},
-  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2, 0},
-  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2, 0},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2, 0},
-  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3, 0},
-  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1, 0},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1, 0, {0, 0}},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1, 0, {0, 0}},
+  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2, 0, {0, 0}},
+  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2, 0, {0, 0}},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 29, 1, 0, {89, 1}},
+  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 30, 1, 0, {93, 3}},
 };
 
 static const struct hl_window windows[] = {
@@ -192,10 +207,14 @@ static const struct hl_backend_field fields[] = {
   {"url", HL_SRC_LITERAL, "http://127.0.0.1:1"},
   {"user", HL_SRC_LITERAL, "healer"},
   {"token", HL_SRC_ENV, "CI_TOKEN"},
+  {"url", HL_SRC_LITERAL, "http://127.0.0.1:1"},
 };
 
 static const struct hl_backend backends[] = {
   {"ci", HL_BK_JENKINS, 0, 3, "tests/runtime/fixture.heal", 2},
+  {"eu-1", HL_BK_KUBERNETES, 3, 0, "tests/runtime/fixture.heal", 2},
+  {"eu-1-b", HL_BK_KUBERNETES, 3, 0, "tests/runtime/fixture.heal", 2},
+  {"us-2", HL_BK_JENKINS, 3, 1, "tests/runtime/fixture.heal", 2},
 };
 
 static const struct hl_notify notifies[] = {
@@ -220,28 +239,30 @@ static const struct hl_rule rules[] = {
   {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
   {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
   {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
 };
 
 static const struct hl_index_entry entries[] = {
   {"Any", 0, 1},
   {"Budget", 1, 1},
-  {"Cool", 2, 1},
-  {"CoolDefault", 3, 1},
-  {"Dry", 4, 1},
-  {"HealerCooldown", 5, 1},
-  {"HealerMissing", 6, 1},
-  {"HealerResolve", 7, 1},
-  {"HealerTest", 8, 1},
-  {"KubeNodeNotReady", 9, 1},
-  {"Limit", 10, 1},
-  {"Match", 11, 4},
-  {"Other", 15, 1},
-  {"Resolve", 16, 2},
-  {"Window", 18, 2},
+  {"ClusterNode", 2, 1},
+  {"Cool", 3, 1},
+  {"CoolDefault", 4, 1},
+  {"Dry", 5, 1},
+  {"HealerCooldown", 6, 1},
+  {"HealerMissing", 7, 1},
+  {"HealerResolve", 8, 1},
+  {"HealerTest", 9, 1},
+  {"KubeNodeNotReady", 10, 1},
+  {"Limit", 11, 1},
+  {"Match", 12, 4},
+  {"Other", 16, 1},
+  {"Resolve", 17, 2},
+  {"Window", 19, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
+  14, 9, 17, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

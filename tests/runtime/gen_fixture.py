@@ -29,10 +29,15 @@ WINDOWS = [
 
 BACKENDS = [dict(name="ci", kind="JENKINS", fields=[("url", "LITERAL", "http://127.0.0.1:1"),
                                                     ("user", "LITERAL", "healer"),
-                                                    ("token", "ENV", "CI_TOKEN")])]
+                                                    ("token", "ENV", "CI_TOKEN")]),
+            # Clusters that per_cluster picks by label; us-2 is of another kind.
+            dict(name="eu-1", kind="KUBERNETES", fields=[]),
+            dict(name="eu-1-b", kind="KUBERNETES", fields=[]),
+            dict(name="us-2", kind="JENKINS", fields=[("url", "LITERAL", "http://127.0.0.1:1")])]
 
 # Each rule: name, alerts, matchers [(on, name, op, value)], steps
-# [(kind, target, backend, [(param, expr)])], options.
+# [(kind, target, backend, [(param, expr)])], options. A step's backend is
+# a name, None (the default), or an expression (picked per alert).
 RULES = [
     dict(name="eq_continue", alerts=["Match"], matchers=[("LABEL", "env", "EQ", "prod")],
          flags=["CONTINUE"],
@@ -95,6 +100,11 @@ RULES = [
                   ("value", ('def', L("value"), S("none")))])]),
     dict(name="it_missing", alerts=["HealerMissing"], matchers=[],
          steps=[("JENKINS", "NeedsNode", None, [("node", L("node"))])]),
+    # via $cluster, then via "${cluster}-b"
+    dict(name="per_cluster", alerts=["ClusterNode"], matchers=[],
+         steps=[("K8S_CORDON", None, L("cluster"), [("node", ('def', L("node"), S("n")))]),
+                ("K8S_DRAIN", None, ('cat', L("cluster"), S("-b")),
+                 [("node", ('def', L("node"), S("n")))])]),
 ]
 
 out = []
@@ -155,8 +165,9 @@ for i, r in enumerate(RULES):
         # expressions after the param slots are reserved
         for j, (pname, pe) in enumerate(ps):
             params[fp + j] = (pname, expr(pe))
-        steps.append((kind, "%d" % backend_index[backend] if backend else "HL_NONE",
-                      target, fp, len(ps)))
+        picked = isinstance(backend, tuple)
+        steps.append((kind, "%d" % backend_index[backend] if backend and not picked else "HL_NONE",
+                      target, fp, len(ps), expr(backend) if picked else "{0, 0}"))
     flags = " | ".join("HL_RULE_" + f for f in r.get("flags", [])) or "0"
     ck = expr(r.get("cooldown_key"))
     lk = expr(r.get("limit_key"))
@@ -203,8 +214,8 @@ for name, e in params:
     p("  {%s, %s}," % (cstr(name), e))
 p("};\n")
 p("static const struct hl_step steps[] = {")
-for kind, backend, target, fp, n in steps:
-    p("  {HL_ACT_%s, %s, %s, %d, %d, 0}," % (kind, backend, cstr(target), fp, n))
+for kind, backend, target, fp, n, bx in steps:
+    p("  {HL_ACT_%s, %s, %s, %d, %d, 0, %s}," % (kind, backend, cstr(target), fp, n, bx))
 p("};\n")
 p("static const struct hl_window windows[] = {")
 for w in WINDOWS:

@@ -35,11 +35,11 @@ static const struct hl_backend backends[] = {
 /* Bits of succeed_on: the JENKINS lines of actions.def, in order. */
 enum { R_SUCCESS, R_UNSTABLE, R_FAILURE, R_ABORTED, R_NOT_BUILT };
 static const struct hl_step steps[] = {
-    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0, 0},
-    {HL_ACT_JENKINS, 0, "j", 0, 0, 0},
+    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0, 0, {0, 0}},
+    {HL_ACT_JENKINS, 0, "j", 0, 0, 0, {0, 0}},
     /* succeed on UNSTABLE, NOT_BUILT */
     {HL_ACT_JENKINS, 0, "j", 0, 0,
-     1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_NOT_BUILT},
+     1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_NOT_BUILT, {0, 0}},
 };
 static const struct hl_rule rules[] = {
     {.name = "jk_default",
@@ -996,6 +996,39 @@ static void test_backend_sources(void **state) {
   load_backends(jk.url, token_file);
 }
 
+/* A step whose backend is picked per alert (`via $cluster`) needs every
+ * declared backend of its kind at start-up, and not the default. */
+static void test_backend_picked_needs_all(void **state) {
+  (void)state;
+  char err[1024];
+  static const struct hl_insn insns[] = {{HL_OP_LABEL, 0, "cluster"}};
+  static const struct hl_step picked[] = {
+      {HL_ACT_JENKINS, HL_NONE, "j", 0, 0, 0, {0, 1}}};
+  static const struct hl_rule rule[] = {{.name = "per_cluster",
+                                         .first_step = 0,
+                                         .nsteps = 1,
+                                         .during = HL_NONE,
+                                         .not_during = HL_NONE}};
+  struct hl_ruleset rs = test_rs;
+  rs.rules = rule;
+  rs.nrules = 1;
+  rs.steps = picked;
+  rs.nsteps = 1;
+  rs.insns = insns;
+  rs.ninsns = 1;
+  unsetenv("HEALER_JENKINS_URL");   /* the default is not needed */
+  assert_int_equal(backend_load_all(&rs, false, err, sizeof err), 0);
+  const struct backend *ci = backend_get(HL_BK_JENKINS, 0);
+  assert_non_null(ci);
+  assert_true(ci->needed && ci->usable);
+  assert_null(backend_get(HL_BK_JENKINS, HL_NONE));
+  /* ... so a declared one that cannot be read stops the start. */
+  unsetenv("TEST_CI_URL");
+  assert_int_equal(backend_load_all(&rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "TEST_CI_URL is not set"));
+  load_backends(jk.url, token_file);
+}
+
 /* No secret in a log line or a reason, whatever happens. */
 static void test_secrets_stay_secret(void **state) {
   (void)state;
@@ -1062,6 +1095,7 @@ int main(void) {
       cmocka_unit_test_setup(test_resume_after_restart, each_setup),
       cmocka_unit_test_setup(test_no_backend, each_setup),
       cmocka_unit_test_setup(test_backend_sources, each_setup),
+      cmocka_unit_test_setup(test_backend_picked_needs_all, each_setup),
       cmocka_unit_test_setup(test_secrets_stay_secret, each_setup),
   };
   int rc = cmocka_run_group_tests_name("jenkins", pure, NULL, NULL);

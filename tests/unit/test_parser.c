@@ -335,6 +335,37 @@ static void test_retry_without_backoff(void **state) {
   done(r);
 }
 
+/* via NAME, via "name" (a name too), via $label and via "${a}-${b}" (a
+ * backend picked per alert: an expression). */
+static void test_via_forms(void **state) {
+  (void)state;
+  struct run *r = parse("when alert A run x via ci\n"
+                        "when alert B run x via \"ci\"\n"
+                        "when alert C run x via $cluster with n = \"1\"\n"
+                        "when alert D run x via \"${region}-${env}\"\n");
+  assert_clean(r);
+  const struct rule *ru = r->p.rules;
+  const struct step *s = ru->steps;
+  assert_string_equal(s->via, "ci");
+  assert_null(s->via_expr);
+  s = ru->next->steps;
+  assert_string_equal(s->via, "ci");
+  assert_string_equal(at(r, s->via_loc), "\"ci\"");
+  assert_null(s->via_expr);
+  s = ru->next->next->steps;
+  assert_null(s->via);
+  assert_non_null(s->via_expr);
+  assert_int_equal(s->via_expr->kind, EXPR_LABEL);
+  assert_string_equal(s->via_expr->str, "cluster");
+  assert_string_equal(at(r, s->via_loc), "$cluster");
+  assert_int_equal(count_params(s->params), 1);
+  s = ru->next->next->next->steps;
+  assert_null(s->via);
+  assert_int_equal(s->via_expr->kind, EXPR_INTERP);
+  assert_string_equal(at(r, s->via_loc), "\"${region}-${env}\"");
+  done(r);
+}
+
 static void test_several_rules_and_declarations(void **state) {
   (void)state;
   struct run *r = parse(
@@ -1112,6 +1143,7 @@ int main(void) {
       cmocka_unit_test(test_one_line_form),
       cmocka_unit_test(test_block_form),
       cmocka_unit_test(test_retry_without_backoff),
+      cmocka_unit_test(test_via_forms),
       cmocka_unit_test(test_several_rules_and_declarations),
       cmocka_unit_test(test_times_as_written),
       cmocka_unit_test(test_expr_literals),
