@@ -537,6 +537,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
   row.name = str_c(l, r->display_name);
   row.status = HL_STATUS_FIRING;
   row.during = row.not_during = HL_NONE;
+  row.retries = HL_RETRY_DEFAULT; /* no `retry` clause */
 
   row.first_alert = l->alerts.n;
   for (const struct alert_name *a = r->alerts; a; a = a->next) {
@@ -1027,7 +1028,10 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_printf(o, ", .cooldown_key = {%" PRIu32 ", %" PRIu32 "},\n    ", r->cooldown_key.first,
              r->cooldown_key.count);
     o_ms(o, "timeout_ms", r->timeout_ms);
-    o_printf(o, ", .retries = %" PRIu32 ", ", r->retries);
+    if (r->retries == HL_RETRY_DEFAULT)
+      o_puts(o, ", .retries = HL_RETRY_DEFAULT, ");
+    else
+      o_printf(o, ", .retries = %" PRIu32 ", ", r->retries);
     o_ms(o, "backoff_ms", r->backoff_ms);
     o_printf(o,
              ",\n    .limit = %" PRIu32 ", .limit_key = {%" PRIu32 ", %" PRIu32 "},"

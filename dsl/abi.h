@@ -196,6 +196,10 @@ struct hl_backend {
   uint32_t line;
 };
 
+/* hl_rule.retries when the rule has no `retry` clause: the runtime's
+ * default number of extra attempts (`retry 0` is 0: none). */
+#define HL_RETRY_DEFAULT UINT32_MAX
+
 #define HL_RULE_DRY_RUN 1u    /* record what would run, call nothing */
 #define HL_RULE_CONTINUE 2u   /* keep trying later rules after a match */
 
@@ -212,7 +216,9 @@ struct hl_rule {
   uint64_t cooldown_ms;                /* 0: none */
   struct hl_expr cooldown_key;         /* count 0: rule + rendered params */
   uint64_t timeout_ms;                 /* 0: the runtime's default */
-  uint32_t retries;                    /* extra attempts on retryable errors */
+  uint32_t retries;                    /* extra attempts on retryable errors;
+                                          HL_RETRY_DEFAULT: no `retry`
+                                          clause, the runtime's default */
   uint64_t backoff_ms;                 /* first retry delay; 0: default */
   uint32_t limit;                      /* max concurrent; 0: unlimited */
   struct hl_expr limit_key;            /* count 0: per rule */

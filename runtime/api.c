@@ -9,6 +9,7 @@
 #include "rem.h"
 #include "render.h"
 #include "rtime.h"
+#include "worker.h"
 
 static const char *const op_names[] = {"=", "!=", "=~", "!~"};
 
@@ -136,7 +137,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
                (unsigned long long)r->cooldown_ms);
     json_expr(o, rs, r->cooldown_key);
     buf_printf(o, ",\"timeout_ms\":%llu,\"retries\":%u,\"backoff_ms\":%llu",
-               (unsigned long long)r->timeout_ms, r->retries,
+               (unsigned long long)r->timeout_ms, workers_retries(r),
                (unsigned long long)r->backoff_ms);
     buf_printf(o, ",\"limit\":%u,\"limit_key\":", r->limit);
     json_expr(o, rs, r->limit_key);
@@ -207,7 +208,9 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
       buf_free(&b);
     }
     if (r->timeout_ms) fprintf(out, "  timeout %s\n", rtime_format_duration((int64_t)r->timeout_ms, d1));
-    if (r->retries) {
+    if (r->retries == HL_RETRY_DEFAULT) {
+      fprintf(out, "  retry %u (default)\n", workers_retries(r));
+    } else if (r->retries) {
       fprintf(out, "  retry %u", r->retries);
       if (r->backoff_ms)
         fprintf(out, " backoff %s", rtime_format_duration((int64_t)r->backoff_ms, d1));

@@ -420,7 +420,7 @@ static void test_durations(void **state) {
   assert_int_equal(r->cooldown_ms, 30 * 60 * 1000);
   assert_int_equal(r->cooldown_key.count, 0); /* default key */
   assert_int_equal(r->timeout_ms, 0);
-  assert_int_equal(r->retries, 0);
+  assert_int_equal(r->retries, HL_RETRY_DEFAULT); /* no `retry`: the default */
   assert_int_equal(r->limit, 0);
   assert_int_equal(r->budget, 0);
   assert_int_equal(r->during, HL_NONE);

@@ -28,6 +28,8 @@ static const char *const alertnames[] = {
   "HealerTest",
   "HealerMissing",
   "ClusterNode",
+  "RetryDefault",
+  "RetryZero",
 };
 
 static const struct hl_matcher matchers[] = {
@@ -137,6 +139,10 @@ static const struct hl_insn insns[] = {
   /*  93 */ {HL_OP_LABEL, 0, "cluster"},
   /*  94 */ {HL_OP_LIT, 0, "-b"},
   /*  95 */ {HL_OP_CONCAT, 2, NULL},
+  /*  96 */ {HL_OP_LIT, 0, "ops"},
+  /*  97 */ {HL_OP_LIT, 0, "web"},
+  /*  98 */ {HL_OP_LIT, 0, "ops"},
+  /*  99 */ {HL_OP_LIT, 0, "web"},
 };
 
 static const struct hl_param params[] = {
@@ -171,6 +177,10 @@ static const struct hl_param params[] = {
   {"node", {85, 1}},
   {"node", {86, 3}},
   {"node", {90, 3}},
+  {"namespace", {96, 1}},
+  {"deployment", {97, 1}},
+  {"namespace", {98, 1}},
+  {"deployment", {99, 1}},
 };
 
 static const struct hl_step steps[] = {
@@ -195,6 +205,8 @@ static const struct hl_step steps[] = {
   {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1, 0, {0, 0}},
   {HL_ACT_K8S_CORDON, HL_NONE, NULL, 29, 1, 0, {89, 1}},
   {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 30, 1, 0, {93, 3}},
+  {HL_ACT_K8S_RESTART, HL_NONE, NULL, 31, 2, 0, {0, 0}},
+  {HL_ACT_K8S_RESTART, HL_NONE, NULL, 33, 2, 0, {0, 0}},
 };
 
 static const struct hl_window windows[] = {
@@ -240,6 +252,8 @@ static const struct hl_rule rules[] = {
   {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
   {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
   {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
 };
 
 static const struct hl_index_entry entries[] = {
@@ -258,11 +272,13 @@ static const struct hl_index_entry entries[] = {
   {"Match", 12, 4},
   {"Other", 16, 1},
   {"Resolve", 17, 2},
-  {"Window", 19, 2},
+  {"RetryDefault", 19, 1},
+  {"RetryZero", 20, 1},
+  {"Window", 21, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 17, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
+  14, 9, 17, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 18, 19, 11, 12,
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

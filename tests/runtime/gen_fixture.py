@@ -105,6 +105,13 @@ RULES = [
          steps=[("K8S_CORDON", None, L("cluster"), [("node", ('def', L("node"), S("n")))]),
                 ("K8S_DRAIN", None, ('cat', L("cluster"), S("-b")),
                  [("node", ('def', L("node"), S("n")))])]),
+    # No `retry` clause (HL_RETRY_DEFAULT) and `retry 0`, on a kind the
+    # worker test implements (test_worker.c); short backoffs.
+    dict(name="retry_default", alerts=["RetryDefault"], matchers=[],
+         retries="HL_RETRY_DEFAULT", backoff=20,
+         steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
+    dict(name="retry_zero", alerts=["RetryZero"], matchers=[], retries=0, backoff=20,
+         steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
 ]
 
 out = []
@@ -175,7 +182,8 @@ for i, r in enumerate(RULES):
         name=r["name"], line=line, flags=flags, status="HL_STATUS_" + r.get("status", "FIRING"),
         fa=fa, na=len(r["alerts"]), fm=fm, nm=len(r["matchers"]), fs=fs, ns=len(r["steps"]),
         cooldown=r.get("cooldown", 0), ck=ck, timeout=r.get("timeout", 0),
-        retries=r.get("retries", 0), limit=r.get("limit", 0), lk=lk,
+        retries=str(r.get("retries", 0)), backoff=r.get("backoff", 0),
+        limit=r.get("limit", 0), lk=lk,
         budget=r.get("budget", 0), budget_ms=r.get("budget_ms", 0),
         during=str(r["during"]) if "during" in r else "HL_NONE",
         not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE"))
@@ -239,9 +247,9 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s}," % (
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
-        r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["limit"], r["lk"],
+        r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["backoff"], r["limit"], r["lk"],
         r["budget"], r["budget_ms"], r["during"], r["not_during"]))
 p("};\n")
 p("static const struct hl_index_entry entries[] = {")

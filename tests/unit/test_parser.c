@@ -333,6 +333,13 @@ static void test_retry_without_backoff(void **state) {
   assert_false(o->has_ms);
   assert_true(o->ms == 0);
   done(r);
+  /* `retry 0` is a count like any other: it turns the default off. */
+  r = parse("when alert A run x, retry 0\n");
+  assert_clean(r);
+  o = r->p.rules->options;
+  assert_int_equal(o->kind, OPT_RETRY);
+  assert_true(o->n == 0);
+  done(r);
 }
 
 /* via NAME, via "name" (a name too), via $label and via "${a}-${b}" (a
