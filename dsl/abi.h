@@ -226,6 +226,8 @@ struct hl_rule {
   uint64_t budget_ms;
   uint32_t during;                     /* window index or HL_NONE */
   uint32_t not_during;                 /* window index or HL_NONE */
+  uint32_t breaker_failures;           /* `stop after N failures in DUR`: */
+  uint64_t breaker_ms;                 /* N and DUR; 0: no breaker */
 };
 
 /* Rules for one alert name, in source order. Sorted by alertname (strcmp)

@@ -19,8 +19,6 @@
 
 #define MAX_SEGS 64
 #define JOB_MAX 1024
-#define CANCEL_TIMEOUT_MS 10000
-#define MIN_REQUEST_MS 2000
 #define BUILDS_SCANNED "{0,100}"
 
 static int64_t g_poll_min = ACT_JENKINS_POLL_MIN_MS;
@@ -56,7 +54,7 @@ struct jk {
   long build;
   char build_url[512];
   char resume[600];         /* resume token: "queue:N" / "build:B URL" */
-  int64_t interval;         /* next poll interval */
+  struct action_pace pace;  /* polling */
   struct httpc_response rs; /* reused for every request */
 };
 
@@ -108,31 +106,7 @@ long act_jenkins_queue_id(const char *location) {
   return *p ? -1 : id;
 }
 
-/* run->reason, printf-style; long values are cut. */
-static void reasonf(struct action_run *run, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reasonf(struct action_run *run, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(run->reason, sizeof run->reason, fmt, ap);
-  va_end(ap);
-}
-
 /* ---- requests ------------------------------------------------------------ */
-
-static struct httpc *client(struct action_run *run) {
-  return run->client ? run->client : httpc_thread();
-}
-
-/* A total timeout that does not outlive the rule's deadline by much. */
-static int64_t request_timeout(const struct action_run *run, bool cancelling) {
-  if (cancelling)
-    return CANCEL_TIMEOUT_MS;
-  int64_t left = run->deadline_ms - rtime_now_ms();
-  if (left < MIN_REQUEST_MS)
-    left = MIN_REQUEST_MS;
-  return left < HTTPC_TIMEOUT_MS ? left : 0;
-}
 
 /* Sends one request to path (job segments first when with_job) and fills
  * j->rs. Returns 0 when Jenkins answered, -1 otherwise (transport error,
@@ -150,7 +124,7 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
     segs[n++] = extra[i];
   char err[HTTPC_ERR_MAX];
   char *url = httpc_url(j->url, segs, n, q, nq, err, sizeof err);
-  struct httpc *hc = client(run);
+  struct httpc *hc = action_client(run);
   if (!url || !hc) {
     httpc_response_free(&j->rs);
     httpc_response_init(&j->rs);
@@ -178,7 +152,7 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
       .auth = j->user && j->token ? HTTPC_AUTH_BASIC : HTTPC_AUTH_NONE,
       .user = j->user,
       .secret = j->token,
-      .timeout_ms = request_timeout(run, cancelling),
+      .timeout_ms = action_request_timeout(run, cancelling),
       .flags = flags,
   };
   int rc = httpc_do(hc, &rq, &j->rs);
@@ -186,61 +160,15 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
   return rc;
 }
 
-static cJSON *parse_body(const struct httpc_response *rs) {
-  if (!rs->body.data || !rs->body.len)
-    return NULL;
-  return cJSON_ParseWithLengthOpts(rs->body.data, rs->body.len, NULL, 0);
-}
-
-static const char *json_str(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static long json_long(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
-}
-
-/* A short, printable excerpt of a plain-text answer (Jenkins' messages);
- * "" for HTML pages and JSON. */
-static void body_excerpt(const struct httpc_response *rs, char *out,
-                         size_t outlen) {
-  out[0] = '\0';
-  if (!rs->body.data || strncasecmp(rs->content_type, "text/plain", 10) != 0)
-    return;
-  const char *p = rs->body.data;
-  while (*p == ' ' || *p == '\n' || *p == '\r')
-    p++;
-  size_t n = 0;
-  while (p[n] && p[n] != '\n' && p[n] != '\r' && n + 1 < outlen && n < 100)
-    n++;
-  for (size_t i = 0; i < n; i++)
-    out[i] = isprint((unsigned char)p[i]) ? p[i] : '?';
-  out[n] = '\0';
-}
-
+/* What a status means from Jenkins (the kit adds the common ones). */
 static const char *status_hint(long status) {
   switch (status) {
   case 400:
     return "bad request; is the job parameterized?";
-  case 401:
-    return "credentials rejected";
-  case 403:
-    return "permission denied";
-  case 404:
-    return "not found";
-  case 405:
-    return "method not allowed";
   case 409:
     return "job is disabled";
-  case 429:
-    return "rate limited";
   case 500:
     return "Jenkins error";
-  case 502:
-  case 504:
-    return "bad gateway";
   case 503:
     return "Jenkins unavailable";
   default:
@@ -248,24 +176,12 @@ static const char *status_hint(long status) {
   }
 }
 
-/* run->reason = "jenkins job 'X': <what>: HTTP 401 (hint): excerpt" or
- * "... <what>: <transport error>". */
-static void set_reason(struct action_run *run, const struct jk *j,
-                       const char *what) {
-  const struct httpc_response *rs = &j->rs;
-  const char *job = run->step->target ? run->step->target : "?";
-  if (rs->status) {
-    char ex[128];
-    body_excerpt(rs, ex, sizeof ex);
-    const char *hint = status_hint(rs->status);
-    reasonf(run, "jenkins job '%s': %s: HTTP %ld%s%s%s%s%s", job, what,
-            rs->status, hint ? " (" : "", hint ? hint : "", hint ? ")" : "",
-            ex[0] ? ": " : "", ex);
-  } else {
-    reasonf(run, "jenkins job '%s': %s: %s", job, what,
-            rs->error[0] ? rs->error : "request failed");
-  }
-  backend_redact(j->be, run->reason); /* an answer may echo the token */
+/* How reasons name the step: "jenkins job 'X'" (then the kit adds
+ * ": <what>: HTTP 401 (hint): excerpt" or the transport error). */
+static const char *who(const struct action_run *run, char *out, size_t n) {
+  snprintf(out, n, "jenkins job '%s'",
+           run->step->target ? run->step->target : "?");
+  return out;
 }
 
 static void log_event(const struct action_run *run, const struct jk *j,
@@ -291,14 +207,7 @@ static void progress(struct action_run *run, struct jk *j) {
              j->build_url);
   else
     snprintf(j->resume, sizeof j->resume, "queue:%ld", j->queue_id);
-#ifdef ACTION_TOKEN_MAX
-  snprintf(run->token, ACTION_TOKEN_MAX, "%s", j->resume);
-  run->token_changed = true;
-#endif
-#ifdef ACTION_LINK_MAX
-  snprintf(run->link, ACTION_LINK_MAX, "%s", j->build_url);
-#endif
-  (void)run;
+  action_set_token(run, j->resume, j->build_url);
 }
 
 /* The trigger is confirmed: queue item qid. */
@@ -334,9 +243,9 @@ static int fetch_crumb(struct action_run *run, struct jk *j, bool cancelling) {
       j->rs.cls = HTTPC_PERMANENT;
     return -1;
   }
-  cJSON *o = parse_body(&j->rs);
-  const char *field = json_str(o, "crumbRequestField"),
-             *crumb = json_str(o, "crumb");
+  cJSON *o = action_json(&j->rs);
+  const char *field = action_json_str(o, "crumbRequestField"),
+             *crumb = action_json_str(o, "crumb");
   int rc = -1;
   if (field && crumb && strlen(field) + strlen(crumb) + 3 < sizeof j->crumb &&
       !strpbrk(field, "\r\n:") && !strpbrk(crumb, "\r\n")) {
@@ -388,7 +297,7 @@ static bool has_tag(const cJSON *actions, const char *tag) {
   cJSON_ArrayForEach(a, actions) {
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "parameters")) {
-      const char *n = json_str(p, "name"), *v = json_str(p, "value");
+      const char *n = action_json_str(p, "name"), *v = action_json_str(p, "value");
       if (n && v && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0 &&
           strcmp(v, tag) == 0)
         return true;
@@ -411,14 +320,14 @@ static enum found find_tagged(struct action_run *run, struct jk *j,
                  cancelling) < 0 ||
       j->rs.status != 200)
     return FIND_ERROR;
-  cJSON *o = parse_body(&j->rs);
+  cJSON *o = action_json(&j->rs);
   if (!o)
     return FIND_ERROR;
   const cJSON *it;
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items")) {
     if (has_tag(cJSON_GetObjectItemCaseSensitive(it, "actions"), j->tag) &&
-        json_long(it, "id") > 0) {
-      to_queued(run, j, json_long(it, "id"));
+        action_json_long(it, "id") > 0) {
+      to_queued(run, j, action_json_long(it, "id"));
       cJSON_Delete(o);
       return FOUND;
     }
@@ -433,16 +342,16 @@ static enum found find_tagged(struct action_run *run, struct jk *j,
                  cancelling) < 0 ||
       j->rs.status != 200)
     return FIND_ERROR;
-  o = parse_body(&j->rs);
+  o = action_json(&j->rs);
   if (!o)
     return FIND_ERROR;
   enum found res = NO_TAG_PARAM;
   const cJSON *b;
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(o, "builds")) {
     if (has_tag(cJSON_GetObjectItemCaseSensitive(b, "actions"), j->tag) &&
-        json_long(b, "number") > 0) {
-      j->queue_id = json_long(b, "queueId");
-      to_building(run, j, json_long(b, "number"), json_str(b, "url"));
+        action_json_long(b, "number") > 0) {
+      j->queue_id = action_json_long(b, "queueId");
+      to_building(run, j, action_json_long(b, "number"), action_json_str(b, "url"));
       res = FOUND;
       break;
     }
@@ -452,7 +361,7 @@ static enum found find_tagged(struct action_run *run, struct jk *j,
     cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(o, "property")) {
       cJSON_ArrayForEach(
           def, cJSON_GetObjectItemCaseSensitive(prop, "parameterDefinitions")) {
-        const char *n = json_str(def, "name");
+        const char *n = action_json_str(def, "name");
         if (n && strcmp(n, ACT_JENKINS_TAG_PARAM) == 0)
           res = NOT_FOUND;
       }
@@ -469,11 +378,11 @@ static struct jk *jk_new(struct action_run *run) {
   const char *url = be ? backend_field(be, "url") : NULL;
   if (!be || !be->usable || !url) {
     if (run->step->backend == HL_NONE)
-      reasonf(run, "no Jenkins configured: set HEALER_JENKINS_URL (and "
+      action_reasonf(run, "no Jenkins configured: set HEALER_JENKINS_URL (and "
                    "HEALER_JENKINS_USER, "
                    "HEALER_JENKINS_TOKEN_FILE)");
     else
-      reasonf(run, "jenkins backend '%s' is not configured",
+      action_reasonf(run, "jenkins backend '%s' is not configured",
               run->rs && run->step->backend < run->rs->nbackends
                   ? run->rs->backends[run->step->backend].name
                   : "?");
@@ -481,13 +390,13 @@ static struct jk *jk_new(struct action_run *run) {
   }
   struct jk *j = calloc(1, sizeof *j);
   if (!j) {
-    reasonf(run, "out of memory");
+    action_reasonf(run, "out of memory");
     return NULL;
   }
   int n = act_jenkins_job_segments(run->step->target, j->job, sizeof j->job,
                                    j->segs, MAX_SEGS);
   if (n < 0) {
-    reasonf(run, "invalid Jenkins job name '%s'",
+    action_reasonf(run, "invalid Jenkins job name '%s'",
             run->step->target ? run->step->target : "");
     free(j);
     return NULL;
@@ -498,7 +407,7 @@ static struct jk *jk_new(struct action_run *run) {
   j->user = backend_field(be, "user");
   j->token = backend_field(be, "token");
   backend_rem_tag(run->rem, j->tag);
-  j->interval = g_poll_min;
+  action_pace_init(&j->pace, g_poll_min, g_poll_max);
   httpc_response_init(&j->rs);
   /* Started again without its state (a worker retry that dropped it, or a
    * remediation resumed after a restart): look before triggering. */
@@ -506,24 +415,13 @@ static struct jk *jk_new(struct action_run *run) {
   return j;
 }
 
-static void schedule(struct action_run *run, struct jk *j) {
-  run->next_poll_ms = rtime_now_ms() + j->interval;
-  j->interval += j->interval / 2;
-  if (j->interval > g_poll_max)
-    j->interval = g_poll_max;
-}
-
 /* ACTION_RETRY or ACTION_FAILED after a failed request, with the reason
  * and, for RETRY, the earliest retry time when the server named one. */
 static enum action_status failed(struct action_run *run, struct jk *j,
                                  const char *what) {
-  set_reason(run, j, what);
-  if (j->rs.cls == HTTPC_RETRY) {
-    run->next_poll_ms =
-        j->rs.retry_after_ms >= 0 ? rtime_now_ms() + j->rs.retry_after_ms : 0;
-    return ACTION_RETRY;
-  }
-  return ACTION_FAILED;
+  char w[JOB_MAX + 16];
+  return action_failed(run, j->be, who(run, w, sizeof w), what, &j->rs,
+                       status_hint);
 }
 
 static enum action_status trigger(struct action_run *run, struct jk *j) {
@@ -538,7 +436,7 @@ static enum action_status trigger(struct action_run *run, struct jk *j) {
   httpc_form_add(&form, ACT_JENKINS_TAG_PARAM, j->tag);
   if (form.oom) {
     buf_free(&form);
-    reasonf(run, "out of memory");
+    action_reasonf(run, "out of memory");
     return ACTION_RETRY;
   }
   static const char *const bwp[] = {"buildWithParameters"};
@@ -556,15 +454,15 @@ static enum action_status trigger(struct action_run *run, struct jk *j) {
   if (st >= 200 && st < 400) {
     long qid = act_jenkins_queue_id(j->rs.location);
     if (qid < 0) {
-      reasonf(run,
+      action_reasonf(run,
               "jenkins job '%s': trigger answered HTTP %ld without a queue "
               "item Location",
               run->step->target, st);
       return ACTION_FAILED;
     }
     to_queued(run, j, qid);
-    reasonf(run, "queued as item %ld", qid);
-    schedule(run, j);
+    action_reasonf(run, "queued as item %ld", qid);
+    action_schedule(run, &j->pace);
     return ACTION_PENDING;
   }
   if (st == 502 || st == 504)
@@ -632,7 +530,7 @@ enum action_status act_jenkins_resume(struct action_run *run,
   }
   snprintf(j->resume, sizeof j->resume, "%s", token);
   log_event(run, j, "jenkins_resumed");
-  reasonf(run, "resumed: following %s", token);
+  action_reasonf(run, "resumed: following %s", token);
   run->next_poll_ms = rtime_now_ms();
   return ACTION_PENDING;
 }
@@ -659,7 +557,7 @@ static enum action_status jk_start(struct action_run *run) {
     switch (find_tagged(run, j, false)) {
     case FOUND:
       log_event(run, j, "jenkins_found_earlier_trigger");
-      reasonf(run, "found the earlier trigger (tag %s)", j->tag);
+      action_reasonf(run, "found the earlier trigger (tag %s)", j->tag);
       j->maybe_sent = false;
       run->next_poll_ms = rtime_now_ms();
       return ACTION_PENDING;
@@ -667,7 +565,7 @@ static enum action_status jk_start(struct action_run *run) {
       j->maybe_sent = false;
       break;
     case NO_TAG_PARAM:
-      reasonf(
+      action_reasonf(
           run,
           "jenkins job '%s': the trigger's outcome is unknown and the job does "
           "not "
@@ -687,12 +585,9 @@ static enum action_status jk_start(struct action_run *run) {
 /* A transient polling error: stay pending, retry later. */
 static enum action_status poll_later(struct action_run *run, struct jk *j,
                                      const char *what) {
-  set_reason(run, j, what);
-  schedule(run, j);
-  if (j->rs.retry_after_ms > 0 &&
-      rtime_now_ms() + j->rs.retry_after_ms > run->next_poll_ms)
-    run->next_poll_ms = rtime_now_ms() + j->rs.retry_after_ms;
-  return ACTION_PENDING;
+  char w[JOB_MAX + 16];
+  return action_poll_later(run, &j->pace, j->be, who(run, w, sizeof w), what,
+                           &j->rs, status_hint);
 }
 
 /* The job's build whose queueId is the item's (after the item expired). */
@@ -704,12 +599,12 @@ static bool build_of_queue_item(struct action_run *run, struct jk *j) {
                  false) < 0 ||
       j->rs.status != 200)
     return false;
-  cJSON *o = parse_body(&j->rs);
+  cJSON *o = action_json(&j->rs);
   const cJSON *b;
   bool found = false;
   cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(o, "builds")) {
-    if (json_long(b, "queueId") == j->queue_id && json_long(b, "number") > 0) {
-      to_building(run, j, json_long(b, "number"), json_str(b, "url"));
+    if (action_json_long(b, "queueId") == j->queue_id && action_json_long(b, "number") > 0) {
+      to_building(run, j, action_json_long(b, "number"), action_json_str(b, "url"));
       found = true;
       break;
     }
@@ -737,7 +632,7 @@ static enum action_status poll_queue(struct action_run *run, struct jk *j) {
       return ACTION_PENDING;
     if (j->rs.cls == HTTPC_RETRY)
       return poll_later(run, j, "looking for the build");
-    reasonf(run,
+    action_reasonf(run,
             "jenkins job '%s': queue item %ld disappeared and no recent build "
             "came from it",
             run->step->target, j->queue_id);
@@ -747,7 +642,7 @@ static enum action_status poll_queue(struct action_run *run, struct jk *j) {
     return poll_later(run, j, "polling the queue");
   if (st != 200)
     return failed(run, j, "polling the queue");
-  cJSON *o = parse_body(&j->rs);
+  cJSON *o = action_json(&j->rs);
   if (!o) {
     snprintf(j->rs.error, sizeof j->rs.error, "unreadable queue item JSON");
     j->rs.status = 0;
@@ -757,19 +652,19 @@ static enum action_status poll_queue(struct action_run *run, struct jk *j) {
   const cJSON *exe = cJSON_GetObjectItemCaseSensitive(o, "executable");
   enum action_status res = ACTION_PENDING;
   if (cJSON_IsTrue(cancelled)) {
-    reasonf(run,
+    action_reasonf(run,
             "jenkins job '%s': queue item %ld was cancelled in Jenkins before "
             "it started",
             run->step->target, j->queue_id);
     j->phase = PH_DONE;
     res = ACTION_FAILED;
-  } else if (cJSON_IsObject(exe) && json_long(exe, "number") > 0) {
-    to_building(run, j, json_long(exe, "number"), json_str(exe, "url"));
+  } else if (cJSON_IsObject(exe) && action_json_long(exe, "number") > 0) {
+    to_building(run, j, action_json_long(exe, "number"), action_json_str(exe, "url"));
   } else {
-    const char *why = json_str(o, "why");
-    reasonf(run, "queue item %ld waiting: %.140s", j->queue_id,
+    const char *why = action_json_str(o, "why");
+    action_reasonf(run, "queue item %ld waiting: %.140s", j->queue_id,
             why ? why : "-");
-    schedule(run, j);
+    action_schedule(run, &j->pace);
   }
   cJSON_Delete(o);
   return res;
@@ -790,31 +685,31 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
   if (j->rs.cls == HTTPC_RETRY)
     return poll_later(run, j, "polling the build");
   if (st == 404) {
-    reasonf(run, "jenkins job '%s': build #%ld not found (deleted?)",
+    action_reasonf(run, "jenkins job '%s': build #%ld not found (deleted?)",
             run->step->target, j->build);
     return ACTION_FAILED;
   }
   if (st != 200)
     return failed(run, j, "polling the build");
-  cJSON *o = parse_body(&j->rs);
+  cJSON *o = action_json(&j->rs);
   if (!o) {
     snprintf(j->rs.error, sizeof j->rs.error, "unreadable build JSON");
     j->rs.status = 0;
     return poll_later(run, j, "polling the build");
   }
-  const char *u = json_str(o, "url");
+  const char *u = action_json_str(o, "url");
   if (u && !j->build_url[0]) {
     snprintf(j->build_url, sizeof j->build_url, "%s", u);
     progress(run, j);
   }
   const cJSON *building = cJSON_GetObjectItemCaseSensitive(o, "building");
-  const char *result = json_str(o, "result");
+  const char *result = action_json_str(o, "result");
   enum action_status res = ACTION_PENDING;
   if (cJSON_IsFalse(building) && result) {
     /* result is only final once building is false. */
     res = action_result_ok(run, result) ? ACTION_SUCCEEDED : ACTION_FAILED;
     j->phase = PH_DONE;
-    reasonf(run, "build #%ld %s%s%s%s", j->build, result,
+    action_reasonf(run, "build #%ld %s%s%s%s", j->build, result,
             j->build_url[0] ? " (" : "", j->build_url,
             j->build_url[0] ? ")" : "");
     struct log_line l;
@@ -825,8 +720,8 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
     log_str(&l, "result", result);
     log_end(&l);
   } else {
-    reasonf(run, "build #%ld running", j->build);
-    schedule(run, j);
+    action_reasonf(run, "build #%ld running", j->build);
+    action_schedule(run, &j->pace);
   }
   cJSON_Delete(o);
   return res;
@@ -835,7 +730,7 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
 static enum action_status jk_poll(struct action_run *run) {
   struct jk *j = run->state;
   if (!j) {
-    reasonf(run, "jenkins: poll before start");
+    action_reasonf(run, "jenkins: poll before start");
     return ACTION_FAILED;
   }
   if (j->phase == PH_TRIGGER)
@@ -867,12 +762,12 @@ static enum build_seen build_seen(struct action_run *run, struct jk *j,
     return BUILD_ENDED;                   /* gone: nothing left to stop */
   if (j->rs.status != 200)
     return BUILD_UNKNOWN;
-  cJSON *o = parse_body(&j->rs);
+  cJSON *o = action_json(&j->rs);
   const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "building");
   enum build_seen seen = cJSON_IsFalse(b)  ? BUILD_ENDED
                          : cJSON_IsTrue(b) ? BUILD_RUNNING
                                            : BUILD_UNKNOWN;
-  const char *r = json_str(o, "result");
+  const char *r = action_json_str(o, "result");
   snprintf(result, n, "%.32s", seen == BUILD_ENDED && r ? r : "");
   cJSON_Delete(o);
   return seen;
@@ -881,15 +776,6 @@ static enum build_seen build_seen(struct action_run *run, struct jk *j,
 static int64_t stop_grace_ms = ACT_JENKINS_STOP_GRACE_MS;
 
 void act_jenkins_set_stop_grace(int64_t ms) { stop_grace_ms = ms > 0 ? ms : 0; }
-
-/* Waits until at (wall clock) through the worker's wait, so that a
- * shutdown cuts it short: false then. */
-static bool pause_until(struct action_run *run, int64_t at) {
-  if (run->wait)
-    return run->wait(run->wait_ctx, at);
-  rtime_sleep_ms(at - rtime_now_ms());
-  return true;
-}
 
 /* Stops the running build, escalating as Jenkins allows for Pipeline runs
  * that outlive a stop (api-contracts.md 2.2, J7): POST stop, then term,
@@ -924,10 +810,10 @@ static void stop_build(struct action_run *run, struct jk *j) {
     log_end(&l);
     if (!sent) {
       if (i == 0)
-        reasonf(run, "build #%ld: stop failed (%s)", j->build,
+        action_reasonf(run, "build #%ld: stop failed (%s)", j->build,
                 rc == 0 ? "refused" : "no answer");
       else
-        reasonf(run, "build #%ld still running after %s; %s %s", j->build,
+        action_reasonf(run, "build #%ld still running after %s; %s %s", j->build,
                 how[i - 1], how[i],
                 rc == 0 && j->rs.status == 404 ? "not offered (not a Pipeline)"
                                                : "failed");
@@ -939,8 +825,8 @@ static void stop_build(struct action_run *run, struct jk *j) {
     do {
       int64_t next = rtime_now_ms() + check;
       check = check * 2 < check_max ? check * 2 : check_max;
-      if (!pause_until(run, next < until ? next : until)) {
-        reasonf(run, "build #%ld: %s sent; healer shut down before it ended",
+      if (!action_pause_until(run, next < until ? next : until)) {
+        action_reasonf(run, "build #%ld: %s sent; healer shut down before it ended",
                 j->build, how[i]);
         return;
       }
@@ -949,20 +835,20 @@ static void stop_build(struct action_run *run, struct jk *j) {
       if (seen == BUILD_ENDED) {
         /* ABORTED (or gone): the stop took; else it ended by itself. */
         if (!*result || strcmp(result, "ABORTED") == 0)
-          reasonf(run, "build #%ld %s", j->build, done[i]);
+          action_reasonf(run, "build #%ld %s", j->build, done[i]);
         else
-          reasonf(run, "build #%ld ended %s as it was being stopped", j->build,
+          action_reasonf(run, "build #%ld ended %s as it was being stopped", j->build,
                   result);
         return;
       }
     } while (rtime_now_ms() < until);
     if (seen != BUILD_RUNNING) {
-      reasonf(run, "build #%ld: %s sent; Jenkins did not say whether it ended",
+      action_reasonf(run, "build #%ld: %s sent; Jenkins did not say whether it ended",
               j->build, how[i]);
       return;
     }
   }
-  reasonf(run, "build #%ld still running after stop, term and kill", j->build);
+  action_reasonf(run, "build #%ld still running after stop, term and kill", j->build);
 }
 
 static void jk_cancel(struct action_run *run) {
@@ -979,7 +865,7 @@ static void jk_cancel(struct action_run *run) {
     int rc = jk_post(run, j, false, path, 2, &q, 1, NULL, 0, true);
     if (rc == 0 && j->rs.status >= 200 && j->rs.status < 400) {
       log_event(run, j, "jenkins_cancel_queued");
-      reasonf(run, "queue item %ld cancelled", j->queue_id);
+      action_reasonf(run, "queue item %ld cancelled", j->queue_id);
       j->phase = PH_DONE;
       return;
     }
@@ -989,10 +875,10 @@ static void jk_cancel(struct action_run *run) {
     if (jk_request(run, j, HTTPC_GET, false, ipath, 5, &tree, 1, NULL, 0,
                    true) == 0 &&
         j->rs.status == 200) {
-      cJSON *o = parse_body(&j->rs);
+      cJSON *o = action_json(&j->rs);
       const cJSON *exe = cJSON_GetObjectItemCaseSensitive(o, "executable");
-      if (cJSON_IsObject(exe) && json_long(exe, "number") > 0)
-        to_building(run, j, json_long(exe, "number"), json_str(exe, "url"));
+      if (cJSON_IsObject(exe) && action_json_long(exe, "number") > 0)
+        to_building(run, j, action_json_long(exe, "number"), action_json_str(exe, "url"));
       cJSON_Delete(o);
     }
   }

@@ -46,10 +46,16 @@
 #define HEALER_ACTION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi.h"
 #include "rem.h"
+
+struct backend;
+struct cJSON;
+struct httpc;
+struct httpc_response;
 
 #define ACTION_LINK_MAX 512
 #define ACTION_TOKEN_MAX 1024        /* <= JOURNAL_TOKEN_MAX */
@@ -118,4 +124,86 @@ const char *action_result_name(uint8_t kind, unsigned i);
  * succeed_on is mask: mask, or the kind's defaults when mask is 0. */
 uint32_t action_result_mask(uint8_t kind, uint32_t mask);
 
+/* ---- the kit: for the kind files (act_*.c) ------------------------------
+ *
+ * What every kind does the same way, so a kind's file holds only its
+ * protocol (action_kit.c). None of these sleeps except
+ * action_pause_until(); none logs. */
+
+#define ACTION_CANCEL_TIMEOUT_MS 10000 /* each request of a cancel */
+#define ACTION_MIN_REQUEST_MS 2000     /* even when the deadline is nearer */
+
+/* run->reason, printf-style; a long value is cut. */
+void action_reasonf(struct action_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The worker's HTTP client, else the calling thread's (NULL: no memory). */
+struct httpc *action_client(struct action_run *run);
+
+/* A request's total timeout (for httpc_request.timeout_ms) that does not
+ * outlive the rule's deadline by much: ACTION_CANCEL_TIMEOUT_MS while
+ * cancelling (the deadline has passed), else the time left, at least
+ * ACTION_MIN_REQUEST_MS; 0 (the client's default) when that is longer. */
+int64_t action_request_timeout(const struct action_run *run, bool cancelling);
+
+/* The answer's body as JSON, or NULL (empty, not JSON). Free with
+ * cJSON_Delete(). */
+struct cJSON *action_json(const struct httpc_response *rs);
+/* A member of a JSON object: a string (or NULL), a number (or -1). */
+const char *action_json_str(const struct cJSON *o, const char *key);
+long action_json_long(const struct cJSON *o, const char *key);
+
+/* A short printable excerpt of an error answer for a reason: the first
+ * line of a text/plain body, or the "message" member of a JSON one (a
+ * Kubernetes Status, a Spring error); "" otherwise. */
+void action_body_excerpt(const struct httpc_response *rs, char *out,
+                         size_t outlen);
+
+/* What a status means to people ("credentials rejected"), or NULL: the
+ * kind's own words first (hint may be NULL or return NULL), then common
+ * ones. */
+typedef const char *(*action_hint_fn)(long status);
+
+/* run->reason = "<who>: <what>: HTTP 401 (hint): excerpt" for an answer,
+ * "<who>: <what>: <transport error>" without one; with be's secrets
+ * redacted (an answer may echo what it was sent). */
+void action_http_reason(struct action_run *run, const struct backend *be,
+                        const char *who, const char *what,
+                        const struct httpc_response *rs, action_hint_fn hint);
+
+/* After a failed request: sets the reason as above and returns
+ * ACTION_RETRY (with run->next_poll_ms from Retry-After, else 0) when the
+ * failure is retryable, else ACTION_FAILED. */
+enum action_status action_failed(struct action_run *run,
+                                 const struct backend *be, const char *who,
+                                 const char *what,
+                                 const struct httpc_response *rs,
+                                 action_hint_fn hint);
+
+/* Poll pacing: starts at min, grows by half each time up to max. */
+struct action_pace {
+  int64_t interval, min, max;
+};
+void action_pace_init(struct action_pace *p, int64_t min_ms, int64_t max_ms);
+/* run->next_poll_ms = now + the interval, which then grows. */
+void action_schedule(struct action_run *run, struct action_pace *p);
+
+/* A transient error while following: the reason as action_http_reason(),
+ * the next poll as action_schedule() but not before a Retry-After; returns
+ * ACTION_PENDING (the rule's deadline ends it). */
+enum action_status action_poll_later(struct action_run *run,
+                                     struct action_pace *p,
+                                     const struct backend *be,
+                                     const char *who, const char *what,
+                                     const struct httpc_response *rs,
+                                     action_hint_fn hint);
+
+/* Publishes progress: the resume token (journaled by the worker when it
+ * changed) and, when link is not NULL, the page people open. */
+void action_set_token(struct action_run *run, const char *token,
+                      const char *link);
+
+/* Waits until at_ms (wall clock) through the worker's wait, so that a
+ * shutdown cuts it short: false then. For cancel(), which may wait. */
+bool action_pause_until(struct action_run *run, int64_t at_ms);
 #endif

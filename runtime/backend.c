@@ -80,6 +80,8 @@ static void free_backend(struct backend *b) {
       free(b->values[i]);
     }
     b->values[i] = NULL;
+    free(b->paths[i]);
+    b->paths[i] = NULL;
   }
 }
 
@@ -179,6 +181,26 @@ static char *read_file(const char *path) {
     return NULL;
   }
   return s;
+}
+
+int backend_field_fresh(const struct backend *b, const char *name, char *out,
+                        size_t outlen) {
+  int i = b ? field_index(b->kind, name) : -1;
+  if (i < 0 || i >= BACKEND_FIELDS_MAX || !b->values[i] || !outlen)
+    return -1;
+  char *now = b->paths[i] ? read_file(b->paths[i]) : NULL;
+  const char *v = now && *now ? now : b->values[i];
+  size_t n = strlen(v);
+  int rc = n < outlen ? 0 : -1;
+  if (rc == 0)
+    memcpy(out, v, n + 1);
+  if (now) {
+    volatile char *p = now;
+    while (*p)
+      *p++ = 0;
+    free(now);
+  }
+  return rc;
 }
 
 struct problems {
@@ -310,6 +332,8 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
     }
     free(b->values[i]);
     b->values[i] = v;
+    free(b->paths[i]);
+    b->paths[i] = hf->source == HL_SRC_FILE ? strdup(hf->value) : NULL;
   }
   for (int i = 0; i < BACKEND_FIELDS_MAX; i++) {
     const struct field_def *fd = field_at(b->kind, i);
@@ -369,6 +393,7 @@ static void load_default(uint8_t kind, const char *users, bool fatal,
       b->values[i] = strdup(v);
     } else if (f) {
       b->values[i] = read_file(f);
+      b->paths[i] = strdup(f);
       if (!b->values[i]) {
         problem(p, fatal, "cannot read %s=%s: %s (%s)", varf, f,
                 file_error(errno), where);
@@ -470,6 +495,17 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
       continue;
     load_default(k, need_default[k], true, &p);
     g_defaults[k].needed = true;
+  }
+  /* A breaker pages through the default PagerDuty when its rule names
+   * none: read it if it is configured, but its absence is not fatal (the
+   * breaker still stops the rule; safety.h). */
+  const char *breaker_rule = NULL;
+  for (uint32_t r = 0; r < rs->nrules && !breaker_rule; r++)
+    if (rs->rules[r].breaker_failures && !(rs->rules[r].flags & HL_RULE_DRY_RUN))
+      breaker_rule = rs->rules[r].name;
+  if (breaker_rule && !need_default[HL_BK_PAGERDUTY]) {
+    load_default(HL_BK_PAGERDUTY, breaker_rule, false, &p);
+    g_defaults[HL_BK_PAGERDUTY].needed = true;
   }
   free(need_decl);
   int rc = 0;

@@ -54,6 +54,8 @@ struct backend {
   char origin[160]; /* "rules/x.heal:6" or "environment HEALER_JIRA_*" */
   char *values[BACKEND_FIELDS_MAX]; /* per field of the kind, in backends.def
                                        order; NULL when unset */
+  char *paths[BACKEND_FIELDS_MAX];  /* the file a value was read from, or
+                                       NULL: for backend_field_fresh() */
 };
 
 /* Resolves the needed declared backends and default backends (see above).
@@ -78,6 +80,16 @@ uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
 
 /* A field's value by name ("url", "token"), or NULL when unset. */
 const char *backend_field(const struct backend *b, const char *name);
+
+/* A field's value as it is now: a value that came from a file (file("p"),
+ * PREFIX_FIELD_FILE) is read from it again, so a rotated token (a
+ * Kubernetes service account's, refreshed by the kubelet) keeps working;
+ * any other value is copied. Into out (outlen bytes); 0, or -1 when the
+ * field is unset, the file cannot be read now (the value read at start-up
+ * is then used: a file being replaced is briefly absent) or the value does
+ * not fit. Safe from any thread. */
+int backend_field_fresh(const struct backend *b, const char *name, char *out,
+                        size_t outlen);
 
 /* Replaces in s (NUL-terminated, edited in place) every occurrence of one
  * of b's secret values, and of the path of a secret URL (a Slack webhook),

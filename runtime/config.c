@@ -46,6 +46,8 @@ static const struct opt opts[] = {
      "SIZE", "largest webhook body accepted (413 beyond it)", 0},
     {"--dry-run", "HEALER_DRY_RUN", OPT_BOOL, OFF(dry_run), "false", 0, 0, NULL,
      "record and log remediations, call nothing", 0},
+    {"--pause", "HEALER_PAUSE", OPT_BOOL, OFF(pause), "false", 0, 0, NULL,
+     "start paused: record remediations as skipped (paused) until POST /api/v1/resume", 0},
     {"--log-format", "HEALER_LOG_FORMAT", OPT_LOG_FORMAT, OFF(log_format), "text", 0, 0,
      "text|json", "log line format", 0},
     {"--log-level", "HEALER_LOG_LEVEL", OPT_LOG_LEVEL, OFF(log_level), "info", 0, 0,

@@ -42,6 +42,7 @@ struct config {
   int64_t dedupe_ttl_ms;
   int64_t start_delay_ms;     /* hold-off before a remediation starts */
   bool dry_run;
+  bool pause;                 /* --pause */
   bool auth_all;
   const char *auth_bearer_file;
   const char *auth_basic_file;

@@ -191,6 +191,10 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
     v = DECIDE_DUPLICATE;
     goto out;
   }
+  if (d->hold && d->hold(d->hold_ctx, r->rule, now_ms, info->why, sizeof info->why)) {
+    v = DECIDE_HELD;
+    goto out;
+  }
   struct cd_entry *cd = NULL;
   if (r->cooldown_key && rule->cooldown_ms) {
     cd = hmap_find(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key));

@@ -63,11 +63,17 @@ struct decide {
   int64_t dedupe_ttl_ms;
   size_t dedupe_max;
   struct journal *journal;    /* borrowed; NULL: nothing is journaled */
+  /* Asked after dedupe, before cooldown, limit and budget (decide lock
+   * held): why the rule must not start anything now (the pause switch, a
+   * breaker: safety_hold()), into why; NULL to go on. May be NULL. */
+  const char *(*hold)(void *ctx, uint32_t rule, int64_t now_ms, char *why, size_t n);
+  void *hold_ctx;
 };
 
 enum decide_verdict {
   DECIDE_QUEUED,              /* accepted and queued */
   DECIDE_DUPLICATE,           /* seen before: info.other_id */
+  DECIDE_HELD,                /* d->hold said no: info.why */
   DECIDE_COOLDOWN,            /* info.wait_ms left */
   DECIDE_LIMIT,               /* info.inflight in flight already */
   DECIDE_BUDGET,              /* info.wait_ms until budget frees up */
@@ -82,6 +88,7 @@ struct decide_info {
   int64_t wait_ms;
   uint32_t inflight;
   uint64_t lsn;               /* DECIDE_QUEUED: journal position to sync */
+  char why[256];              /* DECIDE_HELD: the hold's reason */
 };
 
 int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,

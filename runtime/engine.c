@@ -13,6 +13,11 @@
 #include "render.h"
 #include "rtime.h"
 
+/* decide's hold: the pause switch and the breakers. */
+static const char *hold(void *ctx, uint32_t rule, int64_t now_ms, char *why, size_t n) {
+  return safety_hold(ctx, rule, now_ms, why, n);
+}
+
 int engine_init(struct engine *e, const struct hl_ruleset *rs,
                 const struct engine_config *cfg, char *err, size_t errlen) {
   memset(e, 0, sizeof *e);
@@ -35,6 +40,10 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   e->init_stage = 4;
   if (metrics_init(&e->metrics, rs, rtime_now_ms()) < 0) goto nomem;
   e->init_stage = 5;
+  if (safety_init(&e->safety, rs) < 0) goto nomem;
+  e->init_stage = 6;
+  e->decide.hold = hold;
+  e->decide.hold_ctx = &e->safety;
   return 0;
 nomem:
   snprintf(err, errlen, "out of memory");
@@ -50,6 +59,7 @@ void engine_free(struct engine *e) {
       if (e->init_stage >= 4) decide_finished(&e->decide, r);
       rem_unref(r);
     }
+  if (e->init_stage >= 6) safety_free(&e->safety);
   if (e->init_stage >= 5) metrics_free(&e->metrics);
   if (e->init_stage >= 4) decide_free(&e->decide);
   if (e->init_stage >= 3) store_free(&e->store);
@@ -371,6 +381,13 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     log_decision(e, a, (int32_t)ri, "duplicate", NULL, reason);
     res->duplicates++;
     break;
+  case DECIDE_HELD: {
+    bool paused = strcmp(info.why, "paused") == 0;
+    metrics_suppressed(&e->metrics, ri, paused ? SUP_PAUSED : SUP_BREAKER);
+    record_skipped(e, a, &d, r->id, paused ? "paused" : "breaker_open", info.why, now_ms);
+    res->suppressed++;
+    break;
+  }
   case DECIDE_COOLDOWN:
     snprintf(reason, sizeof reason, "cooldown: %s left",
              rtime_format_duration(info.wait_ms, dur));
@@ -526,6 +543,7 @@ int engine_ingest(struct engine *e, const struct payload *p,
 void engine_set_journal(struct engine *e, struct journal *j) {
   e->journal = j;
   e->decide.journal = j;
+  safety_set_journal(&e->safety, j);
 }
 
 /* ---- restoring from the journal ---------------------------------------------- */
@@ -608,11 +626,18 @@ static int restore_finished(void *ctx, const struct journal_rem *jr) {
   return 0;
 }
 
+/* The pause switch and the breakers, as they were. */
+static int restore_control(void *ctx, const char *key, const char *value) {
+  struct restore *c = ctx;
+  return safety_restore(&c->e->safety, key, value);
+}
+
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen) {
   if (atomic_load(&e->next_id) < next_id) atomic_store(&e->next_id, next_id);
   struct restore c = {e, 0, 0, 0, 0};
-  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished};
+  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished,
+                              restore_control};
   if (journal_replay(j, &v, &c) != 0) {
     snprintf(err, errlen, "out of memory restoring the journal");
     return -1;
@@ -643,6 +668,8 @@ void engine_gauges(struct engine *e, struct metrics_gauges *g) {
   g->stored = store_count(&e->store);
   g->ready = atomic_load(&e->ready);
   g->draining = atomic_load(&e->draining);
+  g->safety = &e->safety;
+  g->now_ms = rtime_now_ms();
   g->journal = e->journal != NULL;
   if (e->journal) journal_stats(e->journal, &g->js);
   else memset(&g->js, 0, sizeof g->js);

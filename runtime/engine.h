@@ -38,6 +38,7 @@
 #include "match.h"
 #include "metrics.h"
 #include "queue.h"
+#include "safety.h"
 #include "store.h"
 
 struct engine_config {
@@ -56,6 +57,7 @@ struct engine {
   struct store store;
   struct decide decide;
   struct metrics metrics;
+  struct safety safety;       /* the pause switch and the breakers */
   bool dry_run;
   int64_t start_delay_ms;
   atomic_ullong next_id;

@@ -38,7 +38,11 @@ enum route {
   ROUTE_READYZ,
   ROUTE_METRICS,
   ROUTE_RULES,
-  ROUTE_REMEDIATIONS
+  ROUTE_REMEDIATIONS,
+  ROUTE_PAUSE_STATE,
+  ROUTE_PAUSE,
+  ROUTE_RESUME,
+  ROUTE_RULE_RESET            /* POST /api/v1/rules/NAME/reset */
 };
 
 static const struct {
@@ -53,7 +57,14 @@ static const struct {
     {"/metrics", "GET", ROUTE_METRICS, true},
     {"/api/v1/rules", "GET", ROUTE_RULES, false},
     {"/api/v1/remediations", "GET", ROUTE_REMEDIATIONS, false},
+    {"/api/v1/pause", "GET", ROUTE_PAUSE_STATE, false},
+    {"/api/v1/pause", "POST", ROUTE_PAUSE, false},
+    {"/api/v1/resume", "POST", ROUTE_RESUME, false},
 };
+
+#define RESET_PREFIX "/api/v1/rules/"
+#define RESET_SUFFIX "/reset"
+#define RULE_NAME_MAX 256
 
 struct http {
   struct engine *e;           /* borrowed */
@@ -81,6 +92,7 @@ struct req {
   bool answered;              /* a response is queued */
   unsigned deferred;          /* webhook: status to answer at the end */
   char deferred_msg[128];
+  char rule[RULE_NAME_MAX];   /* ROUTE_RULE_RESET: the rule's name */
   char *body;                 /* webhook body, NUL-terminated */
   size_t len, cap;
   uint64_t seen;              /* body bytes received, kept or not */
@@ -141,6 +153,94 @@ static enum MHD_Result reply_error(struct http *h, struct MHD_Connection *c,
   return reply_buf(h, c, r, code, "application/json", &b, hname, hvalue);
 }
 
+/* ---- the pause switch and breakers --------------------------------------------- */
+
+static void pause_json(struct engine *e, struct buf *b) {
+  struct safety_pause_info pi;
+  safety_pause_state(&e->safety, &pi);
+  buf_puts(b, pi.paused ? "{\"paused\":true" : "{\"paused\":false");
+  if (pi.since_ms) {
+    char ts[RTIME_BUFSZ];
+    buf_puts(b, pi.paused ? ",\"by\":" : ",\"resumed_by\":");
+    buf_json_str(b, pi.by);
+    buf_puts(b, ",\"reason\":");
+    buf_json_str(b, pi.why);
+    buf_puts(b, ",\"since\":");
+    buf_json_str(b, rtime_format(pi.since_ms, ts));
+  }
+  buf_puts(b, "}\n");
+}
+
+/* Who asked and why: ?by=NAME&reason=TEXT (people and scripts name
+ * themselves; the credentials say only that they may). */
+static void who_why(struct MHD_Connection *c, const char **by, const char **why) {
+  *by = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "by");
+  *why = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "reason");
+  if (!*by || !**by) *by = "api";
+  if (!*why) *why = "";
+}
+
+/* Syncs lsn: the change is durable before it is answered. */
+static bool durable(struct engine *e, uint64_t lsn) {
+  return !e->journal || !lsn || journal_sync(e->journal, lsn) == 0;
+}
+
+static enum MHD_Result serve_pause(struct http *h, struct MHD_Connection *c,
+                                   struct req *r, struct buf *b) {
+  struct engine *e = h->e;
+  bool on = r->route == ROUTE_PAUSE;
+  const char *by, *why;
+  who_why(c, &by, &why);
+  uint64_t lsn = 0;
+  int rc = safety_pause(&e->safety, on, by, why, rtime_now_ms(), &lsn);
+  if (rc < 0 || !durable(e, lsn)) {
+    buf_free(b);
+    return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                       "the journal cannot record it; nothing changed", NULL, NULL);
+  }
+  if (rc > 0) {
+    struct log_line l;
+    log_begin(&l, LOGL_WARN, on ? "paused" : "resumed");
+    log_str(&l, "by", by);
+    log_str(&l, "reason", why);
+    log_end(&l);
+  }
+  pause_json(e, b);
+  return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", b, NULL, NULL);
+}
+
+static enum MHD_Result serve_reset(struct http *h, struct MHD_Connection *c,
+                                   struct req *r, struct buf *b) {
+  struct engine *e = h->e;
+  const char *by, *why;
+  who_why(c, &by, &why);
+  uint64_t lsn = 0;
+  int rc = safety_reset(&e->safety, r->rule, by, rtime_now_ms(), &lsn);
+  char msg[RULE_NAME_MAX + 80];
+  if (rc == -1) {
+    buf_free(b);
+    snprintf(msg, sizeof msg, "no rule named '%s' with a breaker", r->rule);
+    return reply_error(h, c, r, MHD_HTTP_NOT_FOUND, msg, NULL, NULL);
+  }
+  if (rc == -2 || !durable(e, lsn)) {
+    buf_free(b);
+    return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                       "the journal cannot record it; nothing changed", NULL, NULL);
+  }
+  struct log_line l;
+  log_begin(&l, LOGL_WARN, "breaker_reset");
+  log_str(&l, "rule", r->rule);
+  log_str(&l, "by", by);
+  log_str(&l, "reason", why);
+  log_str(&l, "was", rc ? "open" : "closed");
+  log_end(&l);
+  buf_puts(b, "{\"rule\":");
+  buf_json_str(b, r->rule);
+  buf_puts(b, rc ? ",\"was\":\"open\",\"breaker\":\"closed\"}\n"
+                 : ",\"was\":\"closed\",\"breaker\":\"closed\"}\n");
+  return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", b, NULL, NULL);
+}
+
 /* ---- GET endpoints ---------------------------------------------------------- */
 
 static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
@@ -162,6 +262,14 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     if (*why) {
       buf_puts(&b, ",\"reason\":");
       buf_json_str(&b, why);
+    }
+    /* Paused is still ready: alerts keep being received and recorded
+     * (skipped: paused), which is the point of pausing. */
+    struct safety_pause_info pi;
+    safety_pause_state(&e->safety, &pi);
+    if (pi.paused) {
+      buf_puts(&b, ",\"paused\":true,\"paused_by\":");
+      buf_json_str(&b, pi.by);
     }
     buf_puts(&b, "}\n");
     return reply_buf(h, c, r, unready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
@@ -193,6 +301,14 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     buf_putc(&b, '\n');
     return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", &b, NULL, NULL);
   }
+  case ROUTE_PAUSE_STATE:
+    pause_json(e, &b);
+    return reply_buf(h, c, r, MHD_HTTP_OK, "application/json", &b, NULL, NULL);
+  case ROUTE_PAUSE:
+  case ROUTE_RESUME:
+    return serve_pause(h, c, r, &b);
+  case ROUTE_RULE_RESET:
+    return serve_reset(h, c, r, &b);
   default:
     return MHD_NO;
   }
@@ -443,6 +559,22 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
     allow = get ? "GET, HEAD" : routes[i].method;
     if (strcmp(method, routes[i].method) == 0 || (get && strcmp(method, "HEAD") == 0))
       found = (int)i;
+  }
+  size_t ul = strlen(url), pl = strlen(RESET_PREFIX), sl = strlen(RESET_SUFFIX);
+  if (!known && ul > pl + sl && strncmp(url, RESET_PREFIX, pl) == 0 &&
+      strcmp(url + ul - sl, RESET_SUFFIX) == 0 && ul - pl - sl < RULE_NAME_MAX) {
+    known = true;
+    allow = "POST";
+    if (strcmp(method, "POST") == 0) {
+      memcpy(r->rule, url + pl, ul - pl - sl);
+      r->rule[ul - pl - sl] = '\0';
+      r->route = ROUTE_RULE_RESET;
+      if (!auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                           MHD_HTTP_HEADER_AUTHORIZATION)))
+        return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
+                           MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
+      return MHD_YES;
+    }
   }
   char msg[300];
   if (!known) {

@@ -258,13 +258,31 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   if (rq->flags & HTTPC_NO_RESEND)
     curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
-  if (rq->method == HTTPC_POST) {
+  /* A body rides on POSTFIELDS for every method that has one; the method
+   * word then replaces POST (CUSTOMREQUEST changes only the request line). */
+  bool with_body = rq->method == HTTPC_POST || (rq->method != HTTPC_GET && rq->body);
+  if (with_body) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                      (curl_off_t)(rq->body ? rq->body_len : 0));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
   } else {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  }
+  if (rq->method != HTTPC_GET && rq->method != HTTPC_POST)
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, httpc_method_name(rq->method));
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  const char *ca = rq->ca_file ? rq->ca_file : getenv("SSL_CERT_FILE");
+  if (ca && *ca)
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+  if (rq->client_cert) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, rq->client_cert);
+    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (rq->client_key) {
+    curl_easy_setopt(h, CURLOPT_SSLKEY, rq->client_key);
+    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
   }
 
   switch (rq->auth) {
@@ -291,7 +309,7 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
       oom = true;                                                              \
   } while (0)
   ADD_HEADER("Expect:"); /* no 100-continue round trip */
-  if (rq->method == HTTPC_POST) {
+  if (with_body) {
     if (rq->content_type) {
       char ct[160];
       snprintf(ct, sizeof ct, "Content-Type: %s", rq->content_type);
@@ -329,6 +347,11 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   curl_slist_free_all(hdrs);
   c->rs = NULL;
   return rc == CURLE_OK ? 0 : -1;
+}
+
+const char *httpc_method_name(enum httpc_method m) {
+  static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+  return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "GET";
 }
 
 /* ---- classification ------------------------------------------------------ */

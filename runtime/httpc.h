@@ -52,7 +52,8 @@ struct httpc_options {
   size_t max_body;            /* reply bytes kept; 0: HTTPC_MAX_BODY */
 };
 
-enum httpc_method { HTTPC_GET, HTTPC_POST };
+/* PUT, PATCH and DELETE send a body when one is given, as POST does. */
+enum httpc_method { HTTPC_GET, HTTPC_POST, HTTPC_PUT, HTTPC_PATCH, HTTPC_DELETE };
 enum httpc_auth { HTTPC_AUTH_NONE, HTTPC_AUTH_BASIC, HTTPC_AUTH_BEARER };
 
 /* Request flags. */
@@ -65,8 +66,8 @@ enum httpc_auth { HTTPC_AUTH_NONE, HTTPC_AUTH_BASIC, HTTPC_AUTH_BEARER };
 struct httpc_request {
   enum httpc_method method;
   const char *url;          /* absolute http(s) URL, already escaped */
-  const char *content_type; /* POST: the body's type; NULL: none */
-  const char *body;         /* POST: NULL or body_len bytes */
+  const char *content_type; /* with a body: its type; NULL: none */
+  const char *body;         /* NULL or body_len bytes (not with GET) */
   size_t body_len;
   const char *const *headers; /* "Name: value" lines; may be NULL */
   size_t nheaders;
@@ -75,6 +76,12 @@ struct httpc_request {
   const char *secret; /* basic password or bearer token */
   int64_t timeout_ms; /* 0: the client's; else this (>= 1 ms) */
   unsigned flags;     /* HTTPC_NO_RESEND */
+  /* TLS, for https URLs: the CA bundle that verifies the server (NULL:
+   * SSL_CERT_FILE when set, else the system's), and a client certificate
+   * and its key (PEM files; NULL: none). Peers are always verified. */
+  const char *ca_file;
+  const char *client_cert;
+  const char *client_key;
 };
 
 enum httpc_class { HTTPC_OK, HTTPC_RETRY, HTTPC_PERMANENT };
@@ -119,6 +126,9 @@ void httpc_response_free(struct httpc_response *rs);
  * status), -1 otherwise (rs->error says why). */
 int httpc_do(struct httpc *c, const struct httpc_request *rq,
              struct httpc_response *rs);
+
+/* "GET", "POST", ... */
+const char *httpc_method_name(enum httpc_method m);
 
 /* ---- pure helpers (unit-tested) ------------------------------------------ */
 

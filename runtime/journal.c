@@ -129,6 +129,11 @@ struct jcd {                  /* cd payload; key: the cooldown key */
 /* The history: the newest finished remediations, at most max, sorted by
  * id (oldest first) in v[head .. head + n). Mostly appended at the end and
  * dropped at the head; the array is shifted down once head >= n. */
+struct jctl {                 /* ctl payload; key: the control key */
+  char *key;
+  char *value;                /* JSON text, owned */
+};
+
 struct jhist {
   struct jlive **v;
   size_t head, n, cap;
@@ -167,6 +172,7 @@ struct journal {
   char *file_digest;          /* the digest of the file replayed */
 
   struct hmap rems, dd, cd;
+  struct hmap ctl;            /* control values (journal_append_control) */
   struct jhist hist;
 
   uint64_t n_appended, n_syncs, n_waits, n_compactions;
@@ -208,6 +214,11 @@ static void jlive_free(struct jlive *l) {
   free(l);
 }
 
+static void drop_ctl(void *p) {
+  struct jctl *c = p;
+  free(c->key);
+  free(c->value);
+}
 static void drop_rem(void *p) { jlive_free(((struct mrem *)p)->l); }
 static void drop_dd(void *p) { free(((struct jdd *)p)->rule_name); }
 static void drop_cd(void *p) {
@@ -511,6 +522,35 @@ static int fold_cd(struct journal *j, uint32_t rule, const char *rule_name,
   return 0;
 }
 
+/* Sets (value != NULL) or forgets a control value (lock held). 0 or -1. */
+static int fold_ctl(struct journal *j, const char *key, const char *value) {
+  struct jctl *c = hmap_find(&j->ctl, key, strlen(key));
+  if (!value) {
+    if (c) {
+      drop_ctl(c);
+      hmap_remove(&j->ctl, c);
+    }
+    return 0;
+  }
+  char *v = strdup(value);
+  if (!v) return -1;
+  if (!c) {
+    bool created;
+    char *k = strdup(key);
+    c = k ? hmap_insert(&j->ctl, key, strlen(key), &created) : NULL;
+    if (!c) {
+      free(k);
+      free(v);
+      return -1;
+    }
+    c->key = k;
+    c->value = NULL;
+  }
+  free(c->value);
+  c->value = v;
+  return 0;
+}
+
 /* ---- writing records ------------------------------------------------------------ */
 
 /* s as a JSON string: the exact bytes, with '"', '\' and control characters
@@ -688,6 +728,13 @@ static void ser_cd(struct buf *b, const struct jcd *c) {
   buf_putc(b, '}');
 }
 
+static void ser_ctl(struct buf *b, const char *key, const char *value) {
+  buf_puts(b, "{\"t\":\"ctl\"");
+  jkstr(b, "k", key);
+  if (value) jkstr(b, "v", value);
+  buf_putc(b, '}');
+}
+
 /* Appends json as a framed record to out. */
 static void frame(struct buf *out, const char *json, size_t n) {
   static const char hex[] = "0123456789abcdef";
@@ -834,6 +881,26 @@ int journal_append_abort(struct journal *j, uint64_t id, uint64_t *lsn) {
     }
     if (lsn) *lsn = j->lsn_appended;
   }
+  pthread_mutex_unlock(&j->mu);
+  buf_free(&b);
+  return rc;
+}
+
+int journal_append_control(struct journal *j, const char *key, const char *value,
+                           uint64_t *lsn) {
+  if (!key || !*key || strlen(key) > JOURNAL_CTL_KEY_MAX ||
+      (value && strlen(value) > JOURNAL_CTL_VALUE_MAX))
+    return -1;
+  struct buf b;
+  buf_init(&b);
+  ser_ctl(&b, key, value);
+  int rc = -1;
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed && !b.oom && reserve(j, &b) && fold_ctl(j, key, value) == 0) {
+    emit(j, &b);
+    rc = 0;
+  }
+  if (lsn) *lsn = j->lsn_appended;
   pthread_mutex_unlock(&j->mu);
   buf_free(&b);
   return rc;
@@ -1154,6 +1221,13 @@ static void snap_cd(void *p, void *ctx) {
   snap_rec(s);
 }
 
+static void snap_ctl(void *p, void *ctx) {
+  struct jctl *c = p;
+  struct snap *s = ctx;
+  ser_ctl(&s->rec, c->key, c->value);
+  snap_rec(s);
+}
+
 /* The live state as framed records, into out (lock held). 0 or -1. */
 static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
   struct snap s;
@@ -1204,6 +1278,7 @@ static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
   free(live.v);
   if (!out->oom) hmap_each(&j->dd, snap_dd, &s);
   if (!out->oom) hmap_each(&j->cd, snap_cd, &s);
+  if (!out->oom) hmap_each(&j->ctl, snap_ctl, &s);
   buf_free(&s.rec);
   return out->oom ? -1 : 0;
 }
@@ -1623,6 +1698,12 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
       goto nomem;
     if (id > 0 && (uint64_t)id >= j->next_id) j->next_id = (uint64_t)id + 1;
     rc = 0;
+  } else if (strcmp(t, "ctl") == 0) {
+    const char *key = g_str(o, "k", true, &bad);
+    const char *value = g_str(o, "v", false, &bad);
+    if (bad) goto badfield;
+    if (fold_ctl(j, key, value) < 0) goto nomem;
+    rc = 0;
   } else if (strcmp(t, "cd") == 0) {
     int64_t rule = g_int(o, "rule", true, &bad);
     const char *rn = g_str(o, "rule_name", true, &bad);
@@ -2041,6 +2122,7 @@ static void free_journal(struct journal *j) {
   if (j->rems.buckets) hmap_free(&j->rems, drop_rem);
   if (j->dd.buckets) hmap_free(&j->dd, drop_dd);
   if (j->cd.buckets) hmap_free(&j->cd, drop_cd);
+  if (j->ctl.buckets) hmap_free(&j->ctl, drop_ctl);
   hist_free(&j->hist);
   if (j->fd >= 0) close(j->fd);
   if (j->lockfd >= 0) close(j->lockfd);   /* releases the flock */
@@ -2084,7 +2166,8 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
   size_t n = 0;
   const char *dir = cfg->dir && *cfg->dir ? cfg->dir : "./state";
   if (!(j->dir = strdup(dir)) || hmap_init(&j->rems, sizeof(struct mrem)) < 0 ||
-      hmap_init(&j->dd, sizeof(struct jdd)) < 0 || hmap_init(&j->cd, sizeof(struct jcd)) < 0) {
+      hmap_init(&j->dd, sizeof(struct jdd)) < 0 || hmap_init(&j->cd, sizeof(struct jcd)) < 0 ||
+      hmap_init(&j->ctl, sizeof(struct jctl)) < 0) {
     errf(err, errlen, "out of memory");
     goto fail;
   }
@@ -2332,8 +2415,56 @@ static void alert_of(const struct journal_rem *jr, struct alert *a) {
   a->generator_url = "";
 }
 
+struct ctl_list {
+  struct jctl *v;
+  size_t n, cap;
+  bool oom;
+};
+
+static void collect_ctl(void *p, void *ctx) {
+  struct ctl_list *l = ctx;
+  const struct jctl *c = p;
+  if (l->oom) return;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 8;
+    struct jctl *nv = realloc(l->v, cap * sizeof *nv);
+    if (!nv) {
+      l->oom = true;
+      return;
+    }
+    l->v = nv;
+    l->cap = cap;
+  }
+  struct jctl *d = &l->v[l->n];
+  d->key = strdup(c->key);
+  d->value = strdup(c->value);
+  if (!d->key || !d->value) {
+    drop_ctl(d);
+    l->oom = true;
+    return;
+  }
+  l->n++;
+}
+
+/* Hands the control values to v->control, outside the lock. */
+static int replay_controls(struct journal *j, const struct journal_visitor *v, void *ctx) {
+  if (!v->control) return 0;
+  struct ctl_list l = {0};
+  pthread_mutex_lock(&j->mu);
+  hmap_each(&j->ctl, collect_ctl, &l);
+  pthread_mutex_unlock(&j->mu);
+  int rc = l.oom ? -1 : 0;
+  for (size_t i = 0; i < l.n; i++) {
+    if (rc == 0) rc = v->control(ctx, l.v[i].key, l.v[i].value);
+    drop_ctl(&l.v[i]);
+  }
+  free(l.v);
+  return rc;
+}
+
 int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx) {
-  int rc = 0;
+  int rc = replay_controls(j, v, ctx);
+  if (rc != 0) return rc;
   struct dd_visit dv = {j, {0}};
   pthread_mutex_lock(&j->mu);
   hmap_each(&j->dd, collect_dead_dd, &dv.l);

@@ -42,6 +42,8 @@
  *     {"t":"dd",...}  {"t":"cd",...}     a dedupe sighting, a cooldown (in
  *                                        snapshots; dd also when an alert is
  *                                        seen again)
+ *     {"t":"ctl","k":KEY,"v":VALUE}      a control value set (no "v": the
+ *                                        key is forgotten), see "Controls"
  *
  * Times are ms since the epoch. Strings are the exact bytes (only '"', '\'
  * and control characters are escaped). A record whose line is incomplete or
@@ -86,6 +88,12 @@
  * them). Replayed under other rules, an entry keeps its own names: its
  * rule index becomes HL_NONE if the rule is gone, its kinds are re-bound by
  * name.
+ *
+ * Controls: small named values that must outlive a restart but belong to
+ * no remediation: the pause switch, a rule's breaker. The owner (the
+ * runtime's safety switches) gives each a key and a value (its own text,
+ * usually JSON); the journal keeps the latest per key, writes them into
+ * snapshots and hands them back first on replay. It never interprets them.
  *
  * Resume tokens: each step of a remediation may carry one opaque string the
  * action kind sets once its trigger is confirmed (e.g. the Jenkins queue
@@ -138,6 +146,8 @@
 #define JOURNAL_COMPACT_DEFAULT ((uint64_t)16 << 20)
 #define JOURNAL_ID_BLOCK 1024       /* ids reserved per "ids" record */
 #define JOURNAL_WHY_MAX 256         /* journal_failure()'s message, at most */
+#define JOURNAL_CTL_KEY_MAX 512     /* a control key, at most */
+#define JOURNAL_CTL_VALUE_MAX 8192  /* a control value, at most */
 
 struct journal;                     /* opaque */
 
@@ -261,9 +271,10 @@ struct journal_visitor {
   int (*rem)(void *ctx, const struct journal_rem *r);   /* in id order */
   int (*finished)(void *ctx, const struct journal_rem *r); /* the history,
                                        in id order, between the rems */
+  int (*control)(void *ctx, const char *key, const char *value); /* first */
 };
 
-/* Hands the live state to v: finished dedupe keys (least recently seen
+/* Hands the live state to v: the control values, then finished dedupe keys (least recently seen
  * first), then cooldowns, then the remediations, in flight (rem) and
  * finished (finished), merged in id order. Call once after journal_open(),
  * before other threads use j. The rem callback may call
@@ -324,6 +335,12 @@ int journal_append_state(struct journal *j, const struct journal_state *s,
  * change during the call. Sets *lsn (may be NULL). 0, or -1. */
 int journal_append_finished(struct journal *j, const struct remediation *r,
                             uint64_t *lsn);
+
+/* Sets the control value of key (value NULL: forgets it); see "Controls".
+ * Unsynced: the caller syncs *lsn (may be NULL) before it says it is
+ * done. 0, or -1 (too long, out of memory, or the journal failed). */
+int journal_append_control(struct journal *j, const char *key, const char *value,
+                           uint64_t *lsn);
 
 /* An alert of an accepted remediation was seen again (a DECIDE_DUPLICATE):
  * keeps its dedupe key alive across restarts. Writes a record at most once

@@ -208,6 +208,21 @@ int main(int argc, char **argv) {
     if (ji.failed) log_int(&l, "not_resumable", (long long)ji.failed);
     log_end(&l);
   }
+  if (cfg.pause && safety_pause(&e.safety, true, "--pause", "started with --pause",
+                                rtime_now_ms(), NULL) > 0 && jn)
+    journal_sync(jn, JOURNAL_LSN_ALL);
+  {
+    struct safety_pause_info pi;
+    safety_pause_state(&e.safety, &pi);
+    if (pi.paused) {
+      struct log_line l;
+      log_begin(&l, LOGL_WARN, "paused");
+      log_str(&l, "by", pi.by);
+      log_str(&l, "reason", pi.why);
+      log_str(&l, "detail", "new remediations are recorded as skipped until POST /api/v1/resume");
+      log_end(&l);
+    }
+  }
   if (!cfg.dry_run) warn_unimplemented(rs);
 
   /* Every thread started from here on inherits the blocked signals. A

@@ -144,6 +144,22 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g,
   buf_printf(o, "healer_ready %d\n",
              g->ready && !g->draining && !(g->journal && g->js.failed));
 
+  if (g->safety) {
+    struct safety_pause_info pi;
+    safety_pause_state(g->safety, &pi);
+    head(o, "healer_paused", "gauge",
+         "1 while remediations are paused (POST /api/v1/pause, --pause).");
+    buf_printf(o, "healer_paused %d\n", pi.paused);
+    head(o, "healer_rule_breaker_open", "gauge",
+         "1 while a rule's breaker is open (stop after N failures in DUR), by rule.");
+    for (uint32_t r = 0; r < rs->nrules; r++) {
+      if (!rs->rules[r].breaker_failures) continue;
+      buf_puts(o, "healer_rule_breaker_open{");
+      rule_label(o, rs, r);
+      buf_printf(o, "} %d\n", safety_breaker_open(g->safety, r, g->now_ms));
+    }
+  }
+
   head(o, "healer_alerts_received_total", "counter",
        "Alerts received in webhook payloads, by alert status.");
   buf_printf(o, "healer_alerts_received_total{status=\"firing\"} %llu\n",

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "journal.h"
 #include "rem.h"
+#include "safety.h"
 
 #define METRICS_SUPPRESS(X) \
   X(DUPLICATE, "duplicate") \
@@ -27,7 +28,9 @@
   X(BUDGET, "budget") \
   X(LIMIT, "limit") \
   X(MISSING_LABEL, "missing_label") \
-  X(NO_BACKEND, "no_backend")
+  X(NO_BACKEND, "no_backend") \
+  X(PAUSED, "paused") \
+  X(BREAKER, "breaker_open")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,
@@ -62,6 +65,8 @@ struct metrics_gauges {
   size_t stored;              /* remediations listed by the store */
   int ready;
   int draining;
+  struct safety *safety;      /* the pause switch and breakers; may be NULL */
+  int64_t now_ms;
   bool journal;               /* a journal is open: js holds its figures
                                  (else the healer_journal_* series are left
                                  out) */

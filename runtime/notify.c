@@ -183,6 +183,62 @@ static void record(const struct notify_event *ev, const struct hl_notify *n,
   log_end(&l);
 }
 
+/* Sends one notification (row n) with the policy's retries; fills r. */
+static void deliver(struct httpc *hc, const struct notify_event *ev,
+                    const struct hl_notify *n, notify_wait_fn wait,
+                    void *wait_ctx, struct notify_result *r) {
+  struct notify_policy pol = g_policy;
+  *r = (struct notify_result){.kind = n->kind, .status = NOTIFY_FAILED};
+  const struct backend *be = backend_get(n->kind, n->backend);
+  r->backend = n->backend == HL_NONE ? "default"
+               : n->backend < ev->rs->nbackends
+                   ? ev->rs->backends[n->backend].name
+                   : "?";
+  if (!be || !be->usable) {
+    const char *w = n->kind < HL_BK__COUNT ? kind_words[n->kind] : "?";
+    if (n->backend == HL_NONE)
+      snprintf(r->detail, sizeof r->detail,
+               "no %s configured (default backend from HEALER_%s_*)", w,
+               n->kind == HL_BK_PAGERDUTY ? "PAGERDUTY"
+               : n->kind == HL_BK_JIRA    ? "JIRA"
+                                          : "SLACK");
+    else
+      snprintf(r->detail, sizeof r->detail, "%s backend '%s' is not configured",
+               w, r->backend);
+  } else if (!hc) {
+    snprintf(r->detail, sizeof r->detail, "no HTTP client (out of memory)");
+  } else {
+    struct notify_attempt a = {.hc = hc, .ev = ev, .n = n, .be = be};
+    httpc_response_init(&a.rs);
+    for (unsigned t = 0; t < pol.attempts; t++) {
+      a.attempt = t;
+      a.detail[0] = '\0';
+      enum httpc_class cls = send_one(&a);
+      r->attempts++;
+      if (cls == HTTPC_OK) {
+        r->status = NOTIFY_SENT;
+        break;
+      }
+      if (cls == HTTPC_PERMANENT || t + 1 == pol.attempts)
+        break;
+      int64_t ms = httpc_backoff_ms(t, pol.backoff_ms, pol.backoff_cap_ms);
+      if (a.rs.retry_after_ms > ms)
+        ms = a.rs.retry_after_ms;
+      if (ms > pol.max_wait_ms)
+        ms = pol.max_wait_ms;
+      if (!wait(wait_ctx, rtime_now_ms() + ms)) {
+        size_t len = strlen(a.detail);
+        snprintf(a.detail + len, sizeof a.detail - len,
+                 " (gave up: shutting down)");
+        break;
+      }
+    }
+    memcpy(r->detail, a.detail, sizeof r->detail);
+    httpc_response_free(&a.rs);
+  }
+  record(ev, n, r);
+}
+
 size_t notify_send(struct httpc *hc, const struct notify_event *ev,
                    notify_wait_fn wait, void *wait_ctx,
                    struct notify_result *res, size_t nres) {
@@ -192,66 +248,36 @@ size_t notify_send(struct httpc *hc, const struct notify_event *ev,
   if (!wait)
     wait = plain_wait;
   const struct hl_rule *rule = &ev->rs->rules[ev->rem->rule];
-  struct notify_policy pol = g_policy;
   size_t count = 0;
   for (uint32_t i = 0; i < rule->nnotify; i++) {
     const struct hl_notify *n = &ev->rs->notifies[rule->first_notify + i];
     if (!(n->events & bit))
       continue;
-    struct notify_result r = {.kind = n->kind, .status = NOTIFY_FAILED};
-    const struct backend *be = backend_get(n->kind, n->backend);
-    r.backend = n->backend == HL_NONE ? "default"
-                : n->backend < ev->rs->nbackends
-                    ? ev->rs->backends[n->backend].name
-                    : "?";
-    if (!be || !be->usable) {
-      const char *w = n->kind < HL_BK__COUNT ? kind_words[n->kind] : "?";
-      if (n->backend == HL_NONE)
-        snprintf(r.detail, sizeof r.detail,
-                 "no %s configured (default backend from HEALER_%s_*)", w,
-                 n->kind == HL_BK_PAGERDUTY ? "PAGERDUTY"
-                 : n->kind == HL_BK_JIRA    ? "JIRA"
-                                            : "SLACK");
-      else
-        snprintf(r.detail, sizeof r.detail, "%s backend '%s' is not configured",
-                 w, r.backend);
-    } else if (!hc) {
-      snprintf(r.detail, sizeof r.detail, "no HTTP client (out of memory)");
-    } else {
-      struct notify_attempt a = {.hc = hc, .ev = ev, .n = n, .be = be};
-      httpc_response_init(&a.rs);
-      for (unsigned t = 0; t < pol.attempts; t++) {
-        a.attempt = t;
-        a.detail[0] = '\0';
-        enum httpc_class cls = send_one(&a);
-        r.attempts++;
-        if (cls == HTTPC_OK) {
-          r.status = NOTIFY_SENT;
-          break;
-        }
-        if (cls == HTTPC_PERMANENT || t + 1 == pol.attempts)
-          break;
-        int64_t ms = httpc_backoff_ms(t, pol.backoff_ms, pol.backoff_cap_ms);
-        if (a.rs.retry_after_ms > ms)
-          ms = a.rs.retry_after_ms;
-        if (ms > pol.max_wait_ms)
-          ms = pol.max_wait_ms;
-        if (!wait(wait_ctx, rtime_now_ms() + ms)) {
-          size_t len = strlen(a.detail);
-          snprintf(a.detail + len, sizeof a.detail - len,
-                   " (gave up: shutting down)");
-          break;
-        }
-      }
-      memcpy(r.detail, a.detail, sizeof r.detail);
-      httpc_response_free(&a.rs);
-    }
-    record(ev, n, &r);
+    struct notify_result r;
+    deliver(hc, ev, n, wait, wait_ctx, &r);
     if (count < nres)
       res[count] = r;
     count++;
   }
   return count;
+}
+
+void notify_page(struct httpc *hc, const struct notify_event *ev,
+                 notify_wait_fn wait, void *wait_ctx,
+                 struct notify_result *res) {
+  if (!wait)
+    wait = plain_wait;
+  struct hl_notify n = {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, NULL};
+  const struct hl_rule *rule =
+      ev->rem->rule < ev->rs->nrules ? &ev->rs->rules[ev->rem->rule] : NULL;
+  for (uint32_t i = 0; rule && i < rule->nnotify; i++) {
+    const struct hl_notify *rn = &ev->rs->notifies[rule->first_notify + i];
+    if (rn->kind == HL_BK_PAGERDUTY) {
+      n.backend = rn->backend;  /* the rule's own PagerDuty, if it names one */
+      break;
+    }
+  }
+  deliver(hc, ev, &n, wait, wait_ctx, res);
 }
 
 void notify_metrics_render(struct buf *out) {

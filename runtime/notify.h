@@ -65,6 +65,8 @@ struct notify_event {
   const char *reason;            /* the outcome's reason, or NULL */
   int64_t started_ms, ended_ms;  /* wall clock, for the duration */
   const char *link;              /* the build's page, or NULL */
+  const char *dedup_key;         /* PagerDuty's dedup_key; NULL: the
+                                    alert's ("healer/<fp>/<startsAt>") */
 };
 
 enum notify_status { NOTIFY_SENT, NOTIFY_FAILED };
@@ -101,6 +103,14 @@ uint8_t notify_event_of(enum rem_state outcome);
 size_t notify_send(struct httpc *hc, const struct notify_event *ev,
                    notify_wait_fn wait, void *wait_ctx,
                    struct notify_result *res, size_t nres);
+
+/* Pages a human about ev (a PagerDuty trigger, whatever the rule's clauses
+ * say): through the rule's PagerDuty backend when it names one, else the
+ * default one. For a rule's breaker opening; ev->dedup_key should be set
+ * so the page is one incident of its own. Fills *res. */
+void notify_page(struct httpc *hc, const struct notify_event *ev,
+                 notify_wait_fn wait, void *wait_ctx,
+                 struct notify_result *res);
 
 /* Appends healer_notifications_total{kind,result} to a /metrics page. */
 void notify_metrics_render(struct buf *out);

@@ -52,7 +52,10 @@ enum httpc_class notify_pagerduty_send(struct notify_attempt *a) {
   buf_init(&dedup);
   buf_init(&body);
   buf_init(&summary);
-  buf_printf(&dedup, "healer/%s/%s", r->fingerprint, r->starts_at);
+  if (ev->dedup_key)
+    buf_puts(&dedup, ev->dedup_key);
+  else
+    buf_printf(&dedup, "healer/%s/%s", r->fingerprint, r->starts_at);
   notify_cut_utf8(&dedup, DEDUP_MAX);
   bool resolve = ev->outcome == REM_SUCCEEDED;
   buf_puts(&body, "{\"routing_key\":");

@@ -189,6 +189,29 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
 }
 
 
+/* A failure may open the rule's breaker: then say so once, loudly, and
+ * page a human (the rule stops remediating until it is reset). */
+static void breaker_check(struct workers *w, const struct remediation *r,
+                          enum rem_state out, const struct notify_event *done) {
+  char why[REM_REASON_MAX];
+  int64_t now = rtime_now_ms();
+  if (!safety_finished(&w->e->safety, r->rule, out, now, why, sizeof why)) return;
+  if (w->e->journal) journal_sync(w->e->journal, JOURNAL_LSN_ALL);
+  struct log_line l;
+  log_begin(&l, LOGL_ERROR, "breaker_open");
+  log_str(&l, "rule", r->rule_name);
+  log_int(&l, "remediation", (long long)r->id);
+  log_str(&l, "reason", why);
+  log_end(&l);
+  char key[300];
+  snprintf(key, sizeof key, "healer/breaker/%.200s/%lld", r->rule_name, (long long)now);
+  struct notify_event ev = *done;
+  ev.reason = why;
+  ev.dedup_key = key;
+  struct notify_result res;
+  notify_page(httpc_thread(), &ev, worker_wait, w, &res);
+}
+
 void workers_run_one(struct workers *w, struct remediation *r) {
   struct engine *e = w->e;
   if (!store_begin(&e->store, r, rtime_now_ms())) {
@@ -231,9 +254,10 @@ void workers_run_one(struct workers *w, struct remediation *r) {
    * nothing here changes it. */
   if (!r->dry_run) {
     struct notify_event ev = {e->rs, r, out, reason, started, rtime_now_ms(),
-                              link[0] ? link : NULL};
+                              link[0] ? link : NULL, NULL};
     struct notify_result res[8];
     notify_send(httpc_thread(), &ev, worker_wait, w, res, 8);
+    breaker_check(w, r, out, &ev);
   }
   atomic_fetch_sub(&e->running, 1);
   rem_unref(r);

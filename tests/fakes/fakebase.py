@@ -8,7 +8,9 @@ FakeServer, which adds what every fake has:
   * a record of every request (method, path, query, headers, body, time);
   * scripted faults: a status (429 + Retry-After, 5xx ...), a delay, a
     dropped connection or a reset, for the next K matching requests;
-  * the control API under /_fake/ (requests, script, reset, state ...).
+  * the control API under /_fake/ (requests, script, reset, state ...);
+  * optionally TLS (--tls-cert/--tls-key), with a required client
+    certificate when --tls-client-ca is given.
 
 Standard library only (Python >= 3.9).
 """
@@ -19,6 +21,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -45,6 +48,7 @@ class Request:
         self.headers = headers          # email.message.Message (case-insensitive)
         self.body = body                # bytes
         self.host = host                # "127.0.0.1:PORT" or the Host header
+        self.tls = None                 # TLS fakes: {"version", "client_cn", "client_subject"}
 
     def header(self, name, default=None):
         return self.headers.get(name, default)
@@ -213,9 +217,18 @@ class Service:
     def handle(self, req):
         return text(404, "Not Found\n")
 
+    def fault_response(self, fault):
+        """The reply to a `status` fault. A service whose errors have a
+        documented body format overrides this (when the fault has no
+        explicit body); the default is fault.response()."""
+        return fault.response()
+
     # helpers
+    def scheme(self):
+        return "https" if getattr(self.args, "tls_cert", None) else "http"
+
     def base_url(self, req):
-        return "http://%s" % req.host
+        return "%s://%s" % (self.scheme(), req.host)
 
 
 # ----------------------------------------------------------------- server --
@@ -237,6 +250,7 @@ class FakeServer(ThreadingHTTPServer):
         self.stop_event = threading.Event()
         self.resets = set()         # file numbers of connections to close with RST
         self.startup_script = load_script(args.script)
+        self.ssl_context = make_ssl_context(args)
         super().__init__(("127.0.0.1", args.port), Handler)
         service.port = self.server_address[1]
         with self.lock:
@@ -288,11 +302,22 @@ class FakeServer(ThreadingHTTPServer):
         }
         if req.content_type() == "application/x-www-form-urlencoded":
             entry["form"] = req.form()
+        if req.tls is not None:
+            entry["tls"] = req.tls
         try:
             entry["json"] = req.json() if req.body else None
         except ValueError:
             entry["json"] = None
         self.records.append(entry)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.ssl_context is not None:
+            # No I/O here: the handshake runs in the connection's own thread
+            # (Handler.setup), so a slow or broken client cannot stall accept().
+            sock = self.ssl_context.wrap_socket(sock, server_side=True,
+                                                do_handshake_on_connect=False)
+        return sock, addr
 
     def shutdown_request(self, request):
         with self.lock:
@@ -307,6 +332,38 @@ class FakeServer(ThreadingHTTPServer):
         if not self.stop_event.is_set():
             log(self.service.name, why)
             self.stop_event.set()
+
+
+def make_ssl_context(args):
+    """--tls-cert/--tls-key: serve HTTPS; --tls-client-ca: also require a
+    client certificate signed by that CA. None for plain HTTP."""
+    cert = getattr(args, "tls_cert", None)
+    key = getattr(args, "tls_key", None)
+    client_ca = getattr(args, "tls_client_ca", None)
+    if not cert:
+        if key or client_ca:
+            raise ValueError("--tls-key and --tls-client-ca need --tls-cert")
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key or None)
+    if client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=client_ca)
+    return ctx
+
+
+def tls_info(sock):
+    """What a TLS connection tells about its client; None for plain TCP."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cn, subject = None, None
+    peer = sock.getpeercert()  # {} or None unless the client cert was verified
+    if peer:
+        rdns = [rdn for rdns in peer.get("subject", ()) for rdn in rdns]
+        subject = ",".join("%s=%s" % kv for kv in rdns)
+        cn = next((v for k, v in rdns if k == "commonName"), None)
+    return {"version": sock.version(), "client_cn": cn, "client_subject": subject}
 
 
 def load_script(arg):
@@ -337,6 +394,25 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self):
         return "fake-%s" % self.server.service.name
 
+    def setup(self):
+        self.tls_error = None
+        sock = self.request
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                sock.settimeout(10)
+                sock.do_handshake()
+                sock.settimeout(None)
+            except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+                self.tls_error = e
+        super().setup()
+
+    def handle(self):
+        if self.tls_error is not None:  # not an HTTP request: logged, not recorded
+            log(self.server.service.name, "TLS handshake failed: %s" % self.tls_error)
+            self.close_connection = True
+            return
+        super().handle()
+
     def do_any(self):
         srv = self.server
         body = self.read_body()
@@ -351,6 +427,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         host = self.headers.get("Host") or "127.0.0.1:%d" % srv.service.port
         req = Request(self.command, self.path, self.headers, body, host)
+        req.tls = tls_info(self.connection)
         if req.path.startswith("/_fake/"):
             self.send(self.control(req))
             return
@@ -364,7 +441,9 @@ class Handler(BaseHTTPRequestHandler):
                 with srv.lock:
                     srv.record(req, status, fault)
                 if fault.kind == "status":
-                    self.send(fault.response())
+                    with srv.lock:
+                        resp = srv.service.fault_response(fault)
+                    self.send(resp)
                 else:
                     self.hang_up(fault.kind == "reset")
                 return
@@ -510,6 +589,9 @@ def main(service_cls):
     ap.add_argument("--script", help="start-up script: inline JSON object or a file name;"
                                      " /_fake/reset returns to it")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the certificate's PEM private key")
+    ap.add_argument("--tls-client-ca", help="require a client certificate signed by this CA")
     service_cls.add_args(ap)
     args = ap.parse_args()
 
@@ -529,7 +611,8 @@ def main(service_cls):
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, args.port_file)
-    log(service_cls.name, "listening on 127.0.0.1:%d (pid %d)" % (port, os.getpid()))
+    log(service_cls.name, "listening on %s://127.0.0.1:%d (pid %d)"
+        % (srv.service.scheme(), port, os.getpid()))
     deadline = time.monotonic() + args.max_seconds
     while not stop.wait(0.2):
         if time.monotonic() > deadline:

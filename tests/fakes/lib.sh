@@ -3,11 +3,18 @@
 #   . tests/fakes/lib.sh
 #   fake_start jk jenkins --user bot --token t0k --crumb   # NAME SERVICE [ARGS]
 #   url=$(fake_url jk)                                     # http://127.0.0.1:PORT
+#   fake_start k8 kubernetes --tls-cert D/server.crt --tls-key D/server.key   # https://
+#   fake_curl k8 -sS "$(fake_url k8)/api/v1/nodes"         # curl + the fake's CA (and client cert)
 #   fake_script jk '{"jobs":{"DockerPruneNode":{"parameters":{"NODE":""}}}}'
 #   fake_get_requests jk 'method=POST' | fake_py 'len(d)'
 #   fake_stop jk;  fake_restart jk  (same port and arguments, fresh state)
 #
-# SERVICE is jenkins, slack, jira or pagerduty (tests/fakes/fake_SERVICE.py).
+# SERVICE is jenkins, slack, jira, pagerduty, kubernetes ... (tests/fakes/fake_SERVICE.py).
+# TLS: a fake started with --tls-cert D/server.crt is an https:// fake. lib.sh
+# then talks to it with curl --cacert D/ca.crt, and when it also has
+# --tls-client-ca, with --cert D/client.crt --key D/client.key (the layout of
+# tests/fakes/mkcerts.sh D). FAKE_TLS_CA, FAKE_TLS_CLIENT_CERT and
+# FAKE_TLS_CLIENT_KEY override those paths when set at fake_start.
 # Every fake started here is stopped when the shell exits (an EXIT trap; if the
 # test sets its own EXIT trap, it must call fake_cleanup itself). Needs curl
 # and python3 only. Logs: $FAKE_DIR/NAME.log (fake_logs prints them); FAKE_DIR
@@ -25,6 +32,7 @@ if [ -z "${FAKE_PYTHON:-}" ]; then
   [ -x /usr/bin/python3 ] && FAKE_PYTHON=/usr/bin/python3
 fi
 declare -A FAKE_PID=() FAKE_PORT=() FAKE_ARGS=()
+declare -A FAKE_SCHEME=() FAKE_CA=() FAKE_CLIENT_CERT=() FAKE_CLIENT_KEY=()
 
 fake_die() { echo "lib.sh: $*" >&2; return 1; }
 
@@ -43,6 +51,7 @@ fake_start() {
   FAKE_PID[$name]=$!
   FAKE_ARGS[$name]=$svc
   [ $# -eq 0 ] || FAKE_ARGS[$name]+=" $(printf '%q ' "$@")"
+  _fake_learn_tls "$name" "$@"
   for ((i = 0; i < 600; i++)); do  # 30 s: python starts slowly on a loaded machine
     if [ -s "$pf" ]; then
       FAKE_PORT[$name]=$(cat "$pf")
@@ -60,8 +69,48 @@ fake_start() {
   return 1
 }
 
+# _fake_learn_tls NAME ARGS...: note whether the fake serves https, and the
+# CA (and client certificate) curl needs for it.
+_fake_learn_tls() {
+  local name=$1 cert="" client_ca="" a prev=""; shift
+  for a in "$@"; do
+    case $prev in
+      --tls-cert) cert=$a ;;
+      --tls-client-ca) client_ca=$a ;;
+    esac
+    case $a in
+      --tls-cert=*) cert=${a#*=} ;;
+      --tls-client-ca=*) client_ca=${a#*=} ;;
+    esac
+    prev=$a
+  done
+  unset "FAKE_SCHEME[$name]" "FAKE_CA[$name]" "FAKE_CLIENT_CERT[$name]" "FAKE_CLIENT_KEY[$name]"
+  [ -n "$cert" ] || return 0
+  local d; d=$(dirname "$cert")
+  FAKE_SCHEME[$name]=https
+  FAKE_CA[$name]=${FAKE_TLS_CA:-$d/ca.crt}
+  if [ -n "$client_ca" ]; then
+    FAKE_CLIENT_CERT[$name]=${FAKE_TLS_CLIENT_CERT:-$d/client.crt}
+    FAKE_CLIENT_KEY[$name]=${FAKE_TLS_CLIENT_KEY:-$d/client.key}
+  fi
+}
+
 fake_port() { echo "${FAKE_PORT[$1]:?no fake named $1}"; }
-fake_url() { echo "http://127.0.0.1:${FAKE_PORT[$1]:?no fake named $1}"; }
+# fake_url NAME: http://127.0.0.1:PORT, or https://... for a fake started with --tls-cert.
+fake_url() { echo "${FAKE_SCHEME[$1]:-http}://127.0.0.1:${FAKE_PORT[$1]:?no fake named $1}"; }
+# fake_cacert NAME: the CA file that verifies an https fake (empty for http).
+fake_cacert() { echo "${FAKE_CA[$1]:-}"; }
+
+# fake_curl NAME CURL-ARGS...: curl with what the fake's TLS needs (--cacert,
+# and --cert/--key when it requires a client certificate); plain curl for http.
+fake_curl() {
+  local name=$1; shift
+  local -a tls=()
+  [ -z "${FAKE_CA[$name]:-}" ] || tls+=(--cacert "${FAKE_CA[$name]}")
+  [ -z "${FAKE_CLIENT_CERT[$name]:-}" ] ||
+    tls+=(--cert "${FAKE_CLIENT_CERT[$name]}" --key "${FAKE_CLIENT_KEY[$name]}")
+  curl "${tls[@]}" "$@"
+}
 
 # fake_stop NAME: SIGTERM, then SIGKILL after 5 s. The port stays in
 # FAKE_PORT[NAME], so a test can point a client at the dead port.
@@ -120,18 +169,18 @@ trap 'exit 143' TERM INT  # so that `timeout` still runs the EXIT trap
 # fake_get_requests NAME [QUERY]: the recorded requests as a JSON array.
 # QUERY filters: since=SEQ method=POST path=/exact path_prefix=/job/ status=201
 fake_get_requests() {
-  curl -sS --fail --max-time 10 "$(fake_url "$1")/_fake/requests${2:+?$2}"
+  fake_curl "$1" -sS --fail --max-time 10 "$(fake_url "$1")/_fake/requests${2:+?$2}"
 }
 
 # fake_count NAME [QUERY]: how many recorded requests match.
 fake_count() {
-  curl -sS --fail --max-time 10 "$(fake_url "$1")/_fake/count${2:+?$2}"
+  fake_curl "$1" -sS --fail --max-time 10 "$(fake_url "$1")/_fake/count${2:+?$2}"
 }
 
 # fake_script NAME JSON: apply knobs and faults; fails on a rejected script.
 fake_script() {
   local out
-  out=$(curl -sS --max-time 10 -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+  out=$(fake_curl "$1" -sS --max-time 10 -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
     --data-binary "$2" "$(fake_url "$1")/_fake/script") || return 1
   [ "${out##*$'\n'}" = 200 ] || { fake_die "fake_script $1: ${out%$'\n'*}"; return 1; }
 }
@@ -139,12 +188,12 @@ fake_script() {
 # fake_reset NAME [JSON]: back to the start-up state ({"requests":false} etc.).
 fake_reset() {
   local body=${2:-'{}'}
-  curl -sS --fail --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
+  fake_curl "$1" -sS --fail --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
     --data-binary "$body" "$(fake_url "$1")/_fake/reset"
 }
 
 # fake_state NAME: the service's state (builds, issues, messages, alerts) as JSON.
-fake_state() { curl -sS --fail --max-time 10 "$(fake_url "$1")/_fake/state"; }
+fake_state() { fake_curl "$1" -sS --fail --max-time 10 "$(fake_url "$1")/_fake/state"; }
 
 # fake_py EXPR: evaluate a Python expression on the JSON from stdin bound to d;
 # prints strings raw, other values as JSON. Exit status 1 when the value is

@@ -24,6 +24,16 @@ PIDS=()
 # healer run directly (not by start_healer) keeps its journal here, not in
 # ./state of the working tree.
 export HEALER_STATE_DIR=$TMP/state-direct
+# The fixture's webhook rules (eq_continue, resolved_only, any_status) use
+# the default webhook backend, which healer needs at start-up now that the
+# kind is built in; nothing listens on port 9 (a test that fires them
+# points this at a fake).
+export HEALER_WEBHOOK_URL=${HEALER_WEBHOOK_URL:-http://127.0.0.1:9}
+# Likewise the Kubernetes kinds: the fixture's multi_step rule mixes a
+# cordon with Jenkins and Spinnaker steps, so it now runs (no longer dry-run)
+# and needs the default Spinnaker and Kubernetes backends at start-up.
+export HEALER_SPINNAKER_URL=${HEALER_SPINNAKER_URL:-http://127.0.0.1:9}
+export HEALER_KUBE_URL=${HEALER_KUBE_URL:-https://127.0.0.1:9}
 
 cleanup() {
   local p

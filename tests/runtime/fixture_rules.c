@@ -30,6 +30,7 @@ static const char *const alertnames[] = {
   "ClusterNode",
   "RetryDefault",
   "RetryZero",
+  "HealerBreaker",
 };
 
 static const struct hl_matcher matchers[] = {
@@ -143,6 +144,9 @@ static const struct hl_insn insns[] = {
   /*  97 */ {HL_OP_LIT, 0, "web"},
   /*  98 */ {HL_OP_LIT, 0, "ops"},
   /*  99 */ {HL_OP_LIT, 0, "web"},
+  /* 100 */ {HL_OP_LABEL, 0, "node"},
+  /* 101 */ {HL_OP_LIT, 0, "n"},
+  /* 102 */ {HL_OP_DEFAULT, 0, NULL},
 };
 
 static const struct hl_param params[] = {
@@ -181,6 +185,7 @@ static const struct hl_param params[] = {
   {"deployment", {97, 1}},
   {"namespace", {98, 1}},
   {"deployment", {99, 1}},
+  {"node", {100, 3}},
 };
 
 static const struct hl_step steps[] = {
@@ -207,6 +212,7 @@ static const struct hl_step steps[] = {
   {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 30, 1, 0, {93, 3}},
   {HL_ACT_K8S_RESTART, HL_NONE, NULL, 31, 2, 0, {0, 0}},
   {HL_ACT_K8S_RESTART, HL_NONE, NULL, 33, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "BreakerJob", 35, 1, 0, {0, 0}},
 };
 
 static const struct hl_window windows[] = {
@@ -234,26 +240,27 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
-  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE},
+  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
+  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
+  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
+  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_breaker", "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
 };
 
 static const struct hl_index_entry entries[] = {
@@ -263,22 +270,23 @@ static const struct hl_index_entry entries[] = {
   {"Cool", 3, 1},
   {"CoolDefault", 4, 1},
   {"Dry", 5, 1},
-  {"HealerCooldown", 6, 1},
-  {"HealerMissing", 7, 1},
-  {"HealerResolve", 8, 1},
-  {"HealerTest", 9, 1},
-  {"KubeNodeNotReady", 10, 1},
-  {"Limit", 11, 1},
-  {"Match", 12, 4},
-  {"Other", 16, 1},
-  {"Resolve", 17, 2},
-  {"RetryDefault", 19, 1},
-  {"RetryZero", 20, 1},
-  {"Window", 21, 2},
+  {"HealerBreaker", 6, 1},
+  {"HealerCooldown", 7, 1},
+  {"HealerMissing", 8, 1},
+  {"HealerResolve", 9, 1},
+  {"HealerTest", 10, 1},
+  {"KubeNodeNotReady", 11, 1},
+  {"Limit", 12, 1},
+  {"Match", 13, 4},
+  {"Other", 17, 1},
+  {"Resolve", 18, 2},
+  {"RetryDefault", 20, 1},
+  {"RetryZero", 21, 1},
+  {"Window", 22, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 17, 4, 5, 6, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 18, 19, 11, 12,
+  14, 9, 17, 4, 5, 6, 20, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 18, 19, 11, 12,
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

@@ -112,6 +112,9 @@ RULES = [
          steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
     dict(name="retry_zero", alerts=["RetryZero"], matchers=[], retries=0, backoff=20,
          steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
+    # stop after 2 failures in 1h
+    dict(name="it_breaker", alerts=["HealerBreaker"], matchers=[], breaker=(2, 3600000),
+         steps=[("JENKINS", "BreakerJob", None, [("node", ('def', L("node"), S("n")))])]),
 ]
 
 out = []
@@ -186,7 +189,8 @@ for i, r in enumerate(RULES):
         limit=r.get("limit", 0), lk=lk,
         budget=r.get("budget", 0), budget_ms=r.get("budget_ms", 0),
         during=str(r["during"]) if "during" in r else "HL_NONE",
-        not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE"))
+        not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE",
+        breaker=r.get("breaker", (0, 0))))
 
 index = {}
 for i, r in enumerate(RULES):
@@ -247,10 +251,10 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s}," % (
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
         r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["backoff"], r["limit"], r["lk"],
-        r["budget"], r["budget_ms"], r["during"], r["not_during"]))
+        r["budget"], r["budget_ms"], r["during"], r["not_during"], r["breaker"][0], r["breaker"][1]))
 p("};\n")
 p("static const struct hl_index_entry entries[] = {")
 for n, f, c in entries:

@@ -399,6 +399,65 @@ static void test_live_timeout_and_drop(void **state) {
   httpc_free(hc);
 }
 
+/* PUT, PATCH and DELETE go out as such, with their bodies and content
+ * types; a DELETE without a body sends none. */
+static void test_live_methods(void **state) {
+  (void)state;
+  fake_reset(&slack);
+  struct httpc *hc = httpc_new(NULL);
+  struct httpc_response rs;
+  httpc_response_init(&rs);
+  char u[128];
+  snprintf(u, sizeof u, "%s/apis/x", slack.url);
+  const enum httpc_method ms[] = {HTTPC_PUT, HTTPC_PATCH, HTTPC_DELETE, HTTPC_DELETE};
+  const char *bodies[] = {"{\"a\":1}", "{\"spec\":{}}", "{\"b\":2}", NULL};
+  for (int i = 0; i < 4; i++) {
+    struct httpc_request rq = {.method = ms[i],
+                               .url = u,
+                               .content_type = bodies[i] ? "application/merge-patch+json" : NULL,
+                               .body = bodies[i],
+                               .body_len = bodies[i] ? strlen(bodies[i]) : 0};
+    assert_int_equal(httpc_do(hc, &rq, &rs), 0);
+    assert_true(rs.status > 0);
+  }
+  cJSON *reqs = fake_json(&slack, "/_fake/requests");
+  assert_int_equal(cJSON_GetArraySize(reqs), 4);
+  const char *want[] = {"PUT", "PATCH", "DELETE", "DELETE"};
+  for (int i = 0; i < 4; i++) {
+    const cJSON *r = cJSON_GetArrayItem(reqs, i);
+    assert_string_equal(cJSON_GetObjectItem(r, "method")->valuestring, want[i]);
+    assert_string_equal(cJSON_GetObjectItem(r, "body")->valuestring,
+                        bodies[i] ? bodies[i] : "");
+    const cJSON *h = cJSON_GetObjectItem(r, "headers");
+    const cJSON *ct = cJSON_GetObjectItem(h, "content-type");
+    if (bodies[i])
+      assert_string_equal(ct->valuestring, "application/merge-patch+json");
+    else
+      assert_null(ct);
+  }
+  cJSON_Delete(reqs);
+  assert_string_equal(httpc_method_name(HTTPC_PATCH), "PATCH");
+  httpc_response_free(&rs);
+  httpc_free(hc);
+}
+
+/* A CA file that does not hold the server's CA fails the handshake as a
+ * permanent error, never silently unverified. */
+static void test_live_ca_file(void **state) {
+  (void)state;
+  struct httpc *hc = httpc_new(NULL);
+  struct httpc_response rs;
+  httpc_response_init(&rs);
+  char u[128];
+  snprintf(u, sizeof u, "https://127.0.0.1:%d/x", slack.port);
+  struct httpc_request rq = {.method = HTTPC_GET, .url = u, .ca_file = "/nonexistent/ca.pem"};
+  assert_int_equal(httpc_do(hc, &rq, &rs), -1);
+  assert_int_not_equal(rs.curl_code, 0);
+  assert_int_equal(rs.status, 0);
+  httpc_response_free(&rs);
+  httpc_free(hc);
+}
+
 static void test_thread_client(void **state) {
   (void)state;
   struct httpc *a = httpc_thread();
@@ -429,6 +488,8 @@ int main(void) {
       cmocka_unit_test(test_live_location),
       cmocka_unit_test(test_live_down),
       cmocka_unit_test(test_live_timeout_and_drop),
+      cmocka_unit_test(test_live_methods),
+      cmocka_unit_test(test_live_ca_file),
   };
   int rc = cmocka_run_group_tests_name("httpc", pure, NULL, NULL);
   rc += cmocka_run_group_tests_name("httpc_live", live, live_setup,

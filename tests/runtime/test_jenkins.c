@@ -957,6 +957,29 @@ static void test_backend_sources(void **state) {
   assert_string_equal(backend_field(ci, "user"), "bot");
   assert_string_equal(backend_field(ci, "token"), TOKEN);
   assert_null(backend_get(HL_BK_SLACK, 0)); /* kind mismatch */
+  /* A value from a file is read again when asked fresh (a rotated token);
+   * a file briefly missing gives the value read at start-up. */
+  char fresh[128];
+  assert_int_equal(backend_field_fresh(ci, "token", fresh, sizeof fresh), 0);
+  assert_string_equal(fresh, TOKEN);
+  FILE *tf = fopen(token_file, "w");
+  fputs("rotated-7\n", tf);
+  fclose(tf);
+  assert_int_equal(backend_field_fresh(ci, "token", fresh, sizeof fresh), 0);
+  assert_string_equal(fresh, "rotated-7");
+  assert_int_equal(backend_field_fresh(b, "token", fresh, sizeof fresh), 0);
+  assert_string_equal(fresh, "rotated-7");
+  assert_string_equal(backend_field(ci, "token"), TOKEN); /* as loaded */
+  unlink(token_file);
+  assert_int_equal(backend_field_fresh(ci, "token", fresh, sizeof fresh), 0);
+  assert_string_equal(fresh, TOKEN);
+  assert_int_equal(backend_field_fresh(ci, "user", fresh, sizeof fresh), 0);
+  assert_string_equal(fresh, "bot");
+  assert_int_equal(backend_field_fresh(ci, "user", fresh, 3), -1); /* too long */
+  assert_int_equal(backend_field_fresh(ci, "nope", fresh, sizeof fresh), -1);
+  tf = fopen(token_file, "w");
+  fputs(TOKEN "\n", tf);
+  fclose(tf);
   char d[256];
   assert_string_equal(backend_describe(ci, d, sizeof d),
                       "jenkins backend 'ci' (tests/jenkins.heal:3)");

@@ -240,7 +240,7 @@ static int cmp_line(const void *a, const void *b) {
 /* One string: every line sorted (the rems come in id order anyway). */
 static char *dump_state(struct journal *j) {
   struct dump d = {NULL, 0, 0};
-  struct journal_visitor v = {dump_dd, dump_cd, dump_rem, NULL};
+  struct journal_visitor v = {dump_dd, dump_cd, dump_rem, NULL, NULL};
   assert_int_equal(journal_replay(j, &v, &d), 0);
   qsort(d.lines, d.n, sizeof *d.lines, cmp_line);
   struct buf b;
@@ -351,7 +351,7 @@ static void test_round_trip(void **state) {
 
   struct capture cap;
   memset(&cap, 0, sizeof cap);
-  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL};
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL, NULL};
   assert_int_equal(journal_replay(j, &v, &cap), 0);
   assert_int_equal(cap.n, 2);
   assert_int_equal(cap.dd, 1);                /* #3's, finished */
@@ -420,7 +420,7 @@ static void test_resume_tokens(void **state) {
   free(big);
   journal_close(j);
   j = open_ok(&c, NOW, NULL);
-  struct journal_visitor v = {NULL, NULL, check_tokens, NULL};
+  struct journal_visitor v = {NULL, NULL, check_tokens, NULL, NULL};
   assert_int_equal(journal_replay(j, &v, NULL), 7);
   /* And after a compaction, the same. */
   assert_int_equal(journal_compact(j, NOW), 0);
@@ -466,7 +466,7 @@ static void test_succeed_on_from_tables(void **state) {
   g_masked_steps[hl_ruleset.rules[R_MULTI].first_step].succeed_on = 0x3;
   g_masked_rs.steps = g_masked_steps;
   j = open_ok(&c, NOW + 10, NULL);
-  struct journal_visitor v = {NULL, NULL, check_masks, NULL};
+  struct journal_visitor v = {NULL, NULL, check_masks, NULL, NULL};
   assert_int_equal(journal_replay(j, &v, NULL), 0);
   journal_close(j);
 }
@@ -530,7 +530,7 @@ static void test_picked_backend_restored(void **state) {
 
   /* The same rules. */
   size_t seen = 0;
-  struct journal_visitor v = {NULL, NULL, check_picked, NULL};
+  struct journal_visitor v = {NULL, NULL, check_picked, NULL, NULL};
   g_picked_rs = &hl_ruleset;
   j = open_ok(&c, NOW + 10, NULL);
   assert_int_equal(journal_replay(j, &v, &seen), 0);
@@ -576,7 +576,7 @@ static void test_picked_backend_restored(void **state) {
   log_setup(LOG_TEXT, LOGL_ERROR, 2);
   assert_int_equal(info.failed, 1);
   assert_int_equal(info.inflight, 0);
-  struct journal_visitor vf = {NULL, NULL, check_picked, check_picked_failed};
+  struct journal_visitor vf = {NULL, NULL, check_picked, check_picked_failed, NULL};
   seen = 0;
   assert_int_equal(journal_replay(j, &vf, &seen), 0);
   assert_int_equal(seen, 1);          /* only the failed one, in the history */
@@ -760,7 +760,7 @@ static void test_cooldown_survives_restart(void **state) {
 
   struct journal_open_info info;
   struct capture cap;
-  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL};
+  struct journal_visitor v = {cap_dd, cap_cd, cap_rem, NULL, NULL};
   /* Ten minutes later: still cooling down, until the original deadline. */
   j = open_ok(&c, NOW + 10 * 60000, &info);
   assert_int_equal(info.cooldowns, 1);
@@ -842,6 +842,47 @@ static void test_abort(void **state) {
   assert_int_equal(info.cooldowns, 0);
   assert_int_equal(info.next_id, 3);
   journal_close(j);
+}
+
+/* ---- control values ------------------------------------------------------------- */
+
+static int cap_ctl(void *ctx, const char *key, const char *value) {
+  struct buf *b = ctx;
+  buf_printf(b, "%s=%s;", key, value);
+  return 0;
+}
+
+/* The latest value per key survives a restart and a compaction; a
+ * forgotten key is gone; the journal never reads the values. */
+static void test_control_values(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  uint64_t lsn = 0;
+  assert_int_equal(journal_append_control(j, "pause", "{\"paused\":true}", &lsn), 0);
+  assert_true(lsn > 0);
+  assert_int_equal(journal_append_control(j, "breaker/a", "v1", NULL), 0);
+  assert_int_equal(journal_append_control(j, "breaker/a", "v2 \"quoted\"\n", NULL), 0);
+  assert_int_equal(journal_append_control(j, "breaker/b", "gone", NULL), 0);
+  assert_int_equal(journal_append_control(j, "breaker/b", NULL, NULL), 0);
+  assert_int_equal(journal_append_control(j, "breaker/never", NULL, NULL), 0);
+  assert_int_equal(journal_append_control(j, "", "x", NULL), -1);
+  journal_close(j);
+  for (int round = 0; round < 2; round++) {
+    j = open_ok(&c, NOW, NULL);
+    struct buf b;
+    buf_init(&b);
+    struct journal_visitor v = {NULL, NULL, NULL, NULL, cap_ctl};
+    assert_int_equal(journal_replay(j, &v, &b), 0);
+    /* Order of keys is the map's: check each. */
+    assert_non_null(strstr(b.data, "pause={\"paused\":true};"));
+    assert_non_null(strstr(b.data, "breaker/a=v2 \"quoted\"\n;"));
+    assert_null(strstr(b.data, "breaker/b"));
+    assert_null(strstr(b.data, "v1"));
+    buf_free(&b);
+    if (round == 0) assert_int_equal(journal_compact(j, NOW), 0);
+    journal_close(j);
+  }
 }
 
 /* ---- compaction ------------------------------------------------------------------- */
@@ -1044,7 +1085,7 @@ static int hist_fin(void *ctx, const struct journal_rem *r) { return hist_line(c
 static char *dump_history(struct journal *j) {
   struct buf b;
   buf_init(&b);
-  struct journal_visitor v = {NULL, NULL, hist_rem, hist_fin};
+  struct journal_visitor v = {NULL, NULL, hist_rem, hist_fin, NULL};
   assert_int_equal(journal_replay(j, &v, &b), 0);
   assert_false(b.oom);
   buf_putc(&b, '\0');         /* an empty dump is "" */
@@ -1219,7 +1260,7 @@ static void test_history_rebuilt(void **state) {
   journal_close(j);
   j = open_ok(&c, NOW + 10, NULL);
   struct remediation *got[8] = {NULL};
-  struct journal_visitor v = {NULL, NULL, NULL, hist_build};
+  struct journal_visitor v = {NULL, NULL, NULL, hist_build, NULL};
   assert_int_equal(journal_replay(j, &v, got), 0);
   journal_close(j);           /* the remediations own everything they show */
   struct remediation *r1 = got[0], *r2 = got[1];
@@ -1454,7 +1495,7 @@ static void test_history_rules_changed(void **state) {
   free(h);
   /* A remediation of a rule that is gone still shows what it did. */
   struct remediation *got[8] = {NULL};
-  struct journal_visitor v = {NULL, NULL, NULL, hist_build};
+  struct journal_visitor v = {NULL, NULL, NULL, hist_build, NULL};
   assert_int_equal(journal_replay(j, &v, got), 0);
   journal_close(j);
   assert_int_equal(got[0]->rule, HL_NONE);
@@ -1632,7 +1673,7 @@ static void test_crash_simulation(void **state) {
     assert_int_equal(info.lost_records, 0);
     /* Every acknowledged remediation is there. */
     struct seen_ids s = {acked_max, calloc(acked_max + 2, 1)};
-    struct journal_visitor v = {crash_dd, NULL, crash_rem, NULL};
+    struct journal_visitor v = {crash_dd, NULL, crash_rem, NULL, NULL};
     assert_int_equal(journal_replay(j, &v, &s), 0);
     for (uint64_t k = 1; k <= acked_max; k++)
       if (!s.have[k]) fail_msg("round %d: acknowledged remediation %llu lost", round,
@@ -1964,6 +2005,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crc32c),
       cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_control_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resume_tokens, setup, teardown),
       cmocka_unit_test_setup_teardown(test_succeed_on_from_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(test_picked_backend_restored, setup, teardown),

@@ -128,7 +128,8 @@ static struct notify_event event(const struct remediation *r,
       "build #58 FAILURE (http://j/job/x/58/)",
       1796130000000 - 41000,
       1796130000000,
-      "http://jenkins.example.com/job/infra/job/DockerPruneNode/58/"};
+      "http://jenkins.example.com/job/infra/job/DockerPruneNode/58/",
+      NULL};
   return ev;
 }
 
@@ -470,6 +471,29 @@ static void test_pagerduty_retry(void **state) {
   rem_unref(r);
 }
 
+/* A breaker's page goes to PagerDuty even for a rule without a page
+ * clause, as an incident of its own (its dedup key), once. */
+static void test_page_breaker(void **state) {
+  (void)state;
+  struct remediation *r = make_rem(14, 1);
+  struct notify_event ev = event(r, REM_FAILED);
+  ev.reason = "breaker opened: rule dc failed 3 times in 1h";
+  ev.dedup_key = "healer/breaker/dc/1796130000000";
+  struct notify_result res;
+  notify_page(httpc_thread(), &ev, quick_wait, NULL, &res);
+  assert_int_equal(res.kind, HL_BK_PAGERDUTY);
+  assert_int_equal(res.status, NOTIFY_SENT);
+  cJSON *s = state_of(&pd);
+  cJSON *alerts = cJSON_GetObjectItem(s, "alerts");
+  assert_int_equal(cJSON_GetArraySize(alerts), 1);
+  cJSON *a = cJSON_GetArrayItem(alerts, 0);
+  assert_string_equal(cJSON_GetObjectItem(a, "dedup_key")->valuestring,
+                      "healer/breaker/dc/1796130000000");
+  cJSON_Delete(s);
+  assert_int_equal(fake_count(&slack, "method=POST"), 0); /* only the page */
+  rem_unref(r);
+}
+
 static void test_not_configured(void **state) {
   (void)state;
   unsetenv("HEALER_SLACK_WEBHOOK_FILE");
@@ -595,6 +619,7 @@ int main(void) {
       cmocka_unit_test_setup(test_jira_lost_reply, each_setup),
       cmocka_unit_test_setup(test_jira_data_center, each_setup),
       cmocka_unit_test_setup(test_pagerduty_retry, each_setup),
+      cmocka_unit_test_setup(test_page_breaker, each_setup),
       cmocka_unit_test_setup(test_not_configured, each_setup),
       cmocka_unit_test_setup(test_shutdown_gives_up, each_setup),
       cmocka_unit_test(test_metrics),
