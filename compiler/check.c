@@ -93,7 +93,7 @@ static const char *const option_words[] = {
     [OPT_BUDGET] = "at most",        [OPT_DRY_RUN] = "dry-run",
     [OPT_CONTINUE] = "continue",     [OPT_DURING] = "during",
     [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status",
-    [OPT_SUCCEED] = "succeed on"};
+    [OPT_SUCCEED] = "succeed on",    [OPT_BREAKER] = "stop after"};
 #define NOPTION_KINDS (sizeof option_words / sizeof option_words[0])
 
 static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
@@ -1168,6 +1168,11 @@ static unsigned check_options(struct checker *c, struct rule *r,
       break;
     case OPT_SUCCEED:
       check_succeed(c, r, o);
+      break;
+    case OPT_BREAKER:
+      check_count(c, "'stop after' count", o->n, o->n_loc, 1, BREAKER_MAX);
+      check_duration(c, "'stop after' period", o->ms, o->ms_loc,
+                     BREAKER_PERIOD_MIN, BREAKER_PERIOD_MAX);
       break;
     }
     if (o->per && (o->kind == OPT_COOLDOWN || o->kind == OPT_LIMIT)) {
