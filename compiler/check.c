@@ -881,6 +881,15 @@ static int check_params(struct checker *c, struct step *s) {
         }
       }
     }
+    /* A webhook's body is JSON that healer fills in: alert values go in
+     * through {{name}}, each as a JSON string, never spliced in as text,
+     * where a label value could add fields of its own. */
+    if (p->value && s->action == HL_ACT_WEBHOOK && strcmp(name, "body") == 0 &&
+        p->value->kind != EXPR_STR)
+      ERR(c, p->value->loc,
+          "the webhook body must be a literal JSON template: put alert values "
+          "in as {{name}}, for a parameter of the step, which healer writes "
+          "as a JSON string");
     if (p->value) {
       check_top_expr(c, p->value);
       const struct expr *u = unguarded(c, p->value, 0);
