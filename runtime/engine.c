@@ -469,6 +469,29 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
     uint32_t failed = 0;
     enum match_result mr = match_rule(&e->rules, ri, a, now_ms, md, &failed);
     if (mr != MATCH_STATUS) tried++;
+    if (mr == MATCH_ERROR) {
+      /* Fail closed: neither this rule nor a later one (which may be the
+       * catch-all the failed matcher was meant to keep the alert from)
+       * remediates it. */
+      char why[400], err[160];
+      const struct hl_matcher *m = &e->rs->matchers[failed];
+      match_error(md, err, sizeof err);
+      snprintf(why, sizeof why,
+               "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
+               "remediated",
+               m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
+               m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
+      metrics_suppressed(&e->metrics, ri, SUP_MATCH_ERROR);
+      struct log_line l;
+      log_begin(&l, LOGL_WARN, "decision");
+      log_str(&l, "decision", "match_error");
+      log_alert(&l, a);
+      log_str(&l, "rule", e->rs->rules[ri].name);
+      log_str(&l, "reason", why);
+      log_end(&l);
+      res->skipped++;
+      return 0;
+    }
     if (mr != MATCH_OK) {
       if (mr != MATCH_STATUS && log_enabled(LOGL_DEBUG)) {
         char why[256];

@@ -135,6 +135,28 @@ static void test_missing_label_skips_to_next_rule(void **state) {
   assert_int_equal(r.unmatched, 1);
 }
 
+/* A regex that cannot be evaluated (here PCRE2 refuses a value that is not
+ * UTF-8) is neither a match nor a non-match: ne_rule's `summary !~
+ * "ignore.*"` must not hold because of it, and the catch-all fallback after
+ * it must not take the alert either. Before, the `!~` held and ne_rule ran. */
+static void test_regex_error_fails_closed(void **state) {
+  (void)state;
+  struct ingest_result r = ingest(ENVELOPE(ALERT_FULL("firing",
+      "\"alertname\":\"Match\",\"team\":\"web\"", "\"summary\":\"ignore \xff\xfe\"",
+      "fp-u", T0)), NOW);
+  assert_int_equal(r.alerts, 1);
+  assert_int_equal(r.queued, 0);
+  assert_int_equal(r.skipped, 1);
+  assert_null(newest("ne_rule"));
+  assert_null(newest("fallback"));
+  /* The same alert with a valid value does not hold `!~` and falls through. */
+  r = ingest(ENVELOPE(ALERT_FULL("firing", "\"alertname\":\"Match\",\"team\":\"web\"",
+      "\"summary\":\"ignore me\"", "fp-v", T0)), NOW);
+  assert_int_equal(r.queued, 1);
+  assert_null(newest("ne_rule"));
+  assert_non_null(newest("fallback"));
+}
+
 /* A resend is answered only once the original is durable, even when the
  * original's own request has not synced yet (a second Alertmanager's copy
  * arriving meanwhile): its lsn covers what was appended before it. */
@@ -539,6 +561,7 @@ static void test_thousand_alerts_and_sweep(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_first_match_wins_after_continue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_regex_error_fails_closed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_missing_label_skips_to_next_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_backend_picked_per_alert, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),
