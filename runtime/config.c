@@ -248,5 +248,8 @@ void config_usage(FILE *out) {
   }
   fprintf(out,
           "\nEndpoints: POST /api/v1/alertmanager, GET /healthz /readyz /metrics\n"
-          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n");
+          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n"
+          "\nExit status: 0 stopped cleanly (or --check-config found nothing\n"
+          "wrong); 1 a failure at run time (the journal, the listening socket);\n"
+          "2 a bad flag, variable, file or backend setting.\n");
 }

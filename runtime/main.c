@@ -178,7 +178,19 @@ int main(int argc, char **argv) {
     status = 2;
     goto out_engine;
   }
+  /* The address before the journal, so a bad --listen creates nothing. */
+  if (http_check_listen(cfg.listen, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    status = 2;
+    goto out_engine;
+  }
   if (cfg.action == CONFIG_CHECK) {
+    /* What start would refuse next: the state directory. */
+    if (journal_check_dir(cfg.state_dir, err, sizeof err) < 0) {
+      fprintf(stderr, "healer: %s\n", err);
+      status = 2;
+      goto out_engine;
+    }
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
     status = 0;
     goto out_engine;
