@@ -271,6 +271,8 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
       buf_puts(&b, ",\"paused\":true,\"paused_by\":");
       buf_json_str(&b, pi.by);
     }
+    /* Still ready, but new cooldown keys are skipped until some expire. */
+    if (decide_cooldown_full(&e->decide)) buf_puts(&b, ",\"cooldown_full\":true");
     buf_puts(&b, "}\n");
     return reply_buf(h, c, r, unready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
                      "application/json", &b, NULL, NULL);

@@ -167,7 +167,7 @@ int main(int argc, char **argv) {
   struct engine e;
   struct engine_config ec = {cfg.dry_run, cfg.start_delay_ms, (size_t)cfg.queue_size,
                              (size_t)cfg.history, cfg.dedupe_ttl_ms,
-                             (size_t)cfg.dedupe_max};
+                             (size_t)cfg.dedupe_max, (size_t)cfg.cooldown_max};
   if (engine_init(&e, rs, &ec, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     goto out_auth;
