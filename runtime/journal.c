@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
+#include "backend.h"
 #include "buf.h"
 #include "hmap.h"
 #include "log.h"
@@ -1902,6 +1904,12 @@ static const char *steps_differ(const struct hl_ruleset *rs, uint32_t ri,
     const struct jstep *js = &l->steps[s];
     char kind[REM_KIND_MAX];
     const char *backend = hs->backend < rs->nbackends ? rs->backends[hs->backend].name : NULL;
+    /* A backend picked per alert was journaled as picked: it must still be
+     * a declared backend of the step's kind. */
+    if (hs->backend_expr.count)
+      backend = backend_find(rs, action_backend_kind(hs->action), js->backend) != HL_NONE
+                    ? js->backend
+                    : NULL;
     bool params_ok = hs->nparams == js->nparams;
     for (uint32_t k = 0; params_ok && k < js->nparams; k++)
       params_ok = strcmp(rs->params[hs->first_param + k].name, js->params[k].name) == 0;
@@ -2069,6 +2077,65 @@ static int mkdir_p(const char *dir) {
     *p = '/';
   }
   if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
+int journal_check_dir(const char *dir, char *err, size_t errlen) {
+  if (!dir || !*dir) dir = "./state";
+  char at[4096];
+  if (snprintf(at, sizeof at, "%s", dir) >= (int)sizeof at) {
+    errf(err, errlen, "--state-dir %s: %s", dir, strerror(ENAMETOOLONG));
+    return -1;
+  }
+  /* The nearest existing ancestor, where mkdir_p() would start. */
+  struct stat st;
+  bool exists = stat(at, &st) == 0;
+  while (!exists && errno == ENOENT) {
+    char *slash = strrchr(at, '/');
+    if (!slash) snprintf(at, sizeof at, ".");
+    else if (slash == at) at[1] = '\0';
+    else *slash = '\0';
+    if (stat(at, &st) == 0) break;
+    if (strcmp(at, ".") == 0 || strcmp(at, "/") == 0) break;
+  }
+  if (stat(at, &st) != 0) {
+    errf(err, errlen, "--state-dir %s: %s: %s", dir, at, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    errf(err, errlen, "--state-dir %s: %s is not a directory", dir, at);
+    return -1;
+  }
+  /* Permission bits do not tell (root, read-only or virtual file systems):
+   * a file made and removed does. */
+  char probe[4160];
+  snprintf(probe, sizeof probe, "%s/.healer-check.XXXXXX", at);
+  int fd = mkstemp(probe);
+  if (fd < 0) {
+    errf(err, errlen, "--state-dir %s: cannot create files in %s: %s", dir, at,
+         strerror(errno));
+    return -1;
+  }
+  close(fd);
+  unlink(probe);
+  if (!exists) return 0;
+  char path[4160];
+  snprintf(path, sizeof path, "%s/%s", dir, JOURNAL_FILE);
+  if (access(path, F_OK) == 0 && (fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+    errf(err, errlen, "--state-dir %s: journal %s: %s", dir, path, strerror(errno));
+    return -1;
+  }
+  if (fd >= 0) close(fd);
+  snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);   /* releases it again */
+    if (held) {
+      errf(err, errlen, "--state-dir %s is in use by another healer (%s is locked)",
+           dir, path);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -2546,7 +2613,15 @@ struct remediation *journal_rem_new(const struct hl_ruleset *rs,
     const struct hl_step *hs = &rs->steps[hr->first_step + s];
     steps[s].kind = hs->action;
     steps[s].backend = hs->backend;
+    if (hs->backend_expr.count) {
+      /* Picked per alert when it was accepted: the journaled name, never
+       * picked again (nor the default). A name that is gone (rebind fails
+       * such a remediation first) gives an index no backend has. */
+      steps[s].backend = backend_find(rs, action_backend_kind(hs->action), jr->steps[s].backend);
+      if (steps[s].backend == HL_NONE) steps[s].backend = rs->nbackends;
+    }
     steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;   /* as the rules say now */
     steps[s].params = p;
     uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
     steps[s].nparams = n;
@@ -2586,6 +2661,7 @@ struct remediation *journal_history_new(const struct hl_ruleset *rs,
         break;
       }
     steps[s].target = js->target;
+    steps[s].succeed_on = 0;  /* never runs again: the mask plays no part */
     steps[s].params = p;
     steps[s].nparams = js->nparams;
     for (uint32_t k = 0; k < js->nparams; k++, p++) {

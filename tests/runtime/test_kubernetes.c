@@ -49,12 +49,12 @@ static const struct hl_backend backends[] = {
 enum { B_GOOD, B_BAD };
 /* One rule per kind, and a job on the bad backend. */
 static const struct hl_step steps[] = {
-    {HL_ACT_K8S_JOB, B_GOOD, "fix", 0, 0},
-    {HL_ACT_K8S_CORDON, B_GOOD, NULL, 0, 0},
-    {HL_ACT_K8S_DRAIN, B_GOOD, NULL, 0, 0},
-    {HL_ACT_K8S_EVICT, B_GOOD, NULL, 0, 0},
-    {HL_ACT_K8S_RESTART, B_GOOD, NULL, 0, 0},
-    {HL_ACT_K8S_CORDON, B_BAD, NULL, 0, 0},
+    {HL_ACT_K8S_JOB, B_GOOD, "fix", 0, 0, 0, {0, 0}},
+    {HL_ACT_K8S_CORDON, B_GOOD, NULL, 0, 0, 0, {0, 0}},
+    {HL_ACT_K8S_DRAIN, B_GOOD, NULL, 0, 0, 0, {0, 0}},
+    {HL_ACT_K8S_EVICT, B_GOOD, NULL, 0, 0, 0, {0, 0}},
+    {HL_ACT_K8S_RESTART, B_GOOD, NULL, 0, 0, 0, {0, 0}},
+    {HL_ACT_K8S_CORDON, B_BAD, NULL, 0, 0, 0, {0, 0}},
 };
 enum { R_JOB, R_CORDON, R_DRAIN, R_EVICT, R_RESTART, R_BAD };
 #define RULE(n, i)                                                             \
@@ -113,7 +113,7 @@ static struct remediation *make_rem(uint32_t rule, uint64_t id,
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
   const struct hl_step *hs = &steps[rules[rule].first_step];
-  struct rem_step st = {hs->action, hs->backend, target, n, params};
+  struct rem_step st = {hs->action, hs->backend, target, n, params, 0};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,

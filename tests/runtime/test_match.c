@@ -145,17 +145,25 @@ static void test_ne_and_nre_on_annotation(void **state) {
                    MATCH_OK);
 }
 
-static void test_invalid_utf8_never_matches_regex(void **state) {
+/* A value PCRE2 refuses (not UTF-8) is neither a match nor a non-match,
+ * for =~ and !~ alike: the rule fails closed (it used to be a non-match,
+ * so the `!~` held and the rule ran). */
+static void test_invalid_utf8_is_a_match_error(void **state) {
   (void)state;
   uint32_t re = rule_index("it_prune");   /* instance =~ .+ */
   uint32_t nre = rule_index("ne_rule");   /* summary !~ ignore.* */
   int64_t now = at(2026, 11, 27, 12, 0);
   assert_int_equal(match_rule(&rules, re, one(ENVELOPE(ALERT("firing",
                    "\"alertname\":\"HealerTest\",\"instance\":\"bad\xff\xfe\"", "f", T0))), now, md, NULL),
-                   MATCH_MATCHER);
+                   MATCH_ERROR);
+  uint32_t failed = 0;
   assert_int_equal(match_rule(&rules, nre, one(ENVELOPE(ALERT_FULL("firing",
-                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\xc3\"", "f", T0))), now, md, NULL),
-                   MATCH_OK);
+                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\xc3\"", "f", T0))), now, md, &failed),
+                   MATCH_ERROR);
+  char why[160];
+  match_error(md, why, sizeof why);
+  assert_non_null(strstr(why, "UTF-8"));
+  assert_string_equal(hl_ruleset.matchers[failed].name, "summary");
 }
 
 static void test_status(void **state) {
@@ -249,7 +257,7 @@ static void test_rule_windows(void **state) {
 
 static const char *const names1[] = {"A"};
 static const struct hl_matcher bad_re[] = {{HL_ON_LABEL, HL_MATCH_RE, "x", "(unclosed"}};
-static const struct hl_step one_step[] = {{HL_ACT_JENKINS, HL_NONE, "J", 0, 0}};
+static const struct hl_step one_step[] = {{HL_ACT_JENKINS, HL_NONE, "J", 0, 0, 0, {0, 0}}};
 static const uint32_t idx0[] = {0};
 
 static struct hl_rule base_rule(void) {
@@ -333,7 +341,7 @@ static void test_table_checks(void **state) {
 
   static const struct hl_insn bad_code[] = {{HL_OP_DEFAULT, 0, NULL}};
   static const struct hl_param p[] = {{"x", {0, 1}}};
-  struct hl_step st = {HL_ACT_JENKINS, HL_NONE, "J", 0, 1};
+  struct hl_step st = {HL_ACT_JENKINS, HL_NONE, "J", 0, 1, 0, {0, 0}};
   rs.steps = &st;
   rs.params = p;
   rs.nparams = 1;
@@ -349,7 +357,7 @@ int main(void) {
       cmocka_unit_test(test_eq),
       cmocka_unit_test(test_re_is_anchored),
       cmocka_unit_test(test_ne_and_nre_on_annotation),
-      cmocka_unit_test(test_invalid_utf8_never_matches_regex),
+      cmocka_unit_test(test_invalid_utf8_is_a_match_error),
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_business_hours_in_berlin),
       cmocka_unit_test(test_date_range_and_wrapping_window),
