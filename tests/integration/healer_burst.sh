@@ -16,7 +16,7 @@
 #      the breaker: still one page).
 #   4. Last, because it fails today (a defect, see the message): no
 #      remediation of the first burst may start after the breaker opened.
-# Bounded: about 30 s; every wait has a limit. Loopback only.
+# Bounded: about 15 s (ASan build); every wait has a limit. Loopback only.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT

@@ -17,7 +17,7 @@
 #   3. Killed before the API server's answer to a Job create arrived (the
 #      Job exists, no token journaled): the restart finds it by its
 #      healer.io/remediation label; still no second Job.
-# Bounded: about 40 s; every wait has a limit. Loopback only.
+# Bounded: about 20 s (ASan build); every wait has a limit. Loopback only.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT
