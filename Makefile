@@ -28,10 +28,10 @@ WARN_GEN   := -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare \
 
 STD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT      ?= -O2 -g
-PKGS     := libpcre2-8 libmicrohttpd libcjson libcurl
+PKGS     := libpcre2-8 libmicrohttpd libcjson libcurl gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PCRE_LIBS  := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
-RT_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl) -lpthread -lm
+RT_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls) -lpthread -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(FUZZ),1)

@@ -9,8 +9,8 @@
 # command to run and fails.
 set -eu
 
-build_pkgs="gcc make pkg-config flex bison tzdata libpcre2-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager"
+build_pkgs="gcc make pkg-config flex bison tzdata libpcre2-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libgnutls28-dev"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager openssl"
 bench_pkgs="$test_pkgs wrk hyperfine valgrind time"
 
 case "${1:-build}" in
