@@ -10,6 +10,9 @@
 #
 # Build products go to build/ (objects, flex/bison output) and bin/.
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/.
+#
+#   make static     bin/healer-static: one statically linked, stripped ELF
+#                   (RULES= honoured), libraries from Debian (mk/static.mk)
 
 CC       ?= cc
 VERSION  := 0.1.0
@@ -46,6 +49,11 @@ else ifeq ($(SAN),1)
   BIN      := build/san/bin
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   OPT      := -O1 -g
+else ifeq ($(STATIC),1)
+  # The static binary's objects (mk/static.mk; `make static` sets this).
+  B        := build/static/obj
+  BIN      := build/static/bin
+  SANFLAGS :=
 else
   B        := build
   BIN      := bin
@@ -55,6 +63,18 @@ endif
 CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 CFLAGS   := $(STD) $(OPT) $(SANFLAGS)
 LDFLAGS  := $(SANFLAGS)
+
+ifeq ($(STATIC),1)
+  # Archives built by scripts/static-deps.sh first, then Debian's (.a only).
+  STATIC_PREFIX := build/static/prefix
+  PKG_CFLAGS := -I$(STATIC_PREFIX)/include $(PKG_CFLAGS)
+  CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+  CFLAGS   += -ffunction-sections -fdata-sections
+  LDFLAGS  := -static -Wl,--gc-sections -L$(STATIC_PREFIX)/lib
+  RT_LIBS  := -lcurl -lmicrohttpd -lgnutls -lhogweed -lnettle -lgmp -ltasn1 \
+              -lpcre2-8 -lcjson -lpthread -lm
+  PCRE_LIBS := -lpcre2-8
+endif
 
 # The rules built into healer. Default: the checked-in generated/rules.c,
 # verified against rules/ by `make test`. Another RULES glob is compiled into
@@ -107,7 +127,9 @@ $(BIN)/healerc: $(HEALERC_OBJ)
 # Per-area fragments: runtime, tests, fuzz, bench.
 include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (Not the third-party trees `make static` builds under build/static.)
+-include $(shell find $(B) \( -path build/static/src -o -path 'build/static/*-build' \) -prune \
+            -o -name '*.d' -print 2>/dev/null)
 
 clean:
 	rm -rf build bin
