@@ -26,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check_int.h"
+#include "results.h"
 
 /* ---- the X-macro lists, as tables ---------------------------------------- */
 
@@ -91,7 +93,7 @@ static const char *const option_words[] = {
     [OPT_BUDGET] = "at most",        [OPT_DRY_RUN] = "dry-run",
     [OPT_CONTINUE] = "continue",     [OPT_DURING] = "during",
     [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status",
-    [OPT_SUCCEED] = "succeed on"};
+    [OPT_SUCCEED] = "succeed on",    [OPT_BREAKER] = "stop after"};
 #define NOPTION_KINDS (sizeof option_words / sizeof option_words[0])
 
 static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
@@ -414,6 +416,20 @@ static struct backend *resolve_via(struct checker *c, const char *via,
     NOTE(c, b->name_loc, "'%s' declared here", check_quote(c, via));
   }
   return b;
+}
+
+/* `via $label` / `via "${a}-${b}"`: the backend is picked per alert among
+ * the declared backends of the step's kind, so there must be one. */
+static void check_via_expr(struct checker *c, const struct step *s) {
+  int want = action_table[s->action].backend;
+  for (const struct backend *b = c->p->backends; b; b = b->next)
+    if (b->backend_kind == want)
+      return;
+  ERR(c, s->via_loc,
+      "'via' picks a %s backend by name for each alert, but no %s backend is "
+      "declared; declare them with 'backend %s NAME { ... }'",
+      check_backend_words[want], check_backend_words[want],
+      check_backend_words[want]);
 }
 
 /* ---- expressions --------------------------------------------------------- */
@@ -764,6 +780,64 @@ static void warn_unguarded(struct checker *c, const struct expr *u,
        check_quote(c, u->str));
 }
 
+/* "a, b, c": the names of the step's parameters, in order. */
+static const char *param_names(struct checker *c, const struct step *s) {
+  char *out = check_ring(c);
+  size_t o = 0;
+  out[0] = '\0';
+  for (const struct param *p = s->params; p; p = p->next) {
+    int w = snprintf(out + o, QSIZE - o, "%s%s", o ? ", " : "",
+                     check_quote(c, p->name ? p->name : ""));
+    if (w < 0 || (size_t)w >= QSIZE - o)
+      break;
+    o += (size_t)w;
+  }
+  return out;
+}
+
+/* A target that is a path (actions.def: a webhook's) may hold {name}
+ * placeholders, each replaced at run time by that parameter's value: each
+ * must name a parameter of the step (seen: name -> param). */
+static void check_placeholders(struct checker *c, const struct step *s,
+                               const struct strmap *seen) {
+  const char *t = s->target;
+  if (!t || !action_table[s->action].target ||
+      strcmp(action_table[s->action].target, "path") != 0)
+    return;
+  /* Carets point into the path when it was written without escapes. */
+  size_t srclen, tlen = strlen(t);
+  const char *src = check_src_at(c, s->target_loc, &srclen);
+  int exact = src && srclen == tlen + 2 && memcmp(src + 1, t, tlen) == 0;
+  for (const char *open = strchr(t, '{'); open; open = strchr(open + 1, '{')) {
+    const char *close = strchr(open + 1, '}');
+    if (!close)
+      break;
+    const char *inner = strchr(open + 1, '{');
+    if (inner && inner < close)
+      continue; /* "{{x}": the placeholder is the inner one */
+    size_t n = (size_t)(close - open - 1);
+    if (!check_map_get(seen, open + 1, n)) {
+      struct loc at = s->target_loc;
+      if (exact) {
+        at.begin = s->target_loc.begin + 1 + (uint32_t)(open - t);
+        at.end = at.begin + (uint32_t)n + 2;
+      }
+      if (s->params)
+        ERR(c, at,
+            "placeholder {%s} in the %s path names no parameter; the step "
+            "has: %s",
+            check_quote_n(c, open + 1, n), action_name(c, s->action),
+            param_names(c, s));
+      else
+        ERR(c, at,
+            "placeholder {%s} in the %s path names no parameter; the step "
+            "has none",
+            check_quote_n(c, open + 1, n), action_name(c, s->action));
+    }
+    open = close;
+  }
+}
+
 /* Parameters of one step: names against the action, expressions, labels
  * read. Returns 1 if some parameter may be absent. */
 static int check_params(struct checker *c, struct step *s) {
@@ -807,6 +881,15 @@ static int check_params(struct checker *c, struct step *s) {
         }
       }
     }
+    /* A webhook's body is JSON that healer fills in: alert values go in
+     * through {{name}}, each as a JSON string, never spliced in as text,
+     * where a label value could add fields of its own. */
+    if (p->value && s->action == HL_ACT_WEBHOOK && strcmp(name, "body") == 0 &&
+        p->value->kind != EXPR_STR)
+      ERR(c, p->value->loc,
+          "the webhook body must be a literal JSON template: put alert values "
+          "in as {{name}}, for a parameter of the step, which healer writes "
+          "as a JSON string");
     if (p->value) {
       check_top_expr(c, p->value);
       const struct expr *u = unguarded(c, p->value, 0);
@@ -834,6 +917,7 @@ static int check_params(struct checker *c, struct step *s) {
     if (n1 && !one_of && !taken)
       ERR(c, s->loc, "missing parameter for '%s': give exactly one of %s",
           action_name(c, s->action), check_list_or(c, names));
+    check_placeholders(c, s, &seen);
   }
   check_map_free(&seen);
   return may_skip;
@@ -892,37 +976,138 @@ static void check_count(struct checker *c, const char *what, uint64_t n,
         (unsigned long long)n, (unsigned long long)max);
 }
 
-/* `succeed on R, ...`: each R a Jenkins result (any case), and a jenkins
- * step for it to apply to. Leaves the mask of results in o->n. */
-static void check_succeed(struct checker *c, const struct rule *r,
+/* "'a'", "'a' and 'b'", "'a', 'b' and 'c'" for n names. */
+static const char *list_and(struct checker *c, const char *const *names,
+                            size_t n) {
+  char *out = check_ring(c);
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
+    int w = snprintf(out + o, QSIZE - o, "%s'%s'", sep, names[i]);
+    if (w < 0 || (size_t)w >= QSIZE - o)
+      break;
+    o += (size_t)w;
+  }
+  return out;
+}
+
+/* s in lower case (ASCII), cut to fit n bytes, into out; returns out. */
+static char *lower_copy(char *out, const char *s, size_t n) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < n; i++)
+    out[i] = (char)tolower((unsigned char)s[i]);
+  out[i] = '\0';
+  return out;
+}
+
+/* "; did you mean 'X'?" for the result name among names closest to word
+ * in any case, else "; expected 'a', 'b' or 'c'". */
+static const char *result_alts(struct checker *c, const char *word,
+                               const char *const *names, size_t n) {
+  enum { W = 65 };
+  char fold[W], folded[HL_ACT__COUNT * HL_RESULTS_MAX][W];
+  const char *cands[HL_ACT__COUNT * HL_RESULTS_MAX + 1];
+  if (c->d->muted || strlen(word) >= W)
+    return "";
+  lower_copy(fold, word, W);
+  for (size_t k = 0; k < n; k++)
+    cands[k] = lower_copy(folded[k], names[k], W);
+  cands[n] = NULL;
+  const char *s = diag_suggest(fold, cands);
+  size_t k = 0;
+  while (s && cands[k] != s)
+    k++;
+  char *out = check_ring(c);
+  if (s)
+    snprintf(out, QSIZE, "; did you mean '%s'?", check_quote(c, names[k]));
+  else
+    snprintf(out, QSIZE, "; expected %s", check_list_or(c, names));
+  return out;
+}
+
+/* `succeed on R, ...`: each R (any case) a result of the kind of at least
+ * one of the rule's steps (results_*, from actions.def). Each step gets the
+ * bits of the names its own kind reports, over the kind's defaults, in
+ * s->succeed_on (0 when that adds nothing). */
+static void check_succeed(struct checker *c, struct rule *r,
                           struct option *o) {
-  uint64_t mask = HL_SUCCEED_DEFAULT, seen = 0;
-  for (const struct word *w = o->words; w; w = w->next) {
-    int i = jenkins_result_of(w->text, strlen(w->text));
-    if (i < 0) {
-      char upper[64];
-      size_t n = 0;
-      for (; w->text[n] && n < sizeof upper - 1; n++)
-        upper[n] = (char)toupper((unsigned char)w->text[n]);
-      upper[n] = '\0';
-      ERR(c, w->loc, "unknown Jenkins result '%s'%s", check_quote(c, w->text),
-          check_alts(c, upper, jenkins_result_names, 1));
-    } else if (seen & (1u << i)) {
-      WARN(c, w->loc, "Jenkins result '%s' is listed twice", jenkins_result_names[i]);
-    } else {
-      seen |= 1u << i;
-      mask |= 1u << i;
+  /* Kind names are copied out of the message ring, which is small. */
+  enum { KW = 48 };
+  int kinds[HL_ACT__COUNT];
+  char kind_text[HL_ACT__COUNT][KW], with_text[HL_ACT__COUNT][KW];
+  const char *kind_names[HL_ACT__COUNT], *with[HL_ACT__COUNT];
+  size_t nkinds = 0;
+  for (const struct step *s = r->steps; s; s = s->next) {
+    if (s->action < 0)
+      return; /* reported already; its results are unknown */
+    size_t k = 0;
+    while (k < nkinds && kinds[k] != s->action)
+      k++;
+    if (k == nkinds) {
+      snprintf(kind_text[nkinds], KW, "%s", action_name(c, s->action));
+      kind_names[nkinds] = kind_text[nkinds];
+      kinds[nkinds++] = s->action;
     }
   }
-  o->n = mask;
-  int resolved = 1, jenkins = 0;
-  for (const struct step *s = r->steps; s; s = s->next) {
-    resolved &= s->action >= 0;
-    jenkins |= s->action == HL_ACT_JENKINS;
+  if (!nkinds)
+    return; /* no 'run' clause: reported already */
+
+  /* The candidates: every result of the rule's kinds, each once. */
+  const char *names[HL_ACT__COUNT * HL_RESULTS_MAX + 1];
+  size_t nnames = 0;
+  for (size_t k = 0; k < nkinds; k++)
+    for (unsigned i = 0; i < results_count(kinds[k]); i++) {
+      const char *name = results_name(kinds[k], i);
+      size_t j = 0;
+      while (j < nnames && strcasecmp(names[j], name) != 0)
+        j++;
+      if (j == nnames)
+        names[nnames++] = name;
+    }
+  names[nnames] = NULL;
+  if (!nnames) {
+    size_t nwith = 0;
+    for (int a = 0; a < HL_ACT__COUNT; a++)
+      if (results_count(a)) {
+        snprintf(with_text[nwith], KW, "%s", action_name(c, a));
+        with[nwith] = with_text[nwith];
+        nwith++;
+      }
+    ERR(c, o->loc,
+        "'succeed on' has nothing to count: %s %s no result; only %s steps do",
+        list_and(c, kind_names, nkinds), nkinds == 1 ? "reports" : "report",
+        list_and(c, with, nwith));
+    return;
   }
-  if (r->steps && resolved && !jenkins)
-    WARN(c, o->loc, "'succeed on' has no effect: this rule runs no jenkins "
-         "step");
+
+  uint32_t add[HL_ACT__COUNT] = {0};
+  unsigned char listed[HL_ACT__COUNT * HL_RESULTS_MAX] = {0};
+  for (const struct word *w = o->words; w; w = w->next) {
+    size_t len = strlen(w->text);
+    size_t j = 0;
+    while (j < nnames && !(strlen(names[j]) == len &&
+                           strncasecmp(names[j], w->text, len) == 0))
+      j++;
+    if (j == nnames) {
+      ERR(c, w->loc, "'%s' is not a result of any step of this rule%s",
+          check_quote(c, w->text), result_alts(c, w->text, names, nnames));
+      continue;
+    }
+    if (listed[j]) {
+      WARN(c, w->loc, "result '%s' is listed twice", names[j]);
+      continue;
+    }
+    listed[j] = 1;
+    for (size_t k = 0; k < nkinds; k++) {
+      int i = results_find(kinds[k], w->text, len);
+      if (i >= 0)
+        add[kinds[k]] |= UINT32_C(1) << i;
+    }
+  }
+  for (struct step *s = r->steps; s; s = s->next) {
+    uint32_t mask = results_defaults(s->action) | add[s->action];
+    s->succeed_on = mask == results_defaults(s->action) ? 0 : mask;
+  }
 }
 
 /* Options of a rule. Returns the rule's status (0 if unknown) and sets
@@ -992,6 +1177,11 @@ static unsigned check_options(struct checker *c, struct rule *r,
       break;
     case OPT_SUCCEED:
       check_succeed(c, r, o);
+      break;
+    case OPT_BREAKER:
+      check_count(c, "'stop after' count", o->n, o->n_loc, 1, BREAKER_MAX);
+      check_duration(c, "'stop after' period", o->ms, o->ms_loc,
+                     BREAKER_PERIOD_MIN, BREAKER_PERIOD_MAX);
       break;
     }
     if (o->per && (o->kind == OPT_COOLDOWN || o->kind == OPT_LIMIT)) {
@@ -1213,6 +1403,13 @@ static void check_rule(struct checker *c, struct rule *r) {
       s->backend = resolve_via(
           c, s->via, s->via_loc,
           s->action >= 0 ? action_table[s->action].backend : -1, what);
+    } else if (s->via_expr) {
+      /* An absent label skips the alert, as for a parameter: no warning,
+       * but the rule may pass an alert on (shadowing). */
+      check_top_expr(c, s->via_expr);
+      may_skip |= unguarded(c, s->via_expr, 0) != NULL;
+      if (s->action >= 0)
+        check_via_expr(c, s);
     }
     may_skip |= check_params(c, s);
   }

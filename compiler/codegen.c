@@ -50,10 +50,11 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "results.h"
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 2
+#define CODEGEN_ABI_VERSION 3
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -135,7 +136,9 @@ struct rule_row {
   uint32_t first_step, nsteps, first_notify, nnotify;
   uint32_t flags, status;
   uint64_t cooldown_ms, timeout_ms, backoff_ms, budget_ms;
-  uint32_t retries, limit, budget, during, not_during, succeed_on;
+  uint32_t retries, limit, budget, during, not_during;
+  uint32_t breaker_failures;
+  uint64_t breaker_ms;
   struct expr_ref cooldown_key, limit_key;
 };
 
@@ -147,8 +150,9 @@ struct insn_row {
 struct insn_group {           /* one expression: a comment heads its rows */
   uint32_t first;
   const struct expr *e;
-  const char *param;          /* the parameter's name, or NULL for a key */
-  const char *option;         /* "cooldown" or "limit" for a key */
+  const char *param;          /* the parameter's name, or NULL */
+  const char *option;         /* else what it is: "cooldown per", "limit
+                                 per", "via" */
   struct loc loc;             /* where the comment points */
 };
 
@@ -161,7 +165,8 @@ struct param_row {
 struct step_row {
   const struct step *s;
   struct str target;
-  uint32_t backend, first_param, nparams;
+  uint32_t backend, first_param, nparams, succeed_on;
+  struct expr_ref backend_expr;
 };
 
 struct notify_row {
@@ -534,7 +539,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
   row.name = str_c(l, r->display_name);
   row.status = HL_STATUS_FIRING;
   row.during = row.not_during = HL_NONE;
-  row.succeed_on = HL_SUCCEED_DEFAULT;
+  row.retries = HL_RETRY_DEFAULT; /* no `retry` clause */
 
   row.first_alert = l->alerts.n;
   for (const struct alert_name *a = r->alerts; a; a = a->next) {
@@ -570,12 +575,24 @@ static void build_rule(struct layout *l, const struct rule *r) {
       pr->name = str_c(l, pa->name);
       pr->value = v;
     }
+    /* A backend picked per alert: its code follows the step's parameters. */
+    struct expr_ref bx = {0, 0};
+    if (s->via_expr) {
+      if (s->backend)
+        bug("a step with both a backend and a backend expression");
+      bx = emit_expr(l, s->via_expr, NULL, "via", s->via_loc);
+    }
     struct step_row *sr = PUSH(l, steps, struct step_row);
     sr->s = s;
     sr->target = str_c(l, s->target);
     sr->backend = find_index(&l->backend_map, s->backend);
     sr->first_param = first;
     sr->nparams = l->params.n - first;
+    if (results_count(s->action) < HL_RESULTS_MAX &&
+        s->succeed_on >> results_count(s->action))
+      bug("'succeed on' names a result the step's kind does not report");
+    sr->succeed_on = s->succeed_on;
+    sr->backend_expr = bx;
   }
   row.nsteps = l->steps.n - row.first_step;
 
@@ -613,6 +630,10 @@ static void build_rule(struct layout *l, const struct rule *r) {
       row.budget = (uint32_t)o->n;
       row.budget_ms = o->ms;
       break;
+    case OPT_BREAKER:
+      row.breaker_failures = (uint32_t)o->n;
+      row.breaker_ms = o->ms;
+      break;
     case OPT_DRY_RUN:
       row.flags |= HL_RULE_DRY_RUN;
       break;
@@ -636,10 +657,7 @@ static void build_rule(struct layout *l, const struct rule *r) {
       else
         bug("unknown alert status");
       break;
-    case OPT_SUCCEED:
-      if (!(o->n & HL_SUCCEED_DEFAULT) || o->n >> HL_JR__COUNT)
-        bug("'succeed on' results not resolved");
-      row.succeed_on = (uint32_t)o->n;
+    case OPT_SUCCEED: /* the checker put it on the steps */
       break;
     default:
       bug("unknown option kind");
@@ -647,9 +665,9 @@ static void build_rule(struct layout *l, const struct rule *r) {
   }
   /* The keys' code follows the code of the rule's parameters. */
   if (cooldown && cooldown->per)
-    row.cooldown_key = emit_expr(l, cooldown->per, NULL, "cooldown", cooldown->loc);
+    row.cooldown_key = emit_expr(l, cooldown->per, NULL, "cooldown per", cooldown->loc);
   if (limit && limit->per)
-    row.limit_key = emit_expr(l, limit->per, NULL, "limit", limit->loc);
+    row.limit_key = emit_expr(l, limit->per, NULL, "limit per", limit->loc);
 
   *PUSH(l, rules, struct rule_row) = row;
 }
@@ -979,26 +997,6 @@ static const char *flags_name(uint32_t flags) {
   return names[flags & 3];
 }
 
-/* The Jenkins results that count as success, by name:
- * "HL_SUCCEED_DEFAULT" or "1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE". */
-static void o_succeed(struct out *o, uint32_t mask) {
-  static const char *const names[] = {
-#define HL_X(r) "HL_JR_" #r,
-      HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-  };
-  if (mask == HL_SUCCEED_DEFAULT) {
-    o_puts(o, "HL_SUCCEED_DEFAULT");
-    return;
-  }
-  const char *sep = "";
-  for (unsigned i = 0; i < HL_JR__COUNT; i++)
-    if (mask & (1u << i)) {
-      o_printf(o, "%s1u << %s", sep, names[i]);
-      sep = " | ";
-    }
-}
-
 static void print_rules(struct out *o, const struct layout *l) {
   if (!l->rules.n)
     return;
@@ -1036,7 +1034,10 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_printf(o, ", .cooldown_key = {%" PRIu32 ", %" PRIu32 "},\n    ", r->cooldown_key.first,
              r->cooldown_key.count);
     o_ms(o, "timeout_ms", r->timeout_ms);
-    o_printf(o, ", .retries = %" PRIu32 ", ", r->retries);
+    if (r->retries == HL_RETRY_DEFAULT)
+      o_puts(o, ", .retries = HL_RETRY_DEFAULT, ");
+    else
+      o_printf(o, ", .retries = %" PRIu32 ", ", r->retries);
     o_ms(o, "backoff_ms", r->backoff_ms);
     o_printf(o,
              ",\n    .limit = %" PRIu32 ", .limit_key = {%" PRIu32 ", %" PRIu32 "},"
@@ -1047,8 +1048,10 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_index(o, r->during);
     o_puts(o, ", .not_during = ");
     o_index(o, r->not_during);
-    o_puts(o, ",\n    .succeed_on = ");
-    o_succeed(o, r->succeed_on);
+    if (r->breaker_failures) {
+      o_printf(o, ",\n    .breaker_failures = %" PRIu32 ", ", r->breaker_failures);
+      o_ms(o, "breaker_ms", r->breaker_ms);
+    }
     o_puts(o, ",\n  },\n");
   }
   o_puts(o, "};\n");
@@ -1099,7 +1102,10 @@ static void print_steps(struct out *o, const struct layout *l) {
   o_puts(o, "\n"
             "/*\n"
             " * Steps, run in order (hl_rule.first_step, nsteps): action, backend\n"
-            " * (HL_NONE: the kind's default), target, first_param, nparams.\n"
+            " * (HL_NONE: the kind's default), target, first_param, nparams,\n"
+            " * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the\n"
+            " * kind's defaults; the comment names the results), backend_expr (code\n"
+            " * in hl_insns naming a declared backend per alert; count 0: backend).\n"
             " */\n"
             "static const struct hl_step hl_steps[] = {\n");
   for (uint32_t i = 0; i < l->steps.n; i++) {
@@ -1108,12 +1114,24 @@ static void print_steps(struct out *o, const struct layout *l) {
     o_index(o, s->backend);
     o_puts(o, ", ");
     o_str(o, s->target);
-    o_printf(o, ", %" PRIu32 ", %" PRIu32 "},", s->first_param, s->nparams);
+    o_printf(o, ", %" PRIu32 ", %" PRIu32 ", ", s->first_param, s->nparams);
+    o_printf(o, s->succeed_on ? "0x%" PRIx32 ", " : "%" PRIu32 ", ", s->succeed_on);
+    o_printf(o, "{%" PRIu32 ", %" PRIu32 "}},", s->backend_expr.first, s->backend_expr.count);
     o_rowc(o, l, i, s->s->loc);
     if (s->backend != HL_NONE) {
       o_puts(o, " via ");
       o_cstr(o, AT(l->backends, struct backend_row, s->backend).b->name);
+    } else if (s->s->via_expr) {
+      o_puts(o, " via ");
+      o_exprtext(o, l, s->s->via_expr);
     }
+    const char *sep = " succeed on ";
+    for (unsigned k = 0; s->succeed_on >> k; k++)
+      if (s->succeed_on & UINT32_C(1) << k) {
+        o_puts(o, sep);
+        o_cstr(o, results_name(s->s->action, k));
+        sep = ", ";
+      }
     o_puts(o, " */\n");
   }
   o_puts(o, "};\n");
@@ -1161,7 +1179,7 @@ static void print_insns(struct out *o, const struct layout *l) {
         o_puts(o, " = ");
       } else {
         o_puts(o, gr->option);
-        o_puts(o, " per ");
+        o_putc(o, ' ');
       }
       o_exprtext(o, l, gr->e);
       o_puts(o, " */\n");

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 2
+#define HL_ABI_VERSION 3
 #define HL_NONE UINT32_MAX
 
 /* Parameter flags used by actions.def. */
@@ -29,6 +29,8 @@
 /* Backend field flags used by backends.def. */
 #define HL_F_REQUIRED 1u
 #define HL_F_SECRET 2u
+#define HL_F_URL 4u
+#define HL_F_DURATION 8u
 
 enum hl_action_kind {
 #define HL_ACTION(id, word, verb, backend, target, open) HL_ACT_##id,
@@ -70,20 +72,9 @@ enum hl_status {              /* which alert statuses a rule acts on */
   HL_STATUS_ANY = 3
 };
 
-/* The results a finished Jenkins build reports (api-contracts.md 2.4), in
- * the bit order of hl_rule.succeed_on. */
-#define HL_JENKINS_RESULTS(X) \
-  X(SUCCESS) X(UNSTABLE) X(FAILURE) X(ABORTED) X(NOT_BUILT)
-
-enum hl_jenkins_result {
-#define HL_X(r) HL_JR_##r,
-  HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-  HL_JR__COUNT
-};
-
-/* SUCCESS always counts as success; `succeed on R, ...` adds to it. */
-#define HL_SUCCEED_DEFAULT (1u << HL_JR_SUCCESS)
+/* A kind reports at most this many results (HL_RESULT lines of
+ * actions.def): the bits of hl_step.succeed_on. */
+#define HL_RESULTS_MAX 32
 
 enum hl_match_on { HL_ON_LABEL, HL_ON_ANNOTATION };
 
@@ -145,9 +136,19 @@ struct hl_param {
 struct hl_step {              /* one action of a rule; run in order */
   uint8_t action;             /* enum hl_action_kind */
   uint32_t backend;           /* index into backends, or HL_NONE for the
-                                 default backend of the kind (environment) */
+                                 default backend of the kind (environment);
+                                 HL_NONE when backend_expr is set */
   const char *target;         /* job / pipeline name, or NULL */
   uint32_t first_param, nparams; /* into params */
+  uint32_t succeed_on;        /* results that count as success: bit i is
+                                 the i-th HL_RESULT line of the action in
+                                 actions.def; 0: the kind's defaults (the
+                                 lines with success 1) */
+  struct hl_expr backend_expr; /* count 0: backend above. Else `via $label`
+                                 or `via "${a}-${b}"`: rendered per alert,
+                                 the name of a declared backend of the
+                                 action's kind (none: the alert is skipped,
+                                 "no KIND backend 'NAME'") */
 };
 
 enum hl_event {               /* outcomes a notification can be tied to */
@@ -197,6 +198,10 @@ struct hl_backend {
   uint32_t line;
 };
 
+/* hl_rule.retries when the rule has no `retry` clause: the runtime's
+ * default number of extra attempts (`retry 0` is 0: none). */
+#define HL_RETRY_DEFAULT UINT32_MAX
+
 #define HL_RULE_DRY_RUN 1u    /* record what would run, call nothing */
 #define HL_RULE_CONTINUE 2u   /* keep trying later rules after a match */
 
@@ -213,7 +218,9 @@ struct hl_rule {
   uint64_t cooldown_ms;                /* 0: none */
   struct hl_expr cooldown_key;         /* count 0: rule + rendered params */
   uint64_t timeout_ms;                 /* 0: the runtime's default */
-  uint32_t retries;                    /* extra attempts on retryable errors */
+  uint32_t retries;                    /* extra attempts on retryable errors;
+                                          HL_RETRY_DEFAULT: no `retry`
+                                          clause, the runtime's default */
   uint64_t backoff_ms;                 /* first retry delay; 0: default */
   uint32_t limit;                      /* max concurrent; 0: unlimited */
   struct hl_expr limit_key;            /* count 0: per rule */
@@ -221,9 +228,6 @@ struct hl_rule {
   uint64_t budget_ms;
   uint32_t during;                     /* window index or HL_NONE */
   uint32_t not_during;                 /* window index or HL_NONE */
-  uint32_t succeed_on;                 /* Jenkins results that count as
-                                          success: bits 1 << HL_JR_*; 0
-                                          means HL_SUCCEED_DEFAULT */
   uint32_t breaker_failures;           /* `stop after N failures in DUR`: */
   uint64_t breaker_ms;                 /* N and DUR; 0: no breaker */
 };

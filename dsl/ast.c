@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ast.h"
 #include "diag.h"
@@ -146,18 +145,4 @@ int parse_source(struct program *p, uint32_t file) {
   yyparse(&ps);
   lex_close(&ps);
   return (int)(d->errors - before);
-}
-
-const char *const jenkins_result_names[] = {
-#define HL_X(r) #r,
-    HL_JENKINS_RESULTS(HL_X)
-#undef HL_X
-    NULL};
-
-int jenkins_result_of(const char *s, size_t n) {
-  for (int i = 0; jenkins_result_names[i]; i++)
-    if (strlen(jenkins_result_names[i]) == n &&
-        strncasecmp(s, jenkins_result_names[i], n) == 0)
-      return i;
-  return -1;
 }

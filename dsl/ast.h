@@ -98,13 +98,19 @@ struct step {                 /* one `run` clause and its `with` params */
   struct loc loc;             /* from `run` to the last word */
   struct word *words;         /* kind [verb] [target], as written */
   const char *via;            /* backend name after `via`, or NULL */
-  struct loc via_loc;
+  struct loc via_loc;         /* the name, or the expression */
+  struct expr *via_expr;      /* `via $label` or `via "${a}-${b}"`: the
+                                 backend's name, rendered per alert; NULL
+                                 when via is a name or absent */
   struct param *params;
   struct step *next;
   int action;                 /* check: enum hl_action_kind */
   const char *target;         /* check: the job/pipeline name, or NULL */
   struct loc target_loc;      /* check */
   struct backend *backend;    /* check: resolved `via`, or NULL (default) */
+  uint32_t succeed_on;        /* check: the rule's `succeed on` results of
+                                 this step's kind (hl_step.succeed_on); 0:
+                                 the kind's defaults */
 };
 
 enum notify_how { NOTIFY_NOTIFY, NOTIFY_PAGE };
@@ -135,7 +141,8 @@ enum option_kind {
   OPT_DURING,                 /* during WINDOW: name */
   OPT_NOT_DURING,             /* not during WINDOW: name */
   OPT_STATUS,                 /* status firing|resolved|any: name */
-  OPT_SUCCEED                 /* succeed on RESULT, ...: words */
+  OPT_SUCCEED,                /* succeed on RESULT, ...: words */
+  OPT_BREAKER                 /* stop after N failures in DUR: n, ms */
 };
 
 struct option {
@@ -149,7 +156,7 @@ struct option {
   struct expr *per;           /* key expression, or NULL */
   const char *name;           /* window or status name */
   struct loc name_loc;
-  struct word *words;         /* succeed on: the results, as written */
+  struct word *words;         /* succeed on: the result names, as written */
   struct option *next;
   struct window *window;      /* check: resolved window */
 };
@@ -224,12 +231,6 @@ struct program {
   struct backend *backends, **backends_tail;
   struct window *windows, **windows_tail;
 };
-
-/* The Jenkins results `succeed on` names, as Jenkins writes them (index:
- * enum hl_jenkins_result), NULL-terminated; and the index of the n bytes
- * at s among them in any case, or -1. */
-extern const char *const jenkins_result_names[];
-int jenkins_result_of(const char *s, size_t n);
 
 void program_init(struct program *p, struct diag *d);
 void program_free(struct program *p);

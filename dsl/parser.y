@@ -54,6 +54,13 @@ struct wtok {
   struct loc loc;
   int quoted;                 /* written as a string */
 };
+
+/* What follows a step's `via`: a name (w), or an expression rendered per
+ * alert (e: a variable or an interpolated string). */
+struct via_tok {
+  struct wtok w;              /* w.text NULL: no name */
+  struct expr *e;             /* NULL: no expression */
+};
 }
 
 %code provides {
@@ -145,8 +152,10 @@ void lex_close(struct pstate *ps);
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
+#include "results.h"
 
 /* Parentheses nest at most this deep in an expression. */
 #define MAX_PARENS 64
@@ -178,7 +187,7 @@ static void begin_rule(struct pstate *ps, struct loc kw, const char *name,
                        struct loc name_loc);
 static void end_rule(struct pstate *ps);
 static void add_step(struct pstate *ps, struct loc loc, struct word_list w,
-                     struct wtok via);
+                     struct via_tok via);
 static void add_params(struct pstate *ps, struct loc with_loc,
                        struct param_list l);
 static void add_matchers(struct pstate *ps, int on, struct matcher_list l);
@@ -230,6 +239,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
   int op;
   unsigned mask;
   struct wtok w;
+  struct via_tok via;
   struct word *word;
   struct alert_list alerts;
   struct matcher *matcher;
@@ -258,7 +268,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %token TOK_COOLDOWN "cooldown" TOK_TIMEOUT "timeout" TOK_RETRY "retry"
 %token TOK_LIMIT "limit" TOK_AT "at" TOK_DRY_RUN "dry-run"
 %token TOK_CONTINUE "continue" TOK_DURING "during" TOK_NOT "not"
-%token TOK_SUCCEED "succeed" TOK_ON "on"
+%token TOK_STOP "stop" TOK_SUCCEED "succeed" TOK_ON "on"
 %token TOK_VIA "via" TOK_PER "per" TOK_BACKOFF "backoff"
 %token TOK_CONCURRENT "concurrent" TOK_MOST "most" TOK_NOTIFY "notify"
 %token TOK_PAGE "page" TOK_IN "in"
@@ -269,6 +279,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 
 %type <alerts> alert_names
 %type <w> name word opt_word opt_via
+%type <via> step_via
 %type <word> run_word
 %type <words> run_words results
 %type <op> match_op notify_how
@@ -457,7 +468,7 @@ param
       }
   ;
 
-/* "succeed" "on" name { "," name } ;  Jenkins results */
+/* "succeed" "on" name { "," name } ;  results of the rule's steps */
 succeed_clause
   : "succeed" resume "on" results
       { add_option(ps, OPT_SUCCEED, @$)->words = $4.head; }
@@ -488,8 +499,8 @@ simple_clause
 
 /* [ "then" ] "run" word { word } [ "via" NAME ] */
 run_clause
-  : "run" resume run_words opt_via { add_step(ps, @1, $3, $4); }
-  | "then" resume "run" run_words opt_via { add_step(ps, @3, $4, $5); }
+  : "run" resume run_words step_via { add_step(ps, @1, $3, $4); }
+  | "then" resume "run" run_words step_via { add_step(ps, @3, $4, $5); }
   ;
 
 run_words
@@ -523,11 +534,40 @@ opt_via
   | "via" NAME  { $$ = wtok_of($2, @2, 0); }
   ;
 
+/* [ "via" ( NAME | VARIABLE | STRING ) ]: a step's backend is a name, or
+ * the value of a label or an interpolated string ("${region}-prod"), the
+ * name of a declared backend picked per alert. A string without
+ * interpolation is a name. */
+step_via
+  : %empty
+      {
+        $$.w = wtok_of(NULL, @$, 0);
+        $$.e = NULL;
+      }
+  | "via" NAME
+      {
+        $$.w = wtok_of($2, @2, 0);
+        $$.e = NULL;
+      }
+  | "via" VARIABLE
+      {
+        $$.w = wtok_of(NULL, @2, 0);
+        $$.e = $2;
+      }
+  | "via" STRING
+      {
+        int plain = $2->kind == EXPR_STR;
+        $$.w = wtok_of(plain ? $2->str : NULL, @2, plain);
+        $$.e = plain ? NULL : $2;
+      }
+  ;
+
 /* option = "cooldown" DURATION [ "per" expr ] | "timeout" DURATION
  *        | "retry" NUMBER [ "backoff" DURATION ]
  *        | "limit" NUMBER "concurrent" [ "per" expr ]
  *        | "at" "most" NUMBER "per" DURATION | "dry-run" | "continue"
- *        | "during" NAME | "not" "during" NAME ; */
+ *        | "during" NAME | "not" "during" NAME
+ *        | "stop" "after" NUMBER "failures" "in" DURATION ; */
 option
   : "cooldown" resume DURATION
       {
@@ -584,6 +624,19 @@ option
       {
         struct option *o = add_option(ps, OPT_NOT_DURING, @$);
         o->name = $4, o->name_loc = @4;
+      }
+  | "stop" resume NAME NUMBER NAME "in" DURATION
+      {
+        /* "after" and "failures" are plain names here, as the events of
+         * `on` are, so that they stay free for rules, labels and
+         * parameters. */
+        if (strcmp($3, "after") != 0)
+          perr(ps, @3, "expected 'after' after 'stop', found '%s'", $3);
+        else if (strcmp($5, "failures") != 0 && strcmp($5, "failure") != 0)
+          perr(ps, @5, "expected 'failures' after the count, found '%s'", $5);
+        struct option *o = add_option(ps, OPT_BREAKER, @$);
+        o->n = $4, o->n_loc = @4;
+        o->ms = $7, o->ms_loc = @7, o->has_ms = 1;
       }
   ;
 
@@ -786,14 +839,15 @@ static struct matcher *make_matcher(struct pstate *ps, struct wtok name,
 }
 
 static void add_step(struct pstate *ps, struct loc loc, struct word_list w,
-                     struct wtok via) {
+                     struct via_tok via) {
   struct step *s = node(ps, sizeof *s);
   s->loc.file = loc.file;
   s->loc.begin = loc.begin;
   s->loc.end = w.last->loc.end;
   s->words = w.head;
-  s->via = via.text;
-  s->via_loc = via.loc;
+  s->via = via.w.text;
+  s->via_loc = via.w.loc;
+  s->via_expr = via.e;
   s->action = -1;
   *ps->steps_tail = s;
   ps->steps_tail = &s->next;
@@ -856,7 +910,7 @@ static unsigned event_of(struct pstate *ps, const char *name,
   if (is_result_only(name, strlen(name)))
     perr(ps, loc,
          "unknown event '%s': expected 'success', 'failure' or 'timeout'; to "
-         "count a Jenkins result as success, write 'succeed on %s'",
+         "count a step's result as success, write 'succeed on %s'",
          name, name);
   else if (s)
     perr(ps, loc, "unknown event '%s'; did you mean '%s'?", name, s);
@@ -1066,7 +1120,7 @@ static const char *name_role(const struct pstate *ps) {
   case TOK_PAGE: return "'pagerduty'";
   case TOK_ON:
     if (prev2 == TOK_SUCCEED)
-      return "a Jenkins result such as 'UNSTABLE'";
+      return "a result such as 'UNSTABLE'";
     return "an event ('success', 'failure' or 'timeout')";
   case TOK_STATUS: return "a status ('firing', 'resolved' or 'any')";
   case TOK_IN: return "a time zone string such as \"Europe/Berlin\"";
@@ -1210,7 +1264,11 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       else
         phrase_add(&ph, s == YYSYMBOL_NAME ? "a name" : "a string");
       break;
-    case YYSYMBOL_VARIABLE: phrase_add(&ph, "a variable"); break;
+    case YYSYMBOL_VARIABLE: /* after a step's `via`: a label naming one */
+      phrase_add(&ph, role && strcmp(role, "a backend name") == 0
+                          ? "a variable naming one"
+                          : "a variable");
+      break;
     case YYSYMBOL_NUMBER: phrase_add(&ph, "a number"); break;
     case YYSYMBOL_DURATION: phrase_add(&ph, "a duration"); break;
     case YYSYMBOL_TIME: phrase_add(&ph, "a time (HH:MM)"); break;
@@ -1355,6 +1413,12 @@ static void report_unexpected(struct pstate *ps, int lsym, struct loc lloc,
   describe_tok(ps, lsym, lloc, 1, what, sizeof what);
   describe_expected(ps, exp, nexp, expected, sizeof expected);
 
+  /* `stop` reads on as `after N failures in DUR`, whose words are names. */
+  if (ps->hist[1].kind == TOK_STOP && has_name) {
+    perr(ps, lloc, "unexpected %s, expected 'after' (stop after N failures "
+         "in DURATION)", what);
+    return;
+  }
   /* `alert X` with no `when` before it. */
   if (lsym == YYSYMBOL_TOK_ALERT && has_decl && !has_name) {
     perr(ps, lloc, "missing 'when' before 'alert'");
@@ -1544,14 +1608,16 @@ static int misspelt_declaration(struct pstate *ps, struct loc l) {
   return kinds[k];
 }
 
-/* Whether name is a Jenkins result that is not also an event (UNSTABLE,
- * ABORTED, NOT_BUILT in any case): `on UNSTABLE` means `succeed on`. */
+/* Whether name is a result that counts as success only when a rule says so
+ * (UNSTABLE, ABORTED, STOPPED, ... in any case, of any kind in
+ * actions.def) and not also an event: `on UNSTABLE` means `succeed on`. */
 static int is_result_only(const char *name, size_t n) {
-  int i = jenkins_result_of(name, n);
-  return i >= 0 && i != HL_JR_SUCCESS && i != HL_JR_FAILURE;
+  return results_addable(name, n) &&
+         !(n == 7 && (strncasecmp(name, "success", 7) == 0 ||
+                      strncasecmp(name, "failure", 7) == 0));
 }
 
-/* A name close to 'succeed' followed by `on` and a Jenkins result
+/* A name close to 'succeed' followed by `on` and such a result
  * (`succed on UNSTABLE`) is reported and read as the keyword, so that its
  * list is not taken for a notification's events. Returns TOK_SUCCEED or
  * NAME. */

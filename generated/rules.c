@@ -6,7 +6,7 @@
  *   rules/certificates.heal
  *   rules/node-disk.heal
  *   rules/node-health.heal
- * Digest of the sources (FNV-1a 64): 26deab7b7d5c3a43
+ * Digest of the sources (FNV-1a 64): 708da6e5e7277972
  *
  * Do not edit: change the rules and regenerate with
  *   healerc compile rules/backends.heal rules/capacity.heal
@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(2);
+HL_ABI_CHECK(3);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -36,10 +36,9 @@ static const struct hl_rule hl_rules[] = {
     .first_step = 0, .nsteps = 1,
     .first_notify = 0, .nnotify = 2,
     .cooldown_ms = 1200000 /* 20m */, .cooldown_key = {10, 4},
-    .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
+    .timeout_ms = 0, .retries = HL_RETRY_DEFAULT, .backoff_ms = 0,
     .limit = 1, .limit_key = {14, 4}, .budget = 3, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 1 rules/certificates.heal:4 rotate_tls_certificate */
   {
@@ -53,7 +52,6 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1800000 /* 30m */, .retries = 2, .backoff_ms = 60000 /* 1m */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = 1, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 2 rules/node-disk.heal:5 */
   {
@@ -64,10 +62,9 @@ static const struct hl_rule hl_rules[] = {
     .first_step = 2, .nsteps = 1,
     .first_notify = 4, .nnotify = 0,
     .cooldown_ms = 1800000 /* 30m */, .cooldown_key = {0, 0},
-    .timeout_ms = 0, .retries = 0, .backoff_ms = 0,
+    .timeout_ms = 0, .retries = HL_RETRY_DEFAULT, .backoff_ms = 0,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = HL_NONE,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
   /* 3 rules/node-disk.heal:8 prune_docker_images */
   {
@@ -81,21 +78,20 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 1200000 /* 20m */, .retries = 3, .backoff_ms = 30000 /* 30s */,
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = 0,
-    .succeed_on = HL_SUCCEED_DEFAULT,
   },
-  /* 4 rules/node-health.heal:4 replace_unhealthy_node */
+  /* 4 rules/node-health.heal:5 replace_unhealthy_node */
   {
-    .name = "replace_unhealthy_node", .file = "rules/node-health.heal", .line = 4,
+    .name = "replace_unhealthy_node", .file = "rules/node-health.heal", .line = 5,
     .flags = 0, .status = HL_STATUS_FIRING,
     .first_alert = 5, .nalerts = 2,
     .first_matcher = 8, .nmatchers = 3,
     .first_step = 4, .nsteps = 3,
     .first_notify = 7, .nnotify = 3,
     .cooldown_ms = 7200000 /* 2h */, .cooldown_key = {52, 1},
-    .timeout_ms = 2700000 /* 45m */, .retries = 0, .backoff_ms = 0,
+    .timeout_ms = 2700000 /* 45m */, .retries = HL_RETRY_DEFAULT, .backoff_ms = 0,
     .limit = 1, .limit_key = {53, 1}, .budget = 5, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = 0,
-    .succeed_on = HL_SUCCEED_DEFAULT,
+    .breaker_failures = 2, .breaker_ms = 21600000 /* 6h */,
   },
 };
 
@@ -106,8 +102,8 @@ static const char *const hl_alertnames[] = {
   "CertificateExpiringSoon",                    /* 2 rules/certificates.heal:5 */
   "NodeDiskPressure",                           /* 3 rules/node-disk.heal:5 */
   "NodeDiskPressure",                           /* 4 rules/node-disk.heal:9 */
-  "KubeNodeNotReady",                           /* 5 rules/node-health.heal:5 */
-  "KubeNodeUnreachable",                        /* 6 rules/node-health.heal:5 */
+  "KubeNodeNotReady",                           /* 5 rules/node-health.heal:6 */
+  "KubeNodeUnreachable",                        /* 6 rules/node-health.heal:6 */
 };
 
 /*
@@ -123,23 +119,26 @@ static const struct hl_matcher hl_matchers[] = {
   {HL_ON_LABEL, HL_MATCH_RE, "instance", ".+"}, /* 5 rules/node-disk.heal:5 */
   {HL_ON_LABEL, HL_MATCH_EQ, "env", "prod"},    /* 6 rules/node-disk.heal:10 */
   {HL_ON_LABEL, HL_MATCH_RE, "instance", ".+:\\d+"}, /* 7 rules/node-disk.heal:10 */
-  {HL_ON_LABEL, HL_MATCH_RE, "severity", "warning|critical"}, /* 8 rules/node-health.heal:6 */
-  {HL_ON_LABEL, HL_MATCH_RE, "cluster", ".+"},  /* 9 rules/node-health.heal:6 */
-  {HL_ON_LABEL, HL_MATCH_RE, "node", ".+"},     /* 10 rules/node-health.heal:6 */
+  {HL_ON_LABEL, HL_MATCH_RE, "severity", "warning|critical"}, /* 8 rules/node-health.heal:7 */
+  {HL_ON_LABEL, HL_MATCH_RE, "cluster", ".+"},  /* 9 rules/node-health.heal:7 */
+  {HL_ON_LABEL, HL_MATCH_RE, "node", ".+"},     /* 10 rules/node-health.heal:7 */
 };
 
 /*
  * Steps, run in order (hl_rule.first_step, nsteps): action, backend
- * (HL_NONE: the kind's default), target, first_param, nparams.
+ * (HL_NONE: the kind's default), target, first_param, nparams,
+ * succeed_on (bit i: the kind's i-th HL_RESULT in actions.def; 0: the
+ * kind's defaults; the comment names the results), backend_expr (code
+ * in hl_insns naming a declared backend per alert; count 0: backend).
  */
 static const struct hl_step hl_steps[] = {
-  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5}, /* 0 rules/capacity.heal:6 via gate */
-  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5}, /* 1 rules/certificates.heal:7 via gate */
-  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1}, /* 2 rules/node-disk.heal:5 */
-  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4}, /* 3 rules/node-disk.heal:11 via ci */
-  {HL_ACT_K8S_CORDON, 1, 0, 15, 1},             /* 4 rules/node-health.heal:7 via prod_eu */
-  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2},              /* 5 rules/node-health.heal:8 via prod_eu */
-  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4}, /* 6 rules/node-health.heal:9 via gate */
+  {HL_ACT_SPINNAKER, 2, "resize-node-pool", 0, 5, 0, {0, 0}}, /* 0 rules/capacity.heal:6 via gate */
+  {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5, 0, {0, 0}}, /* 1 rules/certificates.heal:7 via gate */
+  {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1, 0, {0, 0}}, /* 2 rules/node-disk.heal:5 */
+  {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4, 0, {0, 0}}, /* 3 rules/node-disk.heal:11 via ci */
+  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0, {0, 0}},  /* 4 rules/node-health.heal:8 via prod_eu */
+  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0, {0, 0}},   /* 5 rules/node-health.heal:9 via prod_eu */
+  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0, {0, 0}}, /* 6 rules/node-health.heal:10 via gate */
 };
 
 /* Parameters of each step (hl_step.first_param, nparams): name, and the
@@ -160,13 +159,13 @@ static const struct hl_param hl_params[] = {
   {"cluster", {34, 3}},                         /* 12 rules/node-disk.heal:13 */
   {"region", {37, 3}},                          /* 13 rules/node-disk.heal:14 */
   {"mode", {40, 1}},                            /* 14 rules/node-disk.heal:15 */
-  {"node", {42, 1}},                            /* 15 rules/node-health.heal:7 */
-  {"node", {43, 1}},                            /* 16 rules/node-health.heal:8 */
-  {"grace_period", {44, 1}},                    /* 17 rules/node-health.heal:8 */
-  {"application", {45, 1}},                     /* 18 rules/node-health.heal:10 */
-  {"cluster", {46, 1}},                         /* 19 rules/node-health.heal:11 */
-  {"node", {47, 1}},                            /* 20 rules/node-health.heal:12 */
-  {"reason", {48, 4}},                          /* 21 rules/node-health.heal:13 */
+  {"node", {42, 1}},                            /* 15 rules/node-health.heal:8 */
+  {"node", {43, 1}},                            /* 16 rules/node-health.heal:9 */
+  {"grace_period", {44, 1}},                    /* 17 rules/node-health.heal:9 */
+  {"application", {45, 1}},                     /* 18 rules/node-health.heal:11 */
+  {"cluster", {46, 1}},                         /* 19 rules/node-health.heal:12 */
+  {"node", {47, 1}},                            /* 20 rules/node-health.heal:13 */
+  {"reason", {48, 4}},                          /* 21 rules/node-health.heal:14 */
 };
 
 /*
@@ -238,26 +237,26 @@ static const struct hl_insn hl_insns[] = {
   {HL_OP_LIT, 0, "aggressive"},
   /* 41 rules/node-disk.heal:16 cooldown per $instance */
   {HL_OP_LABEL, 0, "instance"},
-  /* 42 rules/node-health.heal:7 node = $node */
+  /* 42 rules/node-health.heal:8 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 43 rules/node-health.heal:8 node = $node */
+  /* 43 rules/node-health.heal:9 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 44 rules/node-health.heal:8 grace_period = "300" */
+  /* 44 rules/node-health.heal:9 grace_period = "300" */
   {HL_OP_LIT, 0, "300"},
-  /* 45 rules/node-health.heal:10 application = "infra-nodes" */
+  /* 45 rules/node-health.heal:11 application = "infra-nodes" */
   {HL_OP_LIT, 0, "infra-nodes"},
-  /* 46 rules/node-health.heal:11 cluster = $cluster */
+  /* 46 rules/node-health.heal:12 cluster = $cluster */
   {HL_OP_LABEL, 0, "cluster"},
-  /* 47 rules/node-health.heal:12 node = $node */
+  /* 47 rules/node-health.heal:13 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 48 rules/node-health.heal:13 reason = "${alertname} since ${alert.startsAt}" */
+  /* 48 rules/node-health.heal:14 reason = "${alertname} since ${alert.startsAt}" */
   {HL_OP_LABEL, 0, "alertname"},
   {HL_OP_LIT, 0, " since "},
   {HL_OP_FIELD, HL_FIELD_STARTS_AT, 0},
   {HL_OP_CONCAT, 3, 0},
-  /* 52 rules/node-health.heal:16 cooldown per $node */
+  /* 52 rules/node-health.heal:17 cooldown per $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 53 rules/node-health.heal:14 limit per $cluster */
+  /* 53 rules/node-health.heal:15 limit per $cluster */
   {HL_OP_LABEL, 0, "cluster"},
 };
 
@@ -273,9 +272,9 @@ static const struct hl_notify hl_notifies[] = {
   {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 4 rules/node-disk.heal:20 notify */
   {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 5 rules/node-disk.heal:21 notify */
   {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 6 rules/node-disk.heal:22 page */
-  {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 7 rules/node-health.heal:19 notify */
-  {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 8 rules/node-health.heal:20 notify */
-  {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 9 rules/node-health.heal:21 page */
+  {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 7 rules/node-health.heal:21 notify */
+  {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 8 rules/node-health.heal:22 notify */
+  {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 9 rules/node-health.heal:23 page */
 };
 
 /*
@@ -335,9 +334,9 @@ static const uint32_t hl_index_rules[] = {
   /* 2 HighMemory */
   0,                                            /* rules/capacity.heal:3 grow_node_pool */
   /* 3 KubeNodeNotReady */
-  4,                                            /* rules/node-health.heal:4 replace_unhealthy_node */
+  4,                                            /* rules/node-health.heal:5 replace_unhealthy_node */
   /* 4 KubeNodeUnreachable */
-  4,                                            /* rules/node-health.heal:4 replace_unhealthy_node */
+  4,                                            /* rules/node-health.heal:5 replace_unhealthy_node */
   /* 5 NodeDiskPressure */
   2,                                            /* rules/node-disk.heal:5 */
   3,                                            /* rules/node-disk.heal:8 prune_docker_images */
@@ -345,9 +344,9 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 2,
+  .abi_version = 3,
   .generator = "healerc 0.1.0",
-  .digest = "26deab7b7d5c3a43",
+  .digest = "708da6e5e7277972",
   .rules = hl_rules, .nrules = 5,
   .alertnames = hl_alertnames, .nalertnames = 7,
   .matchers = hl_matchers, .nmatchers = 11,

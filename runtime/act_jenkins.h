@@ -17,10 +17,11 @@
  *   cancel  POST /queue/cancelItem?id=N while queued, else POST
  *           /job/.../B/stop.
  *
- * Results: SUCCESS, and whatever else the rule's `succeed on` lists
- * (hl_rule.succeed_on), -> succeeded; the other results of UNSTABLE,
- * FAILURE, ABORTED, NOT_BUILT (and anything unknown) -> failed. The result
- * is in the reason either way.
+ * Results (HL_RESULT lines of actions.def): SUCCESS, and whatever else
+ * the rule's `succeed on` lists (rem_step.succeed_on), -> succeeded; the
+ * other results of UNSTABLE, FAILURE, ABORTED, NOT_BUILT (and anything
+ * unknown) -> failed, as action_result_ok() says. The result is in the
+ * reason either way.
  *
  * Never two builds for one remediation: the trigger POST goes on a fresh
  * connection (libcurl does not re-send it by itself), and when a trigger's
@@ -54,17 +55,9 @@
 extern const struct action_ops act_ops_JENKINS;
 
 /* How long a stopped build gets to end before healer escalates (stop,
- * then term, then kill), unless --stop-grace says otherwise. Jenkins' own
- * UI offers term and kill after 15 s each. Set once at start-up. */
+ * then term, then kill), unless the backend's stop_grace says otherwise.
+ * Jenkins' own UI offers term and kill after 15 s each. */
 #define ACT_JENKINS_STOP_GRACE_MS 15000
-void act_jenkins_set_stop_grace(int64_t ms);
-
-/* The names of enum hl_jenkins_result, as Jenkins writes them. */
-extern const char *const act_jenkins_results[HL_JR__COUNT];
-
-/* The outcome of a finished build's result, given the rule's succeed_on
- * mask (0: SUCCESS only). */
-enum action_status act_jenkins_result(const char *result, uint32_t succeed_on);
 
 /* Splits a job path "a/b" into URL segments "job" "a" "job" "b", pointing
  * into scratch. Returns how many, or -1 when the path is empty, has an

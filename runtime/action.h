@@ -100,6 +100,30 @@ struct action_ops {
 /* The implementation of a kind, or NULL when none is built in. */
 const struct action_ops *action_ops_for(uint8_t kind);
 
+/* The backend kind (enum hl_backend_kind) that runs an action kind, or
+ * HL_BK__COUNT for an unknown one. */
+uint8_t action_backend_kind(uint8_t kind);
+
+/*
+ * Results (the HL_RESULT lines of actions.def): a kind that reports one
+ * when a step ends (a Jenkins build result, a Job condition, a Spinnaker
+ * status) asks action_result_ok() whether it counts as success for this
+ * step: result names a result of run->step's kind whose bit is set in the
+ * step's succeed_on mask, or, when the mask is 0, one of the kind's
+ * defaults. An unknown name (or NULL) never counts. Names compare exactly,
+ * as the remote side writes them.
+ */
+bool action_result_ok(const struct action_run *run, const char *result);
+
+/* How many results kind reports, and the i-th one's name (NULL past the
+ * end), in the bit order of succeed_on. */
+unsigned action_result_count(uint8_t kind);
+const char *action_result_name(uint8_t kind, unsigned i);
+
+/* The mask of kind's results that count as success for a step whose
+ * succeed_on is mask: mask, or the kind's defaults when mask is 0. */
+uint32_t action_result_mask(uint8_t kind, uint32_t mask);
+
 /* ---- the kit: for the kind files (act_*.c) ------------------------------
  *
  * What every kind does the same way, so a kind's file holds only its
@@ -182,11 +206,4 @@ void action_set_token(struct action_run *run, const char *token,
 /* Waits until at_ms (wall clock) through the worker's wait, so that a
  * shutdown cuts it short: false then. For cancel(), which may wait. */
 bool action_pause_until(struct action_run *run, int64_t at_ms);
-
-/* Whether a finished step's result counts as success: result is one of
- * the HL_RESULT names of the step's kind (actions.def) and the rule's
- * `succeed on` (or the kind's defaults) includes it. Unknown names never
- * succeed. */
-bool action_result_ok(const struct action_run *run, const char *result);
-
 #endif

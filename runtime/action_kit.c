@@ -176,32 +176,3 @@ bool action_pause_until(struct action_run *run, int64_t at_ms) {
   rtime_sleep_ms(at_ms - rtime_now_ms());
   return true;
 }
-
-/* ---- results ------------------------------------------------------------- */
-
-static const struct {
-  uint8_t kind;
-  const char *name;
-  int success;
-} results[] = {
-#define HL_RESULT(action, name, success) {HL_ACT_##action, name, success},
-#include "actions.def"
-};
-
-bool action_result_ok(const struct action_run *run, const char *result) {
-  if (!result)
-    return false;
-  uint8_t kind = run->step->kind;
-  uint32_t mask = 0;
-  if (kind == HL_ACT_JENKINS && run->rs && run->rem->rule < run->rs->nrules)
-    mask = run->rs->rules[run->rem->rule].succeed_on;
-  unsigned bit = 0;
-  for (size_t i = 0; i < sizeof results / sizeof results[0]; i++) {
-    if (results[i].kind != kind)
-      continue;
-    if (strcmp(results[i].name, result) == 0)
-      return mask ? ((mask >> bit) & 1u) != 0 : results[i].success != 0;
-    bit++;
-  }
-  return false;
-}

@@ -5,10 +5,11 @@
 
 #include <string.h>
 
-#include "act_jenkins.h"
+#include "action.h"
 #include "rem.h"
 #include "render.h"
 #include "rtime.h"
+#include "worker.h"
 
 static const char *const op_names[] = {"=", "!=", "=~", "!~"};
 
@@ -87,8 +88,11 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       buf_json_str(o, rem_kind_name(st->action, kind));
       buf_puts(o, ",\"target\":");
       buf_json_str(o, st->target);
+      /* A backend picked per alert: null, and the expression that names it. */
       buf_puts(o, ",\"backend\":");
-      buf_json_str(o, backend_name(rs, st->backend));
+      buf_json_str(o, st->backend_expr.count ? NULL : backend_name(rs, st->backend));
+      buf_puts(o, ",\"backend_expr\":");
+      json_expr(o, rs, st->backend_expr);
       buf_puts(o, ",\"params\":{");
       for (uint32_t p = 0; p < st->nparams; p++) {
         const struct hl_param *hp = &rs->params[st->first_param + p];
@@ -97,7 +101,17 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
         buf_putc(o, ':');
         json_expr(o, rs, hp->value);
       }
-      buf_puts(o, "}}");
+      /* The results that count as success, as the step sees them. */
+      buf_puts(o, "},\"succeed_on\":[");
+      uint32_t ok = action_result_mask(st->action, st->succeed_on);
+      const char *sep = "";
+      for (unsigned k = 0; k < action_result_count(st->action); k++)
+        if (ok >> k & 1u) {
+          buf_puts(o, sep);
+          buf_json_str(o, action_result_name(st->action, k));
+          sep = ",";
+        }
+      buf_puts(o, "]}");
     }
     buf_puts(o, "],\"notify\":[");
     for (uint32_t k = 0; k < r->nnotify; k++) {
@@ -123,7 +137,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
                (unsigned long long)r->cooldown_ms);
     json_expr(o, rs, r->cooldown_key);
     buf_printf(o, ",\"timeout_ms\":%llu,\"retries\":%u,\"backoff_ms\":%llu",
-               (unsigned long long)r->timeout_ms, r->retries,
+               (unsigned long long)r->timeout_ms, workers_retries(r),
                (unsigned long long)r->backoff_ms);
     buf_printf(o, ",\"limit\":%u,\"limit_key\":", r->limit);
     json_expr(o, rs, r->limit_key);
@@ -132,15 +146,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
     buf_json_str(o, r->during != HL_NONE ? rs->windows[r->during].name : NULL);
     buf_puts(o, ",\"not_during\":");
     buf_json_str(o, r->not_during != HL_NONE ? rs->windows[r->not_during].name : NULL);
-    buf_puts(o, ",\"succeed_on\":[");
-    uint32_t succeed = r->succeed_on ? r->succeed_on : HL_SUCCEED_DEFAULT;
-    const char *sep = "";
-    for (unsigned k = 0; k < HL_JR__COUNT; k++)
-      if (succeed & (1u << k)) {
-        buf_printf(o, "%s\"%s\"", sep, act_jenkins_results[k]);
-        sep = ",";
-      }
-    buf_puts(o, "]}}");
+    buf_puts(o, "}}");
   }
   buf_puts(o, "]}");
 }
@@ -164,7 +170,15 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
       char kind[REM_KIND_MAX];
       fprintf(out, "  run %s", rem_kind_name(st->action, kind));
       if (st->target) fprintf(out, " \"%s\"", st->target);
-      if (st->backend != HL_NONE) fprintf(out, " via %s", backend_name(rs, st->backend));
+      if (st->backend_expr.count) {
+        struct buf b;
+        buf_init(&b);
+        render_source(rs, st->backend_expr, &b);
+        fprintf(out, " via %s", b.data ? b.data : "");
+        buf_free(&b);
+      } else if (st->backend != HL_NONE) {
+        fprintf(out, " via %s", backend_name(rs, st->backend));
+      }
       fputc('\n', out);
       for (uint32_t p = 0; p < st->nparams; p++) {
         const struct hl_param *hp = &rs->params[st->first_param + p];
@@ -174,6 +188,15 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
         fprintf(out, "    %s = %s\n", hp->name, b.data ? b.data : "");
         buf_free(&b);
       }
+      /* What the rule's `succeed on` adds for this step, if anything. */
+      uint32_t added = st->succeed_on & ~action_result_mask(st->action, 0);
+      const char *sep = "    succeed on ";
+      for (unsigned k = 0; k < action_result_count(st->action); k++)
+        if (added >> k & 1u) {
+          fprintf(out, "%s%s", sep, action_result_name(st->action, k));
+          sep = ", ";
+        }
+      if (added) fputc('\n', out);
     }
     char d1[RTIME_BUFSZ];
     if (r->cooldown_ms) {
@@ -185,7 +208,9 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
       buf_free(&b);
     }
     if (r->timeout_ms) fprintf(out, "  timeout %s\n", rtime_format_duration((int64_t)r->timeout_ms, d1));
-    if (r->retries) {
+    if (r->retries == HL_RETRY_DEFAULT) {
+      fprintf(out, "  retry %u (default)\n", workers_retries(r));
+    } else if (r->retries) {
       fprintf(out, "  retry %u", r->retries);
       if (r->backoff_ms)
         fprintf(out, " backoff %s", rtime_format_duration((int64_t)r->backoff_ms, d1));
@@ -205,16 +230,6 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
     if (r->during != HL_NONE) fprintf(out, "  during %s\n", rs->windows[r->during].name);
     if (r->not_during != HL_NONE)
       fprintf(out, "  not during %s\n", rs->windows[r->not_during].name);
-    if (r->succeed_on & ~HL_SUCCEED_DEFAULT) {
-      fprintf(out, "  succeed on");
-      const char *sep = " ";
-      for (unsigned k = 0; k < HL_JR__COUNT; k++)
-        if (r->succeed_on & ~HL_SUCCEED_DEFAULT & (1u << k)) {
-          fprintf(out, "%s%s", sep, act_jenkins_results[k]);
-          sep = ", ";
-        }
-      fputc('\n', out);
-    }
     if (r->flags & HL_RULE_DRY_RUN) fprintf(out, "  dry-run\n");
     if (r->flags & HL_RULE_CONTINUE) fprintf(out, "  continue\n");
   }

@@ -15,7 +15,9 @@
  *
  * Files are read once, here; one trailing newline ("\n" or "\r\n") is
  * dropped. A backend is needed when a rule that really runs (not dry-run,
- * every action kind implemented) uses it for a step or a notification.
+ * every action kind implemented) uses it for a step or a notification; a
+ * step whose backend is picked per alert (hl_step.backend_expr) needs every
+ * declared backend of its kind.
  * Only needed backends are read; one with a required field missing (an
  * unset variable, an unreadable file) or a bad URL makes
  * backend_load_all() fail with a message naming every missing variable
@@ -67,6 +69,14 @@ void backend_free_all(void);
 /* The backend a step or notification uses: index into rs->backends, or
  * HL_NONE for the default backend of kind. NULL when none was loaded. */
 const struct backend *backend_get(uint8_t kind, uint32_t index);
+
+/* The word of a backend kind ("kubernetes"), or "?". */
+const char *backend_kind_word(uint8_t kind);
+
+/* The index in rs->backends of the declared backend of kind named name,
+ * or HL_NONE. */
+uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
+                      const char *name);
 
 /* A field's value by name ("url", "token"), or NULL when unset. */
 const char *backend_field(const struct backend *b, const char *name);

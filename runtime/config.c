@@ -60,10 +60,6 @@ static const struct opt opts[] = {
      "also require auth on /healthz, /readyz and /metrics", 0},
     {"--drain-timeout", "HEALER_DRAIN_TIMEOUT", OPT_DURATION, OFF(drain_timeout_ms),
      "30s", 0, 3600000, "DUR", "on SIGTERM, how long to finish queued work", 0},
-    {"--stop-grace", "HEALER_STOP_GRACE", OPT_DURATION, OFF(stop_grace_ms), "15s", 0,
-     600000, "DUR",
-     "at a rule's timeout, how long a stopped Jenkins build gets before term, then kill",
-     0},
     {"--http-threads", "HEALER_HTTP_THREADS", OPT_UINT, OFF(http_threads), "2", 1, 64,
      "N", "HTTP threads (libmicrohttpd thread pool)", 0},
     {"--connection-timeout", "HEALER_CONNECTION_TIMEOUT", OPT_DURATION,
@@ -211,6 +207,11 @@ int config_load(struct config *c, int argc, char **argv, char *err,
       if (strlen(opts[i].flag) == nlen && strncmp(opts[i].flag, arg, nlen) == 0)
         o = &opts[i];
     if (!o && strcmp(arg, "-h") == 0) o = &opts[NOPTS - 1];
+    if (!o && nlen == 12 && strncmp(arg, "--stop-grace", nlen) == 0) {
+      snprintf(err, errlen, "--stop-grace is gone: set stop_grace on the jenkins "
+               "backend (HEALER_JENKINS_STOP_GRACE for the default one)");
+      return -1;
+    }
     if (!o) {
       snprintf(err, errlen, "unknown argument '%.64s' (see --help)", arg);
       return -1;

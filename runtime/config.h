@@ -38,7 +38,6 @@ struct config {
   uint64_t dedupe_max;
   int64_t connection_timeout_ms;
   int64_t drain_timeout_ms;
-  int64_t stop_grace_ms;      /* Jenkins: stop, then term, then kill */
   int64_t dedupe_ttl_ms;
   int64_t start_delay_ms;     /* hold-off before a remediation starts */
   bool dry_run;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "backend.h"
 #include "buf.h"
 #include "log.h"
 #include "render.h"
@@ -146,13 +147,44 @@ static uint8_t dry_run_of(const struct engine *e, const struct hl_rule *rule) {
   return REM_DRY_NO;
 }
 
-/* Renders the rule's steps and keys into d. Returns RENDER_OK, or
- * RENDER_ABSENT with *missing set (d then holds what did render), or
- * RENDER_NOMEM. */
+/* Why draft() could not make a remediation for an alert. */
+struct skip {
+  char reason[REM_REASON_MAX];  /* "missing label cluster" */
+  enum metrics_suppress sup;    /* SUP_MISSING_LABEL or SUP_NO_BACKEND */
+};
+
+static enum render_status absent(struct skip *why, const struct render_missing *m) {
+  snprintf(why->reason, sizeof why->reason, "missing %s %s", m->kind, m->name);
+  why->sup = SUP_MISSING_LABEL;
+  return RENDER_ABSENT;
+}
+
+/* A step's backend picked per alert (hl_step.backend_expr): the index of
+ * the declared backend of its kind that the rendered name names. */
+static enum render_status pick_backend(const struct hl_ruleset *rs,
+                                       const struct hl_step *hs,
+                                       const struct alert *a, struct bump *arena,
+                                       uint32_t *index, struct skip *why) {
+  const char *name;
+  struct render_missing m = {NULL, NULL};
+  enum render_status rc = render_expr(rs, hs->backend_expr, a, arena, &name, &m);
+  if (rc == RENDER_ABSENT) return absent(why, &m);
+  if (rc != RENDER_OK) return rc;
+  uint8_t kind = action_backend_kind(hs->action);
+  *index = backend_find(rs, kind, name);
+  if (*index != HL_NONE) return RENDER_OK;
+  snprintf(why->reason, sizeof why->reason, "no %s backend '%.100s'",
+           backend_kind_word(kind), name);
+  why->sup = SUP_NO_BACKEND;
+  return RENDER_ABSENT;
+}
+
+/* Renders the rule's steps (their backends picked per alert included) and
+ * keys into d. Returns RENDER_OK, or RENDER_ABSENT with *why set (d then
+ * holds what did render), or RENDER_NOMEM. */
 static enum render_status draft(struct engine *e, uint32_t ri,
                                 const struct alert *a, struct bump *arena,
-                                struct rem_draft *d,
-                                struct render_missing *missing) {
+                                struct rem_draft *d, struct skip *why) {
   const struct hl_ruleset *rs = e->rs;
   const struct hl_rule *rule = &rs->rules[ri];
   memset(d, 0, sizeof *d);
@@ -169,14 +201,22 @@ static enum render_status draft(struct engine *e, uint32_t ri,
     st->kind = hs->action;
     st->backend = hs->backend;
     st->target = hs->target;
+    st->succeed_on = hs->succeed_on;
     st->nparams = 0;
+    st->params = NULL;
+    d->nsteps = s + 1;
+    if (hs->backend_expr.count) {
+      enum render_status rc = pick_backend(rs, hs, a, arena, &st->backend, why);
+      if (rc != RENDER_OK) return rc;
+    }
     st->params = hs->nparams ? bump_alloc(arena, hs->nparams * sizeof *st->params) : NULL;
     if (hs->nparams && !st->params) return RENDER_NOMEM;
-    d->nsteps = s + 1;
     for (uint32_t k = 0; k < hs->nparams; k++) {
       const struct hl_param *p = &rs->params[hs->first_param + k];
       const char *v;
-      enum render_status rc = render_expr(rs, p->value, a, arena, &v, missing);
+      struct render_missing m = {NULL, NULL};
+      enum render_status rc = render_expr(rs, p->value, a, arena, &v, &m);
+      if (rc == RENDER_ABSENT) return absent(why, &m);
       if (rc != RENDER_OK) return rc;
       st->params[k].name = p->name;
       st->params[k].value = v;
@@ -195,10 +235,11 @@ static enum render_status draft(struct engine *e, uint32_t ri,
       buf_putc(&k, '\x1f');
       if (ex.count) {
         const char *v;
-        enum render_status rc = render_expr(rs, ex, a, arena, &v, missing);
+        struct render_missing m = {NULL, NULL};
+        enum render_status rc = render_expr(rs, ex, a, arena, &v, &m);
         if (rc != RENDER_OK) {
           buf_free(&k);
-          return rc;
+          return rc == RENDER_ABSENT ? absent(why, &m) : rc;
         }
         buf_puts(&k, v);
       } else if (which == 0) {
@@ -300,14 +341,12 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
                                  int64_t now_ms, struct ingest_result *res) {
   const struct hl_rule *rule = &e->rs->rules[ri];
   struct rem_draft d;
-  struct render_missing missing = {NULL, NULL};
-  enum render_status rs = draft(e, ri, a, arena, &d, &missing);
+  struct skip why;
+  enum render_status rs = draft(e, ri, a, arena, &d, &why);
   if (rs == RENDER_NOMEM) return STEP_NOMEM;
   if (rs == RENDER_ABSENT) {
-    char reason[REM_REASON_MAX];
-    snprintf(reason, sizeof reason, "missing %s %s", missing.kind, missing.name);
-    metrics_suppressed(&e->metrics, ri, SUP_MISSING_LABEL);
-    record_skipped(e, a, &d, 0, "skipped", reason, now_ms);
+    metrics_suppressed(&e->metrics, ri, why.sup);
+    record_skipped(e, a, &d, 0, "skipped", why.reason, now_ms);
     res->skipped++;
     return STEP_SKIPPED;
   }
@@ -430,6 +469,29 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
     uint32_t failed = 0;
     enum match_result mr = match_rule(&e->rules, ri, a, now_ms, md, &failed);
     if (mr != MATCH_STATUS) tried++;
+    if (mr == MATCH_ERROR) {
+      /* Fail closed: neither this rule nor a later one (which may be the
+       * catch-all the failed matcher was meant to keep the alert from)
+       * remediates it. */
+      char why[400], err[160];
+      const struct hl_matcher *m = &e->rs->matchers[failed];
+      match_error(md, err, sizeof err);
+      snprintf(why, sizeof why,
+               "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
+               "remediated",
+               m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
+               m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
+      metrics_suppressed(&e->metrics, ri, SUP_MATCH_ERROR);
+      struct log_line l;
+      log_begin(&l, LOGL_WARN, "decision");
+      log_str(&l, "decision", "match_error");
+      log_alert(&l, a);
+      log_str(&l, "rule", e->rs->rules[ri].name);
+      log_str(&l, "reason", why);
+      log_end(&l);
+      res->skipped++;
+      return 0;
+    }
     if (mr != MATCH_OK) {
       if (mr != MATCH_STATUS && log_enabled(LOGL_DEBUG)) {
         char why[256];

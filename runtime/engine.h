@@ -12,7 +12,10 @@
  *   - the rules naming its alertname are tried in source order; the first
  *     that matches (status, matchers, windows) and whose parameters render
  *     wins, unless it says `continue`; a rule with an absent parameter is
- *     recorded as skipped ("missing label X") and the next rule is tried;
+ *     recorded as skipped ("missing label X") and the next rule is tried,
+ *     and so is one whose backend, picked per alert (`via $cluster`),
+ *     names no declared backend of the step's kind ("no kubernetes
+ *     backend 'X'");
  *   - the winner goes through decide (dedupe, cooldown, limit, budget) and
  *     the queue; each decision is one log line.
  *

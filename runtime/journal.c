@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
+#include "backend.h"
 #include "buf.h"
 #include "hmap.h"
 #include "log.h"
@@ -1902,6 +1904,12 @@ static const char *steps_differ(const struct hl_ruleset *rs, uint32_t ri,
     const struct jstep *js = &l->steps[s];
     char kind[REM_KIND_MAX];
     const char *backend = hs->backend < rs->nbackends ? rs->backends[hs->backend].name : NULL;
+    /* A backend picked per alert was journaled as picked: it must still be
+     * a declared backend of the step's kind. */
+    if (hs->backend_expr.count)
+      backend = backend_find(rs, action_backend_kind(hs->action), js->backend) != HL_NONE
+                    ? js->backend
+                    : NULL;
     bool params_ok = hs->nparams == js->nparams;
     for (uint32_t k = 0; params_ok && k < js->nparams; k++)
       params_ok = strcmp(rs->params[hs->first_param + k].name, js->params[k].name) == 0;
@@ -2546,7 +2554,15 @@ struct remediation *journal_rem_new(const struct hl_ruleset *rs,
     const struct hl_step *hs = &rs->steps[hr->first_step + s];
     steps[s].kind = hs->action;
     steps[s].backend = hs->backend;
+    if (hs->backend_expr.count) {
+      /* Picked per alert when it was accepted: the journaled name, never
+       * picked again (nor the default). A name that is gone (rebind fails
+       * such a remediation first) gives an index no backend has. */
+      steps[s].backend = backend_find(rs, action_backend_kind(hs->action), jr->steps[s].backend);
+      if (steps[s].backend == HL_NONE) steps[s].backend = rs->nbackends;
+    }
     steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;   /* as the rules say now */
     steps[s].params = p;
     uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
     steps[s].nparams = n;
@@ -2586,6 +2602,7 @@ struct remediation *journal_history_new(const struct hl_ruleset *rs,
         break;
       }
     steps[s].target = js->target;
+    steps[s].succeed_on = 0;  /* never runs again: the mask plays no part */
     steps[s].params = p;
     steps[s].nparams = js->nparams;
     for (uint32_t k = 0; k < js->nparams; k++, p++) {

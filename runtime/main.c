@@ -186,7 +186,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "healer: %s\n", err);
     goto out_auth;
   }
-  act_jenkins_set_stop_grace(cfg.stop_grace_ms);
   /* Backends and their secrets, read once (not in dry-run). */
   if (backend_load_all(rs, cfg.dry_run, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);

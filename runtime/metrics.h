@@ -28,8 +28,10 @@
   X(BUDGET, "budget") \
   X(LIMIT, "limit") \
   X(MISSING_LABEL, "missing_label") \
+  X(NO_BACKEND, "no_backend") \
   X(PAUSED, "paused") \
-  X(BREAKER, "breaker_open")
+  X(BREAKER, "breaker_open") \
+  X(MATCH_ERROR, "match_error")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,

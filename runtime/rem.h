@@ -63,6 +63,9 @@ struct rem_step {
   const char *target;         /* borrowed; may be NULL */
   uint32_t nparams;
   struct rem_param *params;
+  uint32_t succeed_on;        /* hl_step.succeed_on of the rule's step: the
+                                 results that count as success (0: the
+                                 kind's defaults; see action_result_ok()) */
 };
 
 struct remediation {

@@ -64,6 +64,10 @@ static int journal_step(struct workers *w, const struct remediation *r, uint32_t
 /* Runs the steps through their action kinds; link gets the last link a
  * step published (the build's page), for notifications. REM__COUNT:
  * abandoned at shutdown, left to the next start (journaled). */
+uint32_t workers_retries(const struct hl_rule *rule) {
+  return rule->retries == HL_RETRY_DEFAULT ? WORKER_DEFAULT_RETRIES : rule->retries;
+}
+
 static enum rem_state run_steps(struct workers *w, struct remediation *r,
                                 char reason[REM_REASON_MAX],
                                 char link[ACTION_LINK_MAX]) {
@@ -72,6 +76,7 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
                                                : WORKER_DEFAULT_TIMEOUT_MS);
   int64_t backoff = (int64_t)(rule->backoff_ms ? rule->backoff_ms
                                                : WORKER_DEFAULT_BACKOFF_MS);
+  uint32_t retries = workers_retries(rule);
   int64_t now = rtime_now_ms();
   int64_t started = r->resumed && r->started_ms ? r->started_ms : now;
   int64_t deadline = started + timeout;
@@ -146,7 +151,7 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
       }
       /* A retryable failure: wait the rule's backoff (doubling, jittered;
        * at least what the server asked for) and start the step again. */
-      if (left || out != REM_SUCCEEDED || st != ACTION_RETRY || run.attempt >= rule->retries)
+      if (left || out != REM_SUCCEEDED || st != ACTION_RETRY || run.attempt >= retries)
         break;
       int64_t at = rtime_now_ms() +
                    httpc_backoff_ms(run.attempt, backoff, WORKER_BACKOFF_CAP_MS);

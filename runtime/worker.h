@@ -26,6 +26,7 @@
 
 #define WORKER_DEFAULT_TIMEOUT_MS (15 * 60 * 1000)
 #define WORKER_DEFAULT_BACKOFF_MS 1000     /* `retry N` without `backoff` */
+#define WORKER_DEFAULT_RETRIES 3           /* no `retry` clause */
 #define WORKER_BACKOFF_CAP_MS (5 * 60 * 1000)
 
 struct workers {
@@ -54,5 +55,10 @@ void workers_join(struct workers *w);
 /* Runs one popped remediation to its outcome on the calling thread (what a
  * worker does; exposed for tests). Drops the queue's reference. */
 void workers_run_one(struct workers *w, struct remediation *r);
+
+/* The extra attempts a step of rule gets after a retryable failure: its
+ * `retry N` (0 for `retry 0`), or WORKER_DEFAULT_RETRIES when the rule has
+ * no `retry` clause (hl_rule.retries == HL_RETRY_DEFAULT). */
+uint32_t workers_retries(const struct hl_rule *rule);
 
 #endif

@@ -420,12 +420,12 @@ static void test_durations(void **state) {
   assert_int_equal(r->cooldown_ms, 30 * 60 * 1000);
   assert_int_equal(r->cooldown_key.count, 0); /* default key */
   assert_int_equal(r->timeout_ms, 0);
-  assert_int_equal(r->retries, 0);
+  assert_int_equal(r->retries, HL_RETRY_DEFAULT); /* no `retry`: the default */
   assert_int_equal(r->limit, 0);
   assert_int_equal(r->budget, 0);
   assert_int_equal(r->during, HL_NONE);
   assert_int_equal(r->not_during, HL_NONE);
-  assert_int_equal(r->succeed_on, HL_SUCCEED_DEFAULT);
+  assert_int_equal(rs->steps[r->first_step].succeed_on, 0); /* defaults */
 
   r = rule_named("prune_docker_images");
   assert_int_equal(r->cooldown_ms, (60 + 30) * 60 * 1000);
@@ -443,8 +443,10 @@ static void test_durations(void **state) {
   assert_int_equal(r->retries, 2);
   assert_int_equal(r->backoff_ms, 0); /* retry without backoff */
   assert_int_equal(r->limit_key.count, 0);
-  /* succeed on unstable: any case, and SUCCESS counts all the same */
-  assert_int_equal(r->succeed_on, 1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE);
+  /* succeed on unstable, on the step: any case, and SUCCESS (bit 0, the
+   * first JENKINS result of actions.def) counts all the same; UNSTABLE is
+   * bit 1. */
+  assert_int_equal(rs->steps[r->first_step].succeed_on, 1u << 0 | 1u << 1);
 }
 
 static void test_steps_and_params(void **state) {

@@ -1979,7 +1979,9 @@ class Kubernetes(fakebase.Service):
                                           "availableReplicas")}
         progressing = ("True", "ReplicaSetUpdated", 'ReplicaSet "{rs}" is progressing.')
         complete = ("True", "NewReplicaSetAvailable", 'ReplicaSet "{rs}" has successfully progressed.')
-        if paused:
+        if paused:  # observed, but no new ReplicaSet: nothing runs the new template yet
+            if template_changed:
+                cur["updatedReplicas"] = 0
             self.deploy_event(obj, t_obs, "observed (paused)", dict(cur, observedGeneration=gen),
                               progressing=("Unknown", "DeploymentPaused", "Deployment is paused"))
             return

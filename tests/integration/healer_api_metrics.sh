@@ -41,7 +41,7 @@ expect_code 200 "rules"
 python3 - "$TMP/body" <<'PY' || fail "rules: $(head -c 300 "$TMP/body")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["digest"] == "0123456789abcdef" and d["abi"] == 2, d.keys()
+assert d["digest"] == "0123456789abcdef" and d["abi"] == 3, d.keys()
 rules = {r["name"]: r for r in d["rules"]}
 r = rules["re_rule"]
 assert r["source"] == "tests/runtime/fixture.heal:20", r["source"]
@@ -56,7 +56,17 @@ assert c["cooldown_ms"] == 3600000 and c["cooldown_key"] == "$instance", c
 assert rules["multi_step"]["actions"][2]["params"]["reason"] == "\"${alertname} since ${alert.startsAt}\""
 assert rules["window_rule"]["options"]["during"] == "business_hours"
 assert rules["eq_continue"]["options"]["continue"] is True
-assert c["succeed_on"] == ["SUCCESS"], c
+# The results that count as success ride on each step: a jenkins step's
+# defaults, none for a webhook (it has no result vocabulary).
+assert "succeed_on" not in c, c
+a = rules["cooldown_rule"]["actions"][0]
+assert a["kind"] == "jenkins" and a["succeed_on"] == ["SUCCESS"], a
+assert rules["eq_continue"]["actions"][0]["succeed_on"] == [], rules["eq_continue"]
+# A backend picked per alert: no name, the expression that names it.
+pc = rules["per_cluster"]["actions"]
+assert pc[0]["backend"] is None and pc[0]["backend_expr"] == "$cluster", pc[0]
+assert pc[1]["backend_expr"] == "\"${cluster}-b\"", pc[1]
+assert a["backend_expr"] is None, a
 PY
 
 req GET /metrics

@@ -29,6 +29,11 @@ export HEALER_STATE_DIR=$TMP/state-direct
 # kind is built in; nothing listens on port 9 (a test that fires them
 # points this at a fake).
 export HEALER_WEBHOOK_URL=${HEALER_WEBHOOK_URL:-http://127.0.0.1:9}
+# Likewise the Kubernetes kinds: the fixture's multi_step rule mixes a
+# cordon with Jenkins and Spinnaker steps, so it now runs (no longer dry-run)
+# and needs the default Spinnaker and Kubernetes backends at start-up.
+export HEALER_SPINNAKER_URL=${HEALER_SPINNAKER_URL:-http://127.0.0.1:9}
+export HEALER_KUBE_URL=${HEALER_KUBE_URL:-https://127.0.0.1:9}
 
 cleanup() {
   local p

@@ -45,9 +45,10 @@
 struct fake {
   pid_t pid;
   int port;
-  char url[64]; /* http://127.0.0.1:PORT */
+  char url[64]; /* http://127.0.0.1:PORT, or https:// (fake_use_tls) */
   char dir[64]; /* port file and log */
   char service[16];
+  char ca_file[256]; /* verifies an https fake's certificate, or "" */
 };
 
 static inline void fake_sleep_ms(long ms) {
@@ -143,6 +144,13 @@ static inline void fake_start(struct fake *f, const char *service,
   fail_msg("fake %s did not listen within 10 s", service);
 }
 
+/* For a fake started with --tls-cert: its URL becomes https:// and the
+ * control requests verify its certificate with ca_file. */
+static inline void fake_use_tls(struct fake *f, const char *ca_file) {
+  snprintf(f->url, sizeof f->url, "https://127.0.0.1:%d", f->port);
+  snprintf(f->ca_file, sizeof f->ca_file, "%s", ca_file);
+}
+
 static inline void fake_stop(struct fake *f) {
   if (f->pid > 0) {
     kill(f->pid, SIGTERM);
@@ -179,6 +187,7 @@ static inline char *fake_call(const struct fake *f, const char *method,
       .body = json,
       .body_len = json ? strlen(json) : 0,
       .timeout_ms = 10000,
+      .ca_file = f->ca_file[0] ? f->ca_file : NULL,
   };
   struct httpc_response rs;
   httpc_response_init(&rs);

@@ -4,7 +4,7 @@
 
 #include "abi.h"
 
-HL_ABI_CHECK(2);
+HL_ABI_CHECK(3);
 
 static const char *const alertnames[] = {
   "Match",
@@ -27,6 +27,9 @@ static const char *const alertnames[] = {
   "Any",
   "HealerTest",
   "HealerMissing",
+  "ClusterNode",
+  "RetryDefault",
+  "RetryZero",
   "HealerBreaker",
 };
 
@@ -130,6 +133,20 @@ static const struct hl_insn insns[] = {
   /*  86 */ {HL_OP_LABEL, 0, "node"},
   /*  87 */ {HL_OP_LIT, 0, "n"},
   /*  88 */ {HL_OP_DEFAULT, 0, NULL},
+  /*  89 */ {HL_OP_LABEL, 0, "cluster"},
+  /*  90 */ {HL_OP_LABEL, 0, "node"},
+  /*  91 */ {HL_OP_LIT, 0, "n"},
+  /*  92 */ {HL_OP_DEFAULT, 0, NULL},
+  /*  93 */ {HL_OP_LABEL, 0, "cluster"},
+  /*  94 */ {HL_OP_LIT, 0, "-b"},
+  /*  95 */ {HL_OP_CONCAT, 2, NULL},
+  /*  96 */ {HL_OP_LIT, 0, "ops"},
+  /*  97 */ {HL_OP_LIT, 0, "web"},
+  /*  98 */ {HL_OP_LIT, 0, "ops"},
+  /*  99 */ {HL_OP_LIT, 0, "web"},
+  /* 100 */ {HL_OP_LABEL, 0, "node"},
+  /* 101 */ {HL_OP_LIT, 0, "n"},
+  /* 102 */ {HL_OP_DEFAULT, 0, NULL},
 };
 
 static const struct hl_param params[] = {
@@ -163,29 +180,39 @@ static const struct hl_param params[] = {
   {"value", {82, 3}},
   {"node", {85, 1}},
   {"node", {86, 3}},
+  {"node", {90, 3}},
+  {"namespace", {96, 1}},
+  {"deployment", {97, 1}},
+  {"namespace", {98, 1}},
+  {"deployment", {99, 1}},
+  {"node", {100, 3}},
 };
 
 static const struct hl_step steps[] = {
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1},
-  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2},
-  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1},
-  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6},
-  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1},
-  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1},
-  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1},
-  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1},
-  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2},
-  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0},
-  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0},
-  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1},
-  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2},
-  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2},
-  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2},
-  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3},
-  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1},
-  {HL_ACT_JENKINS, HL_NONE, "BreakerJob", 29, 1},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, 0, "infra/Job", 1, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "Other", 3, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "Fallback", 4, 6, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "CoolJob", 10, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "CoolDefaultJob", 11, 1, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 12, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "ResolveJob", 13, 1, 0, {0, 0}},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 14, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "B", 15, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "L", 16, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "W", 18, 0, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "NW", 18, 0, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 18, 1, 0, {0, 0}},
+  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 19, 2, 0, {0, 0}},
+  {HL_ACT_SPINNAKER, HL_NONE, "replace-node", 21, 2, 0, {0, 0}},
+  {HL_ACT_WEBHOOK, HL_NONE, NULL, 23, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 25, 3, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "NeedsNode", 28, 1, 0, {0, 0}},
+  {HL_ACT_K8S_CORDON, HL_NONE, NULL, 29, 1, 0, {89, 1}},
+  {HL_ACT_K8S_DRAIN, HL_NONE, NULL, 30, 1, 0, {93, 3}},
+  {HL_ACT_K8S_RESTART, HL_NONE, NULL, 31, 2, 0, {0, 0}},
+  {HL_ACT_K8S_RESTART, HL_NONE, NULL, 33, 2, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "BreakerJob", 35, 1, 0, {0, 0}},
 };
 
 static const struct hl_window windows[] = {
@@ -198,10 +225,14 @@ static const struct hl_backend_field fields[] = {
   {"url", HL_SRC_LITERAL, "http://127.0.0.1:1"},
   {"user", HL_SRC_LITERAL, "healer"},
   {"token", HL_SRC_ENV, "CI_TOKEN"},
+  {"url", HL_SRC_LITERAL, "http://127.0.0.1:1"},
 };
 
 static const struct hl_backend backends[] = {
   {"ci", HL_BK_JENKINS, 0, 3, "tests/runtime/fixture.heal", 2},
+  {"eu-1", HL_BK_KUBERNETES, 3, 0, "tests/runtime/fixture.heal", 2},
+  {"eu-1-b", HL_BK_KUBERNETES, 3, 0, "tests/runtime/fixture.heal", 2},
+  {"us-2", HL_BK_JENKINS, 3, 1, "tests/runtime/fixture.heal", 2},
 };
 
 static const struct hl_notify notifies[] = {
@@ -209,47 +240,53 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, HL_SUCCEED_DEFAULT, 0, 0},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 0, 0},
-  {"it_breaker", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, HL_SUCCEED_DEFAULT, 2, 3600000},
+  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
+  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
+  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
+  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_breaker", "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
 };
 
 static const struct hl_index_entry entries[] = {
   {"Any", 0, 1},
   {"Budget", 1, 1},
-  {"Cool", 2, 1},
-  {"CoolDefault", 3, 1},
-  {"Dry", 4, 1},
-  {"HealerBreaker", 5, 1},
-  {"HealerCooldown", 6, 1},
-  {"HealerMissing", 7, 1},
-  {"HealerResolve", 8, 1},
-  {"HealerTest", 9, 1},
-  {"KubeNodeNotReady", 10, 1},
-  {"Limit", 11, 1},
-  {"Match", 12, 4},
-  {"Other", 16, 1},
-  {"Resolve", 17, 2},
-  {"Window", 19, 2},
+  {"ClusterNode", 2, 1},
+  {"Cool", 3, 1},
+  {"CoolDefault", 4, 1},
+  {"Dry", 5, 1},
+  {"HealerBreaker", 6, 1},
+  {"HealerCooldown", 7, 1},
+  {"HealerMissing", 8, 1},
+  {"HealerResolve", 9, 1},
+  {"HealerTest", 10, 1},
+  {"KubeNodeNotReady", 11, 1},
+  {"Limit", 12, 1},
+  {"Match", 13, 4},
+  {"Other", 17, 1},
+  {"Resolve", 18, 2},
+  {"RetryDefault", 20, 1},
+  {"RetryZero", 21, 1},
+  {"Window", 22, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 4, 5, 6, 17, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 11, 12,
+  14, 9, 17, 4, 5, 6, 20, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 18, 19, 11, 12,
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))

@@ -29,10 +29,15 @@ WINDOWS = [
 
 BACKENDS = [dict(name="ci", kind="JENKINS", fields=[("url", "LITERAL", "http://127.0.0.1:1"),
                                                     ("user", "LITERAL", "healer"),
-                                                    ("token", "ENV", "CI_TOKEN")])]
+                                                    ("token", "ENV", "CI_TOKEN")]),
+            # Clusters that per_cluster picks by label; us-2 is of another kind.
+            dict(name="eu-1", kind="KUBERNETES", fields=[]),
+            dict(name="eu-1-b", kind="KUBERNETES", fields=[]),
+            dict(name="us-2", kind="JENKINS", fields=[("url", "LITERAL", "http://127.0.0.1:1")])]
 
 # Each rule: name, alerts, matchers [(on, name, op, value)], steps
-# [(kind, target, backend, [(param, expr)])], options.
+# [(kind, target, backend, [(param, expr)])], options. A step's backend is
+# a name, None (the default), or an expression (picked per alert).
 RULES = [
     dict(name="eq_continue", alerts=["Match"], matchers=[("LABEL", "env", "EQ", "prod")],
          flags=["CONTINUE"],
@@ -95,6 +100,18 @@ RULES = [
                   ("value", ('def', L("value"), S("none")))])]),
     dict(name="it_missing", alerts=["HealerMissing"], matchers=[],
          steps=[("JENKINS", "NeedsNode", None, [("node", L("node"))])]),
+    # via $cluster, then via "${cluster}-b"
+    dict(name="per_cluster", alerts=["ClusterNode"], matchers=[],
+         steps=[("K8S_CORDON", None, L("cluster"), [("node", ('def', L("node"), S("n")))]),
+                ("K8S_DRAIN", None, ('cat', L("cluster"), S("-b")),
+                 [("node", ('def', L("node"), S("n")))])]),
+    # No `retry` clause (HL_RETRY_DEFAULT) and `retry 0`, on a kind the
+    # worker test implements (test_worker.c); short backoffs.
+    dict(name="retry_default", alerts=["RetryDefault"], matchers=[],
+         retries="HL_RETRY_DEFAULT", backoff=20,
+         steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
+    dict(name="retry_zero", alerts=["RetryZero"], matchers=[], retries=0, backoff=20,
+         steps=[("K8S_RESTART", None, None, [("namespace", S("ops")), ("deployment", S("web"))])]),
     # stop after 2 failures in 1h
     dict(name="it_breaker", alerts=["HealerBreaker"], matchers=[], breaker=(2, 3600000),
          steps=[("JENKINS", "BreakerJob", None, [("node", ('def', L("node"), S("n")))])]),
@@ -158,8 +175,9 @@ for i, r in enumerate(RULES):
         # expressions after the param slots are reserved
         for j, (pname, pe) in enumerate(ps):
             params[fp + j] = (pname, expr(pe))
-        steps.append((kind, "%d" % backend_index[backend] if backend else "HL_NONE",
-                      target, fp, len(ps)))
+        picked = isinstance(backend, tuple)
+        steps.append((kind, "%d" % backend_index[backend] if backend and not picked else "HL_NONE",
+                      target, fp, len(ps), expr(backend) if picked else "{0, 0}"))
     flags = " | ".join("HL_RULE_" + f for f in r.get("flags", [])) or "0"
     ck = expr(r.get("cooldown_key"))
     lk = expr(r.get("limit_key"))
@@ -167,7 +185,8 @@ for i, r in enumerate(RULES):
         name=r["name"], line=line, flags=flags, status="HL_STATUS_" + r.get("status", "FIRING"),
         fa=fa, na=len(r["alerts"]), fm=fm, nm=len(r["matchers"]), fs=fs, ns=len(r["steps"]),
         cooldown=r.get("cooldown", 0), ck=ck, timeout=r.get("timeout", 0),
-        retries=r.get("retries", 0), limit=r.get("limit", 0), lk=lk,
+        retries=str(r.get("retries", 0)), backoff=r.get("backoff", 0),
+        limit=r.get("limit", 0), lk=lk,
         budget=r.get("budget", 0), budget_ms=r.get("budget_ms", 0),
         during=str(r["during"]) if "during" in r else "HL_NONE",
         not_during=str(r["not_during"]) if "not_during" in r else "HL_NONE",
@@ -189,7 +208,7 @@ p("/* fixture_rules.c - written by tests/runtime/gen_fixture.py; do not edit. */
 p("/* The rules table of the runtime's tests, laid out as healerc would. */")
 p("#include <stddef.h>\n")
 p('#include "abi.h"\n')
-p("HL_ABI_CHECK(2);\n")
+p("HL_ABI_CHECK(3);\n")
 p("static const char *const alertnames[] = {")
 for a in alertnames:
     p("  %s," % cstr(a))
@@ -207,8 +226,8 @@ for name, e in params:
     p("  {%s, %s}," % (cstr(name), e))
 p("};\n")
 p("static const struct hl_step steps[] = {")
-for kind, backend, target, fp, n in steps:
-    p("  {HL_ACT_%s, %s, %s, %d, %d}," % (kind, backend, cstr(target), fp, n))
+for kind, backend, target, fp, n, bx in steps:
+    p("  {HL_ACT_%s, %s, %s, %d, %d, 0, %s}," % (kind, backend, cstr(target), fp, n, bx))
 p("};\n")
 p("static const struct hl_window windows[] = {")
 for w in WINDOWS:
@@ -232,9 +251,9 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %d, 0, %d, %s, %d, %d, %s, %s, HL_SUCCEED_DEFAULT, %d, %d}," % (
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
-        r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["limit"], r["lk"],
+        r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["backoff"], r["limit"], r["lk"],
         r["budget"], r["budget_ms"], r["during"], r["not_during"], r["breaker"][0], r["breaker"][1]))
 p("};\n")
 p("static const struct hl_index_entry entries[] = {")

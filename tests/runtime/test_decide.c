@@ -13,7 +13,7 @@
 #include "log.h"
 
 static const char *const names[] = {"A"};
-static const struct hl_step step = {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 0};
+static const struct hl_step step = {HL_ACT_WEBHOOK, HL_NONE, NULL, 0, 0, 0, {0, 0}};
 static struct hl_rule rules[2];
 static struct hl_ruleset rs;
 static struct queue q;

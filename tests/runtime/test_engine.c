@@ -1,8 +1,8 @@
 /*
  * test_engine.c - deciding, through the engine with the fixture rules:
- * first match and continue, missing labels, dedupe, cooldown (per key and
- * default key), resolved cancels queued, budget, limit, a full queue,
- * dry-run reasons, sweeping.
+ * first match and continue, missing labels, backends picked per alert,
+ * dedupe, cooldown (per key and default key), resolved cancels queued,
+ * budget, limit, a full queue, dry-run reasons, sweeping.
  */
 #include "helpers.h"
 
@@ -135,6 +135,28 @@ static void test_missing_label_skips_to_next_rule(void **state) {
   assert_int_equal(r.unmatched, 1);
 }
 
+/* A regex that cannot be evaluated (here PCRE2 refuses a value that is not
+ * UTF-8) is neither a match nor a non-match: ne_rule's `summary !~
+ * "ignore.*"` must not hold because of it, and the catch-all fallback after
+ * it must not take the alert either. Before, the `!~` held and ne_rule ran. */
+static void test_regex_error_fails_closed(void **state) {
+  (void)state;
+  struct ingest_result r = ingest(ENVELOPE(ALERT_FULL("firing",
+      "\"alertname\":\"Match\",\"team\":\"web\"", "\"summary\":\"ignore \xff\xfe\"",
+      "fp-u", T0)), NOW);
+  assert_int_equal(r.alerts, 1);
+  assert_int_equal(r.queued, 0);
+  assert_int_equal(r.skipped, 1);
+  assert_null(newest("ne_rule"));
+  assert_null(newest("fallback"));
+  /* The same alert with a valid value does not hold `!~` and falls through. */
+  r = ingest(ENVELOPE(ALERT_FULL("firing", "\"alertname\":\"Match\",\"team\":\"web\"",
+      "\"summary\":\"ignore me\"", "fp-v", T0)), NOW);
+  assert_int_equal(r.queued, 1);
+  assert_null(newest("ne_rule"));
+  assert_non_null(newest("fallback"));
+}
+
 /* A resend is answered only once the original is durable, even when the
  * original's own request has not synced yet (a second Alertmanager's copy
  * arriving meanwhile): its lsn covers what was appended before it. */
@@ -177,6 +199,57 @@ static void test_duplicate_waits_for_original(void **state) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
+}
+
+/* per_cluster: cordon via $cluster, drain via "${cluster}-b", picked among
+ * the declared kubernetes backends (eu-1, eu-1-b; us-2 is a jenkins one). */
+static uint32_t backend_index(const char *name) {
+  for (uint32_t i = 0; i < hl_ruleset.nbackends; i++)
+    if (strcmp(hl_ruleset.backends[i].name, name) == 0) return i;
+  fail_msg("no backend %s in the fixture", name);
+  return HL_NONE;
+}
+
+static void test_backend_picked_per_alert(void **state) {
+  (void)state;
+  struct ingest_result r = ingest(ENVELOPE(ALERT("firing",
+      "\"alertname\":\"ClusterNode\",\"cluster\":\"eu-1\",\"node\":\"n1\"", "fp-c1", T0)), NOW);
+  assert_int_equal(r.queued, 1);
+  struct remediation *q = newest("per_cluster");
+  assert_non_null(q);
+  assert_int_equal(q->state, REM_QUEUED);
+  /* A plain index, as for `via NAME`: the journal and the kinds see no
+   * difference. */
+  assert_int_equal(q->steps[0].backend, backend_index("eu-1"));
+  assert_int_equal(q->steps[1].backend, backend_index("eu-1-b"));
+
+  /* A name no kubernetes backend has: skipped, as for a missing label, and
+   * counted apart. us-2 exists, but is a jenkins backend. */
+  const char *const clusters[] = {"nowhere", "us-2"};
+  for (size_t i = 0; i < 2; i++) {
+    char labels[160], fp[16], want[64];
+    snprintf(labels, sizeof labels,
+             "\"alertname\":\"ClusterNode\",\"cluster\":\"%s\",\"node\":\"n1\"", clusters[i]);
+    snprintf(fp, sizeof fp, "fp-c%zu", i + 2);
+    char body[1024];
+    snprintf(body, sizeof body, ENVELOPE(ALERT("firing", "%s", "%s", T0)), labels, fp);
+    r = ingest(body, NOW);
+    assert_int_equal(r.queued, 0);
+    assert_int_equal(r.skipped, 1);
+    struct remediation *sk = newest("per_cluster");
+    assert_int_equal(sk->state, REM_SKIPPED);
+    snprintf(want, sizeof want, "no kubernetes backend '%s'", clusters[i]);
+    assert_string_equal(sk->reason, want);
+  }
+  uint32_t ri = 0;
+  while (strcmp(hl_ruleset.rules[ri].name, "per_cluster") != 0) ri++;
+  assert_int_equal(e.metrics.suppressed[ri * SUP__COUNT + SUP_NO_BACKEND], 2);
+  /* No cluster label at all: the usual missing label. */
+  r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"ClusterNode\",\"node\":\"n1\"",
+                            "fp-c4", T0)), NOW);
+  assert_int_equal(r.skipped, 1);
+  assert_string_equal(newest("per_cluster")->reason, "missing label cluster");
+  assert_int_equal(e.metrics.suppressed[ri * SUP__COUNT + SUP_MISSING_LABEL], 1);
 }
 
 static void test_dedupe(void **state) {
@@ -488,7 +561,9 @@ static void test_thousand_alerts_and_sweep(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_first_match_wins_after_continue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_regex_error_fails_closed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_missing_label_skips_to_next_rule, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_backend_picked_per_alert, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cooldown_per_key, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cooldown_default_key, setup, teardown),

@@ -32,9 +32,14 @@ static struct hl_backend_field fields[] = {
 static const struct hl_backend backends[] = {
     {"ci", HL_BK_JENKINS, 0, 3, "tests/jenkins.heal", 3},
 };
+/* Bits of succeed_on: the JENKINS lines of actions.def, in order. */
+enum { R_SUCCESS, R_UNSTABLE, R_FAILURE, R_ABORTED, R_NOT_BUILT };
 static const struct hl_step steps[] = {
-    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0},
-    {HL_ACT_JENKINS, 0, "j", 0, 0},
+    {HL_ACT_JENKINS, HL_NONE, "folder/Docker Prune", 0, 0, 0, {0, 0}},
+    {HL_ACT_JENKINS, 0, "j", 0, 0, 0, {0, 0}},
+    /* succeed on UNSTABLE, NOT_BUILT */
+    {HL_ACT_JENKINS, 0, "j", 0, 0,
+     1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_NOT_BUILT, {0, 0}},
 };
 static const struct hl_rule rules[] = {
     {.name = "jk_default",
@@ -53,24 +58,22 @@ static const struct hl_rule rules[] = {
      .nsteps = 1,
      .during = HL_NONE,
      .not_during = HL_NONE},
-    /* succeed on UNSTABLE, NOT_BUILT */
+    /* succeed on UNSTABLE, NOT_BUILT (its step's mask) */
     {.name = "jk_lenient",
      .file = "tests/jenkins.heal",
      .line = 30,
      .status = HL_STATUS_FIRING,
-     .first_step = 1,
+     .first_step = 2,
      .nsteps = 1,
      .during = HL_NONE,
-     .not_during = HL_NONE,
-     .succeed_on = 1u << HL_JR_SUCCESS | 1u << HL_JR_UNSTABLE |
-                   1u << HL_JR_NOT_BUILT},
+     .not_during = HL_NONE},
 };
 static const struct hl_ruleset test_rs = {
     .abi_version = HL_ABI_VERSION,
     .rules = rules,
     .nrules = 3,
     .steps = steps,
-    .nsteps = 2,
+    .nsteps = 3,
     .backends = backends,
     .nbackends = 1,
     .fields = fields,
@@ -110,7 +113,8 @@ static struct remediation *make_rule_rem(uint32_t rule, uint64_t id,
                     .alertname = "NodeDiskPressure",
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
-  struct rem_step st = {HL_ACT_JENKINS, backend, job, n, params};
+  struct rem_step st = {HL_ACT_JENKINS, backend, job, n, params,
+                        steps[rules[rule].first_step].succeed_on};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,
@@ -277,25 +281,35 @@ static void test_helpers(void **state) {
   assert_int_equal(act_jenkins_queue_id(""), -1);
   assert_int_equal(act_jenkins_queue_id(NULL), -1);
 
-  /* 0 and HL_SUCCEED_DEFAULT: only SUCCESS succeeds. */
-  for (uint32_t m = 0; m <= HL_SUCCEED_DEFAULT; m += HL_SUCCEED_DEFAULT) {
-    assert_int_equal(act_jenkins_result("SUCCESS", m), ACTION_SUCCEEDED);
-    assert_int_equal(act_jenkins_result("UNSTABLE", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("FAILURE", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("ABORTED", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("NOT_BUILT", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result("success", m), ACTION_FAILED);
-    assert_int_equal(act_jenkins_result(NULL, m), ACTION_FAILED);
+  /* The step's mask decides, through action_result_ok(). 0 and the
+   * default mask: only SUCCESS succeeds. */
+  struct rem_step st = {.kind = HL_ACT_JENKINS};
+  struct action_run run = {.step = &st};
+  for (uint32_t m = 0; m <= 1u << R_SUCCESS; m += 1u << R_SUCCESS) {
+    st.succeed_on = m;
+    assert_true(action_result_ok(&run, "SUCCESS"));
+    assert_false(action_result_ok(&run, "UNSTABLE"));
+    assert_false(action_result_ok(&run, "FAILURE"));
+    assert_false(action_result_ok(&run, "ABORTED"));
+    assert_false(action_result_ok(&run, "NOT_BUILT"));
+    assert_false(action_result_ok(&run, "success"));
+    assert_false(action_result_ok(&run, NULL));
   }
-  uint32_t lenient = HL_SUCCEED_DEFAULT | 1u << HL_JR_UNSTABLE |
-                     1u << HL_JR_ABORTED;
-  assert_int_equal(act_jenkins_result("SUCCESS", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("UNSTABLE", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("ABORTED", lenient), ACTION_SUCCEEDED);
-  assert_int_equal(act_jenkins_result("FAILURE", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("NOT_BUILT", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result("CANCELLED", lenient), ACTION_FAILED);
-  assert_int_equal(act_jenkins_result(NULL, lenient), ACTION_FAILED);
+  st.succeed_on = 1u << R_SUCCESS | 1u << R_UNSTABLE | 1u << R_ABORTED;
+  assert_true(action_result_ok(&run, "SUCCESS"));
+  assert_true(action_result_ok(&run, "UNSTABLE"));
+  assert_true(action_result_ok(&run, "ABORTED"));
+  assert_false(action_result_ok(&run, "FAILURE"));
+  assert_false(action_result_ok(&run, "NOT_BUILT"));
+  assert_false(action_result_ok(&run, "CANCELLED"));
+  assert_false(action_result_ok(&run, NULL));
+  /* The bits above are the JENKINS lines of actions.def, in order. */
+  static const char *const names[] = {"SUCCESS", "UNSTABLE", "FAILURE",
+                                      "ABORTED", "NOT_BUILT"};
+  assert_int_equal(action_result_count(HL_ACT_JENKINS), 5);
+  for (unsigned i = 0; i < 5; i++)
+    assert_string_equal(action_result_name(HL_ACT_JENKINS, i), names[i]);
+  assert_null(action_result_name(HL_ACT_JENKINS, 5));
 }
 
 /* ---- live ---------------------------------------------------------------- */
@@ -648,7 +662,9 @@ static void test_stop_escalation(void **state) {
        {"stop", NULL, NULL},
        "build #1: stop sent; Jenkins did not say whether it ended", false},
   };
-  act_jenkins_set_stop_grace(1000);
+  /* The default backend's stop_grace, from the environment. */
+  setenv("HEALER_JENKINS_STOP_GRACE", "1s", 1);
+  load_backends(jk.url, token_file);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset(&jk);
     char spec[256];
@@ -680,7 +696,8 @@ static void test_stop_escalation(void **state) {
     cJSON_Delete(s);
     rem_unref(r);
   }
-  act_jenkins_set_stop_grace(ACT_JENKINS_STOP_GRACE_MS);
+  unsetenv("HEALER_JENKINS_STOP_GRACE");
+  load_backends(jk.url, token_file);
 }
 
 static void test_timeout_while_queued(void **state) {
@@ -913,7 +930,8 @@ static void test_no_backend(void **state) {
                          "backend 'ci' (tests/jenkins.heal:3), field url)"));
   assert_non_null(
       strstr(err, "HEALER_JENKINS_USER is set but neither "
-                  "HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is"));
+                  "HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is "
+                  "(default jenkins backend"));
   assert_non_null(strstr(err, "3 backend settings"));
   struct remediation *r =
       make_rem(27, "folder/Docker Prune", HL_NONE, params3, 0);
@@ -1005,6 +1023,61 @@ static void test_backend_sources(void **state) {
   load_backends(jk.url, token_file);
 }
 
+/* Fields are checked as backends.def declares them, whether they come from
+ * the rules or the environment: a duration, a pair given together. */
+static void test_backend_forms(void **state) {
+  (void)state;
+  char err[1024];
+  setenv("HEALER_JENKINS_STOP_GRACE", "soon", 1);
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "default jenkins backend (used by rule "
+                              "jk_default), field stop_grace: not a duration"));
+  setenv("HEALER_JENKINS_STOP_GRACE", "1m30s", 1);
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), 0);
+  assert_string_equal(
+      backend_field(backend_get(HL_BK_JENKINS, HL_NONE), "stop_grace"), "1m30s");
+  unsetenv("HEALER_JENKINS_STOP_GRACE");
+  unsetenv("HEALER_JENKINS_USER");
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "HEALER_JENKINS_TOKEN_FILE is set but "
+                              "HEALER_JENKINS_USER is not (default jenkins "
+                              "backend"));
+  load_backends(jk.url, token_file);
+}
+
+/* A step whose backend is picked per alert (`via $cluster`) needs every
+ * declared backend of its kind at start-up, and not the default. */
+static void test_backend_picked_needs_all(void **state) {
+  (void)state;
+  char err[1024];
+  static const struct hl_insn insns[] = {{HL_OP_LABEL, 0, "cluster"}};
+  static const struct hl_step picked[] = {
+      {HL_ACT_JENKINS, HL_NONE, "j", 0, 0, 0, {0, 1}}};
+  static const struct hl_rule rule[] = {{.name = "per_cluster",
+                                         .first_step = 0,
+                                         .nsteps = 1,
+                                         .during = HL_NONE,
+                                         .not_during = HL_NONE}};
+  struct hl_ruleset rs = test_rs;
+  rs.rules = rule;
+  rs.nrules = 1;
+  rs.steps = picked;
+  rs.nsteps = 1;
+  rs.insns = insns;
+  rs.ninsns = 1;
+  unsetenv("HEALER_JENKINS_URL");   /* the default is not needed */
+  assert_int_equal(backend_load_all(&rs, false, err, sizeof err), 0);
+  const struct backend *ci = backend_get(HL_BK_JENKINS, 0);
+  assert_non_null(ci);
+  assert_true(ci->needed && ci->usable);
+  assert_null(backend_get(HL_BK_JENKINS, HL_NONE));
+  /* ... so a declared one that cannot be read stops the start. */
+  unsetenv("TEST_CI_URL");
+  assert_int_equal(backend_load_all(&rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "TEST_CI_URL is not set"));
+  load_backends(jk.url, token_file);
+}
+
 /* No secret in a log line or a reason, whatever happens. */
 static void test_secrets_stay_secret(void **state) {
   (void)state;
@@ -1071,6 +1144,8 @@ int main(void) {
       cmocka_unit_test_setup(test_resume_after_restart, each_setup),
       cmocka_unit_test_setup(test_no_backend, each_setup),
       cmocka_unit_test_setup(test_backend_sources, each_setup),
+      cmocka_unit_test_setup(test_backend_forms, each_setup),
+      cmocka_unit_test_setup(test_backend_picked_needs_all, each_setup),
       cmocka_unit_test_setup(test_secrets_stay_secret, each_setup),
   };
   int rc = cmocka_run_group_tests_name("jenkins", pure, NULL, NULL);

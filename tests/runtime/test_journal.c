@@ -38,6 +38,7 @@
 #define R_FALLBACK 3u                  /* one jenkins step, 6 params */
 #define R_COOLDOWN 4u                  /* cooldown 1h */
 #define R_MULTI 13u                    /* three steps */
+#define R_CLUSTER 17u                  /* backends picked per alert */
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -122,6 +123,7 @@ static struct remediation *mk(uint64_t id, uint32_t rule, const char *fp,
     steps[s].kind = hs->action;
     steps[s].backend = hs->backend;
     steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;
     steps[s].nparams = hs->nparams;
     steps[s].params = params[s];
     assert_true(hs->nparams <= 8);
@@ -425,6 +427,159 @@ static void test_resume_tokens(void **state) {
   journal_close(j);
   j = open_ok(&c, NOW, NULL);
   assert_int_equal(journal_replay(j, &v, NULL), 7);
+  journal_close(j);
+}
+
+/* The results that count as success are not journaled: a restored
+ * remediation reads them from the tables, by rule and step. */
+static struct hl_step g_masked_steps[64];
+static struct hl_ruleset g_masked_rs;
+
+static int check_masks(void *ctx, const struct journal_rem *r) {
+  (void)ctx;
+  struct remediation *m = journal_rem_new(&g_masked_rs, r);
+  assert_non_null(m);
+  const struct hl_rule *hr = &g_masked_rs.rules[r->rule];
+  for (uint32_t s = 0; s < m->nsteps; s++)
+    assert_int_equal(m->steps[s].succeed_on,
+                     g_masked_rs.steps[hr->first_step + s].succeed_on);
+  assert_int_equal(m->steps[0].succeed_on, 0x3);
+  rem_unref(m);
+  return 0;
+}
+
+static void test_succeed_on_from_tables(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  accept(j, 2, R_MULTI, "fp-2", "multi", NOW);
+  set_state(j, 2, REM_RUNNING, "", NOW + 1, 0, "tok");
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_null(strstr(data, "succeed"));
+  free(data);
+  /* The same rules (same digest), with a mask on the first step. */
+  g_masked_rs = hl_ruleset;
+  assert_true(hl_ruleset.nsteps <= 64);
+  memcpy(g_masked_steps, hl_ruleset.steps, hl_ruleset.nsteps * sizeof *g_masked_steps);
+  g_masked_steps[hl_ruleset.rules[R_MULTI].first_step].succeed_on = 0x3;
+  g_masked_rs.steps = g_masked_steps;
+  j = open_ok(&c, NOW + 10, NULL);
+  struct journal_visitor v = {NULL, NULL, check_masks, NULL, NULL};
+  assert_int_equal(journal_replay(j, &v, NULL), 0);
+  journal_close(j);
+}
+
+/* A backend picked per alert is journaled by name, as any other, and a
+ * restart restores the one picked (never the default, never picked
+ * again), by name also when the rules changed and the order of the
+ * backends with them; a picked backend no longer declared fails the
+ * remediation. */
+static const struct hl_ruleset *g_picked_rs;
+
+static uint32_t backend_named(const struct hl_ruleset *rs, const char *name) {
+  for (uint32_t i = 0; i < rs->nbackends; i++)
+    if (strcmp(rs->backends[i].name, name) == 0) return i;
+  return HL_NONE;
+}
+
+static int check_picked(void *ctx, const struct journal_rem *r) {
+  size_t *seen = ctx;
+  struct remediation *m = journal_rem_new(g_picked_rs, r);
+  assert_non_null(m);
+  assert_int_equal(m->steps[0].backend, backend_named(g_picked_rs, "eu-1"));
+  assert_int_equal(m->steps[1].backend, backend_named(g_picked_rs, "eu-1-b"));
+  rem_unref(m);
+  ++*seen;
+  return 0;
+}
+
+static int check_picked_failed(void *ctx, const struct journal_rem *r) {
+  size_t *seen = ctx;
+  assert_int_equal(r->id, 7);
+  assert_int_equal(r->state, REM_FAILED);
+  assert_non_null(strstr(r->reason, "the backend of step 2 changed"));
+  ++*seen;
+  return 0;
+}
+
+static void write_picked(struct journal *j) {
+  struct remediation *r = mk(7, R_CLUSTER, "fp-7", "n7", NOW);
+  r->steps[0].backend = backend_named(&hl_ruleset, "eu-1");
+  r->steps[1].backend = backend_named(&hl_ruleset, "eu-1-b");
+  uint64_t lsn = 0;
+  assert_int_equal(journal_append_accept(j, r, 0, &lsn), 0);
+  rem_unref(r);
+  set_state(j, 7, REM_RUNNING, "", NOW + 1, 1, "tok");
+}
+
+static void test_picked_backend_restored(void **state) {
+  (void)state;
+  const struct hl_step *hs = &hl_ruleset.steps[hl_ruleset.rules[R_CLUSTER].first_step];
+  assert_true(hs[0].backend_expr.count > 0 && hs[1].backend_expr.count > 0);
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  write_picked(j);
+  journal_close(j);
+  size_t n;
+  char *data = slurp(jpath(), &n);
+  assert_non_null(strstr(data, "\"backend\":\"eu-1\""));
+  assert_non_null(strstr(data, "\"backend\":\"eu-1-b\""));
+  free(data);
+
+  /* The same rules. */
+  size_t seen = 0;
+  struct journal_visitor v = {NULL, NULL, check_picked, NULL, NULL};
+  g_picked_rs = &hl_ruleset;
+  j = open_ok(&c, NOW + 10, NULL);
+  assert_int_equal(journal_replay(j, &v, &seen), 0);
+  assert_int_equal(seen, 1);
+  journal_close(j);
+
+  /* Other rules, the two clusters swapped in the table: still by name. */
+  static struct hl_backend backends[16];
+  assert_true(hl_ruleset.nbackends <= 16);
+  memcpy(backends, hl_ruleset.backends, hl_ruleset.nbackends * sizeof *backends);
+  uint32_t a = backend_named(&hl_ruleset, "eu-1"), b = backend_named(&hl_ruleset, "eu-1-b");
+  struct hl_backend tmp = backends[a];
+  backends[a] = backends[b];
+  backends[b] = tmp;
+  struct hl_ruleset rs2 = hl_ruleset;
+  rs2.digest = "1111111111111111";
+  rs2.backends = backends;
+  struct journal_config c2 = cfg_for(&rs2);
+  struct journal_open_info info;
+  log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);
+  j = open_ok(&c2, NOW + 20, &info);
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  assert_true(info.rules_changed);
+  assert_int_equal(info.failed, 0);
+  assert_int_equal(info.inflight, 1);
+  g_picked_rs = &rs2;
+  seen = 0;
+  assert_int_equal(journal_replay(j, &v, &seen), 0);
+  assert_int_equal(seen, 1);
+  journal_close(j);
+
+  /* eu-1-b renamed away: the remediation cannot resume on it. */
+  static struct hl_backend gone[16];
+  memcpy(gone, backends, hl_ruleset.nbackends * sizeof *gone);
+  gone[a].name = "eu-2-b";          /* where eu-1-b now is */
+  struct hl_ruleset rs3 = rs2;
+  rs3.digest = "2222222222222222";
+  rs3.backends = gone;
+  struct journal_config c3 = cfg_for(&rs3);
+  c3.history = 10;
+  log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);
+  j = open_ok(&c3, NOW + 30, &info);
+  log_setup(LOG_TEXT, LOGL_ERROR, 2);
+  assert_int_equal(info.failed, 1);
+  assert_int_equal(info.inflight, 0);
+  struct journal_visitor vf = {NULL, NULL, check_picked, check_picked_failed, NULL};
+  seen = 0;
+  assert_int_equal(journal_replay(j, &vf, &seen), 0);
+  assert_int_equal(seen, 1);          /* only the failed one, in the history */
   journal_close(j);
 }
 
@@ -1852,6 +2007,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_control_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resume_tokens, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_succeed_on_from_tables, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_picked_backend_restored, setup, teardown),
       cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_middle_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cooldown_survives_restart, setup, teardown),

@@ -249,7 +249,7 @@ static void test_rule_windows(void **state) {
 
 static const char *const names1[] = {"A"};
 static const struct hl_matcher bad_re[] = {{HL_ON_LABEL, HL_MATCH_RE, "x", "(unclosed"}};
-static const struct hl_step one_step[] = {{HL_ACT_JENKINS, HL_NONE, "J", 0, 0}};
+static const struct hl_step one_step[] = {{HL_ACT_JENKINS, HL_NONE, "J", 0, 0, 0, {0, 0}}};
 static const uint32_t idx0[] = {0};
 
 static struct hl_rule base_rule(void) {
@@ -333,7 +333,7 @@ static void test_table_checks(void **state) {
 
   static const struct hl_insn bad_code[] = {{HL_OP_DEFAULT, 0, NULL}};
   static const struct hl_param p[] = {{"x", {0, 1}}};
-  struct hl_step st = {HL_ACT_JENKINS, HL_NONE, "J", 0, 1};
+  struct hl_step st = {HL_ACT_JENKINS, HL_NONE, "J", 0, 1, 0, {0, 0}};
   rs.steps = &st;
   rs.params = p;
   rs.nparams = 1;

@@ -2,7 +2,8 @@
  * test_misc.c - the small modules: auth (constant-time compare, base64,
  * bearer and basic), config (defaults < environment < flags, errors that
  * name the culprit), buf (JSON escaping), log (both formats), rtime, hmap,
- * store eviction, metrics text (the journal's figures included).
+ * store eviction, metrics text (the journal's figures included), the
+ * result vocabulary of the action kinds (action.c).
  */
 #include "helpers.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
@@ -419,6 +421,53 @@ static void test_store_and_metrics(void **state) {
   metrics_free(&m);
 }
 
+/* Whether result counts for a step of kind with mask succeed_on. */
+static bool result_ok(uint8_t kind, uint32_t succeed_on, const char *result) {
+  struct rem_step st = {.kind = kind, .succeed_on = succeed_on};
+  struct action_run run = {.step = &st};
+  return action_result_ok(&run, result);
+}
+
+/* action_result_ok() reads each kind's HL_RESULT lines: the defaults when
+ * the mask is 0, else exactly the mask's bits. */
+static void test_action_results(void **state) {
+  (void)state;
+  /* Spinnaker: SUCCEEDED and SKIPPED by default, STOPPED only if told. */
+  assert_int_equal(action_result_count(HL_ACT_SPINNAKER), 6);
+  assert_string_equal(action_result_name(HL_ACT_SPINNAKER, 2), "STOPPED");
+  assert_int_equal(action_result_mask(HL_ACT_SPINNAKER, 0), 0x3);
+  assert_int_equal(action_result_mask(HL_ACT_SPINNAKER, 0x7), 0x7);
+  assert_true(result_ok(HL_ACT_SPINNAKER, 0, "SUCCEEDED"));
+  assert_true(result_ok(HL_ACT_SPINNAKER, 0, "SKIPPED"));
+  assert_false(result_ok(HL_ACT_SPINNAKER, 0, "STOPPED"));
+  assert_true(result_ok(HL_ACT_SPINNAKER, 0x7, "STOPPED"));
+  assert_false(result_ok(HL_ACT_SPINNAKER, 0x7, "TERMINAL"));
+  assert_false(result_ok(HL_ACT_SPINNAKER, 0x7, "stopped")); /* exact */
+  /* A Job: Complete, or Failed when the rule says so. */
+  assert_true(result_ok(HL_ACT_K8S_JOB, 0, "Complete"));
+  assert_false(result_ok(HL_ACT_K8S_JOB, 0, "Failed"));
+  assert_true(result_ok(HL_ACT_K8S_JOB, 0x3, "Failed"));
+  /* Another kind's name, an unknown one, or a kind without results. */
+  assert_false(result_ok(HL_ACT_K8S_JOB, 0x3, "SUCCESS"));
+  assert_false(result_ok(HL_ACT_JENKINS, 0x1f, "Complete"));
+  assert_int_equal(action_result_count(HL_ACT_WEBHOOK), 0);
+  assert_null(action_result_name(HL_ACT_WEBHOOK, 0));
+  assert_false(result_ok(HL_ACT_WEBHOOK, 0, "SUCCESS"));
+  assert_false(result_ok(HL_ACT_JENKINS, 0, NULL));
+}
+
+/* Every kind actions.def declares is built in: nothing is left for the
+ * engine's "not implemented in this build" dry-run to catch. */
+static void test_every_kind_built_in(void **state) {
+  (void)state;
+  for (uint8_t k = 0; k < HL_ACT__COUNT; k++) {
+    const struct action_ops *ops = action_ops_for(k);
+    if (!ops || !ops->start || !ops->poll || !ops->cancel)
+      fail_msg("action kind %u has no implementation", k);
+    assert_non_null(ops->name);
+  }
+}
+
 int main(void) {
   log_setup(LOG_TEXT, LOGL_ERROR, 2);
   const struct CMUnitTest tests[] = {
@@ -427,6 +476,8 @@ int main(void) {
       cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_buf_json),
       cmocka_unit_test(test_log_formats),       cmocka_unit_test(test_rtime),
       cmocka_unit_test(test_hmap),              cmocka_unit_test(test_store_and_metrics),
+      cmocka_unit_test(test_action_results),
+      cmocka_unit_test(test_every_kind_built_in),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

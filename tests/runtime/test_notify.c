@@ -108,7 +108,7 @@ static struct remediation *make_rem(uint64_t id, uint32_t rule) {
                     .fingerprint = FP,
                     .starts_at = T0};
   struct rem_step st = {HL_ACT_JENKINS, HL_NONE, "infra/DockerPruneNode", 2,
-                        params};
+                        params, 0};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,

@@ -47,11 +47,11 @@ static const struct hl_backend backends[] = {
     {"gate_tls_nocert", HL_BK_SPINNAKER, 11, 2, "tests/gate.heal", 16},
 };
 static const struct hl_step steps[] = {
-    {HL_ACT_SPINNAKER, 0, "restart", 0, 0},
-    {HL_ACT_SPINNAKER, 1, "restart", 0, 0},
-    {HL_ACT_SPINNAKER, 2, "restart", 0, 0},
-    {HL_ACT_SPINNAKER, 3, "restart", 0, 0},
-    {HL_ACT_SPINNAKER, 4, "restart", 0, 0},
+    {HL_ACT_SPINNAKER, 0, "restart", 0, 0, 0, {0, 0}},
+    {HL_ACT_SPINNAKER, 1, "restart", 0, 0, 0, {0, 0}},
+    {HL_ACT_SPINNAKER, 2, "restart", 0, 0, 0, {0, 0}},
+    {HL_ACT_SPINNAKER, 3, "restart", 0, 0, 0, {0, 0}},
+    {HL_ACT_SPINNAKER, 4, "restart", 0, 0, 0, {0, 0}},
 };
 #define RULE(n, i)                                                             \
   {.name = n,                                                                  \
@@ -115,7 +115,7 @@ static struct remediation *make_rem(uint32_t rule, uint64_t id,
                     .alertname = "CertExpiring",
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
-  struct rem_step st = {HL_ACT_SPINNAKER, rule, "restart", n, params};
+  struct rem_step st = {HL_ACT_SPINNAKER, rule, "restart", n, params, 0};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,

@@ -36,8 +36,8 @@ static const struct hl_backend backends[] = {
     {"hook_crlf", HL_BK_WEBHOOK, 3, 2, "tests/hook.heal", 6},
 };
 static const struct hl_step steps[] = {
-    {HL_ACT_WEBHOOK, 0, "/hooks/{node}/run", 0, 0},
-    {HL_ACT_WEBHOOK, 1, "/hooks/{node}/run", 0, 0},
+    {HL_ACT_WEBHOOK, 0, "/hooks/{node}/run", 0, 0, 0, {0, 0}},
+    {HL_ACT_WEBHOOK, 1, "/hooks/{node}/run", 0, 0, 0, {0, 0}},
 };
 static const struct hl_rule rules[] = {
     {.name = "wh",
@@ -91,7 +91,7 @@ static struct remediation *make_rem(uint32_t rule, uint64_t id,
                     .alertname = "DiskFull",
                     .fingerprint = "738e04ac61a520a1",
                     .starts_at = T0};
-  struct rem_step st = {HL_ACT_WEBHOOK, rule, target, n, params};
+  struct rem_step st = {HL_ACT_WEBHOOK, rule, target, n, params, 0};
   struct rem_draft d = {.rule = rule,
                         .rule_name = rules[rule].name,
                         .alert = &a,
@@ -154,7 +154,7 @@ static int ndeliveries(void) {
 static void test_pure(void **state) {
   (void)state;
   struct rem_param p[] = {{"node", NASTY}, {"empty", ""}, {"method", "PUT"}};
-  struct rem_step st = {HL_ACT_WEBHOOK, HL_NONE, "/x/{node}/y z{nope", 3, p};
+  struct rem_step st = {HL_ACT_WEBHOOK, HL_NONE, "/x/{node}/y z{nope", 3, p, 0};
   struct buf b;
   buf_init(&b);
   char err[256];

@@ -25,6 +25,7 @@
 #include "../../compiler/check.h"
 #include "../../compiler/diag.h"
 #include "../../dsl/ast.h"
+#include "../../dsl/results.h"
 
 /* ---- a program over one source text, diagnostics into memory ------------- */
 
@@ -710,6 +711,32 @@ static void test_params_one_of_and_duplicates(void **state) {
         "drain with node = \"n1\"\n");
 }
 
+/* {name} in a webhook's path names a parameter of the step. */
+static void test_webhook_placeholders(void **state) {
+  (void)state;
+  CLEAN("when alert A run webhook \"/nodes/{node}/cordon?by={who}\" with "
+        "node = \"n1\", who = \"healer\"\n"
+        "when alert B run webhook \"/no/placeholders\"\n"
+        "when alert C run webhook \"/unclosed/{x\"\n");
+  EXPECT("when alert A run webhook \"/nodes/{nod}\" with node = \"n1\", "
+         "method = \"PUT\"\n",
+         1,
+         {"{nod}", 0, 0,
+          "error: placeholder {nod} in the webhook path names no parameter; "
+          "the step has: node, method"});
+  EXPECT("when alert A run webhook \"/a/{x}\"\n", 1,
+         {"{x}", 0, 0,
+          "error: placeholder {x} in the webhook path names no parameter; "
+          "the step has none"});
+  /* Parameters are the step's own: another step's do not count. */
+  EXPECT("when alert A run webhook \"/a/{x}\" with x = \"1\" then run "
+         "webhook \"/b/{x}\" with y = \"2\"\n",
+         1,
+         {"{x}", 2, 0,
+          "error: placeholder {x} in the webhook path names no parameter; "
+          "the step has: y"});
+}
+
 static void test_backend_via(void **state) {
   (void)state;
   EXPECT("backend jenkins ci { url = \"https://j\" }\n"
@@ -761,10 +788,14 @@ static void test_backend_declarations(void **state) {
           "error: unknown field 'namespace' for a kubernetes backend; "
           "expected 'url', 'token', 'ca_file', 'client_cert' or "
           "'client_key'"});
-  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\", user = \"y\" "
-         "}\n",
+  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\", user = \"y\", "
+         "token = env(\"T\") }\n",
          1, {"user", 2, 0, "error: duplicate field 'user'"},
          {"user", 1, 0, "note: first given here"});
+  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\" }\n", 1,
+         {"user", 1, 0,
+          "error: field 'user' is set but 'token' is not; a jenkins backend "
+          "takes them together"});
   EXPECT("backend slack c { }\n"
          "backend jira d { url = \"https://d\" }\n",
          2,
@@ -1325,6 +1356,95 @@ static void test_long_default_chain(void **state) {
   free(src);
 }
 
+/* Parses and checks src, which must draw no message; the caller closes f. */
+static void fx_checked(struct fx *f, const char *src) {
+  fx_open(f, "t.heal", src);
+  assert_int_equal(parse_source(&f->p, 0), 0);
+  assert_int_equal(check_program(&f->p), 0);
+  assert_string_equal(fx_output(f), "");
+}
+
+/* The result vocabulary of actions.def, as healerc reads it. */
+static void test_results_table(void **state) {
+  (void)state;
+  assert_int_equal(results_check(), -1); /* every kind fits a mask */
+  assert_int_equal(results_count(HL_ACT_JENKINS), 5);
+  assert_string_equal(results_name(HL_ACT_JENKINS, 1), "UNSTABLE");
+  assert_null(results_name(HL_ACT_JENKINS, 5));
+  assert_int_equal(results_defaults(HL_ACT_JENKINS), 1u << 0);
+  assert_int_equal(results_defaults(HL_ACT_SPINNAKER), 1u << 0 | 1u << 1);
+  assert_int_equal(results_find(HL_ACT_K8S_JOB, "failed", 6), 1);
+  assert_int_equal(results_find(HL_ACT_JENKINS, "failed", 6), -1);
+  assert_int_equal(results_count(HL_ACT_WEBHOOK), 0);
+  assert_int_equal(results_defaults(HL_ACT_K8S_CORDON), 0);
+  assert_true(results_addable("unstable", 8));
+  assert_true(results_addable("STOPPED", 7));
+  assert_false(results_addable("SUCCESS", 7));  /* a default */
+  assert_false(results_addable("SKIPPED", 7));  /* a default of spinnaker */
+  assert_false(results_addable("green", 5));
+}
+
+/* `succeed on`: each step gets the names of its own kind, over the kind's
+ * defaults; a step whose kind none of them names keeps 0 (defaults). */
+static void test_succeed_on_steps(void **state) {
+  (void)state;
+  struct fx f;
+  fx_checked(&f, "rule r {\n"
+                 "  when alert A\n"
+                 "  run jenkins J\n"
+                 "  then run kubernetes cordon with node = \"n\"\n"
+                 "  then run spinnaker \"p\" with application = \"a\"\n"
+                 "  then run kubernetes job \"j\" with namespace = \"ns\", "
+                 "image = \"i\"\n"
+                 "  succeed on unstable, Stopped, SUCCESS\n"
+                 "}\n"
+                 "when alert B run jenkins J, succeed on SUCCESS\n"
+                 "when alert C run jenkins J\n");
+  const struct step *s = f.p.rules->steps;
+  assert_int_equal(s->succeed_on, 1u << 0 | 1u << 1);           /* jenkins */
+  assert_int_equal(s->next->succeed_on, 0);                     /* cordon */
+  assert_int_equal(s->next->next->succeed_on, 0x7);             /* spinnaker */
+  assert_int_equal(s->next->next->next->succeed_on, 0);         /* job */
+  /* Only the defaults again: written as 0. */
+  assert_int_equal(f.p.rules->next->steps->succeed_on, 0);
+  assert_int_equal(f.p.rules->next->next->steps->succeed_on, 0);
+  fx_close(&f);
+}
+
+static void test_succeed_on_errors(void **state) {
+  (void)state;
+  EXPECT("when alert A run jenkins J, succeed on UNSTABL\n", 1,
+         {"UNSTABL", 0, 0,
+          "error: 'UNSTABL' is not a result of any step of this rule; did "
+          "you mean 'UNSTABLE'?"});
+  /* The candidates are the union over the rule's kinds, in step order. */
+  EXPECT("when alert A run kubernetes job \"j\" with namespace = \"n\", image "
+         "= \"i\" then run spinnaker \"p\" with application = \"a\", "
+         "succeed on done\n",
+         1,
+         {"done", 0, 0,
+          "error: 'done' is not a result of any step of this rule; expected "
+          "'Complete', 'Failed', 'SUCCEEDED', 'SKIPPED', 'STOPPED', "
+          "'FAILED_CONTINUE', 'TERMINAL' or 'CANCELED'"});
+  EXPECT("when alert A run kubernetes job \"j\" with namespace = \"n\", image "
+         "= \"i\", succeed on complet\n",
+         1,
+         {"complet", 0, 0,
+          "error: 'complet' is not a result of any step of this rule; did "
+          "you mean 'Complete'?"});
+  EXPECT("when alert A run webhook \"/x\", succeed on UNSTABLE\n", 1,
+         {"succeed", 0, 0,
+          "error: 'succeed on' has nothing to count: 'webhook' reports no "
+          "result; only 'jenkins', 'kubernetes job' and 'spinnaker' steps "
+          "do"});
+  EXPECT("when alert A run jenkins J, succeed on UNSTABLE, Unstable\n", 0,
+         {"Unstable", 0, 0, "warning: result 'UNSTABLE' is listed twice"});
+  /* An unknown kind says enough: nothing about its results. */
+  EXPECT("when alert A run jenkns J, succeed on UNSTABLE\n", 1,
+         {"jenkns", 0, 0,
+          "error: unknown action kind 'jenkns'; did you mean 'jenkins'?"});
+}
+
 /* User text in messages: control characters escaped, long text cut. */
 static void test_messages_quote_user_text(void **state) {
   (void)state;
@@ -1357,6 +1477,7 @@ int main(void) {
       cmocka_unit_test(test_params_unknown),
       cmocka_unit_test(test_params_missing),
       cmocka_unit_test(test_params_one_of_and_duplicates),
+      cmocka_unit_test(test_webhook_placeholders),
       cmocka_unit_test(test_backend_via),
       cmocka_unit_test(test_backend_declarations),
       cmocka_unit_test(test_backend_secrets),
@@ -1378,6 +1499,9 @@ int main(void) {
       cmocka_unit_test(test_shadowed_rules),
       cmocka_unit_test(test_long_default_chain),
       cmocka_unit_test(test_messages_quote_user_text),
+      cmocka_unit_test(test_results_table),
+      cmocka_unit_test(test_succeed_on_steps),
+      cmocka_unit_test(test_succeed_on_errors),
   };
   return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }

@@ -207,6 +207,7 @@ static const char block_rule[] =
     "  dry-run, continue\n"
     "  during office\n"
     "  not during freeze\n"
+    "  stop after 3 failures in 1h\n"
     "  on success notify slack \"#sre-remediation\"\n"
     "  on failure, timeout notify jira OPS via tickets\n"
     "  on failure page pagerduty\n"
@@ -300,6 +301,11 @@ static void test_block_form(void **state) {
   assert_int_equal(o->kind, OPT_NOT_DURING);
   assert_string_equal(o->name, "freeze");
   assert_string_equal(at(r, o->name_loc), "freeze");
+  o = option_at(ru, 10);
+  assert_int_equal(o->kind, OPT_BREAKER);
+  assert_true(o->n == 3);
+  assert_true(o->ms == 3600000);
+  assert_string_equal(at(r, o->loc), "stop after 3 failures in 1h");
   assert_null(o->next);
 
   const struct notify *n = ru->notifies;
@@ -332,6 +338,44 @@ static void test_retry_without_backoff(void **state) {
   assert_true(o->n == 2);
   assert_false(o->has_ms);
   assert_true(o->ms == 0);
+  done(r);
+  /* `retry 0` is a count like any other: it turns the default off. */
+  r = parse("when alert A run x, retry 0\n");
+  assert_clean(r);
+  o = r->p.rules->options;
+  assert_int_equal(o->kind, OPT_RETRY);
+  assert_true(o->n == 0);
+  done(r);
+}
+
+/* via NAME, via "name" (a name too), via $label and via "${a}-${b}" (a
+ * backend picked per alert: an expression). */
+static void test_via_forms(void **state) {
+  (void)state;
+  struct run *r = parse("when alert A run x via ci\n"
+                        "when alert B run x via \"ci\"\n"
+                        "when alert C run x via $cluster with n = \"1\"\n"
+                        "when alert D run x via \"${region}-${env}\"\n");
+  assert_clean(r);
+  const struct rule *ru = r->p.rules;
+  const struct step *s = ru->steps;
+  assert_string_equal(s->via, "ci");
+  assert_null(s->via_expr);
+  s = ru->next->steps;
+  assert_string_equal(s->via, "ci");
+  assert_string_equal(at(r, s->via_loc), "\"ci\"");
+  assert_null(s->via_expr);
+  s = ru->next->next->steps;
+  assert_null(s->via);
+  assert_non_null(s->via_expr);
+  assert_int_equal(s->via_expr->kind, EXPR_LABEL);
+  assert_string_equal(s->via_expr->str, "cluster");
+  assert_string_equal(at(r, s->via_loc), "$cluster");
+  assert_int_equal(count_params(s->params), 1);
+  s = ru->next->next->next->steps;
+  assert_null(s->via);
+  assert_int_equal(s->via_expr->kind, EXPR_INTERP);
+  assert_string_equal(at(r, s->via_loc), "\"${region}-${env}\"");
   done(r);
 }
 
@@ -1112,6 +1156,7 @@ int main(void) {
       cmocka_unit_test(test_one_line_form),
       cmocka_unit_test(test_block_form),
       cmocka_unit_test(test_retry_without_backoff),
+      cmocka_unit_test(test_via_forms),
       cmocka_unit_test(test_several_rules_and_declarations),
       cmocka_unit_test(test_times_as_written),
       cmocka_unit_test(test_expr_literals),

@@ -1,0 +1,134 @@
+/*
+ * test_worker.c - the worker's retries: a rule without `retry` gets
+ * WORKER_DEFAULT_RETRIES extra attempts on retryable failures, `retry 0`
+ * none. The fixture rules retry_default and retry_zero run kubernetes
+ * rollout-restart for real against the fake API server, which answers
+ * every PATCH with 503 (retryable, api-contracts §3.6); the fake's request
+ * log counts the attempts.
+ */
+#include "helpers.h"
+#include "fakes.h"
+
+#include <stdio.h>
+
+#include "abi.h"
+#include "action.h"
+#include "backend.h"
+#include "engine.h"
+#include "httpc.h"
+#include "log.h"
+#include "worker.h"
+
+#define NOW ((int64_t)1795000000000)
+#define HOUR ((int64_t)3600000)
+#define PATCH_WEB "method=PATCH&path=/apis/apps/v1/namespaces/ops/deployments/web"
+
+static struct fake kube;
+
+/* PATCHes of the fixture's deployment seen by the fake. */
+static int patches(void) { return fake_count(&kube, PATCH_WEB); }
+
+/* ---- the engine, for real (not dry-run) ---------------------------------- */
+
+static struct engine e;
+static struct bump arena;
+
+static int setup(void **state) {
+  (void)state;
+  log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);
+  char err[256];
+  struct engine_config cfg = {false, 0, 16, 100, 24 * HOUR, 1000};
+  if (engine_init(&e, &hl_ruleset, &cfg, err, sizeof err) != 0) return -1;
+  bump_init(&arena, 0);
+  fake_reset(&kube);
+  fake_script(&kube, "{\"deployments\":{\"ops/web\":{\"replicas\":1}},"
+                     "\"faults\":[{\"status\":503,\"count\":-1,"
+                     "\"method\":\"PATCH\"}]}");
+  if (backend_load_all(&hl_ruleset, false, err, sizeof err) != 0) {
+    fprintf(stderr, "backends: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  engine_free(&e);
+  bump_free(&arena);
+  return 0;
+}
+
+/* Ingests one firing alert named alertname and runs what it queued. */
+static const struct remediation *run_alert(const char *alertname) {
+  char body[1024];
+  snprintf(body, sizeof body, ENVELOPE(ALERT("firing", "\"alertname\":\"%s\"", "fp-w", T0)),
+           alertname);
+  struct payload p;
+  bump_reset(&arena);
+  decode_ok(body, &arena, &p);
+  struct ingest_result res;
+  assert_int_equal(engine_ingest(&e, &p, &arena, NOW, &res), 0);
+  assert_int_equal(res.queued, 1);
+  struct workers w;
+  memset(&w, 0, sizeof w);
+  w.e = &e;
+  for (struct queue_item *it; (it = queue_try_pop(&e.queue));)
+    workers_run_one(&w, rem_of_item(it));
+  assert_non_null(e.store.newest);
+  return e.store.newest;
+}
+
+static const struct hl_rule *rule_named(const char *name) {
+  for (uint32_t i = 0; i < hl_ruleset.nrules; i++)
+    if (strcmp(hl_ruleset.rules[i].name, name) == 0) return &hl_ruleset.rules[i];
+  fail_msg("no rule %s", name);
+  return NULL;
+}
+
+static void test_default_retries(void **state) {
+  (void)state;
+  assert_int_equal(rule_named("retry_default")->retries, HL_RETRY_DEFAULT);
+  assert_int_equal(workers_retries(rule_named("retry_default")), WORKER_DEFAULT_RETRIES);
+  const struct remediation *r = run_alert("RetryDefault");
+  assert_int_equal(patches(), 1 + WORKER_DEFAULT_RETRIES);
+  assert_int_equal(r->state, REM_FAILED);
+  assert_non_null(strstr(r->reason, "503"));
+}
+
+static void test_retry_zero_means_none(void **state) {
+  (void)state;
+  assert_int_equal(workers_retries(rule_named("retry_zero")), 0);
+  const struct remediation *r = run_alert("RetryZero");
+  assert_int_equal(patches(), 1);
+  assert_int_equal(r->state, REM_FAILED);
+  assert_non_null(strstr(r->reason, "503"));
+}
+
+static void test_retry_n(void **state) {
+  (void)state;
+  assert_int_equal(workers_retries(rule_named("multi_step")), 2);  /* retry 2 */
+}
+
+int main(void) {
+  assert_int_equal(httpc_global_init(), 0);
+  const char *args[] = {"--token", "w0rker", NULL};
+  fake_start(&kube, "kubernetes", args);
+  /* Every kind the fixture uses needs its default backend; only the
+   * Kubernetes one is called. */
+  setenv("HEALER_KUBE_URL", kube.url, 1);
+  setenv("HEALER_KUBE_TOKEN", "w0rker", 1);
+  setenv("HEALER_JENKINS_URL", "http://127.0.0.1:9", 1);
+  setenv("HEALER_SPINNAKER_URL", "http://127.0.0.1:9", 1);
+  setenv("HEALER_WEBHOOK_URL", "http://127.0.0.1:9", 1);
+  setenv("CI_TOKEN", "unused", 1);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_default_retries, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_retry_zero_means_none, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_retry_n, setup, teardown),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  backend_free_all();
+  fake_stop(&kube);
+  httpc_global_cleanup();
+  return rc;
+}
