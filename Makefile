@@ -71,7 +71,8 @@ ifeq ($(STATIC),1)
   PKG_CFLAGS := -I$(STATIC_PREFIX)/include $(PKG_CFLAGS)
   CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
   CFLAGS   += -ffunction-sections -fdata-sections
-  LDFLAGS  := -static -Wl,--gc-sections -L$(STATIC_PREFIX)/lib
+  # The link map says what the binary's size is made of (bench/footprint.sh).
+  LDFLAGS  := -static -Wl,--gc-sections -Wl,-Map=$(BIN)/healer.map -L$(STATIC_PREFIX)/lib
   RT_LIBS  := -lcurl -lmicrohttpd -lgnutls -lhogweed -lnettle -lgmp -ltasn1 \
               -lpcre2-8 -lcjson -lpthread -lm
   PCRE_LIBS := -lpcre2-8
