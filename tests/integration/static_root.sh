@@ -84,12 +84,12 @@ start_root() {
   local envs=() args=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
   [ $# -gt 0 ] && shift && args=("$@")
-  rm -f "$ROOT/port" "$ROOT"/state/*
-  env "${envs[@]}" chroot "$ROOT" /healer --listen 127.0.0.1:0 --port-file /port --state-dir /state \
+  rm -f "$ROOT"/state/*
+  env "${envs[@]}" chroot ${CHROOT_USER:+--userspec="$CHROOT_USER"} "$ROOT" /healer --listen 127.0.0.1:0 --port-file /state/port --state-dir /state \
     --log-format json "${args[@]}" >>"$TMP/healer.out" 2>>"$TMP/healer.log" &
   HEALER_PID=$!
-  wait_until 30 test -s "$ROOT/port" || fail "healer in the root did not listen"
-  PORT=$(cat "$ROOT/port")
+  wait_until 30 test -s "$ROOT/state/port" || fail "healer in the root did not listen"
+  PORT=$(cat "$ROOT/state/port")
   BASE="http://127.0.0.1:$PORT"
 }
 state_of() { # FINGERPRINT -> "state|reason" of its remediation
@@ -156,11 +156,14 @@ state_of 5a71c00000000002 | grep -q '^failed|.*certificate\|^failed|.*SSL\|^fail
   fail "a trigger got through with the wrong CA"
 stop_healer
 
-# Inbound HTTPS from the static binary too (its own GnuTLS build).
+# Inbound HTTPS from the static binary too (its own GnuTLS build), as the
+# unprivileged uid the container image uses (no /etc/passwd in the root).
 cp "$PKI/server.crt" "$PKI/server.key" "$ROOT/etc/ssl/"
-start_root -- --tls-cert-file /etc/ssl/server.crt --tls-key-file /etc/ssl/server.key
+chown 65532:65532 "$ROOT/etc/ssl/server.key" "$ROOT/state"
+CHROOT_USER=65532:65532 start_root -- --tls-cert-file /etc/ssl/server.crt --tls-key-file /etc/ssl/server.key
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" "https://127.0.0.1:$PORT/readyz")
 [ "$code" = 200 ] || fail "HTTPS /readyz from the static binary: $code"
+[ "$(stat -c %u "/proc/$HEALER_PID")" = 65532 ] || fail "not running as uid 65532"
 stop_healer
 grep -q jk-static-token "$TMP/healer.log" "$TMP/healer.out" && fail "token in the log"
 echo "PASS $TEST_NAME"
