@@ -135,6 +135,7 @@ static struct pair *pair_load(char *err, size_t errlen) {
   }
   gnutls_certificate_free_credentials(check);
   free(cert);
+  memset(key, 0, klen); /* the key's PEM text: not left in freed memory */
   free(key);
   return p;
 fail:
