@@ -73,6 +73,9 @@ static const struct opt opts[] = {
      (uint64_t)30 * 86400000, "DUR", "forget an alert not seen for this long", 0},
     {"--dedupe-max", "HEALER_DEDUPE_MAX", OPT_UINT, OFF(dedupe_max), "100000", 100,
      100000000, "N", "alerts remembered for deduplication at most", 0},
+    {"--cooldown-max", "HEALER_COOLDOWN_MAX", OPT_UINT, OFF(cooldown_max), "100000", 100,
+     100000000, "N",
+     "cooldown keys held at most; when full, a new key is not remediated (skipped)", 0},
     {"--start-delay", "HEALER_START_DELAY", OPT_DURATION, OFF(start_delay_ms), "0s", 0,
      86400000, "DUR",
      "hold each remediation this long before it starts; a resolve meanwhile cancels it", 0},
@@ -256,5 +259,8 @@ void config_usage(FILE *out) {
   }
   fprintf(out,
           "\nEndpoints: POST /api/v1/alertmanager, GET /healthz /readyz /metrics\n"
-          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n");
+          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n"
+          "\nExit status: 0 stopped cleanly (or --check-config found nothing\n"
+          "wrong); 1 a failure at run time (the journal, the listening socket);\n"
+          "2 a bad flag, variable, file or backend setting.\n");
 }

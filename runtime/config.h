@@ -36,6 +36,7 @@ struct config {
   uint64_t max_connections;
   uint64_t history;           /* finished remediations kept for the API */
   uint64_t dedupe_max;
+  uint64_t cooldown_max;
   int64_t connection_timeout_ms;
   int64_t drain_timeout_ms;
   int64_t dedupe_ttl_ms;

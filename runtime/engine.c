@@ -35,7 +35,7 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   if (store_init(&e->store, cfg->history) < 0) goto nomem;
   e->init_stage = 3;
   if (decide_init(&e->decide, rs, &e->queue, &e->store, cfg->dedupe_ttl_ms,
-                  cfg->dedupe_max) < 0)
+                  cfg->dedupe_max, cfg->cooldown_max) < 0)
     goto nomem;
   e->init_stage = 4;
   if (metrics_init(&e->metrics, rs, rtime_now_ms()) < 0) goto nomem;
@@ -408,6 +408,11 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
              rtime_format_duration(info.wait_ms, dur2));
     metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
     record_skipped(e, a, &d, r->id, "budget", reason, now_ms);
+    res->suppressed++;
+    break;
+  case DECIDE_TABLE_FULL:
+    metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN_FULL);
+    record_skipped(e, a, &d, r->id, "cooldown_full", info.why, now_ms);
     res->suppressed++;
     break;
   case DECIDE_JOURNAL:

@@ -181,7 +181,7 @@ int main(int argc, char **argv) {
   struct engine e;
   struct engine_config ec = {cfg.dry_run, cfg.start_delay_ms, (size_t)cfg.queue_size,
                              (size_t)cfg.history, cfg.dedupe_ttl_ms,
-                             (size_t)cfg.dedupe_max};
+                             (size_t)cfg.dedupe_max, (size_t)cfg.cooldown_max};
   if (engine_init(&e, rs, &ec, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     goto out_auth;
@@ -192,7 +192,19 @@ int main(int argc, char **argv) {
     status = 2;
     goto out_engine;
   }
+  /* The address before the journal, so a bad --listen creates nothing. */
+  if (http_check_listen(cfg.listen, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    status = 2;
+    goto out_engine;
+  }
   if (cfg.action == CONFIG_CHECK) {
+    /* What start would refuse next: the state directory. */
+    if (journal_check_dir(cfg.state_dir, err, sizeof err) < 0) {
+      fprintf(stderr, "healer: %s\n", err);
+      status = 2;
+      goto out_engine;
+    }
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
     status = 0;
     goto out_engine;

@@ -31,7 +31,8 @@
   X(NO_BACKEND, "no_backend") \
   X(PAUSED, "paused") \
   X(BREAKER, "breaker_open") \
-  X(MATCH_ERROR, "match_error")
+  X(MATCH_ERROR, "match_error") \
+  X(COOLDOWN_FULL, "cooldown_full")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,
