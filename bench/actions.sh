@@ -59,7 +59,7 @@ rule bench_gate {
 EOF
 bin/healerc compile "$work/bench.heal" -o "$work/rules.c"
 cc -Idsl -std=c11 -O2 -c -o "$work/rules.o" "$work/rules.c"
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl)
+LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls)
 # shellcheck disable=SC2086
 cc -o "$work/healer" build/runtime/*.o "$work/rules.o" $LIBS -lpthread -lm
 
