@@ -4,7 +4,8 @@
 #   make test       install what is missing, run every test (ASan + UBSan
 #                   build) and print "N passed, N failed"
 #   make run        start healer on 127.0.0.1:9095 with rules/ in dry-run
-#   make RULES='path/*.heal'   build healer with other rules
+#   make RULES='path/*.heal'   build healer with other rules (a later plain
+#                   `make` goes back to rules/)
 #   make regen      rewrite generated/ from rules/ (review the diff)
 #   make fuzz       run the parser fuzzer for FUZZ_SECONDS (default 60)
 #

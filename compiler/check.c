@@ -93,7 +93,7 @@ static const char *const option_words[] = {
     [OPT_BUDGET] = "at most",        [OPT_DRY_RUN] = "dry-run",
     [OPT_CONTINUE] = "continue",     [OPT_DURING] = "during",
     [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status",
-    [OPT_SUCCEED] = "succeed on"};
+    [OPT_SUCCEED] = "succeed on",    [OPT_BREAKER] = "stop after"};
 #define NOPTION_KINDS (sizeof option_words / sizeof option_words[0])
 
 static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
@@ -881,6 +881,15 @@ static int check_params(struct checker *c, struct step *s) {
         }
       }
     }
+    /* A webhook's body is JSON that healer fills in: alert values go in
+     * through {{name}}, each as a JSON string, never spliced in as text,
+     * where a label value could add fields of its own. */
+    if (p->value && s->action == HL_ACT_WEBHOOK && strcmp(name, "body") == 0 &&
+        p->value->kind != EXPR_STR)
+      ERR(c, p->value->loc,
+          "the webhook body must be a literal JSON template: put alert values "
+          "in as {{name}}, for a parameter of the step, which healer writes "
+          "as a JSON string");
     if (p->value) {
       check_top_expr(c, p->value);
       const struct expr *u = unguarded(c, p->value, 0);
@@ -1168,6 +1177,11 @@ static unsigned check_options(struct checker *c, struct rule *r,
       break;
     case OPT_SUCCEED:
       check_succeed(c, r, o);
+      break;
+    case OPT_BREAKER:
+      check_count(c, "'stop after' count", o->n, o->n_loc, 1, BREAKER_MAX);
+      check_duration(c, "'stop after' period", o->ms, o->ms_loc,
+                     BREAKER_PERIOD_MIN, BREAKER_PERIOD_MAX);
       break;
     }
     if (o->per && (o->kind == OPT_COOLDOWN || o->kind == OPT_LIMIT)) {

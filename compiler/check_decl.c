@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check_int.h"
+#include "duration.h"
 
 struct field_info {
   int backend; /* enum hl_backend_kind; -1 ends the table */
@@ -27,6 +28,15 @@ static const struct field_info field_table[] = {
 #define HL_FIELD(backend, name, flags) {HL_BK_##backend, name, flags},
 #include "backends.def"
     {-1, NULL, 0}};
+
+/* Fields given together or not at all. */
+static const struct {
+  int backend;
+  const char *a, *b;
+} pair_table[] = {
+#define HL_PAIR(backend, a, b) {HL_BK_##backend, a, b},
+#include "backends.def"
+};
 
 static const char *const day_words[] = {"weekdays", "weekends", "daily", "sun",
                                         "mon",      "tue",      "wed",   "thu",
@@ -97,9 +107,27 @@ static void check_source_call(struct checker *c, struct expr *e) {
 
 static const char *const source_funcs[] = {"env", "file", NULL};
 
-static void check_field_value(struct checker *c, struct field *f, int secret) {
+/* A literal value against its field's declared form (backends.def); the
+ * runtime checks values from env() and file() the same way. */
+static void check_literal_form(struct checker *c, const struct field *f,
+                               unsigned flags) {
+  const struct expr *e = f->value;
+  const char *name = f->name ? f->name : "";
+  int64_t ms;
+  if ((flags & HL_F_DURATION) && hl_parse_duration(e->str, &ms) < 0)
+    ERR(c, e->loc, "field '%s' must be a duration, such as \"30s\" or \"2m\"",
+        check_quote(c, name));
+  if ((flags & HL_F_URL) && strncmp(e->str, "http://", 7) != 0 &&
+      strncmp(e->str, "https://", 8) != 0)
+    ERR(c, e->loc, "field '%s' must be an http:// or https:// URL",
+        check_quote(c, name));
+}
+
+static void check_field_value(struct checker *c, struct field *f,
+                              unsigned flags) {
   struct expr *e = f->value;
   const char *name = f->name ? f->name : "";
+  int secret = (flags & HL_F_SECRET) != 0;
   if (!e)
     return;
   if (e->kind == EXPR_CALL && e->str &&
@@ -115,6 +143,8 @@ static void check_field_value(struct checker *c, struct field *f, int secret) {
     if (e->str && e->len && memchr(e->str, '\0', e->len))
       ERR(c, e->loc, "field '%s' must not contain a NUL byte",
           check_quote(c, name));
+    else if (e->str)
+      check_literal_form(c, f, flags);
   } else if (e->kind == EXPR_CALL && e->str &&
              diag_suggest(e->str, source_funcs)) {
     ERR(c, e->loc, "unknown function '%s' in a backend field%s",
@@ -147,6 +177,8 @@ void check_backend(struct checker *c, struct backend *b) {
     ERR(c, b->kind_loc, "unknown backend kind '%s'%s", check_quote(c, b->kind),
         check_alts(c, b->kind ? b->kind : "", check_backend_words, 1));
   check_map_init(&seen);
+  const char *faulty[NFIELD_TABLE]; /* fields with an error of their own */
+  size_t nfaulty = 0;
   for (struct field *f = b->fields; f; f = f->next) {
     const char *name = f->name ? f->name : "";
     struct field *prev = check_map_put_new(&seen, name, strlen(name), f);
@@ -165,7 +197,10 @@ void check_backend(struct checker *c, struct backend *b) {
           check_quote(c, name), check_backend_words[kind],
           check_alts(c, name, names, 1));
     }
-    check_field_value(c, f, fi && (fi->flags & HL_F_SECRET));
+    unsigned before = c->errors;
+    check_field_value(c, f, fi ? fi->flags : 0);
+    if ((c->errors != before || !f->value) && nfaulty < NFIELD_TABLE)
+      faulty[nfaulty++] = name;
   }
   if (kind >= 0) {
     fields_with(kind, HL_F_REQUIRED, names);
@@ -174,6 +209,19 @@ void check_backend(struct checker *c, struct backend *b) {
           !check_in_list(suggested, nsuggested, names[i]))
         ERR(c, b->name_loc, "missing required field '%s' in %s backend '%s'",
             names[i], check_backend_words[kind], check_quote(c, b->name));
+    for (size_t i = 0; i < sizeof pair_table / sizeof pair_table[0]; i++) {
+      if (pair_table[i].backend != kind)
+        continue;
+      const char *a = pair_table[i].a, *z = pair_table[i].b;
+      struct field *fa = check_map_get(&seen, a, strlen(a));
+      struct field *fz = check_map_get(&seen, z, strlen(z));
+      if (!fa == !fz || check_in_list(faulty, nfaulty, a) ||
+          check_in_list(faulty, nfaulty, z))
+        continue;
+      ERR(c, (fa ? fa : fz)->name_loc,
+          "field '%s' is set but '%s' is not; a %s backend takes them together",
+          fa ? a : z, fa ? z : a, check_backend_words[kind]);
+    }
   }
   check_map_free(&seen);
 }

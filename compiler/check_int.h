@@ -39,6 +39,9 @@
 #define BUDGET_PERIOD_MAX (30 * DAY)
 #define RETRY_MAX 10
 #define COUNT_MAX 10000
+#define BREAKER_MAX 100 /* failures a breaker remembers */
+#define BREAKER_PERIOD_MIN MIN
+#define BREAKER_PERIOD_MAX (7 * DAY)
 
 #define MAX_DEPTH 200      /* expression nesting the checker walks */
 #define SHADOW_WINDOW 64   /* earlier rules per alert name compared */

@@ -137,6 +137,8 @@ struct rule_row {
   uint32_t flags, status;
   uint64_t cooldown_ms, timeout_ms, backoff_ms, budget_ms;
   uint32_t retries, limit, budget, during, not_during;
+  uint32_t breaker_failures;
+  uint64_t breaker_ms;
   struct expr_ref cooldown_key, limit_key;
 };
 
@@ -628,6 +630,10 @@ static void build_rule(struct layout *l, const struct rule *r) {
       row.budget = (uint32_t)o->n;
       row.budget_ms = o->ms;
       break;
+    case OPT_BREAKER:
+      row.breaker_failures = (uint32_t)o->n;
+      row.breaker_ms = o->ms;
+      break;
     case OPT_DRY_RUN:
       row.flags |= HL_RULE_DRY_RUN;
       break;
@@ -1042,6 +1048,10 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_index(o, r->during);
     o_puts(o, ", .not_during = ");
     o_index(o, r->not_during);
+    if (r->breaker_failures) {
+      o_printf(o, ",\n    .breaker_failures = %" PRIu32 ", ", r->breaker_failures);
+      o_ms(o, "breaker_ms", r->breaker_ms);
+    }
     o_puts(o, ",\n  },\n");
   }
   o_puts(o, "};\n");

@@ -29,6 +29,8 @@
 /* Backend field flags used by backends.def. */
 #define HL_F_REQUIRED 1u
 #define HL_F_SECRET 2u
+#define HL_F_URL 4u
+#define HL_F_DURATION 8u
 
 enum hl_action_kind {
 #define HL_ACTION(id, word, verb, backend, target, open) HL_ACT_##id,

@@ -141,7 +141,8 @@ enum option_kind {
   OPT_DURING,                 /* during WINDOW: name */
   OPT_NOT_DURING,             /* not during WINDOW: name */
   OPT_STATUS,                 /* status firing|resolved|any: name */
-  OPT_SUCCEED                 /* succeed on RESULT, ...: words */
+  OPT_SUCCEED,                /* succeed on RESULT, ...: words */
+  OPT_BREAKER                 /* stop after N failures in DUR: n, ms */
 };
 
 struct option {

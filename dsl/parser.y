@@ -268,7 +268,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %token TOK_COOLDOWN "cooldown" TOK_TIMEOUT "timeout" TOK_RETRY "retry"
 %token TOK_LIMIT "limit" TOK_AT "at" TOK_DRY_RUN "dry-run"
 %token TOK_CONTINUE "continue" TOK_DURING "during" TOK_NOT "not"
-%token TOK_SUCCEED "succeed" TOK_ON "on"
+%token TOK_STOP "stop" TOK_SUCCEED "succeed" TOK_ON "on"
 %token TOK_VIA "via" TOK_PER "per" TOK_BACKOFF "backoff"
 %token TOK_CONCURRENT "concurrent" TOK_MOST "most" TOK_NOTIFY "notify"
 %token TOK_PAGE "page" TOK_IN "in"
@@ -566,7 +566,8 @@ step_via
  *        | "retry" NUMBER [ "backoff" DURATION ]
  *        | "limit" NUMBER "concurrent" [ "per" expr ]
  *        | "at" "most" NUMBER "per" DURATION | "dry-run" | "continue"
- *        | "during" NAME | "not" "during" NAME ; */
+ *        | "during" NAME | "not" "during" NAME
+ *        | "stop" "after" NUMBER "failures" "in" DURATION ; */
 option
   : "cooldown" resume DURATION
       {
@@ -623,6 +624,19 @@ option
       {
         struct option *o = add_option(ps, OPT_NOT_DURING, @$);
         o->name = $4, o->name_loc = @4;
+      }
+  | "stop" resume NAME NUMBER NAME "in" DURATION
+      {
+        /* "after" and "failures" are plain names here, as the events of
+         * `on` are, so that they stay free for rules, labels and
+         * parameters. */
+        if (strcmp($3, "after") != 0)
+          perr(ps, @3, "expected 'after' after 'stop', found '%s'", $3);
+        else if (strcmp($5, "failures") != 0 && strcmp($5, "failure") != 0)
+          perr(ps, @5, "expected 'failures' after the count, found '%s'", $5);
+        struct option *o = add_option(ps, OPT_BREAKER, @$);
+        o->n = $4, o->n_loc = @4;
+        o->ms = $7, o->ms_loc = @7, o->has_ms = 1;
       }
   ;
 
@@ -1399,6 +1413,12 @@ static void report_unexpected(struct pstate *ps, int lsym, struct loc lloc,
   describe_tok(ps, lsym, lloc, 1, what, sizeof what);
   describe_expected(ps, exp, nexp, expected, sizeof expected);
 
+  /* `stop` reads on as `after N failures in DUR`, whose words are names. */
+  if (ps->hist[1].kind == TOK_STOP && has_name) {
+    perr(ps, lloc, "unexpected %s, expected 'after' (stop after N failures "
+         "in DURATION)", what);
+    return;
+  }
   /* `alert X` with no `when` before it. */
   if (lsym == YYSYMBOL_TOK_ALERT && has_decl && !has_name) {
     perr(ps, lloc, "missing 'when' before 'alert'");

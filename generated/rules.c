@@ -6,7 +6,7 @@
  *   rules/certificates.heal
  *   rules/node-disk.heal
  *   rules/node-health.heal
- * Digest of the sources (FNV-1a 64): 26deab7b7d5c3a43
+ * Digest of the sources (FNV-1a 64): 708da6e5e7277972
  *
  * Do not edit: change the rules and regenerate with
  *   healerc compile rules/backends.heal rules/capacity.heal
@@ -79,9 +79,9 @@ static const struct hl_rule hl_rules[] = {
     .limit = 0, .limit_key = {0, 0}, .budget = 0, .budget_ms = 0,
     .during = HL_NONE, .not_during = 0,
   },
-  /* 4 rules/node-health.heal:4 replace_unhealthy_node */
+  /* 4 rules/node-health.heal:5 replace_unhealthy_node */
   {
-    .name = "replace_unhealthy_node", .file = "rules/node-health.heal", .line = 4,
+    .name = "replace_unhealthy_node", .file = "rules/node-health.heal", .line = 5,
     .flags = 0, .status = HL_STATUS_FIRING,
     .first_alert = 5, .nalerts = 2,
     .first_matcher = 8, .nmatchers = 3,
@@ -91,6 +91,7 @@ static const struct hl_rule hl_rules[] = {
     .timeout_ms = 2700000 /* 45m */, .retries = HL_RETRY_DEFAULT, .backoff_ms = 0,
     .limit = 1, .limit_key = {53, 1}, .budget = 5, .budget_ms = 3600000 /* 1h */,
     .during = HL_NONE, .not_during = 0,
+    .breaker_failures = 2, .breaker_ms = 21600000 /* 6h */,
   },
 };
 
@@ -101,8 +102,8 @@ static const char *const hl_alertnames[] = {
   "CertificateExpiringSoon",                    /* 2 rules/certificates.heal:5 */
   "NodeDiskPressure",                           /* 3 rules/node-disk.heal:5 */
   "NodeDiskPressure",                           /* 4 rules/node-disk.heal:9 */
-  "KubeNodeNotReady",                           /* 5 rules/node-health.heal:5 */
-  "KubeNodeUnreachable",                        /* 6 rules/node-health.heal:5 */
+  "KubeNodeNotReady",                           /* 5 rules/node-health.heal:6 */
+  "KubeNodeUnreachable",                        /* 6 rules/node-health.heal:6 */
 };
 
 /*
@@ -118,9 +119,9 @@ static const struct hl_matcher hl_matchers[] = {
   {HL_ON_LABEL, HL_MATCH_RE, "instance", ".+"}, /* 5 rules/node-disk.heal:5 */
   {HL_ON_LABEL, HL_MATCH_EQ, "env", "prod"},    /* 6 rules/node-disk.heal:10 */
   {HL_ON_LABEL, HL_MATCH_RE, "instance", ".+:\\d+"}, /* 7 rules/node-disk.heal:10 */
-  {HL_ON_LABEL, HL_MATCH_RE, "severity", "warning|critical"}, /* 8 rules/node-health.heal:6 */
-  {HL_ON_LABEL, HL_MATCH_RE, "cluster", ".+"},  /* 9 rules/node-health.heal:6 */
-  {HL_ON_LABEL, HL_MATCH_RE, "node", ".+"},     /* 10 rules/node-health.heal:6 */
+  {HL_ON_LABEL, HL_MATCH_RE, "severity", "warning|critical"}, /* 8 rules/node-health.heal:7 */
+  {HL_ON_LABEL, HL_MATCH_RE, "cluster", ".+"},  /* 9 rules/node-health.heal:7 */
+  {HL_ON_LABEL, HL_MATCH_RE, "node", ".+"},     /* 10 rules/node-health.heal:7 */
 };
 
 /*
@@ -135,9 +136,9 @@ static const struct hl_step hl_steps[] = {
   {HL_ACT_SPINNAKER, 2, "rotate-tls-cert", 5, 5, 0, {0, 0}}, /* 1 rules/certificates.heal:7 via gate */
   {HL_ACT_JENKINS, HL_NONE, "DockerPruneNode", 10, 1, 0, {0, 0}}, /* 2 rules/node-disk.heal:5 */
   {HL_ACT_JENKINS, 0, "infra/DockerPruneNode", 11, 4, 0, {0, 0}}, /* 3 rules/node-disk.heal:11 via ci */
-  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0, {0, 0}},  /* 4 rules/node-health.heal:7 via prod_eu */
-  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0, {0, 0}},   /* 5 rules/node-health.heal:8 via prod_eu */
-  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0, {0, 0}}, /* 6 rules/node-health.heal:9 via gate */
+  {HL_ACT_K8S_CORDON, 1, 0, 15, 1, 0, {0, 0}},  /* 4 rules/node-health.heal:8 via prod_eu */
+  {HL_ACT_K8S_DRAIN, 1, 0, 16, 2, 0, {0, 0}},   /* 5 rules/node-health.heal:9 via prod_eu */
+  {HL_ACT_SPINNAKER, 2, "replace-node", 18, 4, 0, {0, 0}}, /* 6 rules/node-health.heal:10 via gate */
 };
 
 /* Parameters of each step (hl_step.first_param, nparams): name, and the
@@ -158,13 +159,13 @@ static const struct hl_param hl_params[] = {
   {"cluster", {34, 3}},                         /* 12 rules/node-disk.heal:13 */
   {"region", {37, 3}},                          /* 13 rules/node-disk.heal:14 */
   {"mode", {40, 1}},                            /* 14 rules/node-disk.heal:15 */
-  {"node", {42, 1}},                            /* 15 rules/node-health.heal:7 */
-  {"node", {43, 1}},                            /* 16 rules/node-health.heal:8 */
-  {"grace_period", {44, 1}},                    /* 17 rules/node-health.heal:8 */
-  {"application", {45, 1}},                     /* 18 rules/node-health.heal:10 */
-  {"cluster", {46, 1}},                         /* 19 rules/node-health.heal:11 */
-  {"node", {47, 1}},                            /* 20 rules/node-health.heal:12 */
-  {"reason", {48, 4}},                          /* 21 rules/node-health.heal:13 */
+  {"node", {42, 1}},                            /* 15 rules/node-health.heal:8 */
+  {"node", {43, 1}},                            /* 16 rules/node-health.heal:9 */
+  {"grace_period", {44, 1}},                    /* 17 rules/node-health.heal:9 */
+  {"application", {45, 1}},                     /* 18 rules/node-health.heal:11 */
+  {"cluster", {46, 1}},                         /* 19 rules/node-health.heal:12 */
+  {"node", {47, 1}},                            /* 20 rules/node-health.heal:13 */
+  {"reason", {48, 4}},                          /* 21 rules/node-health.heal:14 */
 };
 
 /*
@@ -236,26 +237,26 @@ static const struct hl_insn hl_insns[] = {
   {HL_OP_LIT, 0, "aggressive"},
   /* 41 rules/node-disk.heal:16 cooldown per $instance */
   {HL_OP_LABEL, 0, "instance"},
-  /* 42 rules/node-health.heal:7 node = $node */
+  /* 42 rules/node-health.heal:8 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 43 rules/node-health.heal:8 node = $node */
+  /* 43 rules/node-health.heal:9 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 44 rules/node-health.heal:8 grace_period = "300" */
+  /* 44 rules/node-health.heal:9 grace_period = "300" */
   {HL_OP_LIT, 0, "300"},
-  /* 45 rules/node-health.heal:10 application = "infra-nodes" */
+  /* 45 rules/node-health.heal:11 application = "infra-nodes" */
   {HL_OP_LIT, 0, "infra-nodes"},
-  /* 46 rules/node-health.heal:11 cluster = $cluster */
+  /* 46 rules/node-health.heal:12 cluster = $cluster */
   {HL_OP_LABEL, 0, "cluster"},
-  /* 47 rules/node-health.heal:12 node = $node */
+  /* 47 rules/node-health.heal:13 node = $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 48 rules/node-health.heal:13 reason = "${alertname} since ${alert.startsAt}" */
+  /* 48 rules/node-health.heal:14 reason = "${alertname} since ${alert.startsAt}" */
   {HL_OP_LABEL, 0, "alertname"},
   {HL_OP_LIT, 0, " since "},
   {HL_OP_FIELD, HL_FIELD_STARTS_AT, 0},
   {HL_OP_CONCAT, 3, 0},
-  /* 52 rules/node-health.heal:16 cooldown per $node */
+  /* 52 rules/node-health.heal:17 cooldown per $node */
   {HL_OP_LABEL, 0, "node"},
-  /* 53 rules/node-health.heal:14 limit per $cluster */
+  /* 53 rules/node-health.heal:15 limit per $cluster */
   {HL_OP_LABEL, 0, "cluster"},
 };
 
@@ -271,9 +272,9 @@ static const struct hl_notify hl_notifies[] = {
   {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 4 rules/node-disk.heal:20 notify */
   {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 5 rules/node-disk.heal:21 notify */
   {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 6 rules/node-disk.heal:22 page */
-  {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 7 rules/node-health.heal:19 notify */
-  {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 8 rules/node-health.heal:20 notify */
-  {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 9 rules/node-health.heal:21 page */
+  {HL_EV_SUCCESS, HL_BK_SLACK, HL_NONE, "#sre-remediation"}, /* 7 rules/node-health.heal:21 notify */
+  {HL_EV_FAILURE | HL_EV_TIMEOUT, HL_BK_JIRA, HL_NONE, "OPS"}, /* 8 rules/node-health.heal:22 notify */
+  {HL_EV_FAILURE, HL_BK_PAGERDUTY, HL_NONE, 0}, /* 9 rules/node-health.heal:23 page */
 };
 
 /*
@@ -333,9 +334,9 @@ static const uint32_t hl_index_rules[] = {
   /* 2 HighMemory */
   0,                                            /* rules/capacity.heal:3 grow_node_pool */
   /* 3 KubeNodeNotReady */
-  4,                                            /* rules/node-health.heal:4 replace_unhealthy_node */
+  4,                                            /* rules/node-health.heal:5 replace_unhealthy_node */
   /* 4 KubeNodeUnreachable */
-  4,                                            /* rules/node-health.heal:4 replace_unhealthy_node */
+  4,                                            /* rules/node-health.heal:5 replace_unhealthy_node */
   /* 5 NodeDiskPressure */
   2,                                            /* rules/node-disk.heal:5 */
   3,                                            /* rules/node-disk.heal:8 prune_docker_images */
@@ -345,7 +346,7 @@ static const uint32_t hl_index_rules[] = {
 const struct hl_ruleset hl_ruleset = {
   .abi_version = 3,
   .generator = "healerc 0.1.0",
-  .digest = "26deab7b7d5c3a43",
+  .digest = "708da6e5e7277972",
   .rules = hl_rules, .nrules = 5,
   .alertnames = hl_alertnames, .nalertnames = 7,
   .matchers = hl_matchers, .nmatchers = 11,

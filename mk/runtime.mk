@@ -36,6 +36,12 @@ else
 	$(BIN)/healerc compile $(RULES) -o $@
 endif
 
+# Which tables bin/healer was linked with is part of what it depends on:
+# `make` after `make RULES=x` links the default tables again, and the same
+# RULES twice does nothing the second time.
+RULES_SET := $(B)/rules.set
+$(shell mkdir -p $(B); echo '$(RULES_OBJ) $(RULES)' | cmp -s - $(RULES_SET) || echo '$(RULES_OBJ) $(RULES)' > $(RULES_SET))
+
 $(RULES_OBJ): $(RULES_C)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
@@ -44,9 +50,9 @@ $(RUNTIME_TEST_OBJ): tests/runtime/fixture_rules.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
 
-$(BIN)/healer: $(RUNTIME_OBJ) $(RULES_OBJ)
+$(BIN)/healer: $(RUNTIME_OBJ) $(RULES_OBJ) $(RULES_SET)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(RULES_OBJ) $(RT_LIBS)
 
 $(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ)
 	@mkdir -p $(@D)
@@ -56,10 +62,11 @@ $(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ)
 test-bins: $(BIN)/healer-fixture
 
 # Installs what is missing first (or says what to install), so `make run`
-# works on a fresh machine; then serves rules/ in dry-run.
+# works on a fresh machine; builds both binaries (the README uses healerc
+# next); then serves rules/ in dry-run.
 run:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN)/healer
+	@$(MAKE) --no-print-directory $(BIN)/healer $(BIN)/healerc
 	$(BIN)/healer --listen 127.0.0.1:9095 --dry-run
 
 # Only the runtime's tests, with ASan + UBSan:  make runtime-test

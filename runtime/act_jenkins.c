@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "duration.h"
 #include "buf.h"
 #include "httpc.h"
 #include "log.h"
@@ -773,13 +774,16 @@ static enum build_seen build_seen(struct action_run *run, struct jk *j,
   return seen;
 }
 
-static int64_t stop_grace_ms = ACT_JENKINS_STOP_GRACE_MS;
-
-void act_jenkins_set_stop_grace(int64_t ms) { stop_grace_ms = ms > 0 ? ms : 0; }
+/* The backend's stop_grace, checked when the backend was loaded. */
+static int64_t stop_grace(const struct backend *be) {
+  int64_t ms;
+  const char *v = backend_field(be, "stop_grace");
+  return v && hl_parse_duration(v, &ms) == 0 ? ms : ACT_JENKINS_STOP_GRACE_MS;
+}
 
 /* Stops the running build, escalating as Jenkins allows for Pipeline runs
  * that outlive a stop (api-contracts.md 2.2, J7): POST stop, then term,
- * then kill, each given the stop grace (--stop-grace) to take effect, as
+ * then kill, each given the backend's stop_grace to take effect, as
  * Jenkins' own UI does. It escalates only when Jenkins says the build is
  * still running: a build it cannot see is not killed blind. Freestyle
  * builds have no term or kill (404): then the build is left as it is. The
@@ -789,6 +793,7 @@ static void stop_build(struct action_run *run, struct jk *j) {
   static const char *const done[] = {"stopped", "terminated", "killed"};
   char num[24];
   snprintf(num, sizeof num, "%ld", j->build);
+  int64_t stop_grace_ms = stop_grace(j->be);
   /* Looks after 250 ms (a stop usually takes), then less often. */
   int64_t check_max = stop_grace_ms / 10;
   if (check_max < 250) check_max = 250;

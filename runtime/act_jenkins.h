@@ -55,10 +55,9 @@
 extern const struct action_ops act_ops_JENKINS;
 
 /* How long a stopped build gets to end before healer escalates (stop,
- * then term, then kill), unless --stop-grace says otherwise. Jenkins' own
- * UI offers term and kill after 15 s each. Set once at start-up. */
+ * then term, then kill), unless the backend's stop_grace says otherwise.
+ * Jenkins' own UI offers term and kill after 15 s each. */
 #define ACT_JENKINS_STOP_GRACE_MS 15000
-void act_jenkins_set_stop_grace(int64_t ms);
 
 /* Splits a job path "a/b" into URL segments "job" "a" "job" "b", pointing
  * into scratch. Returns how many, or -1 when the path is empty, has an

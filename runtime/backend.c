@@ -3,6 +3,8 @@
  */
 #include "backend.h"
 
+#include "duration.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -234,43 +236,68 @@ static const char *file_error(int e) {
                        : strerror(e);
 }
 
-/* Checks the fields once they are all read: URLs, Jenkins user and token. The
- * message never shows a value: a Slack webhook URL is a secret. */
+/* Fields given together or not at all (backends.def). */
+static const struct pair_def {
+  uint8_t kind;
+  const char *a, *b;
+} pair_defs[] = {
+#define HL_PAIR(backend, a, b) {HL_BK_##backend, a, b},
+#include "backends.def"
+};
+
+/* How a default backend's field is or would be set, for a message: the
+ * variable that is set ("HEALER_JENKINS_TOKEN_FILE"), or for one that is
+ * not, "HEALER_JENKINS_USER is not" or, for a secret, "neither
+ * HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is". */
+static void field_vars(const struct backend *b, const char *field, bool set,
+                       char *out, size_t outlen);
+
+/* Checks the fields once they are all read, as backends.def declares them:
+ * URLs, durations, pairs. The message never shows a value: a Slack webhook
+ * URL is a secret. */
 static void check_fields(struct backend *b, const char *where, bool fatal,
                          unsigned bad, struct problems *p) {
   for (int i = 0; i < BACKEND_FIELDS_MAX; i++) {
     const struct field_def *fd = field_at(b->kind, i);
     if (!fd || !b->values[i])
       continue;
-    if (strcmp(fd->name, "url") != 0 && strcmp(fd->name, "webhook") != 0)
-      continue;
     char err[256];
-    if (httpc_check_base(b->values[i], err, sizeof err) < 0) {
+    int64_t ms;
+    if ((fd->flags & HL_F_URL) &&
+        httpc_check_base(b->values[i], err, sizeof err) < 0) {
       problem(p, fatal, "%s, field %s: %s", where, fd->name, err);
-      free(b->values[i]);
-      b->values[i] = NULL;
-      b->usable = false;
+    } else if ((fd->flags & HL_F_DURATION) &&
+               hl_parse_duration(b->values[i], &ms) < 0) {
+      problem(p, fatal, "%s, field %s: not a duration (write \"30s\", "
+              "\"2m\", ...)", where, fd->name);
+    } else {
+      continue;
     }
+    free(b->values[i]);
+    b->values[i] = NULL;
+    b->usable = false;
   }
-  /* Jenkins takes a user and an API token together (unless one of them
-   * already had a problem of its own). */
-  int iu = field_index(b->kind, "user"), it = field_index(b->kind, "token");
-  if (b->kind == HL_BK_JENKINS && !(bad & (1u << iu)) && !(bad & (1u << it))) {
-    const char *u = backend_field(b, "user"), *t = backend_field(b, "token");
-    if ((u == NULL) != (t == NULL)) {
-      const char *env = b->declared ? NULL : kind_env[b->kind];
-      if (env && u)
-        problem(p, fatal,
-                "%s_USER is set but neither %s_TOKEN_FILE nor %s_TOKEN is (%s)",
-                env, env, env, where);
-      else if (env)
-        problem(p, fatal, "%s_TOKEN is set but %s_USER is not (%s)", env, env,
-                where);
-      else
-        problem(p, fatal, "%s: field %s is set but %s is not", where,
-                u ? "user" : "token", u ? "token" : "user");
-      b->usable = false;
+  /* A pair half given (unless one of them already had a problem). */
+  for (size_t k = 0; k < sizeof pair_defs / sizeof pair_defs[0]; k++) {
+    const struct pair_def *pd = &pair_defs[k];
+    int ia = field_index(b->kind, pd->a), ib = field_index(b->kind, pd->b);
+    if (pd->kind != b->kind || ia < 0 || ib < 0 || (bad & (1u << ia)) ||
+        (bad & (1u << ib)))
+      continue;
+    const char *va = b->values[ia], *vb = b->values[ib];
+    if ((va == NULL) == (vb == NULL))
+      continue;
+    const char *set = va ? pd->a : pd->b, *unset = va ? pd->b : pd->a;
+    if (b->declared) {
+      problem(p, fatal, "%s: field %s is set but %s is not", where, set,
+              unset);
+    } else {
+      char vs[300], vu[300];
+      field_vars(b, set, true, vs, sizeof vs);
+      field_vars(b, unset, false, vu, sizeof vu);
+      problem(p, fatal, "%s is set but %s (%s)", vs, vu, where);
     }
+    b->usable = false;
   }
 }
 
@@ -355,6 +382,22 @@ static void var_name(char *out, size_t outlen, const char *prefix,
   out[n < outlen ? n : outlen - 1] = '\0';
   if (suffix)
     strncat(out, suffix, outlen - strlen(out) - 1);
+}
+
+static void field_vars(const struct backend *b, const char *field, bool set,
+                       char *out, size_t outlen) {
+  char var[128], varf[140];
+  var_name(var, sizeof var, kind_env[b->kind], field, NULL);
+  var_name(varf, sizeof varf, kind_env[b->kind], field, "_FILE");
+  int i = field_index(b->kind, field);
+  const struct field_def *fd = i >= 0 ? field_at(b->kind, i) : NULL;
+  const char *v = getenv(var);
+  if (set)
+    snprintf(out, outlen, "%s", v && *v ? var : varf);
+  else if (fd && (fd->flags & HL_F_SECRET))
+    snprintf(out, outlen, "neither %s nor %s is", varf, var);
+  else
+    snprintf(out, outlen, "%s is not", var);
 }
 
 /* Resolves the default backend of kind from the environment. users names

@@ -60,10 +60,6 @@ static const struct opt opts[] = {
      "also require auth on /healthz, /readyz and /metrics", 0},
     {"--drain-timeout", "HEALER_DRAIN_TIMEOUT", OPT_DURATION, OFF(drain_timeout_ms),
      "30s", 0, 3600000, "DUR", "on SIGTERM, how long to finish queued work", 0},
-    {"--stop-grace", "HEALER_STOP_GRACE", OPT_DURATION, OFF(stop_grace_ms), "15s", 0,
-     600000, "DUR",
-     "at a rule's timeout, how long a stopped Jenkins build gets before term, then kill",
-     0},
     {"--http-threads", "HEALER_HTTP_THREADS", OPT_UINT, OFF(http_threads), "2", 1, 64,
      "N", "HTTP threads (libmicrohttpd thread pool)", 0},
     {"--connection-timeout", "HEALER_CONNECTION_TIMEOUT", OPT_DURATION,
@@ -77,6 +73,9 @@ static const struct opt opts[] = {
      (uint64_t)30 * 86400000, "DUR", "forget an alert not seen for this long", 0},
     {"--dedupe-max", "HEALER_DEDUPE_MAX", OPT_UINT, OFF(dedupe_max), "100000", 100,
      100000000, "N", "alerts remembered for deduplication at most", 0},
+    {"--cooldown-max", "HEALER_COOLDOWN_MAX", OPT_UINT, OFF(cooldown_max), "100000", 100,
+     100000000, "N",
+     "cooldown keys held at most; when full, a new key is not remediated (skipped)", 0},
     {"--start-delay", "HEALER_START_DELAY", OPT_DURATION, OFF(start_delay_ms), "0s", 0,
      86400000, "DUR",
      "hold each remediation this long before it starts; a resolve meanwhile cancels it", 0},
@@ -203,6 +202,11 @@ int config_load(struct config *c, int argc, char **argv, char *err,
       if (strlen(opts[i].flag) == nlen && strncmp(opts[i].flag, arg, nlen) == 0)
         o = &opts[i];
     if (!o && strcmp(arg, "-h") == 0) o = &opts[NOPTS - 1];
+    if (!o && nlen == 12 && strncmp(arg, "--stop-grace", nlen) == 0) {
+      snprintf(err, errlen, "--stop-grace is gone: set stop_grace on the jenkins "
+               "backend (HEALER_JENKINS_STOP_GRACE for the default one)");
+      return -1;
+    }
     if (!o) {
       snprintf(err, errlen, "unknown argument '%.64s' (see --help)", arg);
       return -1;
@@ -247,5 +251,8 @@ void config_usage(FILE *out) {
   }
   fprintf(out,
           "\nEndpoints: POST /api/v1/alertmanager, GET /healthz /readyz /metrics\n"
-          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n");
+          "/api/v1/rules /api/v1/remediations?limit=N. See docs/runtime.md.\n"
+          "\nExit status: 0 stopped cleanly (or --check-config found nothing\n"
+          "wrong); 1 a failure at run time (the journal, the listening socket);\n"
+          "2 a bad flag, variable, file or backend setting.\n");
 }

@@ -36,9 +36,9 @@ struct config {
   uint64_t max_connections;
   uint64_t history;           /* finished remediations kept for the API */
   uint64_t dedupe_max;
+  uint64_t cooldown_max;
   int64_t connection_timeout_ms;
   int64_t drain_timeout_ms;
-  int64_t stop_grace_ms;      /* Jenkins: stop, then term, then kill */
   int64_t dedupe_ttl_ms;
   int64_t start_delay_ms;     /* hold-off before a remediation starts */
   bool dry_run;

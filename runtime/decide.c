@@ -60,13 +60,15 @@ struct lim_entry {
 };
 
 int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
-                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max) {
+                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max,
+                size_t cooldown_max) {
   memset(d, 0, sizeof *d);
   d->rs = rs;
   d->q = q;
   d->store = st;
   d->dedupe_ttl_ms = dedupe_ttl_ms;
   d->dedupe_max = dedupe_max ? dedupe_max : 1;
+  d->cooldown_max = cooldown_max;
   if (pthread_mutex_init(&d->mu, NULL) != 0) return -1;
   if (hmap_init(&d->dedupe, sizeof(struct dd_entry)) < 0 ||
       hmap_init(&d->cooldown, sizeof(struct cd_entry)) < 0 ||
@@ -175,6 +177,18 @@ static void dedupe_make_room(struct decide *d) {
   }
 }
 
+static bool cd_expired(void *p, void *ctx) {
+  const struct cd_entry *e = p;
+  return e->until_ms <= *(const int64_t *)ctx;
+}
+
+bool decide_cooldown_full(struct decide *d) {
+  pthread_mutex_lock(&d->mu);
+  bool full = d->cooldown_max && d->cooldown.count >= d->cooldown_max;
+  pthread_mutex_unlock(&d->mu);
+  return full;
+}
+
 enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
                                  int64_t now_ms, struct decide_info *info) {
   const struct hl_rule *rule = &d->rs->rules[r->rule];
@@ -202,6 +216,18 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
       info->wait_ms = cd->until_ms - now_ms;
       v = DECIDE_COOLDOWN;
       goto out;
+    }
+    if (!cd && d->cooldown_max && d->cooldown.count >= d->cooldown_max) {
+      /* Expired keys make room first (a bounded sweep, resumed next time). */
+      hmap_sweep_some(&d->cooldown, cd_expired, &now_ms, &d->full_cursor,
+                      SWEEP_BUCKETS);
+      if (d->cooldown.count >= d->cooldown_max) {
+        snprintf(info->why, sizeof info->why,
+                 "cooldown table full (%zu keys in their cooldown; raise "
+                 "--cooldown-max)", d->cooldown.count);
+        v = DECIDE_TABLE_FULL;
+        goto out;
+      }
     }
   }
   struct lim_entry *lim = NULL;
@@ -427,11 +453,6 @@ int decide_restore_cooldown(struct decide *d, const char *key, int64_t until_ms,
   }
   pthread_mutex_unlock(&d->mu);
   return cd ? 0 : -1;
-}
-
-static bool cd_expired(void *p, void *ctx) {
-  const struct cd_entry *e = p;
-  return e->until_ms <= *(const int64_t *)ctx;
 }
 
 static bool lim_idle(void *p, void *ctx) {

@@ -62,6 +62,8 @@ struct decide {
   struct budget_ring *budgets; /* per rule; starts NULL without a budget */
   int64_t dedupe_ttl_ms;
   size_t dedupe_max;
+  size_t cooldown_max;        /* 0: no cap */
+  size_t full_cursor;         /* of the sweep when the cooldown table is full */
   struct journal *journal;    /* borrowed; NULL: nothing is journaled */
   /* Asked after dedupe, before cooldown, limit and budget (decide lock
    * held): why the rule must not start anything now (the pause switch, a
@@ -77,6 +79,9 @@ enum decide_verdict {
   DECIDE_COOLDOWN,            /* info.wait_ms left */
   DECIDE_LIMIT,               /* info.inflight in flight already */
   DECIDE_BUDGET,              /* info.wait_ms until budget frees up */
+  DECIDE_TABLE_FULL,          /* a new cooldown key, but --cooldown-max are
+                                 held: not remediated (never an eviction
+                                 that would let a cooled-down key run) */
   DECIDE_QUEUE_FULL,
   DECIDE_CLOSED,              /* draining: the queue takes nothing */
   DECIDE_JOURNAL,             /* the journal refused it (I/O error) */
@@ -91,8 +96,12 @@ struct decide_info {
   char why[256];              /* DECIDE_HELD: the hold's reason */
 };
 
+/* Whether the cooldown table holds --cooldown-max keys (for /readyz). */
+bool decide_cooldown_full(struct decide *d);
+
 int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
-                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max);
+                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max,
+                size_t cooldown_max);
 void decide_free(struct decide *d);
 
 /* Decides about r (state QUEUED, not yet shared). On DECIDE_QUEUED the

@@ -35,7 +35,7 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   if (store_init(&e->store, cfg->history) < 0) goto nomem;
   e->init_stage = 3;
   if (decide_init(&e->decide, rs, &e->queue, &e->store, cfg->dedupe_ttl_ms,
-                  cfg->dedupe_max) < 0)
+                  cfg->dedupe_max, cfg->cooldown_max) < 0)
     goto nomem;
   e->init_stage = 4;
   if (metrics_init(&e->metrics, rs, rtime_now_ms()) < 0) goto nomem;
@@ -410,6 +410,11 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     record_skipped(e, a, &d, r->id, "budget", reason, now_ms);
     res->suppressed++;
     break;
+  case DECIDE_TABLE_FULL:
+    metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN_FULL);
+    record_skipped(e, a, &d, r->id, "cooldown_full", info.why, now_ms);
+    res->suppressed++;
+    break;
   case DECIDE_JOURNAL:
     log_decision(e, a, (int32_t)ri, "journal_failed", NULL,
                  "the journal cannot record it: Alertmanager will retry");
@@ -469,6 +474,29 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
     uint32_t failed = 0;
     enum match_result mr = match_rule(&e->rules, ri, a, now_ms, md, &failed);
     if (mr != MATCH_STATUS) tried++;
+    if (mr == MATCH_ERROR) {
+      /* Fail closed: neither this rule nor a later one (which may be the
+       * catch-all the failed matcher was meant to keep the alert from)
+       * remediates it. */
+      char why[400], err[160];
+      const struct hl_matcher *m = &e->rs->matchers[failed];
+      match_error(md, err, sizeof err);
+      snprintf(why, sizeof why,
+               "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
+               "remediated",
+               m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
+               m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
+      metrics_suppressed(&e->metrics, ri, SUP_MATCH_ERROR);
+      struct log_line l;
+      log_begin(&l, LOGL_WARN, "decision");
+      log_str(&l, "decision", "match_error");
+      log_alert(&l, a);
+      log_str(&l, "rule", e->rs->rules[ri].name);
+      log_str(&l, "reason", why);
+      log_end(&l);
+      res->skipped++;
+      return 0;
+    }
     if (mr != MATCH_OK) {
       if (mr != MATCH_STATUS && log_enabled(LOGL_DEBUG)) {
         char why[256];

@@ -48,6 +48,7 @@ struct engine_config {
   size_t history;             /* finished remediations kept for the API */
   int64_t dedupe_ttl_ms;
   size_t dedupe_max;
+  size_t cooldown_max;        /* cooldown keys at most (0: no cap) */
 };
 
 struct engine {

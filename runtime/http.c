@@ -271,6 +271,8 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
       buf_puts(&b, ",\"paused\":true,\"paused_by\":");
       buf_json_str(&b, pi.by);
     }
+    /* Still ready, but new cooldown keys are skipped until some expire. */
+    if (decide_cooldown_full(&e->decide)) buf_puts(&b, ",\"cooldown_full\":true");
     buf_puts(&b, "}\n");
     return reply_buf(h, c, r, unready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
                      "application/json", &b, NULL, NULL);
@@ -673,8 +675,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- start and stop -------------------------------------------------------------- */
 
-int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
-                char *err, size_t errlen) {
+/* addr as host and port, resolved for a passive socket (*res). */
+static int resolve_listen(const char *addr, struct addrinfo **res, char *err,
+                          size_t errlen) {
   char host[256], serv[16];
   const char *colon;
   if (addr[0] == '[') {
@@ -689,19 +692,41 @@ int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
     memcpy(host, addr, (size_t)(colon - addr));
     host[colon - addr] = '\0';
   }
-  if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof serv ||
-      strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535)
-    goto bad;
-  snprintf(serv, sizeof serv, "%s", colon + 1);
-  struct addrinfo hints = {0}, *res = NULL;
+  const char *p = colon + 1;
+  size_t nd = strspn(p, "0123456789");
+  if (nd == 0 || p[nd] != '\0') goto bad;
+  if (nd > 5 || strtol(p, NULL, 10) > 65535) {
+    snprintf(err, errlen, "--listen %s: port %.20s%s is out of range (0 to 65535)",
+             addr, p, nd > 20 ? "..." : "");
+    return -1;
+  }
+  snprintf(serv, sizeof serv, "%s", p);
+  struct addrinfo hints = {0};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  int gai = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res);
+  int gai = getaddrinfo(host[0] ? host : NULL, serv, &hints, res);
   if (gai != 0) {
     snprintf(err, errlen, "--listen %s: %s", addr, gai_strerror(gai));
     return -1;
   }
+  return 0;
+bad:
+  snprintf(err, errlen, "--listen %s: expected host:port, [ipv6]:port or :port", addr);
+  return -1;
+}
+
+int http_check_listen(const char *addr, char *err, size_t errlen) {
+  struct addrinfo *res = NULL;
+  if (resolve_listen(addr, &res, err, errlen) < 0) return -1;
+  freeaddrinfo(res);
+  return 0;
+}
+
+int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
+                char *err, size_t errlen) {
+  struct addrinfo *res = NULL;
+  if (resolve_listen(addr, &res, err, errlen) < 0) return -1;
   int fd = -1, saved = 0;
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -739,9 +764,6 @@ int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
     }
   }
   return fd;
-bad:
-  snprintf(err, errlen, "--listen %s: expected host:port, [ipv6]:port or :port", addr);
-  return -1;
 }
 
 /* Frees what http_start() made of h so far (the daemon excepted). */

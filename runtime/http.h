@@ -65,6 +65,10 @@ size_t http_inflight(struct http *h);
 /* Stops the daemon (ends every connection) and frees h. */
 void http_stop(struct http *h);
 
+/* Whether http_listen() could take addr, short of binding it: its form,
+ * the port's range, the host's name. For --check-config. */
+int http_check_listen(const char *addr, char *err, size_t errlen);
+
 /* Opens a listening socket for addr; exposed for tests. Returns the fd or
  * -1 with a message in err; the bound address goes to bound. */
 int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,

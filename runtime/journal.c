@@ -2080,6 +2080,65 @@ static int mkdir_p(const char *dir) {
   return 0;
 }
 
+int journal_check_dir(const char *dir, char *err, size_t errlen) {
+  if (!dir || !*dir) dir = "./state";
+  char at[4096];
+  if (snprintf(at, sizeof at, "%s", dir) >= (int)sizeof at) {
+    errf(err, errlen, "--state-dir %s: %s", dir, strerror(ENAMETOOLONG));
+    return -1;
+  }
+  /* The nearest existing ancestor, where mkdir_p() would start. */
+  struct stat st;
+  bool exists = stat(at, &st) == 0;
+  while (!exists && errno == ENOENT) {
+    char *slash = strrchr(at, '/');
+    if (!slash) snprintf(at, sizeof at, ".");
+    else if (slash == at) at[1] = '\0';
+    else *slash = '\0';
+    if (stat(at, &st) == 0) break;
+    if (strcmp(at, ".") == 0 || strcmp(at, "/") == 0) break;
+  }
+  if (stat(at, &st) != 0) {
+    errf(err, errlen, "--state-dir %s: %s: %s", dir, at, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    errf(err, errlen, "--state-dir %s: %s is not a directory", dir, at);
+    return -1;
+  }
+  /* Permission bits do not tell (root, read-only or virtual file systems):
+   * a file made and removed does. */
+  char probe[4160];
+  snprintf(probe, sizeof probe, "%s/.healer-check.XXXXXX", at);
+  int fd = mkstemp(probe);
+  if (fd < 0) {
+    errf(err, errlen, "--state-dir %s: cannot create files in %s: %s", dir, at,
+         strerror(errno));
+    return -1;
+  }
+  close(fd);
+  unlink(probe);
+  if (!exists) return 0;
+  char path[4160];
+  snprintf(path, sizeof path, "%s/%s", dir, JOURNAL_FILE);
+  if (access(path, F_OK) == 0 && (fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+    errf(err, errlen, "--state-dir %s: journal %s: %s", dir, path, strerror(errno));
+    return -1;
+  }
+  if (fd >= 0) close(fd);
+  snprintf(path, sizeof path, "%s/%s", dir, LOCK_FILE);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);   /* releases it again */
+    if (held) {
+      errf(err, errlen, "--state-dir %s is in use by another healer (%s is locked)",
+           dir, path);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int read_file(int fd, char **out, size_t *n) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -1;

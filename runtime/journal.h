@@ -188,6 +188,14 @@ struct journal_open_info {
   size_t history;                   /* finished remediations kept */
 };
 
+/* What journal_open() would refuse about dir, for --check-config, leaving
+ * nothing behind: it (or, when it does not exist yet, its nearest existing
+ * ancestor, where it would be created) must take a new file (probed with
+ * one, removed at once), an existing journal must be readable and
+ * writable, and its lock must not be held by another healer. Returns 0, or
+ * -1 with a message in err naming --state-dir. */
+int journal_check_dir(const char *dir, char *err, size_t errlen);
+
 /* Opens (creating if needed) DIR/journal.log, locks DIR against a second
  * healer, replays the file into memory and rebinds it to cfg->rs. Returns 0,
  * or -1 with a message in err (corruption: file, offset, record number and

@@ -167,19 +167,30 @@ int main(int argc, char **argv) {
   struct engine e;
   struct engine_config ec = {cfg.dry_run, cfg.start_delay_ms, (size_t)cfg.queue_size,
                              (size_t)cfg.history, cfg.dedupe_ttl_ms,
-                             (size_t)cfg.dedupe_max};
+                             (size_t)cfg.dedupe_max, (size_t)cfg.cooldown_max};
   if (engine_init(&e, rs, &ec, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     goto out_auth;
   }
-  act_jenkins_set_stop_grace(cfg.stop_grace_ms);
   /* Backends and their secrets, read once (not in dry-run). */
   if (backend_load_all(rs, cfg.dry_run, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     status = 2;
     goto out_engine;
   }
+  /* The address before the journal, so a bad --listen creates nothing. */
+  if (http_check_listen(cfg.listen, err, sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    status = 2;
+    goto out_engine;
+  }
   if (cfg.action == CONFIG_CHECK) {
+    /* What start would refuse next: the state directory. */
+    if (journal_check_dir(cfg.state_dir, err, sizeof err) < 0) {
+      fprintf(stderr, "healer: %s\n", err);
+      status = 2;
+      goto out_engine;
+    }
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
     status = 0;
     goto out_engine;

@@ -18,6 +18,7 @@
 
 struct match_md {
   pcre2_match_data *md;
+  int rc;                     /* of the last failed evaluation */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -197,6 +198,7 @@ void match_free(struct rules *r) {
 struct match_md *match_md_new(void) {
   struct match_md *m = malloc(sizeof *m);
   if (!m) return NULL;
+  m->rc = 0;
   m->md = pcre2_match_data_create(1, NULL);
   if (!m->md) {
     free(m);
@@ -225,8 +227,8 @@ const struct hl_index_entry *match_lookup(const struct rules *r,
   return NULL;
 }
 
-bool match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
-                   struct match_md *md) {
+int match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
+                  struct match_md *md) {
   const struct hl_matcher *m = &r->rs->matchers[mi];
   const char *v = m->on == HL_ON_LABEL ? alert_label(a, m->name)
                                        : alert_annotation(a, m->name);
@@ -237,13 +239,17 @@ bool match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
   default: {
     /* ASCII is valid UTF-8: the JIT entry point, which skips the per-call
      * checks, is safe. Anything else goes through pcre2_match(), which
-     * rejects invalid UTF-8 (no match). */
+     * rejects invalid UTF-8: an error, as a hit on the match limit is. */
     size_t n = 0;
     bool ascii = true;
     for (; v[n]; n++) ascii &= (unsigned char)v[n] < 0x80;
     int rc = ascii && r->jit[mi]
                  ? pcre2_jit_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx)
                  : pcre2_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+      md->rc = rc;
+      return -1;
+    }
     bool hit = rc >= 0;
     return m->op == HL_MATCH_RE ? hit : !hit;
   }
@@ -281,16 +287,25 @@ bool match_window(const struct rules *r, uint32_t wi, int64_t now_ms) {
   return true;
 }
 
+void match_error(const struct match_md *md, char *out, size_t outlen) {
+  PCRE2_UCHAR msg[160];
+  if (pcre2_get_error_message(md->rc, msg, sizeof msg / sizeof msg[0]) < 0)
+    snprintf((char *)msg, sizeof msg, "error %d", md->rc);
+  snprintf(out, outlen, "%s", (const char *)msg);
+}
+
 enum match_result match_rule(const struct rules *r, uint32_t ri,
                              const struct alert *a, int64_t now_ms,
                              struct match_md *md, uint32_t *failed) {
   const struct hl_rule *rule = &r->rs->rules[ri];
   if (!(rule->status & a->status)) return MATCH_STATUS;
-  for (uint32_t k = 0; k < rule->nmatchers; k++)
-    if (!match_matcher(r, rule->first_matcher + k, a, md)) {
+  for (uint32_t k = 0; k < rule->nmatchers; k++) {
+    int held = match_matcher(r, rule->first_matcher + k, a, md);
+    if (held != 1) {
       if (failed) *failed = rule->first_matcher + k;
-      return MATCH_MATCHER;
+      return held < 0 ? MATCH_ERROR : MATCH_MATCHER;
     }
+  }
   if (rule->during != HL_NONE && !match_window(r, rule->during, now_ms))
     return MATCH_OUTSIDE_WINDOW;
   if (rule->not_during != HL_NONE && match_window(r, rule->not_during, now_ms))

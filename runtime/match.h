@@ -43,7 +43,10 @@ enum match_result {
   MATCH_STATUS,               /* the rule acts on the other status */
   MATCH_MATCHER,              /* a matcher does not hold */
   MATCH_OUTSIDE_WINDOW,       /* not inside the rule's `during` window */
-  MATCH_IN_WINDOW             /* inside the rule's `not during` window */
+  MATCH_IN_WINDOW,            /* inside the rule's `not during` window */
+  MATCH_ERROR                 /* a regex could not be evaluated (the
+                                 alert must not be remediated by this or
+                                 any later rule: fail closed) */
 };
 
 /* 0, or -1 with a message in err. */
@@ -59,8 +62,8 @@ const struct hl_index_entry *match_lookup(const struct rules *r,
                                           const char *alertname);
 
 /* Whether rule (an index into rs->rules) applies to a at now_ms. On
- * MATCH_MATCHER, *failed (if not NULL) is the index of the first matcher
- * that does not hold. */
+ * MATCH_MATCHER and MATCH_ERROR, *failed (if not NULL) is the index of the
+ * first matcher that does not hold or could not be evaluated. */
 enum match_result match_rule(const struct rules *r, uint32_t rule,
                              const struct alert *a, int64_t now_ms,
                              struct match_md *md, uint32_t *failed);
@@ -68,8 +71,14 @@ enum match_result match_rule(const struct rules *r, uint32_t rule,
 /* Whether instant now_ms is inside window w (an index into rs->windows). */
 bool match_window(const struct rules *r, uint32_t w, int64_t now_ms);
 
-/* Whether one matcher holds for a (exposed for tests). */
-bool match_matcher(const struct rules *r, uint32_t m, const struct alert *a,
-                   struct match_md *md);
+/* Whether one matcher holds for a: 1 yes, 0 no, -1 when its regex could
+ * not be evaluated (a match limit, a value PCRE2 refuses), which is neither:
+ * a `!~` must not hold because its regex failed. match_error() then says
+ * why. */
+int match_matcher(const struct rules *r, uint32_t m, const struct alert *a,
+                  struct match_md *md);
+
+/* PCRE2's words for the last -1 of match_matcher() with md. */
+void match_error(const struct match_md *md, char *out, size_t outlen);
 
 #endif

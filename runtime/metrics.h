@@ -30,7 +30,9 @@
   X(MISSING_LABEL, "missing_label") \
   X(NO_BACKEND, "no_backend") \
   X(PAUSED, "paused") \
-  X(BREAKER, "breaker_open")
+  X(BREAKER, "breaker_open") \
+  X(MATCH_ERROR, "match_error") \
+  X(COOLDOWN_FULL, "cooldown_full")
 
 enum metrics_suppress {
 #define MX(id, name) SUP_##id,

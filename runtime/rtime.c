@@ -3,6 +3,8 @@
  */
 #include "rtime.h"
 
+#include "duration.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -67,32 +69,7 @@ char *rtime_format(int64_t ms, char out[RTIME_BUFSZ]) {
 }
 
 int rtime_parse_duration(const char *s, int64_t *ms) {
-  if (!s || !isdigit((unsigned char)*s)) return -1;
-  size_t digits = strspn(s, "0123456789");
-  bool bare = s[digits] == '\0';    /* a bare number means seconds */
-  int64_t total = 0;
-  const char *p = s;
-  while (*p) {
-    if (!isdigit((unsigned char)*p)) return -1;
-    int64_t n = 0;
-    while (isdigit((unsigned char)*p)) {
-      if (n > (INT64_MAX - 9) / 10) return -1;
-      n = n * 10 + (*p++ - '0');
-    }
-    int64_t unit;
-    if (bare) unit = 1000;
-    else if (strncmp(p, "ms", 2) == 0) { unit = 1; p += 2; }
-    else if (*p == 's') { unit = 1000; p++; }
-    else if (*p == 'm') { unit = 60000; p++; }
-    else if (*p == 'h') { unit = 3600000; p++; }
-    else if (*p == 'd') { unit = 86400000; p++; }
-    else if (*p == 'w') { unit = 7 * 86400000LL; p++; }
-    else return -1;
-    if (n > INT64_MAX / unit || total > INT64_MAX - n * unit) return -1;
-    total += n * unit;
-  }
-  *ms = total;
-  return 0;
+  return hl_parse_duration(s, ms);
 }
 
 char *rtime_format_duration(int64_t ms, char out[RTIME_BUFSZ]) {

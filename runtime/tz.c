@@ -74,14 +74,19 @@ static const char *parse_hms(const char *p, int32_t *out) {
   if (*p == ':') {
     p++;
     if (!isdigit((unsigned char)*p)) return NULL;
-    while (isdigit((unsigned char)*p)) m = m * 10 + (*p++ - '0');
+    while (isdigit((unsigned char)*p)) {
+      m = m * 10 + (*p++ - '0');
+      if (m > 59) return NULL;  /* bounded as the hours are: no overflow */
+    }
     if (*p == ':') {
       p++;
       if (!isdigit((unsigned char)*p)) return NULL;
-      while (isdigit((unsigned char)*p)) s = s * 10 + (*p++ - '0');
+      while (isdigit((unsigned char)*p)) {
+        s = s * 10 + (*p++ - '0');
+        if (s > 59) return NULL;
+      }
     }
   }
-  if (m > 59 || s > 59) return NULL;
   *out = sign * (h * 3600 + m * 60 + s);
   return p;
 }

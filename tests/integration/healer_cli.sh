@@ -35,8 +35,23 @@ HEALER_QUEUE_SIZE=0 $H --check-config 2>"$TMP/err"
 [ $? -eq 2 ] || fail "bad variable: exit status not 2"
 grep -q 'HEALER_QUEUE_SIZE: 0 is out of range' "$TMP/err" || fail "bad variable message: $(cat "$TMP/err")"
 $H --listen nonsense 2>"$TMP/err"
-[ $? -eq 1 ] || fail "bad --listen"
+[ $? -eq 2 ] || fail "bad --listen"
 grep -q -- '--listen nonsense: expected host:port' "$TMP/err" || fail "bad --listen message: $(cat "$TMP/err")"
+# --check-config refuses what start would: a port out of range (said so,
+# and before any journal file is made), a state directory that cannot be
+# made; it creates nothing for one that can.
+$H --check-config --listen 127.0.0.1:99999 2>"$TMP/err"
+[ $? -eq 2 ] || fail "--check-config took port 99999"
+grep -q -- '--listen 127.0.0.1:99999: port 99999 is out of range (0 to 65535)' "$TMP/err" ||
+  fail "port range message: $(cat "$TMP/err")"
+$H --listen 127.0.0.1:99999 --state-dir "$TMP/never" 2>/dev/null
+[ $? -eq 2 ] && [ ! -e "$TMP/never" ] || fail "a bad port still made the state directory"
+$H --check-config --state-dir /proc/nonexistent/x 2>"$TMP/err"
+[ $? -eq 2 ] || fail "--check-config took --state-dir /proc/nonexistent/x"
+grep -q -- '--state-dir /proc/nonexistent/x: cannot create files in /proc' "$TMP/err" ||
+  fail "state dir message: $(cat "$TMP/err")"
+$H --check-config --state-dir "$TMP/new/a/b" >/dev/null 2>"$TMP/err" || fail "--check-config refused a creatable state dir: $(cat "$TMP/err")"
+[ ! -e "$TMP/new" ] || fail "--check-config created the state directory"
 
 # Variables configure, flags win.
 start_healer --dry-run
@@ -45,6 +60,10 @@ HEALER_LISTEN=127.0.0.1:$OCC HEALER_DRY_RUN=1 $H 2>"$TMP/err" &
 pid=$!
 wait_until 20 sh -c "! kill -0 $pid" || { kill $pid; fail "started on a port in use"; }
 grep -q "127.0.0.1:$OCC: Address already in use" "$TMP/err" || fail "port in use message: $(cat "$TMP/err")"
+# ... and a state directory another healer holds.
+$H --check-config --state-dir "$TMP/state" 2>"$TMP/err"
+[ $? -eq 2 ] || fail "--check-config took a state dir in use"
+grep -q "is in use by another healer" "$TMP/err" || fail "lock message: $(cat "$TMP/err")"
 stop_healer
 : >"$TMP/healer.log"
 HEALER_LOG_FORMAT=json HEALER_WORKERS=3 start_healer --workers 2

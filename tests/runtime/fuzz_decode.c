@@ -24,7 +24,7 @@ static int ready;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!ready) {
     char err[256];
-    struct engine_config cfg = {false, 0, 64, 100, 3600000, 1000};
+    struct engine_config cfg = {false, 0, 64, 100, 3600000, 1000, 1000};
     log_setup(LOG_TEXT, LOGL_ERROR, 2);
     if (engine_init(&e, &hl_ruleset, &cfg, err, sizeof err) != 0) abort();
     ready = 1;

@@ -42,7 +42,7 @@ static void init(size_t queue_cap) {
   rs.nsteps = 1;
   assert_int_equal(queue_init(&q, queue_cap), 0);
   assert_int_equal(store_init(&st, 100), 0);
-  assert_int_equal(decide_init(&d, &rs, &q, &st, 3600000, 1000), 0);
+  assert_int_equal(decide_init(&d, &rs, &q, &st, 3600000, 1000, 1000), 0);
 }
 
 static void fini(void) {

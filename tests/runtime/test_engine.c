@@ -23,9 +23,12 @@
 static struct engine e;
 static struct bump arena;
 
+static size_t g_cooldown_max = 1000;
+
 static int start(size_t queue_size, bool dry_run) {
   char err[256];
-  struct engine_config cfg = {dry_run, 0, queue_size, 100, 24 * HOUR, 1000};
+  struct engine_config cfg = {dry_run, 0, queue_size, 100, 24 * HOUR, 1000,
+                              g_cooldown_max};
   if (engine_init(&e, &hl_ruleset, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "engine_init: %s\n", err);
     return -1;
@@ -133,6 +136,28 @@ static void test_missing_label_skips_to_next_rule(void **state) {
   assert_int_equal(r.unmatched, 1);
   r = ingest(ENVELOPE(ALERT("firing", "\"node\":\"x\"", "fp-e", T0)), NOW);   /* no alertname */
   assert_int_equal(r.unmatched, 1);
+}
+
+/* A regex that cannot be evaluated (here PCRE2 refuses a value that is not
+ * UTF-8) is neither a match nor a non-match: ne_rule's `summary !~
+ * "ignore.*"` must not hold because of it, and the catch-all fallback after
+ * it must not take the alert either. Before, the `!~` held and ne_rule ran. */
+static void test_regex_error_fails_closed(void **state) {
+  (void)state;
+  struct ingest_result r = ingest(ENVELOPE(ALERT_FULL("firing",
+      "\"alertname\":\"Match\",\"team\":\"web\"", "\"summary\":\"ignore \xff\xfe\"",
+      "fp-u", T0)), NOW);
+  assert_int_equal(r.alerts, 1);
+  assert_int_equal(r.queued, 0);
+  assert_int_equal(r.skipped, 1);
+  assert_null(newest("ne_rule"));
+  assert_null(newest("fallback"));
+  /* The same alert with a valid value does not hold `!~` and falls through. */
+  r = ingest(ENVELOPE(ALERT_FULL("firing", "\"alertname\":\"Match\",\"team\":\"web\"",
+      "\"summary\":\"ignore me\"", "fp-v", T0)), NOW);
+  assert_int_equal(r.queued, 1);
+  assert_null(newest("ne_rule"));
+  assert_non_null(newest("fallback"));
 }
 
 /* A resend is answered only once the original is durable, even when the
@@ -279,6 +304,42 @@ static void test_cooldown_per_key(void **state) {
   r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"a\"", "c5", T0)), NOW + HOUR - 1);
   assert_int_equal(r.suppressed, 1);
   r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"a\"", "c5", T0)), NOW + HOUR);
+  assert_int_equal(r.queued, 1);
+  run_queue();
+}
+
+/* A sender that keeps inventing cooldown keys fills the table up to
+ * --cooldown-max and no further: a new key is then skipped (fail closed),
+ * never an old one evicted, which would let a cooled-down key run again.
+ * Keys that expire make room. Before the cap the table grew without
+ * bound. */
+static void test_cooldown_table_full(void **state) {
+  (void)state;
+  engine_free(&e);
+  bump_free(&arena);
+  g_cooldown_max = 3;
+  assert_int_equal(start(64, true), 0);
+  g_cooldown_max = 1000;
+  char body[512];
+  for (int i = 0; i < 3; i++) {
+    snprintf(body, sizeof body, ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"k%d\"",
+             "f%d", T0)), i, i);
+    assert_int_equal(ingest(body, NOW).queued, 1);
+  }
+  struct ingest_result r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"k9\"",
+                                                 "f9", T0)), NOW);
+  assert_int_equal(r.queued, 0);
+  assert_int_equal(r.suppressed, 1);
+  struct remediation *sk = newest("cooldown_rule");
+  assert_int_equal(sk->state, REM_SKIPPED);
+  assert_non_null(strstr(sk->reason, "cooldown table full (3 keys"));
+  assert_true(decide_cooldown_full(&e.decide));
+  /* An old key is still held, not evicted. */
+  r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"k0\"", "g0", T0)), NOW + 1000);
+  assert_int_equal(r.suppressed, 1);
+  assert_non_null(strstr(newest("cooldown_rule")->reason, "cooldown: "));
+  /* An hour on, the keys have expired and make room. */
+  r = ingest(ENVELOPE(ALERT("firing", "\"alertname\":\"Cool\",\"instance\":\"k9\"", "h9", T0)), NOW + HOUR);
   assert_int_equal(r.queued, 1);
   run_queue();
 }
@@ -539,6 +600,8 @@ static void test_thousand_alerts_and_sweep(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_first_match_wins_after_continue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_regex_error_fails_closed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cooldown_table_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_missing_label_skips_to_next_rule, setup, teardown),
       cmocka_unit_test_setup_teardown(test_backend_picked_per_alert, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),

@@ -662,7 +662,9 @@ static void test_stop_escalation(void **state) {
        {"stop", NULL, NULL},
        "build #1: stop sent; Jenkins did not say whether it ended", false},
   };
-  act_jenkins_set_stop_grace(1000);
+  /* The default backend's stop_grace, from the environment. */
+  setenv("HEALER_JENKINS_STOP_GRACE", "1s", 1);
+  load_backends(jk.url, token_file);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset(&jk);
     char spec[256];
@@ -694,7 +696,8 @@ static void test_stop_escalation(void **state) {
     cJSON_Delete(s);
     rem_unref(r);
   }
-  act_jenkins_set_stop_grace(ACT_JENKINS_STOP_GRACE_MS);
+  unsetenv("HEALER_JENKINS_STOP_GRACE");
+  load_backends(jk.url, token_file);
 }
 
 static void test_timeout_while_queued(void **state) {
@@ -927,7 +930,8 @@ static void test_no_backend(void **state) {
                          "backend 'ci' (tests/jenkins.heal:3), field url)"));
   assert_non_null(
       strstr(err, "HEALER_JENKINS_USER is set but neither "
-                  "HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is"));
+                  "HEALER_JENKINS_TOKEN_FILE nor HEALER_JENKINS_TOKEN is "
+                  "(default jenkins backend"));
   assert_non_null(strstr(err, "3 backend settings"));
   struct remediation *r =
       make_rem(27, "folder/Docker Prune", HL_NONE, params3, 0);
@@ -1016,6 +1020,28 @@ static void test_backend_sources(void **state) {
   dry.rules = dry_rules;
   dry.nrules = 1;
   assert_int_equal(backend_load_all(&dry, false, err, sizeof err), 0);
+  load_backends(jk.url, token_file);
+}
+
+/* Fields are checked as backends.def declares them, whether they come from
+ * the rules or the environment: a duration, a pair given together. */
+static void test_backend_forms(void **state) {
+  (void)state;
+  char err[1024];
+  setenv("HEALER_JENKINS_STOP_GRACE", "soon", 1);
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "default jenkins backend (used by rule "
+                              "jk_default), field stop_grace: not a duration"));
+  setenv("HEALER_JENKINS_STOP_GRACE", "1m30s", 1);
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), 0);
+  assert_string_equal(
+      backend_field(backend_get(HL_BK_JENKINS, HL_NONE), "stop_grace"), "1m30s");
+  unsetenv("HEALER_JENKINS_STOP_GRACE");
+  unsetenv("HEALER_JENKINS_USER");
+  assert_int_equal(backend_load_all(&test_rs, false, err, sizeof err), -1);
+  assert_non_null(strstr(err, "HEALER_JENKINS_TOKEN_FILE is set but "
+                              "HEALER_JENKINS_USER is not (default jenkins "
+                              "backend"));
   load_backends(jk.url, token_file);
 }
 
@@ -1118,6 +1144,7 @@ int main(void) {
       cmocka_unit_test_setup(test_resume_after_restart, each_setup),
       cmocka_unit_test_setup(test_no_backend, each_setup),
       cmocka_unit_test_setup(test_backend_sources, each_setup),
+      cmocka_unit_test_setup(test_backend_forms, each_setup),
       cmocka_unit_test_setup(test_backend_picked_needs_all, each_setup),
       cmocka_unit_test_setup(test_secrets_stay_secret, each_setup),
   };

@@ -1527,7 +1527,7 @@ static void test_history_engine_restore(void **state) {
   j = open_ok(&c, NOW + 100, &info);
   struct engine e;
   char err[256];
-  struct engine_config ec = {true, 0, 16, 3, 24 * HOUR, 1000};
+  struct engine_config ec = {true, 0, 16, 3, 24 * HOUR, 1000, 1000};
   assert_int_equal(engine_init(&e, &hl_ruleset, &ec, err, sizeof err), 0);
   engine_set_journal(&e, j);
   assert_int_equal(engine_restore(&e, j, info.next_id, err, sizeof err), 0);

@@ -145,17 +145,25 @@ static void test_ne_and_nre_on_annotation(void **state) {
                    MATCH_OK);
 }
 
-static void test_invalid_utf8_never_matches_regex(void **state) {
+/* A value PCRE2 refuses (not UTF-8) is neither a match nor a non-match,
+ * for =~ and !~ alike: the rule fails closed (it used to be a non-match,
+ * so the `!~` held and the rule ran). */
+static void test_invalid_utf8_is_a_match_error(void **state) {
   (void)state;
   uint32_t re = rule_index("it_prune");   /* instance =~ .+ */
   uint32_t nre = rule_index("ne_rule");   /* summary !~ ignore.* */
   int64_t now = at(2026, 11, 27, 12, 0);
   assert_int_equal(match_rule(&rules, re, one(ENVELOPE(ALERT("firing",
                    "\"alertname\":\"HealerTest\",\"instance\":\"bad\xff\xfe\"", "f", T0))), now, md, NULL),
-                   MATCH_MATCHER);
+                   MATCH_ERROR);
+  uint32_t failed = 0;
   assert_int_equal(match_rule(&rules, nre, one(ENVELOPE(ALERT_FULL("firing",
-                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\xc3\"", "f", T0))), now, md, NULL),
-                   MATCH_OK);
+                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\xc3\"", "f", T0))), now, md, &failed),
+                   MATCH_ERROR);
+  char why[160];
+  match_error(md, why, sizeof why);
+  assert_non_null(strstr(why, "UTF-8"));
+  assert_string_equal(hl_ruleset.matchers[failed].name, "summary");
 }
 
 static void test_status(void **state) {
@@ -349,7 +357,7 @@ int main(void) {
       cmocka_unit_test(test_eq),
       cmocka_unit_test(test_re_is_anchored),
       cmocka_unit_test(test_ne_and_nre_on_annotation),
-      cmocka_unit_test(test_invalid_utf8_never_matches_regex),
+      cmocka_unit_test(test_invalid_utf8_is_a_match_error),
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_business_hours_in_berlin),
       cmocka_unit_test(test_date_range_and_wrapping_window),

@@ -198,7 +198,7 @@ static void test_decide_order(void **state) {
   struct decide d;
   assert_int_equal(queue_init(&q, 16), 0);
   assert_int_equal(store_init(&st, 16), 0);
-  assert_int_equal(decide_init(&d, &rs, &q, &st, 24 * HOUR, 1000), 0);
+  assert_int_equal(decide_init(&d, &rs, &q, &st, 24 * HOUR, 1000, 1000), 0);
   d.hold = hold;
   d.hold_ctx = &s;
   struct decide_info info;

@@ -82,7 +82,11 @@ static void test_posix_strings(void **state) {
   assert_non_null(z);
   tz_free(z);
   const char *bad[] = {"", "E5", "EST", "EST5EDT,M13.1.0,M1.1.0", "EST5EDT,M3.2.0",
-                       "EST5EDT,M3.2.0,M11.1.0junk", "<+05", "EST999"};
+                       "EST5EDT,M3.2.0,M11.1.0junk", "<+05", "EST999",
+                       /* long minutes and seconds fields: out of range, and
+                        * once an int overflow (UBSan) */
+                       "EST5:609999999999", "EST5:00:609999999999",
+                       "EST5EDT,M3.2.0/2:9999999999,M11.1.0"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if ((z = tz_from_posix(bad[i], err, sizeof err))) {
       tz_free(z);

@@ -37,7 +37,7 @@ static int setup(void **state) {
   (void)state;
   log_setup(LOG_TEXT, LOGL_ERROR + 1, 2);
   char err[256];
-  struct engine_config cfg = {false, 0, 16, 100, 24 * HOUR, 1000};
+  struct engine_config cfg = {false, 0, 16, 100, 24 * HOUR, 1000, 1000};
   if (engine_init(&e, &hl_ruleset, &cfg, err, sizeof err) != 0) return -1;
   bump_init(&arena, 0);
   fake_reset(&kube);

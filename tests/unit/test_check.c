@@ -788,10 +788,14 @@ static void test_backend_declarations(void **state) {
           "error: unknown field 'namespace' for a kubernetes backend; "
           "expected 'url', 'token', 'ca_file', 'client_cert' or "
           "'client_key'"});
-  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\", user = \"y\" "
-         "}\n",
+  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\", user = \"y\", "
+         "token = env(\"T\") }\n",
          1, {"user", 2, 0, "error: duplicate field 'user'"},
          {"user", 1, 0, "note: first given here"});
+  EXPECT("backend jenkins b { url = \"https://b\", user = \"x\" }\n", 1,
+         {"user", 1, 0,
+          "error: field 'user' is set but 'token' is not; a jenkins backend "
+          "takes them together"});
   EXPECT("backend slack c { }\n"
          "backend jira d { url = \"https://d\" }\n",
          2,

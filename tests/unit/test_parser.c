@@ -207,6 +207,7 @@ static const char block_rule[] =
     "  dry-run, continue\n"
     "  during office\n"
     "  not during freeze\n"
+    "  stop after 3 failures in 1h\n"
     "  on success notify slack \"#sre-remediation\"\n"
     "  on failure, timeout notify jira OPS via tickets\n"
     "  on failure page pagerduty\n"
@@ -300,6 +301,11 @@ static void test_block_form(void **state) {
   assert_int_equal(o->kind, OPT_NOT_DURING);
   assert_string_equal(o->name, "freeze");
   assert_string_equal(at(r, o->name_loc), "freeze");
+  o = option_at(ru, 10);
+  assert_int_equal(o->kind, OPT_BREAKER);
+  assert_true(o->n == 3);
+  assert_true(o->ms == 3600000);
+  assert_string_equal(at(r, o->loc), "stop after 3 failures in 1h");
   assert_null(o->next);
 
   const struct notify *n = ru->notifies;
