@@ -11,6 +11,9 @@
 #
 # Build products go to build/ (objects, flex/bison output) and bin/.
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/.
+#
+#   make static     bin/healer-static: one statically linked, stripped ELF
+#                   (RULES= honoured), libraries from Debian (mk/static.mk)
 
 CC       ?= cc
 VERSION  := 0.1.0
@@ -29,10 +32,10 @@ WARN_GEN   := -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare \
 
 STD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT      ?= -O2 -g
-PKGS     := libpcre2-8 libmicrohttpd libcjson libcurl
+PKGS     := libpcre2-8 libmicrohttpd libcjson libcurl gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PCRE_LIBS  := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
-RT_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl) -lpthread -lm
+RT_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls) -lpthread -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(FUZZ),1)
@@ -47,6 +50,11 @@ else ifeq ($(SAN),1)
   BIN      := build/san/bin
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   OPT      := -O1 -g
+else ifeq ($(STATIC),1)
+  # The static binary's objects (mk/static.mk; `make static` sets this).
+  B        := build/static/obj
+  BIN      := build/static/bin
+  SANFLAGS :=
 else
   B        := build
   BIN      := bin
@@ -56,6 +64,19 @@ endif
 CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 CFLAGS   := $(STD) $(OPT) $(SANFLAGS)
 LDFLAGS  := $(SANFLAGS)
+
+ifeq ($(STATIC),1)
+  # Archives built by scripts/static-deps.sh first, then Debian's (.a only).
+  STATIC_PREFIX := build/static/prefix
+  PKG_CFLAGS := -I$(STATIC_PREFIX)/include $(PKG_CFLAGS)
+  CPPFLAGS := -Idsl -Icompiler -I$(B)/dsl -DHEALER_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+  CFLAGS   += -ffunction-sections -fdata-sections
+  # The link map says what the binary's size is made of (bench/footprint.sh).
+  LDFLAGS  := -static -Wl,--gc-sections -Wl,-Map=$(BIN)/healer.map -L$(STATIC_PREFIX)/lib
+  RT_LIBS  := -lcurl -lmicrohttpd -lgnutls -lhogweed -lnettle -lgmp -ltasn1 \
+              -lpcre2-8 -lcjson -lpthread -lm
+  PCRE_LIBS := -lpcre2-8
+endif
 
 # The rules built into healer. Default: the checked-in generated/rules.c,
 # verified against rules/ by `make test`. Another RULES glob is compiled into
@@ -108,7 +129,9 @@ $(BIN)/healerc: $(HEALERC_OBJ)
 # Per-area fragments: runtime, tests, fuzz, bench.
 include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (Not the third-party trees `make static` builds under build/static.)
+-include $(shell find $(B) \( -path build/static/src -o -path 'build/static/*-build' \) -prune \
+            -o -name '*.d' -print 2>/dev/null)
 
 clean:
 	rm -rf build bin

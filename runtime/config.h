@@ -47,6 +47,9 @@ struct config {
   const char *auth_bearer_file;
   const char *auth_basic_file;
   const char *port_file;      /* write the bound port here, or NULL */
+  const char *tls_cert_file;  /* inbound HTTPS: healer's certificate chain (PEM) */
+  const char *tls_key_file;   /* and its private key (PEM) */
+  const char *tls_client_ca_file; /* mutual TLS: clients' CA(s) (PEM), or NULL */
   const char *state_dir;      /* the journal's directory */
   bool journal_recover;       /* skip corrupt journal records (they are lost) */
   uint64_t journal_compact;   /* compact the journal beyond this size (bytes) */

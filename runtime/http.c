@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "rtime.h"
+#include "tls.h"
 
 /* Bytes of an oversized body read and dropped before the connection is
  * simply closed. */
@@ -273,6 +274,12 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     }
     /* Still ready, but new cooldown keys are skipped until some expire. */
     if (decide_cooldown_full(&e->decide)) buf_puts(&b, ",\"cooldown_full\":true");
+    /* Still serving with the previous certificate: ready, but say so. */
+    char tls_why[TLS_WHY_MAX];
+    if (tls_problem(tls_why, sizeof tls_why)) {
+      buf_puts(&b, ",\"tls\":");
+      buf_json_str(&b, tls_why);
+    }
     buf_puts(&b, "}\n");
     return reply_buf(h, c, r, unready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
                      "application/json", &b, NULL, NULL);
@@ -806,14 +813,26 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   }
   /* Without the committer, webhooks commit on their own thread. */
   h->cstarted = pthread_create(&h->committer, NULL, committer_main, h) == 0;
+  /* HTTPS when tls_init() loaded a certificate: each handshake asks tls.c
+   * for the current pair (SIGHUP swaps it), TLS 1.2 at least; with client
+   * CAs, tls.c requires and verifies a client certificate. A handshake
+   * counts against --connection-timeout like any idle connection. */
+  struct MHD_OptionItem tls_opts[] = {
+      {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_retrieve_callback()},
+      {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_priorities()},
+      {tls_client_ca_pem() ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+       (void *)(uintptr_t)tls_client_ca_pem()},
+      {MHD_OPTION_END, 0, NULL}};
+  bool https = tls_enabled();
   h->d = MHD_start_daemon(
-      HTTP_MHD_FLAGS, 0, NULL, NULL, on_request, h,
+      HTTP_MHD_FLAGS | (https ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, h,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,   /* first, to catch all */
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
       MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
       MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+      https ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,
       MHD_OPTION_END);
   if (!h->d) {
     snprintf(err, errlen, "cannot start the HTTP server on %s", h->address);

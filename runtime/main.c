@@ -40,6 +40,7 @@
 #include "journal.h"
 #include "log.h"
 #include "rtime.h"
+#include "tls.h"
 #include "worker.h"
 
 #ifndef HEALER_VERSION
@@ -84,6 +85,13 @@ static int wait_signal(int64_t ms) {
   siginfo_t info;
   int sig = sigtimedwait(&g_signals, &info, &ts);
   return sig > 0 ? sig : 0;
+}
+
+/* While draining: a second SIGTERM or SIGINT skips the waiting (SIGHUP
+ * does not). */
+static bool hurried(void) {
+  int sig = wait_signal(10);
+  return sig && sig != SIGHUP;
 }
 
 /* Warn about what will not really run. */
@@ -162,6 +170,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "healer: %s\n", err);
     status = 2;
     goto out_curl;
+  }
+  if (tls_init(cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_client_ca_file, err,
+               sizeof err) < 0) {
+    fprintf(stderr, "healer: %s\n", err);
+    status = 2;
+    goto out_auth;
   }
   decode_init();
   struct engine e;
@@ -244,6 +258,7 @@ int main(int argc, char **argv) {
   sigemptyset(&g_signals);
   sigaddset(&g_signals, SIGTERM);
   sigaddset(&g_signals, SIGINT);
+  sigaddset(&g_signals, SIGHUP);    /* re-read the TLS certificate */
   pthread_sigmask(SIG_BLOCK, &g_signals, NULL);
 
   if (workers_start(&w, &e, (size_t)cfg.workers) < 0) {
@@ -276,6 +291,9 @@ int main(int argc, char **argv) {
     log_str(&l, "auth", auth.kind == AUTH_BEARER  ? "bearer"
                         : auth.kind == AUTH_BASIC ? "basic"
                                                   : "none");
+    log_str(&l, "tls", !tls_enabled()         ? "off"
+                       : tls_client_ca_pem()  ? "mutual"
+                                              : "on");
     log_end(&l);
   }
   /* From here on, lines go through the writer thread (the ones above were
@@ -286,7 +304,21 @@ int main(int argc, char **argv) {
                strerror(errno));
 
   int sig;
-  while (!(sig = wait_signal(1000))) {
+  for (;;) {
+    sig = wait_signal(1000);
+    if (sig == SIGHUP) {
+      /* Connections, the queue and the journal are not touched: the next
+       * handshake gets the new pair; a bad one leaves the old in use. */
+      if (!tls_enabled())
+        log_printf(LOGL_INFO, "SIGHUP: no TLS certificate to reload");
+      else if (tls_reload(err, sizeof err) < 0)
+        log_printf(LOGL_ERROR, "SIGHUP: TLS certificate not reloaded, the previous one "
+                   "stays in use: %s", err);
+      else
+        log_printf(LOGL_INFO, "SIGHUP: TLS certificate reloaded from %s", cfg.tls_cert_file);
+      continue;
+    }
+    if (sig) break;
     decide_sweep(&e.decide, rtime_now_ms());
     journal_tick(jn, rtime_now_ms());   /* flush, compact when due */
   }
@@ -301,11 +333,11 @@ int main(int argc, char **argv) {
   int64_t grace = start + (cfg.drain_timeout_ms < HTTP_GRACE_MS ? cfg.drain_timeout_ms
                                                                 : HTTP_GRACE_MS);
   while (!hurry && http_inflight(h) && rtime_mono_ms() < grace)
-    hurry = wait_signal(10) != 0;
+    hurry = hurried();
   http_stop(h);
   queue_close(&e.queue);
   while (!hurry && workers_exited(&w) < w.n && rtime_mono_ms() < deadline)
-    hurry = wait_signal(10) != 0;
+    hurry = hurried();
   size_t left = queue_len(&e.queue);
   if (left || workers_exited(&w) < w.n) {
     log_printf(LOGL_WARN, "drain %s: leaving %zu queued and %zu running remediations "
@@ -324,6 +356,7 @@ out_engine:
   journal_close(jn);          /* NULL until the journal opens */
   backend_free_all();         /* nothing to free before they load */
 out_auth:
+  tls_free();
   auth_free(&auth);
 out_curl:
   httpc_global_cleanup();

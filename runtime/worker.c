@@ -227,6 +227,14 @@ void workers_run_one(struct workers *w, struct remediation *r) {
   if (r->dry_run) {
     out = REM_DRY_RUN;
     store_get_state(&e->store, r, reason);   /* why it is a dry run */
+  } else if (!r->resumed && safety_breaker_open(&e->safety, r->rule, rtime_now_ms())) {
+    /* Queued before its rule's breaker opened: it must not trigger once
+     * more what keeps failing. One that was already running goes on. */
+    out = REM_SKIPPED;
+    snprintf(reason, sizeof reason,
+             "breaker open (it opened while this waited in the queue; not "
+             "started)");
+    metrics_suppressed(&e->metrics, r->rule, SUP_BREAKER);
   } else {
     out = run_steps(w, r, reason, link);
   }

@@ -4,20 +4,24 @@
 #   scripts/deps.sh build   what `make` needs
 #   scripts/deps.sh test    what `make test` needs (build + test tools)
 #   scripts/deps.sh bench   what the benchmarks need (test + load tools)
+#   scripts/deps.sh static  what `make static` needs (build + static archives)
 #
 # As root, installs what is missing with apt-get. Otherwise prints the exact
 # command to run and fails.
 set -eu
 
-build_pkgs="gcc make pkg-config flex bison tzdata libpcre2-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager"
+build_pkgs="gcc make pkg-config flex bison tzdata libpcre2-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libgnutls28-dev"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager openssl file util-linux systemd python3-yaml"
 bench_pkgs="$test_pkgs wrk hyperfine valgrind time"
+# `make static`: Debian's static archives and what builds the rest from source.
+static_pkgs="$build_pkgs dpkg-dev binutils autoconf automake libtool autopoint gperf nettle-dev libgmp-dev libtasn1-6-dev"
 
 case "${1:-build}" in
   build) want=$build_pkgs ;;
   test) want=$test_pkgs ;;
   bench) want=$bench_pkgs ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  static) want=$static_pkgs ;;
+  *) echo "usage: $0 build|test|bench|static" >&2; exit 2 ;;
 esac
 
 missing=""

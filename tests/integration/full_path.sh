@@ -18,8 +18,8 @@ OBJ=$(dirname "$(dirname "$HEALER")")/runtime       # build/san/runtime or build
 [ -f "$OBJ/main.o" ] || fail "no runtime objects in $OBJ (make, or make SAN=1)"
 SANFLAGS=()
 nm "$OBJ/main.o" 2>/dev/null | grep -q __asan && SANFLAGS=(-fsanitize=address,undefined)
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl 2>/dev/null ||
-       echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl)
+LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls 2>/dev/null ||
+       echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls)
 "$HEALERC" compile tests/integration/full_path.heal -o "$TMP/rules.c" || fail "healerc compile"
 cc -Idsl -std=c11 -O1 "${SANFLAGS[@]}" -c -o "$TMP/rules.o" "$TMP/rules.c" || fail "rules.c"
 # shellcheck disable=SC2086
