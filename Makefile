@@ -84,12 +84,17 @@ endif
 RULES    ?=
 DEFAULT_RULES := $(sort $(wildcard rules/*.heal))
 
-.PHONY: all binaries test run regen fuzz bench clean
+.PHONY: all binaries test run regen fuzz bench clean print-rt-libs
 # Installs what is missing first (or prints the apt-get command), then
 # builds in a sub-make, which sees the flags of the packages just installed.
 all:
 	@scripts/deps.sh build
 	@$(MAKE) --no-print-directory binaries
+# The runtime's link libraries, for tests and benchmarks that link healer with
+# rules of their own (tests/integration/lib.bash, link_healer).
+print-rt-libs:
+	@echo $(RT_LIBS)
+
 binaries: $(BIN)/healerc $(BIN)/healer
 
 # ---- healerc ---------------------------------------------------------------

@@ -95,9 +95,9 @@ rule bench_k8s_job {
 EOF
 bin/healerc compile "$work/bench.heal" -o "$work/rules.c"
 cc -Idsl -std=c11 -O2 -c -o "$work/rules.o" "$work/rules.c"
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls)
+LIBS=$(make -s --no-print-directory print-rt-libs)
 # shellcheck disable=SC2086
-cc -o "$work/healer" build/runtime/*.o "$work/rules.o" $LIBS -lpthread -lm
+cc -o "$work/healer" build/runtime/*.o "$work/rules.o" $LIBS
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3

@@ -61,7 +61,7 @@ cc $CFLAGS_B -o "$work/sink" bench/sink.c build/bench1k/runtime/decode.o \
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/match_bench" bench/match_bench.c \
   $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o \
-  $(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls) -lpthread -lm
+  $(make -s --no-print-directory print-rt-libs)
 HEALER_BIN=build/bench1k/bin/healer
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -274,7 +274,6 @@ objs=$(ls build/runtime/*.o | grep -v '/main\.o$')
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Idsl -Iruntime \
   $(pkg-config --cflags libcjson 2>/dev/null) -o "$work/bench" "$work/bench.c" $objs \
   build/tests/runtime/fixture_rules.o \
-  $(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls 2>/dev/null ||
-    echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls) -lpthread -lm
+  $(make -s --no-print-directory print-rt-libs)
 echo "journal benchmark: $(nproc) CPUs, state on $(stat -f -c %T "$STATE") ($STATE)"
 "$work/bench" "$STATE" "$secs"

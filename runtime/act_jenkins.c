@@ -375,20 +375,12 @@ static enum found find_tagged(struct action_run *run, struct jk *j,
 /* ---- start --------------------------------------------------------------- */
 
 static struct jk *jk_new(struct action_run *run) {
-  const struct backend *be = backend_get(HL_BK_JENKINS, run->step->backend);
-  const char *url = be ? backend_field(be, "url") : NULL;
-  if (!be || !be->usable || !url) {
-    if (run->step->backend == HL_NONE)
-      action_reasonf(run, "no Jenkins configured: set HEALER_JENKINS_URL (and "
-                   "HEALER_JENKINS_USER, "
-                   "HEALER_JENKINS_TOKEN_FILE)");
-    else
-      action_reasonf(run, "jenkins backend '%s' is not configured",
-              run->rs && run->step->backend < run->rs->nbackends
-                  ? run->rs->backends[run->step->backend].name
-                  : "?");
+  const struct backend *be = action_backend(
+      run, HL_BK_JENKINS, true, NULL, "Jenkins",
+      "HEALER_JENKINS_URL (and HEALER_JENKINS_USER, HEALER_JENKINS_TOKEN_FILE)");
+  if (!be)
     return NULL;
-  }
+  const char *url = backend_field(be, "url");
   struct jk *j = calloc(1, sizeof *j);
   if (!j) {
     action_reasonf(run, "out of memory");

@@ -110,19 +110,12 @@ int k8s_open(struct action_run *run, struct k8s *k, const char *who) {
   memset(k, 0, sizeof *k);
   httpc_response_init(&k->rs);
   snprintf(k->who, sizeof k->who, "%s", who);
-  const struct backend *be = backend_get(HL_BK_KUBERNETES, run->step->backend);
-  if (!be || !be->usable) {
-    if (run->step->backend == HL_NONE)
-      action_reasonf(run, "%s: no Kubernetes cluster configured: set "
-                          "HEALER_KUBE_URL (and HEALER_KUBE_TOKEN_FILE, "
-                          "HEALER_KUBE_CA_FILE), or run in a Pod", who);
-    else
-      action_reasonf(run, "%s: kubernetes backend '%s' is not configured", who,
-                     run->rs && run->step->backend < run->rs->nbackends
-                         ? run->rs->backends[run->step->backend].name
-                         : "?");
+  const struct backend *be = action_backend(
+      run, HL_BK_KUBERNETES, false, who, "Kubernetes cluster",
+      "HEALER_KUBE_URL (and HEALER_KUBE_TOKEN_FILE, HEALER_KUBE_CA_FILE), "
+      "or run in a Pod");
+  if (!be)
     return -1;
-  }
   k->be = be;
   const char *url = backend_field(be, "url");
   if (url) {

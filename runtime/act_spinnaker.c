@@ -391,21 +391,13 @@ static const char *param(const struct rem_step *st, const char *name) {
 }
 
 static struct sp *sp_new(struct action_run *run) {
-  const struct backend *be = backend_get(HL_BK_SPINNAKER, run->step->backend);
-  const char *url = be ? backend_field(be, "url") : NULL;
-  if (!be || !be->usable || !url) {
-    if (run->step->backend == HL_NONE)
-      action_reasonf(run, "no Spinnaker configured: set HEALER_SPINNAKER_URL "
-                          "(and HEALER_SPINNAKER_TOKEN_FILE, or "
-                          "HEALER_SPINNAKER_USER and "
-                          "HEALER_SPINNAKER_PASSWORD_FILE)");
-    else
-      action_reasonf(run, "spinnaker backend '%s' is not configured",
-                     run->rs && run->step->backend < run->rs->nbackends
-                         ? run->rs->backends[run->step->backend].name
-                         : "?");
+  const struct backend *be = action_backend(
+      run, HL_BK_SPINNAKER, true, NULL, "Spinnaker",
+      "HEALER_SPINNAKER_URL (and HEALER_SPINNAKER_TOKEN_FILE, or "
+      "HEALER_SPINNAKER_USER and HEALER_SPINNAKER_PASSWORD_FILE)");
+  if (!be)
     return NULL;
-  }
+  const char *url = backend_field(be, "url");
   const char *user = backend_field(be, "user"),
              *pass = backend_field(be, "password"),
              *cert = backend_field(be, "client_cert"),

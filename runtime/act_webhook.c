@@ -372,20 +372,13 @@ static const struct {
                {"DELETE", HTTPC_DELETE}};
 
 static enum action_status wh_start(struct action_run *run) {
-  const struct backend *be = backend_get(HL_BK_WEBHOOK, run->step->backend);
-  const char *base = be ? backend_field(be, "url") : NULL;
-  if (!be || !be->usable || !base) {
-    if (run->step->backend == HL_NONE)
-      action_reasonf(run, "no webhook endpoint configured: set "
-                          "HEALER_WEBHOOK_URL (and HEALER_WEBHOOK_TOKEN_FILE "
-                          "or HEALER_WEBHOOK_HEADER_FILE)");
-    else
-      action_reasonf(run, "webhook backend '%s' is not configured",
-                     run->rs && run->step->backend < run->rs->nbackends
-                         ? run->rs->backends[run->step->backend].name
-                         : "?");
+  const struct backend *be = action_backend(
+      run, HL_BK_WEBHOOK, true, NULL, "webhook endpoint",
+      "HEALER_WEBHOOK_URL (and HEALER_WEBHOOK_TOKEN_FILE or "
+      "HEALER_WEBHOOK_HEADER_FILE)");
+  if (!be)
     return ACTION_FAILED;
-  }
+  const char *base = backend_field(be, "url");
   struct call c = {.be = be, .method = HTTPC_POST, .mname = "POST"};
   const char *m = param_n(run->step, "method", 6, false);
   if (m) {

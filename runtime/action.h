@@ -137,6 +137,14 @@ uint32_t action_result_mask(uint8_t kind, uint32_t mask);
 void action_reasonf(struct action_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The step's backend of KIND if start-up found it usable (and, with
+ * need_url, it has a url); else NULL with the reason set, prefixed by who
+ * when not NULL: for the default backend "no <what> configured: set
+ * <how>", for a named one "<kind> backend '<name>' is not configured". */
+const struct backend *action_backend(struct action_run *run, uint8_t kind,
+                                     bool need_url, const char *who,
+                                     const char *what, const char *how);
+
 /* The worker's HTTP client, else the calling thread's (NULL: no memory). */
 struct httpc *action_client(struct action_run *run);
 

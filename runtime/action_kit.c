@@ -22,6 +22,26 @@ void action_reasonf(struct action_run *run, const char *fmt, ...) {
   va_end(ap);
 }
 
+const struct backend *action_backend(struct action_run *run, uint8_t kind,
+                                     bool need_url, const char *who,
+                                     const char *what, const char *how) {
+  const struct backend *be = backend_get(kind, run->step->backend);
+  if (be && be->usable && (!need_url || backend_field(be, "url")))
+    return be;
+  const char *sep = who ? ": " : "";
+  if (!who)
+    who = "";
+  if (run->step->backend == HL_NONE)
+    action_reasonf(run, "%s%sno %s configured: set %s", who, sep, what, how);
+  else
+    action_reasonf(run, "%s%s%s backend '%s' is not configured", who, sep,
+                   backend_kind_word(kind),
+                   run->rs && run->step->backend < run->rs->nbackends
+                       ? run->rs->backends[run->step->backend].name
+                       : "?");
+  return NULL;
+}
+
 struct httpc *action_client(struct action_run *run) {
   return run->client ? run->client : httpc_thread();
 }

@@ -30,17 +30,8 @@ OBJ=${HEALER_OBJ:-$(dirname "$(dirname "$HEALER")")/runtime}   # build/san/runti
 for k in act_k8s_node act_k8s_job; do
   [ -f "$OBJ/$k.o" ] || fail "no $k kind in $OBJ"
 done
-SANFLAGS=()
-nm "$OBJ/main.o" 2>/dev/null | grep -q __asan && SANFLAGS=(-fsanitize=address,undefined)
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl 2>/dev/null ||
-       echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl)
 "$HEALERC" compile tests/integration/k8s_e2e.heal -o "$TMP/rules.c" || fail "healerc compile"
-cc -Idsl -std=c11 -O1 "${SANFLAGS[@]}" -c -o "$TMP/rules.o" "$TMP/rules.c" || fail "rules.c"
-# shellcheck disable=SC2086
-cc "${SANFLAGS[@]}" -o "$TMP/healer" "$OBJ"/*.o "$TMP/rules.o" $LIBS -lpthread -lm ||
-  fail "link"
-# shellcheck disable=SC2034  # start_healer (lib.bash) runs it
-HEALER_FIXTURE=$TMP/healer
+link_healer "$TMP/rules.c"
 STATE=$TMP/state
 
 # --- the fakes. node-d1 holds, in etcd key order: a mirror pod, a DaemonSet

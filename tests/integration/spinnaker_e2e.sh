@@ -22,17 +22,8 @@ OBJ=$(dirname "$(dirname "$HEALER")")/runtime       # build/san/runtime or build
 [ -x "$HEALERC" ] || fail "no healerc at $HEALERC"
 [ -f "$OBJ/main.o" ] || fail "no runtime objects in $OBJ (make, or make SAN=1)"
 [ -f "$OBJ/act_spinnaker.o" ] || fail "no Spinnaker kind in $OBJ"
-SANFLAGS=()
-nm "$OBJ/main.o" 2>/dev/null | grep -q __asan && SANFLAGS=(-fsanitize=address,undefined)
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls 2>/dev/null ||
-       echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls)
 "$HEALERC" compile tests/integration/spinnaker_e2e.heal -o "$TMP/rules.c" || fail "healerc compile"
-cc -Idsl -std=c11 -O1 "${SANFLAGS[@]}" -c -o "$TMP/rules.o" "$TMP/rules.c" || fail "rules.c"
-# shellcheck disable=SC2086
-cc "${SANFLAGS[@]}" -o "$TMP/healer" "$OBJ"/*.o "$TMP/rules.o" $LIBS -lpthread -lm ||
-  fail "link"
-# shellcheck disable=SC2034  # start_healer (lib.bash) runs it
-HEALER_FIXTURE=$TMP/healer
+link_healer "$TMP/rules.c"
 STATE=$TMP/state
 
 # --- the fakes.

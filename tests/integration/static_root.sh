@@ -122,7 +122,10 @@ stop_healer
 for _ in 1 2 3 4 5; do
   DNS_ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).53
   rm -f "$TMP/dns.ready"
-  python3 tests/fakes/fake_dns.py --listen "$DNS_ADDR" --ready-file "$TMP/dns.ready" \
+  # "$PY", not the python3 function of lib.bash: a function sent to the
+  # background runs in a subshell, and $! would be that subshell, not the
+  # server (killing it left the server running after the test).
+  "$PY" tests/fakes/fake_dns.py --listen "$DNS_ADDR" --ready-file "$TMP/dns.ready" \
     jenkins-dns.healer.test=127.0.0.1 2>>"$TMP/dns.log" &
   DNS_PID=$!
   wait_until 10 test -s "$TMP/dns.ready" && break
@@ -144,6 +147,9 @@ state_of 5a71c00000000004 | grep -q '^succeeded|' ||
   fail "/etc/hosts with resolv.conf present: $(state_of 5a71c00000000004)"
 stop_healer
 kill "$DNS_PID" 2>/dev/null; DNS_PID=
+dns_gone() { ! pgrep -f "fake_dns[.]py.*$TMP/dns[.]ready" >/dev/null; }
+wait_until 5 dns_gone ||
+  fail "the fake DNS server outlived its kill: $(pgrep -af "fake_dns[.]py.*$TMP")"
 rm -f "$ROOT/etc/resolv.conf"
 
 # Another CA: the handshake fails, nothing is triggered.

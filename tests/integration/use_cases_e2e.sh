@@ -84,15 +84,7 @@ rules=()
 for f in rules/*.heal; do [ "$f" = rules/backends.heal ] || rules+=("$f"); done
 "$HEALERC" compile "${rules[@]}" "$TMP/backends.heal" -o "$TMP/rules.c" 2>"$TMP/healerc.err" ||
   fail "healerc compile: $(cat "$TMP/healerc.err")"
-SANFLAGS=()
-nm "$OBJ/main.o" 2>/dev/null | grep -q __asan && SANFLAGS=(-fsanitize=address,undefined)
-LIBS=$(pkg-config --libs libpcre2-8 libmicrohttpd libcjson libcurl gnutls 2>/dev/null ||
-       echo -lpcre2-8 -lmicrohttpd -lcjson -lcurl -lgnutls)
-cc -Idsl -std=c11 -O1 "${SANFLAGS[@]}" -c -o "$TMP/rules.o" "$TMP/rules.c" || fail "rules.c"
-# shellcheck disable=SC2086
-cc "${SANFLAGS[@]}" -o "$TMP/healer" "$OBJ"/*.o "$TMP/rules.o" $LIBS -lpthread -lm || fail "link"
-# shellcheck disable=SC2034  # start_healer (lib.bash) runs it
-HEALER_FIXTURE=$TMP/healer
+link_healer "$TMP/rules.c"
 
 printf 'uc-inbound-7005\n' >"$TMP/inbound"
 start_healer --auth-bearer-file "$TMP/inbound" --workers 4

@@ -941,6 +941,12 @@ static void test_no_backend(void **state) {
   assert_non_null(
       strstr(o.reason, "no Jenkins configured: set HEALER_JENKINS_URL"));
   rem_unref(r);
+  /* A named backend start-up could not load is named in the reason. */
+  r = make_rem(28, "folder/Docker Prune", 0, params3, 0);
+  o = drive(r, 2, 50, 10000, NULL);
+  assert_int_equal(o.st, REM_FAILED);
+  assert_non_null(strstr(o.reason, "jenkins backend 'ci' is not configured"));
+  rem_unref(r);
   /* Dry-run reads nothing and never fails. */
   assert_int_equal(backend_load_all(&test_rs, true, err, sizeof err), 0);
   assert_null(backend_get(HL_BK_JENKINS, HL_NONE));

@@ -562,6 +562,21 @@ static void test_401_403(void **state_) {
   rem_unref(r);
 }
 
+/* No default cluster (no HEALER_KUBE_URL, not in a Pod): the step fails at
+ * once and the reason says what to set, prefixed by what was attempted. */
+static void test_no_cluster(void **state_) {
+  (void)state_;
+  struct remediation *r = make_rem(R_CORDON, 55, NULL, node_params, 1);
+  r->steps[0].backend = HL_NONE;
+  struct outcome o = drive(r, 1, 10000);
+  assert_int_equal(o.st, REM_FAILED);
+  if (!strstr(o.reason, "kubernetes cordon node 'n1': no Kubernetes cluster "
+                        "configured: set HEALER_KUBE_URL"))
+    fail_msg("reason: %s", o.reason);
+  assert_int_equal(count("method=PATCH"), 0);
+  rem_unref(r);
+}
+
 /* ---- rollouts ------------------------------------------------------------ */
 
 static struct rem_param ro_params[] = {{"namespace", "shop"},
@@ -745,6 +760,7 @@ int main(void) {
       cmocka_unit_test_setup(test_cordon_idempotent, each_setup),
       cmocka_unit_test_setup(test_token_rotated, each_setup),
       cmocka_unit_test_setup(test_401_403, each_setup),
+      cmocka_unit_test_setup(test_no_cluster, each_setup),
       cmocka_unit_test_setup(test_rollout, each_setup),
       cmocka_unit_test_setup(test_rollout_paused_and_deadline, each_setup),
       cmocka_unit_test_setup(test_escaping, each_setup),
