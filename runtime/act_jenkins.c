@@ -155,6 +155,7 @@ static int jk_request(struct action_run *run, struct jk *j, enum httpc_method m,
       .secret = j->token,
       .timeout_ms = action_request_timeout(run, cancelling),
       .flags = flags,
+      .hist = j->be->requests,
   };
   int rc = httpc_do(hc, &rq, &j->rs);
   free(url);

@@ -257,6 +257,7 @@ int k8s_request(struct action_run *run, struct k8s *k, enum httpc_method m,
         .ca_file = k->ca_file,
         .client_cert = k->client_cert,
         .client_key = k->client_key,
+        .hist = k->be->requests,
     };
     rc = httpc_do(hc, &rq, &k->rs);
     if (rc != 0 || k->rs.status != 401)

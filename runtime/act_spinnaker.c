@@ -222,6 +222,7 @@ static int sp_request(struct action_run *run, struct sp *s,
       .ca_file = backend_field(s->be, "ca_file"),
       .client_cert = backend_field(s->be, "client_cert"),
       .client_key = backend_field(s->be, "client_key"),
+      .hist = s->be->requests,
   };
   int rc = httpc_do(hc, &rq, &s->rs);
   wipe(secret, SECRET_MAX);

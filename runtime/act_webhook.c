@@ -326,6 +326,7 @@ static enum action_status call_once(struct action_run *run, struct call *c,
                    ? HTTPC_NO_RESEND
                    : 0,
       .ca_file = backend_field(c->be, "ca_file"),
+      .hist = c->be->requests,
   };
   struct httpc_response rs;
   httpc_response_init(&rs);

@@ -85,6 +85,8 @@ static void free_backend(struct backend *b) {
     free(b->paths[i]);
     b->paths[i] = NULL;
   }
+  free(b->requests);
+  b->requests = NULL;
 }
 
 void backend_free_all(void) {
@@ -105,6 +107,28 @@ const struct backend *backend_get(uint8_t kind, uint32_t index) {
   if (index >= g_ndeclared || g_declared[index].kind != kind)
     return NULL;
   return &g_declared[index];
+}
+
+void backend_metrics_render(struct buf *o) {
+  const char *name = "healer_upstream_request_duration_seconds";
+  buf_printf(o, "# HELP %s HTTP requests to the servers healer calls, "
+             "by backend and its kind (connection and TLS set-up included).\n"
+             "# TYPE %s histogram\n", name, name);
+  struct buf lb;
+  buf_init(&lb);
+  for (uint32_t i = 0; i < g_ndeclared + HL_BK__COUNT; i++) {
+    const struct backend *b =
+        i < g_ndeclared ? &g_declared[i] : &g_defaults[i - g_ndeclared];
+    if (!b->requests)
+      continue;
+    buf_reset(&lb);
+    buf_puts(&lb, "backend=\"");
+    buf_prom_label(&lb, b->name);
+    buf_printf(&lb, "\",kind=\"%s\"", backend_kind_word(b->kind));
+    if (!lb.oom)
+      hist_render(o, name, lb.data, b->requests);
+  }
+  buf_free(&lb);
 }
 
 const char *backend_field(const struct backend *b, const char *name) {
@@ -551,6 +575,13 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
     g_defaults[HL_BK_PAGERDUTY].needed = true;
   }
   free(need_decl);
+  /* Their request timings; without memory for one, a backend's requests
+   * are simply not timed. */
+  for (uint32_t i = 0; i < g_ndeclared + HL_BK__COUNT; i++) {
+    struct backend *b = i < g_ndeclared ? &g_declared[i] : &g_defaults[i - g_ndeclared];
+    if (b->needed && (b->requests = malloc(sizeof *b->requests)))
+      hist_init(b->requests, &hist_upstream);
+  }
   int rc = 0;
   if (p.fatal) {
     int n =

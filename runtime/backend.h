@@ -39,6 +39,8 @@
 #include <stdint.h>
 
 #include "abi.h"
+#include "buf.h"
+#include "hist.h"
 #include "rem.h"
 
 #define BACKEND_FIELDS_MAX 8
@@ -56,6 +58,9 @@ struct backend {
                                        order; NULL when unset */
   char *paths[BACKEND_FIELDS_MAX];  /* the file a value was read from, or
                                        NULL: for backend_field_fresh() */
+  struct hist *requests;            /* owned: the time of each request to it
+                                       (httpc_request.hist); NULL when not
+                                       needed */
 };
 
 /* Resolves the needed declared backends and default backends (see above).
@@ -69,6 +74,10 @@ void backend_free_all(void);
 /* The backend a step or notification uses: index into rs->backends, or
  * HL_NONE for the default backend of kind. NULL when none was loaded. */
 const struct backend *backend_get(uint8_t kind, uint32_t index);
+
+/* Appends healer_upstream_request_duration_seconds{backend,kind} of every
+ * needed backend to a /metrics page. */
+void backend_metrics_render(struct buf *out);
 
 /* The word of a backend kind ("kubernetes"), or "?". */
 const char *backend_kind_word(uint8_t kind);

@@ -97,6 +97,8 @@ struct req {
   char *body;                 /* webhook body, NUL-terminated */
   size_t len, cap;
   uint64_t seen;              /* body bytes received, kept or not */
+  int64_t t0_us;              /* when the first callback routed it
+                                 (hist_now_us()); 0 before */
   /* A webhook waiting for the journal: suspended until committed. */
   struct MHD_Connection *conn;
   struct ingest_result res;
@@ -123,6 +125,8 @@ static enum MHD_Result reply(struct http *h, struct MHD_Connection *c,
   MHD_destroy_response(resp);
   if (r) r->answered = true;
   metrics_http(&h->e->metrics, code);
+  if (r && r->route == ROUTE_WEBHOOK && r->t0_us)
+    metrics_webhook(&h->e->metrics, code, hist_now_us() - r->t0_us);
   return ok;
 }
 
@@ -597,6 +601,7 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
                        allow);
   }
   r->route = routes[found].route;
+  r->t0_us = hist_now_us();
   if ((!routes[found].open || h->auth->all) &&
       !auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_AUTHORIZATION)))

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hist.h"
 #include "rtime.h"
 
 #ifndef HEALER_VERSION
@@ -325,6 +326,10 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
 
   CURLcode rc = oom ? CURLE_OUT_OF_MEMORY : curl_easy_perform(h);
   rs->curl_code = (int)rc;
+  curl_off_t took_us;
+  if (rq->hist && !oom &&
+      curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &took_us) == CURLE_OK)
+    hist_observe_us(rq->hist, (int64_t)took_us);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
     rs->cls = httpc_classify(0, rs->status);

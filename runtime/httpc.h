@@ -38,6 +38,8 @@
 
 #include "buf.h"
 
+struct hist;
+
 #define HTTPC_CONNECT_TIMEOUT_MS 5000
 #define HTTPC_TIMEOUT_MS 30000
 #define HTTPC_MAX_BODY (1024u * 1024u)
@@ -82,6 +84,8 @@ struct httpc_request {
   const char *ca_file;
   const char *client_cert;
   const char *client_key;
+  struct hist *hist; /* NULL, or where the request's total time (libcurl's,
+                        connect and TLS included) is observed */
 };
 
 enum httpc_class { HTTPC_OK, HTTPC_RETRY, HTTPC_PERMANENT };

@@ -28,6 +28,7 @@
 #include "action.h"
 #include "backend.h"
 #include "buf.h"
+#include "hist.h"
 #include "hmap.h"
 #include "log.h"
 
@@ -150,6 +151,7 @@ struct journal {
   uint64_t compact_bytes;
   int64_t dedupe_ttl;
   size_t dedupe_max;
+  struct hist *commit_hist;   /* borrowed, may be NULL: each commit's time */
 
   struct buf pend;            /* framed records appended, not yet written */
   struct buf spare;           /* the leader's batch, between syncs */
@@ -1055,6 +1057,7 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     int fd = j->fd;
     bool no_fsync = j->no_fsync;
     pthread_mutex_unlock(&j->mu);
+    int64_t t0 = j->commit_hist ? hist_now_us() : 0;
     int rc = write_all(fd, batch.data, batch.len);
     const char *what = "write";
     if (rc == 0 && !no_fsync) {
@@ -1062,6 +1065,7 @@ int journal_sync(struct journal *j, uint64_t lsn) {
       what = "fdatasync";
     }
     int e = errno;
+    if (j->commit_hist) hist_observe_us(j->commit_hist, hist_now_us() - t0);
     pthread_mutex_lock(&j->mu);
     if (rc != 0) {
       set_failed(j, e, what);
@@ -2219,6 +2223,7 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
   j->compact_bytes = cfg->compact_bytes ? cfg->compact_bytes : JOURNAL_COMPACT_DEFAULT;
   j->dedupe_ttl = cfg->dedupe_ttl_ms > 0 ? cfg->dedupe_ttl_ms : DEFAULT_TTL_MS;
   j->dedupe_max = cfg->dedupe_max;
+  j->commit_hist = cfg->commit_hist;
   j->hist.max = cfg->history;
   j->next_id = 1;
   char *data = NULL;

@@ -139,6 +139,8 @@
 #include "abi.h"
 #include "rem.h"
 
+struct hist;
+
 #define JOURNAL_FILE "journal.log"
 #define JOURNAL_VERSION 1
 #define JOURNAL_TOKEN_MAX 2048      /* longest resume token kept */
@@ -167,6 +169,9 @@ struct journal_config {
   size_t history;                   /* --history: the newest this many
                                        finished remediations are kept and
                                        replayed (0: none) */
+  struct hist *commit_hist;         /* NULL, or where the time of each group
+                                       commit (write + fdatasync) is
+                                       observed; borrowed */
 };
 
 /* What journal_open() found, for the start-up log line and tests. */

@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
   {
     struct journal_config jc = {cfg.state_dir, rs, cfg.journal_recover, false,
                                 cfg.journal_compact, cfg.dedupe_ttl_ms, (size_t)cfg.dedupe_max,
-                                (size_t)cfg.history};
+                                (size_t)cfg.history, &e.metrics.journal_commit};
     struct journal_open_info ji;
     if (journal_open(&jn, &jc, rtime_now_ms(), &ji, err, sizeof err) < 0 ||
         (engine_set_journal(&e, jn),

@@ -3,8 +3,14 @@
  */
 #include "metrics.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "backend.h"
 
 static const unsigned http_codes[METRICS_NHTTP - 1] = {
 #define HX(c) c,
@@ -30,9 +36,33 @@ int metrics_init(struct metrics *m, const struct hl_ruleset *rs, int64_t now_ms)
   m->created = calloc(n, sizeof *m->created);
   m->outcomes = calloc(n * REM__COUNT, sizeof *m->outcomes);
   m->suppressed = calloc(n * SUP__COUNT, sizeof *m->suppressed);
-  if (!m->matches || !m->created || !m->outcomes || !m->suppressed) {
+  m->durations = calloc(n * REM__COUNT, sizeof *m->durations);
+  m->kinds = calloc(n, sizeof *m->kinds);
+  if (!m->matches || !m->created || !m->outcomes || !m->suppressed ||
+      !m->durations || !m->kinds) {
     metrics_free(m);
     return -1;
+  }
+  for (size_t i = 0; i < METRICS_NHTTP; i++) hist_init(&m->webhook[i], &hist_fast);
+  hist_init(&m->journal_commit, &hist_fast);
+  for (size_t i = 0; i < n * REM__COUNT; i++) hist_init(&m->durations[i], &hist_long);
+  /* The kind label of a rule's durations: its steps' kinds in order, each
+   * once ("jenkins", "webhook+jenkins"). */
+  for (uint32_t r = 0; r < rs->nrules; r++) {
+    const struct hl_rule *ru = &rs->rules[r];
+    char *k = m->kinds[r];
+    size_t cap = sizeof m->kinds[r];
+    for (uint32_t i = 0; i < ru->nsteps; i++) {
+      char w[REM_KIND_MAX];
+      rem_kind_name(rs->steps[ru->first_step + i].action, w);
+      bool seen = false;
+      for (uint32_t j = 0; j < i && !seen; j++) {
+        char v[REM_KIND_MAX];
+        seen = strcmp(rem_kind_name(rs->steps[ru->first_step + j].action, v), w) == 0;
+      }
+      size_t len = strlen(k);
+      if (!seen) snprintf(k + len, cap - len, "%s%s", len ? "+" : "", w);
+    }
   }
   return 0;
 }
@@ -42,7 +72,11 @@ void metrics_free(struct metrics *m) {
   free(m->created);
   free(m->outcomes);
   free(m->suppressed);
+  free(m->durations);
+  free(m->kinds);
   m->matches = m->created = m->outcomes = m->suppressed = NULL;
+  m->durations = NULL;
+  m->kinds = NULL;
 }
 
 void metrics_alert(struct metrics *m, uint8_t status) {
@@ -66,10 +100,23 @@ void metrics_suppressed(struct metrics *m, uint32_t rule, enum metrics_suppress 
     ADD(&m->suppressed[rule * SUP__COUNT + why]);
 }
 
-void metrics_http(struct metrics *m, unsigned code) {
+/* The slot of an HTTP status code in http[] and webhook[]. */
+static size_t code_slot(unsigned code) {
   size_t i = 0;
   while (i < METRICS_NHTTP - 1 && http_codes[i] != code) i++;
-  ADD(&m->http[i]);
+  return i;
+}
+
+void metrics_http(struct metrics *m, unsigned code) { ADD(&m->http[code_slot(code)]); }
+
+void metrics_webhook(struct metrics *m, unsigned code, int64_t us) {
+  hist_observe_us(&m->webhook[code_slot(code)], us);
+}
+
+void metrics_duration(struct metrics *m, uint32_t rule, enum rem_state st,
+                      int64_t ms) {
+  if (rule < m->rs->nrules && st < REM__COUNT && rem_state_final(st))
+    hist_observe_us(&m->durations[rule * REM__COUNT + st], ms * 1000);
 }
 
 static void head(struct buf *o, const char *name, const char *type,
@@ -125,6 +172,68 @@ static void journal_render(struct buf *o, const struct journal_stats *js) {
   head(o, "healer_journal_failed", "gauge",
        "1 once a journal write or fsync failed: webhooks get 503 until a restart.");
   buf_printf(o, "healer_journal_failed %d\n", js->failed ? 1 : 0);
+}
+
+/* The process_* metrics of Prometheus' client libraries, from /proc (see
+ * proc(5): /proc/self/stat fields 14, 15, 22, 23 and 24; /proc/stat btime),
+ * under the names and units those libraries use. */
+static void process_render(struct buf *o) {
+  long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  char st[1024];
+  FILE *f = fopen("/proc/self/stat", "r");
+  size_t n = f ? fread(st, 1, sizeof st - 1, f) : 0;
+  if (f) fclose(f);
+  st[n] = '\0';
+  /* The command name may hold blanks and parentheses: fields start after
+   * the last ')'. */
+  const char *p = strrchr(st, ')');
+  unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+  long long rss = 0;
+  bool stat_ok = p && tick > 0 &&
+                 sscanf(p + 1,
+                        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
+                        " %*d %*d %*d %*d %*d %*d %llu %llu %lld",
+                        &utime, &stime, &start, &vsize, &rss) == 5;
+  unsigned long long btime = 0;
+  bool btime_ok = false;
+  if ((f = fopen("/proc/stat", "r"))) {
+    char line[256];
+    while (!btime_ok && fgets(line, sizeof line, f))
+      btime_ok = sscanf(line, "btime %llu", &btime) == 1;
+    fclose(f);
+  }
+  if (stat_ok) {
+    head(o, "process_cpu_seconds_total", "counter",
+         "CPU time used, user and system, in seconds.");
+    buf_printf(o, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)tick);
+    head(o, "process_resident_memory_bytes", "gauge", "Memory held in RAM (the resident set), in bytes.");
+    buf_printf(o, "process_resident_memory_bytes %lld\n", rss * (long long)page);
+    head(o, "process_virtual_memory_bytes", "gauge", "Size of the virtual address space, in bytes.");
+    buf_printf(o, "process_virtual_memory_bytes %llu\n", vsize);
+    if (btime_ok) {
+      head(o, "process_start_time_seconds", "gauge",
+           "When the process started, in seconds since the Unix epoch.");
+      buf_printf(o, "process_start_time_seconds %.2f\n",
+                 (double)btime + (double)start / (double)tick);
+    }
+  }
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    long fds = 0;
+    for (struct dirent *e; (e = readdir(d));)
+      if (e->d_name[0] != '.') fds++;
+    closedir(d);
+    head(o, "process_open_fds", "gauge", "File descriptors open now.");
+    buf_printf(o, "process_open_fds %ld\n", fds - 1); /* not the one reading */
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    head(o, "process_max_fds", "gauge", "The limit on open file descriptors (RLIMIT_NOFILE, soft).");
+    if (rl.rlim_cur == RLIM_INFINITY)
+      buf_puts(o, "process_max_fds +Inf\n");
+    else
+      buf_printf(o, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+  }
 }
 
 void metrics_render(struct metrics *m, const struct metrics_gauges *g,
@@ -220,7 +329,12 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g,
   head(o, "healer_cooldown_entries", "gauge", "Cooldown keys remembered.");
   buf_printf(o, "healer_cooldown_entries %zu\n", g->cooldown_entries);
 
-  if (g->journal) journal_render(o, &g->js);
+  if (g->journal) {
+    journal_render(o, &g->js);
+    head(o, "healer_journal_commit_duration_seconds", "histogram",
+         "Group commits: writing a batch of records and fdatasync'ing it.");
+    hist_render(o, "healer_journal_commit_duration_seconds", "", &m->journal_commit);
+  }
 
   head(o, "healer_http_requests_total", "counter", "HTTP requests answered, by status code.");
   for (size_t i = 0; i < METRICS_NHTTP; i++) {
@@ -230,4 +344,38 @@ void metrics_render(struct metrics *m, const struct metrics_gauges *g,
     else
       buf_printf(o, "healer_http_requests_total{code=\"other\"} %llu\n", GET(&m->http[i]));
   }
+
+  /* Histograms: a series once it has an observation (the webhook's 202
+   * always, so the family is never empty). */
+  head(o, "healer_webhook_duration_seconds", "histogram",
+       "Webhooks, from the request's first callback to the answer (the "
+       "journal commit included), by status code.");
+  for (size_t i = 0; i < METRICS_NHTTP; i++) {
+    if (i != code_slot(202) && hist_count(&m->webhook[i]) == 0) continue;
+    char labels[32];
+    if (i < METRICS_NHTTP - 1)
+      snprintf(labels, sizeof labels, "code=\"%u\"", http_codes[i]);
+    else
+      snprintf(labels, sizeof labels, "code=\"other\"");
+    hist_render(o, "healer_webhook_duration_seconds", labels, &m->webhook[i]);
+  }
+  head(o, "healer_remediation_duration_seconds", "histogram",
+       "Remediations, from the start of their first step to their final "
+       "state, by rule, action kinds and outcome.");
+  struct buf lb;
+  buf_init(&lb);
+  for (uint32_t r = 0; r < rs->nrules; r++)
+    for (int s = REM_SUCCEEDED; s < REM__COUNT; s++) {
+      const struct hist *h = &m->durations[r * REM__COUNT + (unsigned)s];
+      if (hist_count(h) == 0) continue;
+      buf_reset(&lb);
+      rule_label(&lb, rs, r);
+      buf_puts(&lb, ",kind=\"");
+      buf_prom_label(&lb, m->kinds[r]);
+      buf_printf(&lb, "\",outcome=\"%s\"", rem_state_name((enum rem_state)s));
+      if (!lb.oom) hist_render(o, "healer_remediation_duration_seconds", lb.data, h);
+    }
+  buf_free(&lb);
+  backend_metrics_render(o);
+  process_render(o);
 }

@@ -3,7 +3,8 @@
  *
  * Cardinality is fixed at start-up: per-rule series are arrays indexed by
  * rule, sized from the tables; label values come from the tables, never
- * from alerts. Counters are relaxed atomics, bumped from any thread.
+ * from alerts. Counters are relaxed atomics, bumped from any thread;
+ * histograms (hist.h) too: fixed buckets, no lock.
  *
  * Ownership: struct metrics owns its arrays (metrics_free()).
  */
@@ -17,6 +18,7 @@
 
 #include "abi.h"
 #include "buf.h"
+#include "hist.h"
 #include "journal.h"
 #include "rem.h"
 #include "safety.h"
@@ -56,6 +58,10 @@ struct metrics {
   atomic_ullong *outcomes;    /* [rule * REM__COUNT + state], final states */
   atomic_ullong *suppressed;  /* [rule * SUP__COUNT + reason] */
   atomic_ullong http[METRICS_NHTTP];
+  struct hist webhook[METRICS_NHTTP]; /* webhook handling, by status code */
+  struct hist journal_commit; /* group commits (journal_config.commit_hist) */
+  struct hist *durations;     /* [rule * REM__COUNT + state], final states */
+  char (*kinds)[64];          /* [rule]: the rule's action kinds, "+"-joined */
   int64_t start_ms;
 };
 
@@ -84,6 +90,12 @@ void metrics_created(struct metrics *m, uint32_t rule);
 void metrics_outcome(struct metrics *m, uint32_t rule, enum rem_state st);
 void metrics_suppressed(struct metrics *m, uint32_t rule, enum metrics_suppress why);
 void metrics_http(struct metrics *m, unsigned code);
+/* A webhook answered with code, us microseconds after its first byte. */
+void metrics_webhook(struct metrics *m, unsigned code, int64_t us);
+/* A remediation of rule that ended in st (a final state; others are
+ * ignored) after running ms milliseconds. */
+void metrics_duration(struct metrics *m, uint32_t rule, enum rem_state st,
+                      int64_t ms);
 
 void metrics_render(struct metrics *m, const struct metrics_gauges *g,
                     struct buf *out);

@@ -26,7 +26,9 @@
 #define ISSUE_TYPE "Task"
 #define SUMMARY_MAX 255
 
+/* The backend's credentials on rq, and where its time is observed. */
 static void set_auth(struct httpc_request *rq, const struct backend *be) {
+  rq->hist = be->requests;
   const char *user = backend_field(be, "user");
   rq->secret = backend_field(be, "token");
   if (user && *user) {

@@ -118,6 +118,7 @@ enum httpc_class notify_slack_send(struct notify_attempt *a) {
         .body = body.data,
         .body_len = body.len,
         .timeout_ms = NOTIFY_REQUEST_TIMEOUT_MS,
+        .hist = a->be->requests,
     };
     if (httpc_do(a->hc, &rq, &a->rs) == 0 && a->rs.status == 200) {
       notify_detailf(a, "ok");

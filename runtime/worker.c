@@ -255,6 +255,7 @@ void workers_run_one(struct workers *w, struct remediation *r) {
   store_set_state(&e->store, r, out, reason, now);
   decide_finished(&e->decide, r);
   metrics_outcome(&e->metrics, r->rule, out);
+  metrics_duration(&e->metrics, r->rule, out, now - started);
   /* The decision line already carried the parameters. */
   engine_log_remediation(e, r, out == REM_DRY_RUN ? "dry_run" : "remediation", out,
                          reason, false);

@@ -11,7 +11,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config flex bison tzdata libpcre2-dev libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libgnutls28-dev"
-test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager openssl file util-linux systemd python3-yaml"
+test_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev curl python3 prometheus-alertmanager prometheus openssl file util-linux systemd python3-yaml"
 bench_pkgs="$test_pkgs wrk hyperfine valgrind time"
 # `make static`: Debian's static archives and what builds the rest from source.
 static_pkgs="$build_pkgs dpkg-dev binutils autoconf automake libtool autopoint gperf nettle-dev libgmp-dev libtasn1-6-dev"

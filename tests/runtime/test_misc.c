@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
+#include "hist.h"
 #include "hmap.h"
 #include "log.h"
 #include "metrics.h"
@@ -452,6 +453,108 @@ static void test_store_and_metrics(void **state) {
   metrics_free(&m);
 }
 
+static uint32_t rule_named(const char *name) {
+  for (uint32_t r = 0; r < hl_ruleset.nrules; r++)
+    if (strcmp(hl_ruleset.rules[r].name, name) == 0) return r;
+  fail_msg("no rule %s", name);
+  return 0;
+}
+
+/* Histograms: an observation on a bound is in that bucket (le), buckets
+ * are cumulative, +Inf equals _count, the sum is in seconds; /metrics
+ * carries the webhook, remediation and process_* families. */
+static void test_histograms(void **state) {
+  (void)state;
+  struct hist h;
+  hist_init(&h, &hist_fast);
+  hist_observe_us(&h, 100);       /* on the first bound */
+  hist_observe_us(&h, 101);       /* just above it */
+  hist_observe_us(&h, -5);        /* a clock step back: 0 */
+  hist_observe_us(&h, 9000000);   /* past the last bound */
+  assert_int_equal(hist_count(&h), 4);
+  struct buf b;
+  buf_init(&b);
+  hist_render(&b, "x_seconds", "code=\"202\"", &h);
+  static const char *const lines[] = {
+      "x_seconds_bucket{code=\"202\",le=\"0.0001\"} 2\n",
+      "x_seconds_bucket{code=\"202\",le=\"0.00025\"} 3\n",
+      "x_seconds_bucket{code=\"202\",le=\"2.5\"} 3\n",
+      "x_seconds_bucket{code=\"202\",le=\"+Inf\"} 4\n",
+      "x_seconds_sum{code=\"202\"} 9.000201\n",
+      "x_seconds_count{code=\"202\"} 4\n",
+  };
+  for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+    if (!strstr(b.data, lines[i])) fail_msg("missing %s in:\n%s", lines[i], b.data);
+  buf_reset(&b);
+  hist_render(&b, "y_seconds", "", &h);
+  assert_non_null(strstr(b.data, "y_seconds_bucket{le=\"0.0001\"} 2\n"));
+  assert_non_null(strstr(b.data, "\ny_seconds_count 4\n"));
+  /* Each set's bounds increase and match their le text. */
+  const struct hist_buckets *sets[] = {&hist_fast, &hist_upstream, &hist_long};
+  for (size_t i = 0; i < 3; i++)
+    for (unsigned k = 0; k < sets[i]->n; k++) {
+      assert_true(k == 0 || sets[i]->us[k] > sets[i]->us[k - 1]);
+      assert_int_equal((int64_t)(strtod(sets[i]->le[k], NULL) * 1e6 + 0.5), sets[i]->us[k]);
+    }
+
+  struct metrics m;
+  assert_int_equal(metrics_init(&m, &hl_ruleset, 1000), 0);
+  metrics_webhook(&m, 400, 300);
+  metrics_webhook(&m, 400, 2000);
+  uint32_t ms = rule_named("multi_step");
+  metrics_duration(&m, ms, REM_SUCCEEDED, 45000);
+  metrics_duration(&m, ms, REM_RUNNING, 10);     /* not a final state: ignored */
+  metrics_duration(&m, hl_ruleset.nrules, REM_FAILED, 10);  /* no such rule */
+  struct metrics_gauges g;
+  memset(&g, 0, sizeof g);
+  buf_reset(&b);
+  metrics_render(&m, &g, &b);
+  static const char *const want[] = {
+      "# TYPE healer_webhook_duration_seconds histogram\n",
+      /* 202 is always there, observed or not */
+      "healer_webhook_duration_seconds_count{code=\"202\"} 0\n",
+      "healer_webhook_duration_seconds_bucket{code=\"400\",le=\"0.0005\"} 1\n",
+      "healer_webhook_duration_seconds_bucket{code=\"400\",le=\"0.0025\"} 2\n",
+      "healer_webhook_duration_seconds_sum{code=\"400\"} 0.002300\n",
+      "# TYPE healer_remediation_duration_seconds histogram\n",
+      "healer_remediation_duration_seconds_bucket{rule=\"multi_step\",kind=\"kubernetes "
+      "cordon+kubernetes drain+spinnaker\",outcome=\"succeeded\",le=\"30\"} 0\n",
+      "healer_remediation_duration_seconds_bucket{rule=\"multi_step\",kind=\"kubernetes "
+      "cordon+kubernetes drain+spinnaker\",outcome=\"succeeded\",le=\"60\"} 1\n",
+      "# TYPE healer_upstream_request_duration_seconds histogram\n",
+      "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ",
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ",
+      "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes ",
+      "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds ",
+      "# TYPE process_open_fds gauge\nprocess_open_fds ",
+      "# TYPE process_max_fds gauge\nprocess_max_fds ",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    if (!strstr(b.data, want[i])) fail_msg("missing from /metrics: %s", want[i]);
+  /* Series without observations are left out (but for the 202). */
+  assert_null(strstr(b.data, "healer_webhook_duration_seconds_count{code=\"500\"}"));
+  assert_null(strstr(b.data, "rule=\"eq_continue\",kind="));
+  assert_null(strstr(b.data, "outcome=\"running\""));
+  /* The process figures are this process's. */
+  const char *p = strstr(b.data, "\nprocess_open_fds ");
+  long fds = strtol(p + strlen("\nprocess_open_fds "), NULL, 10);
+  int extra = open("/dev/null", O_RDONLY);
+  assert_true(extra >= 0);
+  buf_reset(&b);
+  metrics_render(&m, &g, &b);
+  p = strstr(b.data, "\nprocess_open_fds ");
+  assert_int_equal(strtol(p + strlen("\nprocess_open_fds "), NULL, 10), fds + 1);
+  close(extra);
+  p = strstr(b.data, "\nprocess_start_time_seconds ");
+  double start = strtod(p + strlen("\nprocess_start_time_seconds "), NULL);
+  double now = (double)rtime_now_ms() / 1000.0;
+  assert_true(start <= now + 1 && start > now - 3600);
+  p = strstr(b.data, "\nprocess_resident_memory_bytes ");
+  assert_true(strtoll(p + strlen("\nprocess_resident_memory_bytes "), NULL, 10) > 1 << 20);
+  buf_free(&b);
+  metrics_free(&m);
+}
+
 /* Whether result counts for a step of kind with mask succeed_on. */
 static bool result_ok(uint8_t kind, uint32_t succeed_on, const char *result) {
   struct rem_step st = {.kind = kind, .succeed_on = succeed_on};
@@ -508,6 +611,7 @@ int main(void) {
       cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_buf_json),
       cmocka_unit_test(test_log_formats),       cmocka_unit_test(test_rtime),
       cmocka_unit_test(test_hmap),              cmocka_unit_test(test_store_and_metrics),
+      cmocka_unit_test(test_histograms),
       cmocka_unit_test(test_action_results),
       cmocka_unit_test(test_every_kind_built_in),
   };
