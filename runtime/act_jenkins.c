@@ -192,6 +192,7 @@ static void log_event(const struct action_run *run, const struct jk *j,
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "job", run->step->target);
   if (j->queue_id > 0)
     log_int(&l, "queue_item", j->queue_id);
@@ -709,6 +710,8 @@ static enum action_status poll_build(struct action_run *run, struct jk *j) {
     struct log_line l;
     log_begin(&l, LOGL_INFO, "jenkins_result");
     log_int(&l, "remediation", (long long)run->rem->id);
+    log_str(&l, "rule", run->rem->rule_name);
+    log_str(&l, "fingerprint", run->rem->fingerprint);
     log_str(&l, "job", run->step->target);
     log_int(&l, "build", j->build);
     log_str(&l, "result", result);
@@ -798,6 +801,8 @@ static void stop_build(struct action_run *run, struct jk *j) {
     struct log_line l;
     log_begin(&l, sent ? LOGL_INFO : LOGL_WARN, "jenkins_stop");
     log_int(&l, "remediation", (long long)run->rem->id);
+    log_str(&l, "rule", run->rem->rule_name);
+    log_str(&l, "fingerprint", run->rem->fingerprint);
     log_str(&l, "job", run->step->target);
     log_int(&l, "build", j->build);
     log_str(&l, "how", how[i]);

@@ -75,6 +75,7 @@ static void log_event(const struct action_run *run, const struct kjob *j,
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "namespace", j->ns);
   if (j->name[0])
     log_str(&l, "job", j->name);

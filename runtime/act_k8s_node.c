@@ -76,6 +76,7 @@ static void log_event(const struct action_run *run, const struct nodeop *o,
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   if (o->node)
     log_str(&l, "node", o->node);
   if (p) {
@@ -271,6 +272,8 @@ static enum action_status list_pods(struct action_run *run, struct nodeop *o) {
   struct log_line l;
   log_begin(&l, LOGL_INFO, "k8s_drain_pods");
   log_int(&l, "remediation", (long long)run->rem->id);
+  log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "node", o->node);
   log_int(&l, "pods", (long long)o->npods);
   log_int(&l, "skipped", (long long)o->skipped);

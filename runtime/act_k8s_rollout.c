@@ -49,6 +49,7 @@ static void log_event(const struct action_run *run, const struct rollout *r,
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "namespace", r->ns);
   log_str(&l, "deployment", r->name);
   log_int(&l, "generation", r->generation);

@@ -295,6 +295,7 @@ static void log_event(const struct action_run *run, const struct sp *s,
   log_begin(&l, LOGL_INFO, msg);
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "application", s->app);
   log_str(&l, "pipeline", run->step->target);
   log_str(&l, "correlation_id", s->ctag);
@@ -701,6 +702,8 @@ static void sp_cancel(struct action_run *run) {
   struct log_line l;
   log_begin(&l, sent ? LOGL_INFO : LOGL_WARN, "spinnaker_cancel");
   log_int(&l, "remediation", (long long)run->rem->id);
+  log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "pipeline", run->step->target);
   log_str(&l, "execution", s->id);
   if (rc == 0)

@@ -352,6 +352,7 @@ static enum action_status call_once(struct action_run *run, struct call *c,
             "webhook_call");
   log_int(&l, "remediation", (long long)run->rem->id);
   log_str(&l, "rule", run->rem->rule_name);
+  log_str(&l, "fingerprint", run->rem->fingerprint);
   log_str(&l, "method", c->mname);
   log_str(&l, "path", run->step->target);
   log_str(&l, "idempotency_key", key);

@@ -111,7 +111,7 @@ static void log_decision(struct engine *e, const struct alert *a, int32_t rule,
   log_str(&l, "decision", decision);
   log_alert(&l, a);
   if (rule >= 0) log_str(&l, "rule", e->rs->rules[rule].name);
-  if (r) log_int(&l, "id", (long long)r->id);
+  if (r) log_int(&l, "remediation", (long long)r->id);
   log_str(&l, "reason", reason);
   if (r) {
     if (r->dry_run) log_bool(&l, "dry_run", true);
@@ -126,7 +126,7 @@ void engine_log_remediation(struct engine *e, const struct remediation *r,
   struct log_line l;
   log_begin(&l, LOGL_INFO, msg);
   if (!l.active) return;
-  log_int(&l, "id", (long long)r->id);
+  log_int(&l, "remediation", (long long)r->id);
   log_str(&l, "rule", r->rule_name);
   log_str(&l, "alertname", r->alertname);
   log_str(&l, "fingerprint", r->fingerprint);

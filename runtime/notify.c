@@ -173,6 +173,7 @@ static void record(const struct notify_event *ev, const struct hl_notify *n,
             "notification");
   log_int(&l, "remediation", (long long)ev->rem->id);
   log_str(&l, "rule", ev->rem->rule_name);
+  log_str(&l, "fingerprint", ev->rem->fingerprint);
   log_str(&l, "kind", n->kind < HL_BK__COUNT ? kind_words[n->kind] : "?");
   log_str(&l, "backend", r->backend);
   log_str(&l, "target", n->target);

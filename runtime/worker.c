@@ -199,8 +199,9 @@ static void breaker_check(struct workers *w, const struct remediation *r,
   if (w->e->journal) journal_sync(w->e->journal, JOURNAL_LSN_ALL);
   struct log_line l;
   log_begin(&l, LOGL_ERROR, "breaker_open");
-  log_str(&l, "rule", r->rule_name);
   log_int(&l, "remediation", (long long)r->id);
+  log_str(&l, "rule", r->rule_name);
+  log_str(&l, "fingerprint", r->fingerprint);
   log_str(&l, "reason", why);
   log_end(&l);
   char key[300];

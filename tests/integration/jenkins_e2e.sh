@@ -4,7 +4,8 @@
 # followed from the queue to the build's result; label values that need
 # escaping arrive intact as build parameters, with HEALER_REMEDIATION_ID;
 # a FAILURE build and Jenkins down end `failed` with the reason; the API
-# token appears in no log line, no /api/v1 answer and no /metrics.
+# token appears in no log line, no /api/v1 answer and no /metrics; every
+# JSON log line about a remediation carries its id, rule and fingerprint.
 . "$(dirname "$0")/lib.bash"
 . tests/fakes/lib.sh
 trap 'fake_cleanup; cleanup' EXIT
@@ -86,4 +87,27 @@ grep -q "$SECRET" "$TMP/body" && fail "token in /metrics"
 grep -q 'healer_notifications_total' "$TMP/body" || fail "no notification counters in /metrics"
 stop_healer
 grep -q "$SECRET" "$TMP/healer.log" "$TMP/healer.out" && fail "token in the log"
+# One log schema: every line is a JSON object; every line about a
+# remediation names it by the same key, with its rule and fingerprint, so
+# one filter follows a remediation from decision to result.
+python3 - "$TMP/healer.log" <<'PY' || fail "log schema"
+import json, sys
+about, events = {}, set()
+for n, line in enumerate(open(sys.argv[1]), 1):
+    o = json.loads(line)                      # every line parses
+    for k in ("ts", "level", "msg"):
+        assert k in o, (n, k, o)
+    assert "id" not in o, (n, "a remediation is 'remediation', not 'id'", o)
+    if "remediation" not in o:
+        continue
+    assert isinstance(o["remediation"], int), (n, o)
+    assert o.get("rule") and o.get("fingerprint"), (n, "rule and fingerprint", o)
+    events.add(o["msg"])
+    prev = about.setdefault(o["remediation"], (o["rule"], o["fingerprint"]))
+    assert prev == (o["rule"], o["fingerprint"]), (n, prev, o)
+want = {"decision", "jenkins_queued", "jenkins_build", "jenkins_result", "remediation"}
+assert want <= events, ("missing events", want - events)
+assert set(about) == {1, 2, 3}, sorted(about)
+assert about[1][1] == "e2e0000000000001" and about[3][1] == "e2e0000000000003", about
+PY
 echo "PASS $TEST_NAME"

@@ -58,7 +58,7 @@ expect_json "j['skipped']" 1 "m1 skipped"
 id_k1=$(rem_field k1 id)
 id_m1=$(rem_field m1 id)
 [ "$id_m1" -gt "$id_k1" ] || fail "m1 ($id_m1) should have a higher id than k1 ($id_k1)"
-grep -q "decision=skipped .*fingerprint=m1 .*id=$id_m1 " "$TMP/healer.log" || fail "m1's id not in the log"
+grep -q "decision=skipped .*fingerprint=m1 .*remediation=$id_m1 " "$TMP/healer.log" || fail "m1's id not in the log"
 # No clean shutdown: the reservation must already be on disk.
 kill_healer
 start_healer --dry-run --start-delay 60s
@@ -78,13 +78,16 @@ seen = {}
 for line in open(sys.argv[1]):
     if "msg=decision" not in line:
         continue
-    m = re.search(r" id=(\d+) ", line)
+    m = re.search(r" remediation=(\d+) ", line)
     if not m:
         continue
     fp = re.search(r" fingerprint=(\S+)", line).group(1)
     if seen.setdefault(m.group(1), fp) != fp:
         print(f"id={m.group(1)}: {seen[m.group(1)]} and {fp}")
         sys.exit(1)
+if not seen:
+    print("no decision line names a remediation")
+    sys.exit(1)
 PY
 stop_healer
 
