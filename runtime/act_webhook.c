@@ -77,11 +77,11 @@ int act_webhook_path(const struct rem_step *step, struct buf *out, char *err,
       p += n + 2;
       continue;
     }
-    unsigned char c = (unsigned char)*p++;
-    if (url_char(c))
-      buf_putc(out, (char)c);
+    char c[2] = {*p++, '\0'};
+    if (url_char((unsigned char)c[0]))
+      buf_putc(out, c[0]);
     else
-      buf_printf(out, "%%%02X", c);
+      httpc_escape(out, c);
   }
   if (out->oom) {
     snprintf(err, errlen, "out of memory");

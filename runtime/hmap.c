@@ -3,10 +3,13 @@
  */
 #include "hmap.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 struct hmap_entry {
   struct hmap_entry *next;
@@ -15,25 +18,69 @@ struct hmap_entry {
   _Alignas(16) unsigned char data[]; /* payload, then the key */
 };
 
-static uint64_t g_seed;
-static pthread_once_t g_seed_once = PTHREAD_ONCE_INIT;
+/* The key of the hash: 128 random bits, drawn once per process. */
+static uint64_t g_key[2];
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
 
-static void init_seed(void) {
-  uint64_t s = 0;
-  if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
-    s = (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
-  g_seed = s;
-}
-
-static uint64_t hash(const void *key, size_t n) {
-  const unsigned char *p = key;
-  uint64_t h = 0xcbf29ce484222325ull ^ g_seed;
-  for (size_t i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
+static void init_key(void) {
+  unsigned char *p = (unsigned char *)g_key;
+  size_t got = 0;
+  while (got < sizeof g_key) {
+    ssize_t n = getrandom(p + got, sizeof g_key - got, 0);
+    if (n > 0) {
+      got += (size_t)n;
+    } else if (n < 0 && errno != EINTR) {
+      /* No kernel entropy interface (never on Linux >= 3.17): a weaker key
+       * from what differs per process and per start. */
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      g_key[0] ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+      g_key[1] ^= (uint64_t)(uintptr_t)&ts ^ (uint64_t)ts.tv_sec;
+      break;
+    }
   }
-  return h ^ (h >> 29);
 }
+
+static uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+/* One SipRound (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012, section 2). */
+static void sipround(uint64_t v[4]) {
+  v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32);
+  v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+  v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+  v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32);
+}
+
+static uint64_t le64(const unsigned char *p, size_t n) {
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (8 * i);
+  return w;
+}
+
+uint64_t hmap_siphash(const uint64_t key[2], const void *data, size_t n) {
+  const unsigned char *p = data;
+  uint64_t v[4] = {key[0] ^ 0x736f6d6570736575ull, key[1] ^ 0x646f72616e646f6dull,
+                   key[0] ^ 0x6c7967656e657261ull, key[1] ^ 0x7465646279746573ull};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t m = le64(p + i, 8);
+    v[3] ^= m;
+    sipround(v);
+    sipround(v);
+    v[0] ^= m;
+  }
+  uint64_t last = ((uint64_t)n << 56) | le64(p + i, n - i);
+  v[3] ^= last;
+  sipround(v);
+  sipround(v);
+  v[0] ^= last;
+  v[2] ^= 0xff;
+  for (int r = 0; r < 4; r++) sipround(v);
+  return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t hash(const void *key, size_t n) { return hmap_siphash(g_key, key, n); }
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -43,7 +90,7 @@ static struct hmap_entry *entry_of(const struct hmap *m, void *payload) {
 }
 
 int hmap_init(struct hmap *m, size_t payload) {
-  pthread_once(&g_seed_once, init_seed);
+  pthread_once(&g_key_once, init_key);
   m->nbuckets = 64;
   m->count = 0;
   m->payload = round16(payload);

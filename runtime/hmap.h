@@ -4,8 +4,10 @@
  * The dedupe, cooldown and concurrency tables of decide.c. The map owns its
  * entries: each holds a copy of the key and a zeroed payload of the size
  * given to hmap_init(); callers get and keep pointers to payloads, valid
- * until the entry is removed. The hash is FNV-1a 64 with a per-process
- * random seed. Not thread-safe: the owner locks.
+ * until the entry is removed. Keys come from senders (label values), so
+ * the hash is keyed: SipHash-2-4 under a 128-bit key drawn from
+ * getrandom() once per process; without the key, nobody can choose keys
+ * that collide. Not thread-safe: the owner locks.
  */
 #ifndef HEALER_HMAP_H
 #define HEALER_HMAP_H
@@ -48,5 +50,8 @@ void hmap_sweep_some(struct hmap *m, bool (*pred)(void *payload, void *ctx),
 
 /* Calls fn on every payload (no removal). */
 void hmap_each(struct hmap *m, void (*fn)(void *payload, void *ctx), void *ctx);
+
+/* SipHash-2-4 of data[0..n) under key (the map's hash, with its key). */
+uint64_t hmap_siphash(const uint64_t key[2], const void *data, size_t n);
 
 #endif

@@ -516,16 +516,17 @@ done:
   return rc;
 }
 
+/* libcurl's escaping: every byte but RFC 3986's unreserved ones (A-Z a-z
+ * 0-9 - . _ ~) as %XX in upper case. Since 7.82 the handle may be NULL
+ * (curl_easy_escape(3)). */
 void httpc_escape(struct buf *b, const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-      buf_putc(b, (char)*p);
-    } else {
-      char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-      buf_put(b, e, 3);
-    }
+  char *e = curl_easy_escape(NULL, s, 0);
+  if (!e) {
+    b->oom = true;
+    return;
   }
+  buf_puts(b, e);
+  curl_free(e);
 }
 
 void httpc_form_add(struct buf *b, const char *name, const char *value) {

@@ -180,7 +180,8 @@ char *httpc_url(const char *base, const char *const *segs, size_t nsegs,
                 const struct httpc_kv *query, size_t nquery, char *err,
                 size_t errlen);
 
-/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~) to b. */
+/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~) to b, by
+ * curl_easy_escape(); b->oom when libcurl has no memory. */
 void httpc_escape(struct buf *b, const char *s);
 
 /* Appends name=value to an application/x-www-form-urlencoded body, with

@@ -91,6 +91,17 @@ static void test_form(void **state) {
   httpc_form_add(&b, "p+q", "1+1");
   assert_string_equal(
       b.data, "node=a%26b%3Dc&path=%2Fx%20y%2F%C3%A9&empty=&p%2Bq=1%2B1");
+  /* Every byte: the unreserved ones as they are, the rest as upper-case %XX. */
+  for (int c = 1; c < 256; c++) {
+    char in[2] = {(char)c, '\0'}, want[4];
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                (c >= '0' && c <= '9') || strchr("-._~", c);
+    if (keep) snprintf(want, sizeof want, "%c", c);
+    else snprintf(want, sizeof want, "%%%02X", (unsigned)c);
+    buf_reset(&b);
+    httpc_escape(&b, in);
+    assert_string_equal(b.data, want);
+  }
   buf_free(&b);
 }
 

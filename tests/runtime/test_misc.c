@@ -353,6 +353,24 @@ static void test_hmap(void **state) {
   hmap_free(&m, NULL);
 }
 
+/* The map's hash is SipHash-2-4: the paper's test vectors (Aumasson and
+ * Bernstein 2012, appendix A: key 00..0f, message 00..0e, and the empty
+ * message); a different key gives different hashes. */
+static void test_hmap_siphash(void **state) {
+  (void)state;
+  const uint64_t key[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+  unsigned char msg[15];
+  for (int i = 0; i < 15; i++) msg[i] = (unsigned char)i;
+  assert_true(hmap_siphash(key, msg, 15) == 0xa129ca6149be45e5ull);
+  assert_true(hmap_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+  const uint64_t other[2] = {key[0] ^ 1, key[1]};
+  assert_true(hmap_siphash(other, msg, 15) != 0xa129ca6149be45e5ull);
+  /* Every length up to two blocks hashes differently from its neighbours. */
+  unsigned char buf[17] = {0};
+  for (size_t n = 1; n < sizeof buf; n++)
+    assert_true(hmap_siphash(key, buf, n) != hmap_siphash(key, buf, n - 1));
+}
+
 static void test_store_and_metrics(void **state) {
   (void)state;
   struct store s;
@@ -611,7 +629,7 @@ int main(void) {
       cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_buf_json),
       cmocka_unit_test(test_log_formats),       cmocka_unit_test(test_rtime),
       cmocka_unit_test(test_hmap),              cmocka_unit_test(test_store_and_metrics),
-      cmocka_unit_test(test_histograms),
+      cmocka_unit_test(test_histograms),        cmocka_unit_test(test_hmap_siphash),
       cmocka_unit_test(test_action_results),
       cmocka_unit_test(test_every_kind_built_in),
   };
