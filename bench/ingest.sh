@@ -15,6 +15,9 @@
 #      latency, healer's RSS idle and after the load, the binary's size;
 #   4. match cost per alert at 10,000 rules, in instructions (callgrind),
 #      counting only lookup + matchers + first match.
+#   BASELINE=REV also builds healer as it was at git revision REV (same
+#   rules, same flags) and runs it in each round right after this one, both
+#   ways: a before/after comparison in one run, alternating.
 #
 #   bench/ingest.sh      DURATION=5 ROUNDS=3 CONNECTIONS=32 HTTP_THREADS=2 WRK_THREADS=2 MATCH=1
 # Results go to stdout; bench/RESULTS.md records a run.
@@ -63,6 +66,15 @@ cc $CFLAGS_B -o "$work/match_bench" bench/match_bench.c \
   $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o \
   $(make -s --no-print-directory print-rt-libs)
 HEALER_BIN=build/bench1k/bin/healer
+BASE_BIN=
+if [ -n "${BASELINE:-}" ]; then
+  echo "== building the baseline ($BASELINE)"
+  mkdir -p "$work/base"
+  git archive "$BASELINE" | tar -x -C "$work/base"
+  make --no-print-directory -C "$work/base" B=build/bench1k BIN=build/bench1k/bin \
+    RULES="$work/r1k/rules.heal" build/bench1k/bin/healer >/dev/null
+  BASE_BIN=$work/base/build/bench1k/bin/healer
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
@@ -114,12 +126,12 @@ pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$1"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-start_healer() { # PORT
+start_healer() { # PORT [BINARY]
   # A fresh journal each start: one restored from an earlier run would turn
   # "new" alerts into resends.
   local state
   state=$(mktemp -d "$work/state.XXXXXX")
-  "$HEALER_BIN" --listen "127.0.0.1:$1" --dry-run --http-threads "$HTTP_THREADS" \
+  "${2:-$HEALER_BIN}" --listen "127.0.0.1:$1" --dry-run --http-threads "$HTTP_THREADS" \
     --queue-size 100000 --state-dir "$state" 2>/dev/null &
   HPID=$!
   pids+=($HPID)
@@ -129,7 +141,7 @@ start_healer() { # PORT
 # The machine is shared and noisy: alternate the servers, ROUNDS times,
 # and compare medians.
 ROUNDS=${ROUNDS:-3}
-sink_r=() dec_r=() new_r=() same_r=()
+sink_r=() dec_r=() new_r=() same_r=() bnew_r=() bsame_r=()
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round/$ROUNDS: sink, sink+decode, healer (new alerts), healer (resends), ${DURATION}s each"
   SP=$(free_port)
@@ -163,6 +175,17 @@ for round in $(seq 1 "$ROUNDS"); do
   run_wrk "$HP" "$work/same.lua" "$work/same.out"
   kill "$HPID"
   same_r+=("$(rps "$work/same.out")")
+
+  if [ -n "$BASE_BIN" ]; then
+    for way in alert same; do
+      HP=$(free_port)
+      start_healer "$HP" "$BASE_BIN"
+      run_wrk "$HP" "$work/$way.lua" "$work/base_$way.out"
+      kill "$HPID"
+      if [ "$way" = alert ]; then bnew_r+=("$(rps "$work/base_alert.out")")
+      else bsame_r+=("$(rps "$work/base_same.out")"); fi
+    done
+  fi
 done
 
 S=$(median "${sink_r[@]}")
@@ -180,6 +203,16 @@ printf '%-44s %12s %8s %10s %10s\n' "healer, 1,000 rules, a new alert per reques
   "$(python3 -c "print(f'{$N / $S:.2f}')")" "$(pct "$work/new.out" 50%)" "$(pct "$work/new.out" 99%)"
 printf '%-44s %12s %8s %10s %10s\n' "healer, 1,000 rules, resends (dedupe)" "$R" \
   "$(python3 -c "print(f'{$R / $S:.2f}')")" "$(pct "$work/same.out" 50%)" "$(pct "$work/same.out" 99%)"
+if [ -n "$BASE_BIN" ]; then
+  BN=$(median "${bnew_r[@]}")
+  BR=$(median "${bsame_r[@]}")
+  echo "baseline $BASELINE (all runs: new ${bnew_r[*]}; resends ${bsame_r[*]})"
+  printf '%-44s %12s %8s %10s %10s\n' "baseline, a new alert per request" "$BN" \
+    "$(python3 -c "print(f'{$BN / $S:.2f}')")" "$(pct "$work/base_alert.out" 50%)" "$(pct "$work/base_alert.out" 99%)"
+  printf '%-44s %12s %8s %10s %10s\n' "baseline, resends (dedupe)" "$BR" \
+    "$(python3 -c "print(f'{$BR / $S:.2f}')")" "$(pct "$work/base_same.out" 50%)" "$(pct "$work/base_same.out" 99%)"
+  echo "this build / baseline: new $(python3 -c "print(f'{$N / $BN:.3f}')"), resends $(python3 -c "print(f'{$R / $BR:.3f}')")"
+fi
 echo "target: ratio >= 0.80 (p50/p99 from the last round)"
 for f in new same; do
   [ -n "$(non2xx "$work/$f.out")" ] && echo "healer non-2xx answers ($f): $(non2xx "$work/$f.out")"

@@ -11,11 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* 16 bytes before the payload: the low 32 bits of the hash choose the
+ * bucket and are compared first; no key is near 4 GiB. */
 struct hmap_entry {
   struct hmap_entry *next;
-  uint64_t hash;
-  size_t klen;
-  _Alignas(16) unsigned char data[]; /* payload, then the key */
+  uint32_t hash;
+  uint32_t klen;
+  _Alignas(8) unsigned char data[]; /* payload, then the key */
 };
 
 /* The key of the hash: 128 random bits, drawn once per process. */
@@ -80,9 +82,9 @@ uint64_t hmap_siphash(const uint64_t key[2], const void *data, size_t n) {
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-static uint64_t hash(const void *key, size_t n) { return hmap_siphash(g_key, key, n); }
+static uint32_t hash(const void *key, size_t n) { return (uint32_t)hmap_siphash(g_key, key, n); }
 
-static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static struct hmap_entry *entry_of(const struct hmap *m, void *payload) {
   (void)m;
@@ -93,7 +95,7 @@ int hmap_init(struct hmap *m, size_t payload) {
   pthread_once(&g_key_once, init_key);
   m->nbuckets = 64;
   m->count = 0;
-  m->payload = round16(payload);
+  m->payload = round8(payload);
   m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
   return m->buckets ? 0 : -1;
 }
@@ -114,7 +116,7 @@ void hmap_free(struct hmap *m, void (*drop)(void *payload)) {
 }
 
 void *hmap_find(const struct hmap *m, const void *key, size_t klen) {
-  uint64_t h = hash(key, klen);
+  uint32_t h = hash(key, klen);
   for (struct hmap_entry *e = m->buckets[h & (m->nbuckets - 1)]; e; e = e->next)
     if (e->hash == h && e->klen == klen &&
         memcmp(e->data + m->payload, key, klen) == 0)
@@ -146,10 +148,11 @@ void *hmap_insert(struct hmap *m, const void *key, size_t klen, bool *created) {
     if (created) *created = false;
     return found;
   }
+  if (klen > UINT32_MAX) return NULL;
   struct hmap_entry *e = calloc(1, sizeof *e + m->payload + klen);
   if (!e) return NULL;
   e->hash = hash(key, klen);
-  e->klen = klen;
+  e->klen = (uint32_t)klen;
   memcpy(e->data + m->payload, key, klen);
   size_t i = e->hash & (m->nbuckets - 1);
   e->next = m->buckets[i];
