@@ -129,8 +129,8 @@ others = {k: v for k, v in c.items()
 assert not others, others
 assert failed >= 2 and failed + held == 30, (failed, held)
 PY
-[ "$(grep -c 'msg=breaker_open rule=it_breaker' "$TMP/healer.log")" = 1 ] ||
-  fail "breaker_open logged $(grep -c 'msg=breaker_open rule=it_breaker' "$TMP/healer.log") times"
+[ "$(grep -c 'msg=breaker_open remediation=[0-9]* rule=it_breaker' "$TMP/healer.log")" = 1 ] ||
+  fail "breaker_open logged $(grep -c 'msg=breaker_open remediation=[0-9]* rule=it_breaker' "$TMP/healer.log") times"
 wait_until 20 sh -c "[ \"\$(curl -s '$(fake_url pd)/_fake/count?method=POST')\" -ge 1 ]" || fail "no page"
 sleep 1   # a second page, if there were one, would be on its way
 [ "$(pages)" = 1 ] || fail "the breaker paged $(pages) times, want 1"

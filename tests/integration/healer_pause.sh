@@ -92,7 +92,7 @@ for i in 1 2; do
   wait_until 30 grep -q "msg=remediation .*fingerprint=b$i .*state=failed" "$TMP/healer.log" ||
     fail "remediation b$i did not fail"
 done
-wait_until 30 grep -q 'msg=breaker_open rule=it_breaker' "$TMP/healer.log" || fail "breaker did not open"
+wait_until 30 grep -q 'msg=breaker_open remediation=[0-9]* rule=it_breaker' "$TMP/healer.log" || fail "breaker did not open"
 wait_until 30 sh -c "curl -s '$(fake_url pd)/_fake/state' | grep -q 'healer/breaker/it_breaker/'" ||
   fail "no breaker page at PagerDuty"
 [ "$(metric 'healer_rule_breaker_open{rule="it_breaker"}')" = 1 ] || fail "breaker gauge not 1"
