@@ -90,7 +90,7 @@ void metrics_created(struct metrics *m, uint32_t rule);
 void metrics_outcome(struct metrics *m, uint32_t rule, enum rem_state st);
 void metrics_suppressed(struct metrics *m, uint32_t rule, enum metrics_suppress why);
 void metrics_http(struct metrics *m, unsigned code);
-/* A webhook answered with code, us microseconds after its first byte. */
+/* A webhook answered with code, us microseconds after it was routed. */
 void metrics_webhook(struct metrics *m, unsigned code, int64_t us);
 /* A remediation of rule that ended in st (a final state; others are
  * ignored) after running ms milliseconds. */
