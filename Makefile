@@ -8,6 +8,8 @@
 #                   `make` goes back to rules/)
 #   make regen      rewrite generated/ from rules/ (review the diff)
 #   make fuzz       run the parser fuzzer for FUZZ_SECONDS (default 60)
+#   make install    bin/healer, bin/healerc and the man pages into
+#                   $(DESTDIR)$(PREFIX) (default /usr/local; mk/install.mk)
 #
 # Build products go to build/ (objects, flex/bison output) and bin/.
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/.

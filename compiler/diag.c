@@ -18,6 +18,7 @@
  * points are shown as '?'.
  */
 #include "diag.h"
+#include "diag_codes.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +29,19 @@
 #define WINDOW 160      /* characters of a source line shown at most */
 #define WINDOW_LEFT 60  /* characters kept before the caret when cut */
 #define MAX_MESSAGE 800 /* bytes of a message shown at most */
+
+/* ANSI SGR sequences of the text format, as clang colours: the position
+ * and message bold, the severity in its colour, the caret green. */
+#define SGR_RESET "\033[0m"
+#define SGR_BOLD "\033[1m"
+#define SGR_ERROR "\033[1;31m"
+#define SGR_WARNING "\033[1;35m"
+#define SGR_NOTE "\033[1;36m"
+#define SGR_CARET "\033[1;32m"
+
+static const char *sgr(const struct diag *d, const char *seq) {
+  return d->color ? seq : "";
+}
 
 /* ---- line and column ------------------------------------------------------ */
 
@@ -263,7 +277,9 @@ static void print_source(struct diag *d, const struct source *src,
   unsigned w = digits_of(line) > 5 ? digits_of(line) : 5;
   FILE *out = d->cur ? d->cur : d->out;
   fprintf(out, "%*u | %s\n", (int)w, line, text);
-  fprintf(out, "%*s | %s\n", (int)w, "", caret);
+  size_t lead = strcspn(caret, "^"); /* colour from the caret on */
+  fprintf(out, "%*s | %.*s%s%s%s\n", (int)w, "", (int)lead, caret,
+          sgr(d, SGR_CARET), caret + lead, sgr(d, SGR_RESET));
 }
 
 /* ---- reporting --------------------------------------------------------------- */
@@ -278,37 +294,68 @@ static void emit(struct diag *d, const char *kind, const char *suffix,
                  struct loc loc, const char *fmt, va_list ap)
     __attribute__((format(printf, 5, 0)));
 
+static void record(struct diag *d, const char *kind, struct loc loc,
+                   const char *raw, const char *msg);
+
+static const char *kind_sgr(const char *kind) {
+  return kind[0] == 'e' ? SGR_ERROR : kind[0] == 'w' ? SGR_WARNING : SGR_NOTE;
+}
+
 static void emit(struct diag *d, const char *kind, const char *suffix,
                  struct loc loc, const char *fmt, va_list ap) {
   FILE *out = d->cur ? d->cur : d->out;
   char raw[2048], msg[MAX_MESSAGE + 16];
   vsnprintf(raw, sizeof raw, fmt, ap);
   sanitize(raw, msg, sizeof msg);
+  if (d->format != DIAG_TEXT) {
+    record(d, kind, loc, raw, msg);
+    return;
+  }
+  const char *b = sgr(d, SGR_BOLD), *k = sgr(d, kind_sgr(kind)),
+             *r = sgr(d, SGR_RESET);
   const struct source *src = source_of(d, loc);
   if (!src) {
-    fprintf(out, "healerc: %s: %s%s\n", kind, msg, suffix);
+    fprintf(out, "%shealerc: %s%s%s:%s %s%s%s%s\n", b, r, k, kind, r, b, msg,
+            suffix, r);
     return;
   }
   unsigned line, col;
   uint32_t line_start;
   locate(src, loc.begin, &line, &col, &line_start);
-  fprintf(out, "%s:%u:%u: %s: %s%s\n", src->path ? src->path : "<input>",
-          line, col, kind, msg, suffix);
+  fprintf(out, "%s%s:%u:%u: %s%s%s:%s %s%s%s%s\n", b,
+          src->path ? src->path : "<input>", line, col, r, k, kind, r, b, msg,
+          suffix, r);
   print_source(d, src, loc, line, line_start);
 }
 
+static size_t code_index(const char *message);
+
 /* ---- ordered mode: held messages ---------------------------------------------- */
+
+struct held_note {            /* structured formats: a note */
+  struct loc loc;
+  char *msg;                  /* sanitized, owned */
+};
 
 struct diag_held {            /* one error or warning and its notes */
   uint32_t file, begin;       /* where it points: the sort key */
   size_t seq;                 /* emission order, for a stable sort */
   int is_error;
-  char *text;                 /* formatted lines, owned */
+  char *text;                 /* text format: formatted lines, owned */
   size_t len;
+  /* Structured formats: */
+  struct loc loc;
+  const char *path;           /* a message about a whole file: its path
+                                 (borrowed), no position; else NULL */
+  size_t code_ix;             /* index into code_table; NCODES: none */
+  char *msg;                  /* sanitized, owned; NULL: not recorded */
+  struct held_note *notes;    /* owned */
+  size_t nnotes;
 };
 
 /* Closes the message being written, if any, into its held slot. */
 static void end_held(struct diag *d) {
+  d->open = 0;
   if (!d->cur)
     return;
   fclose(d->cur); /* sets text and len of the last slot */
@@ -330,13 +377,45 @@ static int begin_held(struct diag *d, struct loc loc, int is_error) {
     d->held_cap = cap;
   }
   struct diag_held *h = &d->held[d->nheld];
-  *h = (struct diag_held){loc.file, loc.begin, d->nheld, is_error, NULL, 0};
-  d->cur = open_memstream(&h->text, &h->len);
-  if (!d->cur)
-    return -1;
+  *h = (struct diag_held){.file = loc.file, .begin = loc.begin,
+                          .seq = d->nheld, .is_error = is_error, .loc = loc};
+  if (d->format == DIAG_TEXT) {
+    d->cur = open_memstream(&h->text, &h->len);
+    if (!d->cur)
+      return -1;
+  } else {
+    d->open = 1;
+  }
   d->nheld++;
   return 0;
 }
+
+/* Structured formats: keeps a message in the open held slot (an error or
+ * warning fills it, a note is added to it). */
+static void record(struct diag *d, const char *kind, struct loc loc,
+                   const char *raw, const char *msg) {
+  if (!d->open || !d->nheld)
+    return;
+  struct diag_held *h = &d->held[d->nheld - 1];
+  char *copy = strdup(msg);
+  if (!copy)
+    return;
+  if (strcmp(kind, "note") != 0) {
+    h->msg = copy;
+    h->code_ix = code_index(raw);
+    return;
+  }
+  struct held_note *n = realloc(h->notes, (h->nnotes + 1) * sizeof *n);
+  if (!n) {
+    free(copy);
+    return;
+  }
+  h->notes = n;
+  n[h->nnotes++] = (struct held_note){loc, copy};
+}
+
+static void print_json(struct diag *d);
+static void print_sarif(struct diag *d);
 
 static int held_cmp(const void *pa, const void *pb) {
   const struct diag_held *a = pa, *b = pb;
@@ -353,17 +432,26 @@ static void flush_held(struct diag *d) {
   end_held(d);
   if (d->nheld)
     qsort(d->held, d->nheld, sizeof *d->held, held_cmp);
+  if (d->format == DIAG_JSON)
+    print_json(d);
+  else if (d->format == DIAG_SARIF)
+    print_sarif(d);
   unsigned shown = 0;
-  int stopped = 0;
+  int stopped = d->format != DIAG_TEXT;
   for (size_t i = 0; i < d->nheld; i++) {
     struct diag_held *h = &d->held[i];
     if (!stopped && h->is_error && d->max_errors && ++shown > d->max_errors) {
-      fputs("fatal error: too many errors emitted, stopping now\n", d->out);
+      fprintf(d->out, "%sfatal error:%s too many errors emitted, stopping now\n",
+              sgr(d, SGR_ERROR), sgr(d, SGR_RESET));
       stopped = 1;
     }
     if (!stopped)
       fwrite(h->text, 1, h->len, d->out);
     free(h->text);
+    free(h->msg);
+    for (size_t j = 0; j < h->nnotes; j++)
+      free(h->notes[j].msg);
+    free(h->notes);
   }
   free(d->held);
   d->held = NULL;
@@ -380,7 +468,8 @@ static int count_error(struct diag *d) {
   }
   if (d->muted || (d->max_errors && d->errors > d->max_errors)) {
     if (!d->muted)
-      fputs("fatal error: too many errors emitted, stopping now\n", d->out);
+      fprintf(d->out, "%sfatal error:%s too many errors emitted, stopping now\n",
+              sgr(d, SGR_ERROR), sgr(d, SGR_RESET));
     d->muted = 1;
     d->last_suppressed = 1;
     return 0;
@@ -442,6 +531,8 @@ void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...) {
 void diag_note(struct diag *d, struct loc loc, const char *fmt, ...) {
   if (d->last_suppressed || d->muted)
     return;
+  if (d->format != DIAG_TEXT && !d->open)
+    return; /* after a file error: nothing to attach it to */
   va_list ap;
   va_start(ap, fmt);
   emit(d, "note", "", loc, fmt, ap);
@@ -458,14 +549,27 @@ void diag_file_error(struct diag *d, const char *path, const char *fmt, ...) {
   vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
   sanitize(raw, msg, sizeof msg);
-  fprintf(d->out, "%s: error: %s\n", path ? path : "healerc", msg);
+  if (d->format != DIAG_TEXT && d->ordered) {
+    struct loc none = {0, 0, 0};
+    if (begin_held(d, none, 1) != 0)
+      return;
+    d->held[d->nheld - 1].path = path ? path : "healerc";
+    record(d, "error", none, raw, msg);
+    end_held(d);
+    return;
+  }
+  fprintf(d->out, "%s%s:%s %serror:%s %s%s%s\n", sgr(d, SGR_BOLD),
+          path ? path : "healerc", sgr(d, SGR_RESET), sgr(d, SGR_ERROR),
+          sgr(d, SGR_RESET), sgr(d, SGR_BOLD), msg, sgr(d, SGR_RESET));
 }
 
 unsigned diag_finish(struct diag *d) {
   if (d->ordered)
     flush_held(d);
   unsigned e = d->errors, w = d->warnings;
-  if (w && e)
+  if (d->format != DIAG_TEXT)
+    ;
+  else if (w && e)
     fprintf(d->out, "%u warning%s and %u error%s generated.\n", w,
             w == 1 ? "" : "s", e, e == 1 ? "" : "s");
   else if (e)
@@ -474,6 +578,274 @@ unsigned diag_finish(struct diag *d) {
     fprintf(d->out, "%u warning%s generated.\n", w, w == 1 ? "" : "s");
   fflush(d->out);
   return e;
+}
+
+/* ---- codes ---------------------------------------------------------------- */
+
+/* Whether text matches pattern whole; '*' matches any run of characters.
+ * Greedy with one backtrack point, so linear in practice. */
+static int glob_match(const char *p, const char *t) {
+  const char *star = NULL, *resume = NULL;
+  while (*t) {
+    if (*p == '*') {
+      star = ++p;
+      resume = t;
+    } else if (*p == *t) {
+      p++, t++;
+    } else if (star) {
+      p = star;
+      t = ++resume;
+    } else {
+      return 0;
+    }
+  }
+  while (*p == '*')
+    p++;
+  return *p == '\0';
+}
+
+#define DIAG_CODE_ENTRY(code, desc, ...)                                      \
+  {code, desc, (const char *const[]){__VA_ARGS__, NULL}},
+
+static const struct code_entry {
+  const char *code;
+  const char *desc;
+  const char *const *patterns; /* NULL-terminated */
+} code_table[] = {DIAG_CODES(DIAG_CODE_ENTRY)};
+
+#define NCODES (sizeof code_table / sizeof code_table[0])
+
+/* Index of a message's entry in code_table, or NCODES. */
+static size_t code_index(const char *message) {
+  for (size_t i = 0; i < NCODES; i++)
+    for (const char *const *p = code_table[i].patterns; *p; p++)
+      if (glob_match(*p, message))
+        return i;
+  return NCODES;
+}
+
+static const char *code_name(size_t i) {
+  return i < NCODES ? code_table[i].code : DIAG_CODE_UNCLASSIFIED;
+}
+
+const char *diag_code(const char *message) {
+  return code_name(code_index(message));
+}
+
+/* ---- structured formats ----------------------------------------------------- */
+
+/* Writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, so the output is
+ * valid JSON whatever the path or message holds. */
+static void json_str(FILE *out, const char *s) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t n = strlen(s);
+  fputc('"', out);
+  for (size_t i = 0; i < n;) {
+    uint32_t cp;
+    size_t k = utf8_decode(u + i, n - i, &cp);
+    if (!k) {
+      fputs("\\ufffd", out);
+      i++;
+      continue;
+    }
+    if (cp == '"' || cp == '\\')
+      fprintf(out, "\\%c", (int)cp);
+    else if (cp < 0x20)
+      fprintf(out, "\\u%04x", (unsigned)cp);
+    else
+      fwrite(u + i, 1, k, out);
+    i += k;
+  }
+  fputc('"', out);
+}
+
+/* A position of a held message, resolved from its byte offsets. */
+struct pos {
+  const char *path;
+  int has_pos;                /* 0: about the file as a whole */
+  unsigned line, col;         /* of begin; col in bytes */
+  unsigned end_line, end_col; /* of end: the first column past the range */
+  unsigned cp_col, cp_end_col; /* the same in code points (SARIF) */
+};
+
+/* Columns in code points: one per byte that does not continue a UTF-8
+ * sequence, from the line's start to off. */
+static unsigned cp_column(const struct source *src, uint32_t line_start,
+                          uint32_t off) {
+  unsigned col = 1;
+  for (uint32_t i = line_start; i < off && i < src->len; i++)
+    col += ((unsigned char)src->text[i] & 0xc0) != 0x80;
+  return col;
+}
+
+static struct pos resolve(const struct diag *d, struct loc loc,
+                          const char *path) {
+  struct pos p = {path ? path : "healerc", 0, 0, 0, 0, 0, 0, 0};
+  const struct source *src = path ? NULL : source_of(d, loc);
+  if (!src)
+    return p;
+  uint32_t b = loc.begin, e = loc.end < loc.begin ? loc.begin : loc.end;
+  uint32_t ls, le;
+  p.path = src->path ? src->path : "<input>";
+  p.has_pos = 1;
+  locate(src, b, &p.line, &p.col, &ls);
+  locate(src, e, &p.end_line, &p.end_col, &le);
+  p.cp_col = src->text ? cp_column(src, ls, b > src->len ? (uint32_t)src->len : b)
+                       : p.col;
+  p.cp_end_col = src->text ? cp_column(src, le, e > src->len ? (uint32_t)src->len : e)
+                           : p.end_col;
+  return p;
+}
+
+static const char *severity_of(const struct diag_held *h) {
+  return h->is_error ? "error" : "warning";
+}
+
+/* {"file":...,"line":N,"column":N,"end_line":N,"end_column":N, then the
+ * caller's keys; the position keys only when there is a position. */
+static void json_pos(FILE *out, const struct pos *p) {
+  fputs("{\"file\":", out);
+  json_str(out, p->path);
+  if (p->has_pos)
+    fprintf(out, ",\"line\":%u,\"column\":%u,\"end_line\":%u,\"end_column\":%u",
+            p->line, p->col, p->end_line, p->end_col);
+}
+
+static void print_json(struct diag *d) {
+  FILE *out = d->out;
+  for (size_t i = 0; i < d->nheld; i++) {
+    const struct diag_held *h = &d->held[i];
+    if (!h->msg)
+      continue;
+    struct pos p = resolve(d, h->loc, h->path);
+    json_pos(out, &p);
+    fprintf(out, ",\"severity\":\"%s\",\"code\":", severity_of(h));
+    json_str(out, code_name(h->code_ix));
+    fputs(",\"message\":", out);
+    json_str(out, h->msg);
+    fputs(",\"notes\":[", out);
+    for (size_t j = 0; j < h->nnotes; j++) {
+      struct pos np = resolve(d, h->notes[j].loc, NULL);
+      if (j)
+        fputc(',', out);
+      json_pos(out, &np);
+      fputs(",\"message\":", out);
+      json_str(out, h->notes[j].msg);
+      fputc('}', out);
+    }
+    fputs("]}\n", out);
+  }
+}
+
+/* A relative path as a URI reference, an absolute one as a file: URI; bytes
+ * outside RFC 3986's unreserved set and '/' are percent-encoded. */
+static void json_uri(FILE *out, const char *path) {
+  static const char hex[] = "0123456789ABCDEF";
+  fputc('"', out);
+  if (path[0] == '/')
+    fputs("file://", out);
+  for (const unsigned char *u = (const unsigned char *)path; *u; u++) {
+    if ((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') ||
+        (*u >= '0' && *u <= '9') || strchr("-._~/", *u))
+      fputc(*u, out);
+    else
+      fprintf(out, "%%%c%c", hex[*u >> 4], hex[*u & 15]);
+  }
+  fputc('"', out);
+}
+
+/* "physicalLocation": {"artifactLocation": {"uri": ...}, "region": {...}} */
+static void sarif_location(FILE *out, const struct pos *p) {
+  fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
+  json_uri(out, p->path);
+  fputc('}', out);
+  if (p->has_pos)
+    fprintf(out,
+            ", \"region\": {\"startLine\": %u, \"startColumn\": %u, "
+            "\"endLine\": %u, \"endColumn\": %u}",
+            p->line, p->cp_col, p->end_line, p->cp_end_col);
+  fputc('}', out);
+}
+
+/* One log, one run; the driver's rules are the codes that occur, in the
+ * table's order, and each result points at its rule by id and index. */
+static void print_sarif(struct diag *d) {
+  FILE *out = d->out;
+  size_t rule_of[NCODES + 1];
+  size_t nrules = 0;
+  int used[NCODES + 1];
+  memset(used, 0, sizeof used);
+  for (size_t i = 0; i < d->nheld; i++)
+    if (d->held[i].msg)
+      used[d->held[i].code_ix] = 1;
+  fputs("{\n"
+        "  \"$schema\": \"https://docs.oasis-open.org/sarif/sarif/v2.1.0/"
+        "errata01/os/schemas/sarif-schema-2.1.0.json\",\n"
+        "  \"version\": \"2.1.0\",\n"
+        "  \"runs\": [\n"
+        "    {\n"
+        "      \"tool\": {\n"
+        "        \"driver\": {\n"
+        "          \"name\": \"healerc\",\n",
+        out);
+  if (d->tool_version) {
+    fputs("          \"version\": ", out);
+    json_str(out, d->tool_version);
+    fputs(",\n", out);
+  }
+  fputs("          \"rules\": [", out);
+  for (size_t c = 0; c <= NCODES; c++) {
+    if (!used[c])
+      continue;
+    rule_of[c] = nrules;
+    fputs(nrules++ ? ",\n            " : "\n            ", out);
+    fputs("{\"id\": ", out);
+    json_str(out, code_name(c));
+    fputs(", \"shortDescription\": {\"text\": ", out);
+    json_str(out, c < NCODES ? code_table[c].desc : "a message of no known kind");
+    fputs("}}", out);
+  }
+  fputs(nrules ? "\n          ]\n" : "]\n", out);
+  fputs("        }\n"
+        "      },\n"
+        "      \"columnKind\": \"unicodeCodePoints\",\n"
+        "      \"results\": [",
+        out);
+  size_t nresults = 0;
+  for (size_t i = 0; i < d->nheld; i++) {
+    const struct diag_held *h = &d->held[i];
+    if (!h->msg)
+      continue;
+    struct pos p = resolve(d, h->loc, h->path);
+    fputs(nresults++ ? ",\n        " : "\n        ", out);
+    fputs("{\"ruleId\": ", out);
+    json_str(out, code_name(h->code_ix));
+    fprintf(out,
+            ", \"ruleIndex\": %zu, \"level\": \"%s\", \"message\": {\"text\": ",
+            rule_of[h->code_ix], severity_of(h));
+    json_str(out, h->msg);
+    fputs("}, \"locations\": [{", out);
+    sarif_location(out, &p);
+    fputs("}]", out);
+    if (h->nnotes) {
+      fputs(", \"relatedLocations\": [", out);
+      for (size_t j = 0; j < h->nnotes; j++) {
+        struct pos np = resolve(d, h->notes[j].loc, NULL);
+        fprintf(out, "%s{\"id\": %zu, ", j ? ", " : "", j);
+        sarif_location(out, &np);
+        fputs(", \"message\": {\"text\": ", out);
+        json_str(out, h->notes[j].msg);
+        fputs("}}", out);
+      }
+      fputc(']', out);
+    }
+    fputc('}', out);
+  }
+  fputs(nresults ? "\n      ]\n" : "]\n", out);
+  fputs("    }\n"
+        "  ]\n"
+        "}\n",
+        out);
 }
 
 /* ---- did you mean -------------------------------------------------------------- */

@@ -25,6 +25,13 @@
  * first errors in that order. At most DIAG_HELD_MAX are held; past that
  * they are only counted. diag_file_error() prints at once in both modes.
  *
+ * Formats (d->format, ordered mode only): DIAG_TEXT prints as above, with
+ * ANSI colours when d->color is set. DIAG_JSON prints, in diag_finish(),
+ * one JSON object per error or warning per line (JSON Lines), its notes
+ * inside; DIAG_SARIF prints one SARIF 2.1.0 log. Both print every held
+ * diagnostic (no max_errors cap) and no closing count. Each error and
+ * warning carries a stable code (diag_code(), the table in diag_codes.h).
+ *
  * Ownership: the sink borrows the sources array and the FILE. In ordered
  * mode it owns the held messages and frees them in diag_finish().
  */
@@ -39,6 +46,12 @@
 #define DIAG_HELD_MAX 10000
 
 struct diag_held;
+
+enum diag_format {
+  DIAG_TEXT,  /* clang-style lines, source and caret */
+  DIAG_JSON,  /* one JSON object per diagnostic, one per line */
+  DIAG_SARIF, /* one SARIF 2.1.0 log */
+};
 
 struct diag {
   FILE *out;                  /* borrowed; usually stderr */
@@ -55,6 +68,11 @@ struct diag {
   size_t nheld, held_cap;
   FILE *cur;                  /* ordered mode: the message being written
                                  (a memory stream), or NULL */
+  int open;                   /* structured formats: the last held message
+                                 takes the notes that follow */
+  enum diag_format format;    /* DIAG_TEXT unless set (ordered mode only) */
+  int color;                  /* DIAG_TEXT: ANSI colours */
+  const char *tool_version;   /* DIAG_SARIF: the driver's version, borrowed */
 };
 
 void diag_init(struct diag *d, FILE *out, const struct source *sources,
@@ -76,6 +94,11 @@ void diag_file_error(struct diag *d, const char *path, const char *fmt, ...)
  * "1 warning and 2 errors generated.") if anything was reported; prints
  * nothing on a clean run. Returns the number of errors. */
 unsigned diag_finish(struct diag *d);
+
+/* The stable code of a message's kind (diag_codes.h): the first entry with
+ * a pattern matching the whole text, else DIAG_CODE_UNCLASSIFIED. Returns
+ * a static string. */
+const char *diag_code(const char *message);
 
 /* The closest candidate to word by edit distance, or NULL if none is close
  * enough to suggest (distance at most 1 for words of up to 4 characters,

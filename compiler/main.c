@@ -5,7 +5,9 @@
  *   healerc compile [options] FILE... -o OUT.c
  *
  * Exit status: 0 when the rules are fine, 1 when they have errors (or
- * warnings under -Werror), 2 for a usage or I/O problem. compile writes its
+ * warnings under -Werror), 2 for a usage or I/O problem. Diagnostics go to
+ * stderr as text (coloured on a terminal, --color), or to stdout as JSON
+ * Lines or one SARIF log (--format). compile writes its
  * output through a temporary file in OUT's directory, renamed into place
  * only when complete, so a failed run never leaves a partial file.
  */
@@ -42,12 +44,24 @@ static const char usage_text[] =
     "options:\n"
     "  -o OUT.c         output file of compile; written atomically\n"
     "  -Werror          treat warnings as errors\n"
-    "  --max-errors N   stop printing after N errors (default 50, 0: no limit)\n"
+    "  --max-errors N   stop printing after N errors (default 50, 0: no limit;\n"
+    "                   text format only)\n"
+    "  --color=WHEN     colour the text diagnostics: auto (default: when stderr\n"
+    "                   is a terminal and NO_COLOR is unset or empty), always,\n"
+    "                   never\n"
+    "  --format=FORMAT  text (default: on stderr), json (one JSON object per\n"
+    "                   diagnostic per line, on stdout) or sarif (one SARIF\n"
+    "                   2.1.0 log, on stdout)\n"
     "  -h, --help       show this help\n"
     "  --version        show the version\n"
     "\n"
-    "exit status: 0 ok, 1 errors in the rules, 2 usage or I/O error\n"
-    "language reference: dsl/LANGUAGE.md\n";
+    "exit status:\n"
+    "  0  no errors (warnings allowed, unless -Werror)\n"
+    "  1  errors in the rules (or warnings under -Werror)\n"
+    "  2  usage error, or a file that cannot be read or written\n"
+    "\n"
+    "environment: NO_COLOR (set and not empty: no colour under --color=auto)\n"
+    "language reference: dsl/LANGUAGE.md, healer-rules(5)\n";
 
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -173,6 +187,33 @@ fail:
   return -1;
 }
 
+/* The value of "--name=VALUE" or "--name VALUE" at argv[*i] (advancing *i
+ * past a separate value), or NULL when argv[*i] is not --name or the value
+ * is missing (then *missing is set). */
+static const char *opt_value(int argc, char **argv, int *i, const char *name,
+                             int *missing) {
+  size_t n = strlen(name);
+  const char *a = argv[*i];
+  if (strncmp(a, name, n) != 0)
+    return NULL;
+  if (a[n] == '=')
+    return a + n + 1;
+  if (a[n] != '\0')
+    return NULL;
+  if (*i + 1 == argc) {
+    *missing = 1;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+/* --color=auto: a terminal, and no NO_COLOR of any value but empty
+ * (https://no-color.org). */
+static int auto_color(void) {
+  const char *nc = getenv("NO_COLOR");
+  return isatty(STDERR_FILENO) && !(nc && *nc);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage_error("%s", "no command given");
@@ -194,14 +235,42 @@ int main(int argc, char **argv) {
   const char *out = NULL;
   int werror = 0;
   unsigned max_errors = DEFAULT_MAX_ERRORS;
+  enum diag_format format = DIAG_TEXT;
+  int color = -1; /* auto */
   char **files = calloc((size_t)argc, sizeof *files);
   uint32_t nfiles = 0;
   if (!files)
     return EXIT_USAGE;
   int status = EXIT_USAGE;
   for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "-o") == 0) {
+    const char *a = argv[i], *v;
+    int missing = 0;
+    if ((v = opt_value(argc, argv, &i, "--color", &missing)) || missing) {
+      if (v && strcmp(v, "auto") == 0) {
+        color = -1;
+      } else if (v && strcmp(v, "always") == 0) {
+        color = 1;
+      } else if (v && strcmp(v, "never") == 0) {
+        color = 0;
+      } else {
+        status = usage_error("--color takes auto, always or never%s%s%s",
+                             v ? ", not '" : "", v ? v : "", v ? "'" : "");
+        goto done;
+      }
+    } else if ((v = opt_value(argc, argv, &i, "--format", &missing)) ||
+               missing) {
+      if (v && strcmp(v, "text") == 0) {
+        format = DIAG_TEXT;
+      } else if (v && strcmp(v, "json") == 0) {
+        format = DIAG_JSON;
+      } else if (v && strcmp(v, "sarif") == 0) {
+        format = DIAG_SARIF;
+      } else {
+        status = usage_error("--format takes text, json or sarif%s%s%s",
+                             v ? ", not '" : "", v ? v : "", v ? "'" : "");
+        goto done;
+      }
+    } else if (strcmp(a, "-o") == 0) {
       if (++i == argc) {
         status = usage_error("%s", "-o needs a file name");
         goto done;
@@ -239,15 +308,24 @@ int main(int argc, char **argv) {
     status = usage_error("%s", "-o is for 'compile'; 'check' writes nothing");
     goto done;
   }
+  if (format != DIAG_TEXT && out && strcmp(out, "-") == 0) {
+    status = usage_error("%s", "--format json or sarif writes to stdout; "
+                               "give -o a file");
+    goto done;
+  }
 
   struct diag d;
   struct program p;
   program_init(&p, &d);
   p.sources = arena_alloc(&p.arena, nfiles * sizeof *p.sources);
-  diag_init(&d, stderr, p.sources, &p.nsources);
+  diag_init(&d, format == DIAG_TEXT ? stderr : stdout, p.sources,
+            &p.nsources);
   d.werror = werror;
   d.max_errors = max_errors;
   d.ordered = 1; /* print in source order, whichever pass found it */
+  d.format = format;
+  d.color = format == DIAG_TEXT && (color < 0 ? auto_color() : color);
+  d.tool_version = HEALER_VERSION;
 
   int io_failed = 0;
   for (uint32_t i = 0; i < nfiles; i++) {

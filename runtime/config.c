@@ -101,7 +101,9 @@ static const struct opt opts[] = {
     {"--list-rules", NULL, OPT_ACTION, 0, NULL, 0, 0, NULL,
      "print the rules built in and exit", CONFIG_LIST_RULES},
     {"--check-config", NULL, OPT_ACTION, 0, NULL, 0, 0, NULL,
-     "check the configuration and the rules (regexes, time zones, auth files), then exit",
+     "check what start would refuse (ranges, rules, auth and TLS files, backends, "
+     "the port file's directory, the listen address, bound once; the state directory), "
+     "then exit",
      CONFIG_CHECK},
     {"--version", NULL, OPT_ACTION, 0, NULL, 0, 0, NULL,
      "print the version and the rules' digest and exit", CONFIG_VERSION},

@@ -7,8 +7,10 @@
  * loop sweeps expired dedupe and cooldown entries and ticks the journal
  * (flush, compaction) once a second.
  *
- * Start-up: libcurl, auth files, the engine, backends and their secrets
- * (--check-config stops here), the journal (replayed: what was in flight
+ * Start-up: libcurl, auth files, TLS files, the engine, backends and their
+ * secrets, the listen address and the port file's directory (--check-config
+ * then checks the state directory, binds the address once and stops here),
+ * the journal (replayed: what was in flight
  * is queued again or resumed), workers, HTTP.
  *
  * Shutdown: stop accepting (quiesce), answer the requests in flight,
@@ -67,6 +69,29 @@ static void raise_fd_limit(uint64_t want) {
     rl.rlim_cur = target;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+/* Whether write_port_file() can create path's temporary file: its directory
+ * exists and is writable. Start and --check-config both ask, before the
+ * journal, so a port file that could never be written is refused instead of
+ * warned about once healer listens. 0, or -1 with a message in err. */
+static int check_port_file(const char *path, char *err, size_t errlen) {
+  if (!path) return 0;
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (!*path || strlen(path) + sizeof ".tmp" > sizeof dir) {
+    snprintf(err, errlen, "--port-file '%.200s': expected a file name", path);
+    return -1;
+  }
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  if (access(dir, W_OK | X_OK) != 0) {
+    snprintf(err, errlen, "--port-file %.1000s: cannot create files in %.1000s: %s", path, dir,
+             strerror(errno));
+    return -1;
+  }
+  return 0;
 }
 
 static int write_port_file(const char *path, uint16_t port) {
@@ -193,18 +218,26 @@ int main(int argc, char **argv) {
     goto out_engine;
   }
   /* The address before the journal, so a bad --listen creates nothing. */
-  if (http_check_listen(cfg.listen, err, sizeof err) < 0) {
+  if (http_check_listen(cfg.listen, err, sizeof err) < 0 ||
+      check_port_file(cfg.port_file, err, sizeof err) < 0) {
     fprintf(stderr, "healer: %s\n", err);
     status = 2;
     goto out_engine;
   }
   if (cfg.action == CONFIG_CHECK) {
-    /* What start would refuse next: the state directory. */
-    if (journal_check_dir(cfg.state_dir, err, sizeof err) < 0) {
+    /* What start would refuse next: the state directory, then the socket
+     * (bound and closed again by the code start binds it with: a port in
+     * use or a host that is not ours fails here too). */
+    char bound[128];
+    uint16_t port;
+    int fd;
+    if (journal_check_dir(cfg.state_dir, err, sizeof err) < 0 ||
+        (fd = http_listen(cfg.listen, bound, sizeof bound, &port, err, sizeof err)) < 0) {
       fprintf(stderr, "healer: %s\n", err);
       status = 2;
       goto out_engine;
     }
+    close(fd);
     printf("healer: configuration and %u rules are valid\n", rs->nrules);
     status = 0;
     goto out_engine;

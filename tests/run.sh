@@ -58,6 +58,9 @@ done
 # Diagnostics: tests/diag/NAME.heal with NAME.expected = exact stderr of
 # `healerc check NAME.heal` (run from the repo root); NAME.args holds extra
 # arguments. Exit status must be 1 when an error is expected, else 0.
+# NAME.json.expected and NAME.sarif.expected, where present, are the exact
+# stdout of the same run with --format json / sarif (stderr empty, the same
+# exit status).
 echo "== diagnostics (golden)"
 for src in tests/diag/*.heal; do
   [ -f "$src" ] || continue
@@ -67,7 +70,8 @@ for src in tests/diag/*.heal; do
   args=()
   [ -f "${src%.heal}.args" ] && read -r -a args < "${src%.heal}.args"
   "$HEALERC" check "${args[@]}" "$src" >"$tmp/out" 2>"$tmp/err"; rc=$?
-  want_rc=0; grep -q ': error: \|^healerc: error' "$exp" 2>/dev/null && want_rc=1
+  want_rc=0
+  sed 's/\x1b\[[0-9;]*m//g' "$exp" 2>/dev/null | grep -q ': error: \|^healerc: error' && want_rc=1
   if [ ! -f "$exp" ]; then
     fail "$name" "missing $exp"
   elif ! diff -u "$exp" "$tmp/err" >"$tmp/diff"; then
@@ -79,6 +83,20 @@ for src in tests/diag/*.heal; do
   else
     pass "$name"
   fi
+  for fmt in json sarif; do
+    fexp=${src%.heal}.$fmt.expected
+    [ -f "$fexp" ] || continue
+    "$HEALERC" check "${args[@]}" --format "$fmt" "$src" >"$tmp/out" 2>"$tmp/err"; frc=$?
+    if ! diff -u "$fexp" "$tmp/out" >"$tmp/diff"; then
+      fail "$name: $fmt" "$(cat "$tmp/diff")"
+    elif [ "$frc" -ne "$want_rc" ]; then
+      fail "$name: $fmt" "exit status $frc, expected $want_rc"
+    elif [ -s "$tmp/err" ]; then
+      fail "$name: $fmt" "unexpected stderr: $(head -c 300 "$tmp/err")"
+    else
+      pass "$name: $fmt"
+    fi
+  done
 done
 
 # Generated code: tests/codegen/NAME.heal with NAME.c.expected.

@@ -15,6 +15,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "diag_codes.h"
 
 /* A sink over one or two sources, writing to memory. */
 struct sink {
@@ -432,6 +433,61 @@ static void test_ordered(void **state) {
   sink_free(s);
 }
 
+/* Codes come from the message's wording: the first matching entry wins, a
+ * '*' spans any text (the sender's names included), the whole text must
+ * match. */
+static void test_codes(void **state) {
+  (void)state;
+  assert_string_equal(diag_code("unknown action kind 'jenkns'; did you mean "
+                                "'jenkins'?"),
+                      "unknown-action-kind");
+  assert_string_equal(diag_code("duplicate rule name 'a*b'"), "duplicate");
+  /* A specific entry before the general one that also matches. */
+  assert_string_equal(diag_code("unexpected '!'; did you mean '!=' or '!~'?"),
+                      "bad-operator");
+  assert_string_equal(diag_code("unexpected 'x', expected 'when'"), "syntax");
+  assert_string_equal(diag_code("expected a name after '${'; write '\\${' "
+                                "for the text"),
+                      "bad-interpolation");
+  assert_string_equal(diag_code("expected a name after '$'"), "bad-variable");
+  assert_string_equal(diag_code("regex uses '\\C', which matches a single byte"),
+                      "re2-incompatible");
+  /* Whole text: a known prefix with other text before it is not that kind. */
+  assert_string_equal(diag_code("an invalid regex: x"), DIAG_CODE_UNCLASSIFIED);
+  assert_string_equal(diag_code(""), DIAG_CODE_UNCLASSIFIED);
+}
+
+/* --format json: one line per error or warning in position order, its notes
+ * inside, positions in bytes; strings escaped, invalid UTF-8 as U+FFFD; a
+ * file error without position; no closing count, no cap. */
+static void test_json(void **state) {
+  (void)state;
+  struct sink *s = sink("r1 \xc3\xa9 x\nr1\n");
+  s->src[0].path = "a \"q\"\xff.heal";
+  s->d.ordered = 1;
+  s->d.format = DIAG_JSON;
+  s->d.max_errors = 1;
+  diag_error(&s->d, L(8, 10), "duplicate rule name '%s'", "r1");
+  diag_note(&s->d, L(0, 2), "first defined here");
+  diag_warning(&s->d, L(6, 7), "tab\there");
+  diag_file_error(&s->d, "big.heal", "file is too large to parse (%d bytes)", 9);
+  assert_string_equal(output(s), "");
+  assert_int_equal(diag_finish(&s->d), 2);
+  assert_string_equal(
+      output(s),
+      "{\"file\":\"big.heal\",\"severity\":\"error\",\"code\":\"file\","
+      "\"message\":\"file is too large to parse (9 bytes)\",\"notes\":[]}\n"
+      "{\"file\":\"a \\\"q\\\"\\ufffd.heal\",\"line\":1,\"column\":7,"
+      "\"end_line\":1,\"end_column\":8,\"severity\":\"warning\",\"code\":"
+      "\"unclassified\",\"message\":\"tab?here\",\"notes\":[]}\n"
+      "{\"file\":\"a \\\"q\\\"\\ufffd.heal\",\"line\":2,\"column\":1,"
+      "\"end_line\":2,\"end_column\":3,\"severity\":\"error\",\"code\":"
+      "\"duplicate\",\"message\":\"duplicate rule name 'r1'\",\"notes\":["
+      "{\"file\":\"a \\\"q\\\"\\ufffd.heal\",\"line\":1,\"column\":1,"
+      "\"end_line\":1,\"end_column\":3,\"message\":\"first defined here\"}]}\n");
+  sink_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_format),
@@ -450,6 +506,8 @@ int main(void) {
       cmocka_unit_test(test_line_col),
       cmocka_unit_test(test_suggest),
       cmocka_unit_test(test_ordered),
+      cmocka_unit_test(test_codes),
+      cmocka_unit_test(test_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
