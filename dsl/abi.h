@@ -95,8 +95,11 @@ struct hl_matcher {
 };
 
 /* Regexes are PCRE2, compiled with these options by healerc (to check) and
- * by the runtime (to match), so both agree on what is valid. */
-#define HL_PCRE2_FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY)
+ * by the runtime (to match), so both agree on what is valid. Without
+ * PCRE2_UCP, \d \w \s \b and the POSIX classes are ASCII, as in Go's regexp
+ * (Alertmanager's): https://pkg.go.dev/regexp/syntax lists \d as [0-9], \w
+ * as [0-9A-Za-z_], \s as [\t\n\f\r ]; case folding stays Unicode in both. */
+#define HL_PCRE2_FLAGS (PCRE2_UTF | PCRE2_DOLLAR_ENDONLY)
 
 /*
  * Expressions are stored as postfix code: a parameter's value is the range

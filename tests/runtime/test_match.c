@@ -166,6 +166,52 @@ static void test_invalid_utf8_is_a_match_error(void **state) {
   assert_string_equal(hl_ruleset.matchers[failed].name, "summary");
 }
 
+/* Regex classes are ASCII, as in Go's regexp (Alertmanager's): \d is [0-9],
+ * \w [0-9A-Za-z_], \s [\t\n\f\r ], \b an ASCII word boundary, and the POSIX
+ * classes ASCII too (https://pkg.go.dev/regexp/syntax). Case folding stays
+ * Unicode in both. */
+static void test_regex_classes_are_ascii(void **state) {
+  (void)state;
+  static const struct {
+    const char *re, *value;
+    int hit;
+  } cases[] = {
+      {"\\d+", "123", 1},
+      {"\\d+", "\xd9\xa1\xd9\xa2\xd9\xa3", 0},      /* Arabic-Indic digits */
+      {"\\d+", "\xef\xbc\x91", 0},                  /* fullwidth one */
+      {"\\w+", "node_1", 1},
+      {"\\w+", "caf\xc3\xa9", 0},                   /* café */
+      {"\\w+", "\xd0\xbf\xd0\xbe\xd0\xb4", 0},      /* Cyrillic */
+      {"\\s", " ", 1},
+      {"\\s", "\xc2\xa0", 0},                       /* no-break space */
+      {"\\s", "\xe2\x80\x83", 0},                   /* em space */
+      {"a\\b.*", "a\xc3\xa9", 1},                   /* é is not a word char */
+      {"\\W", "\xc3\xa9", 1},
+      {"[[:alpha:]]+", "abc", 1},
+      {"[[:alpha:]]+", "\xc3\xa9t\xc3\xa9", 0},
+      {"[[:digit:]]", "\xd9\xa1", 0},
+      {"[[:upper:]]", "\xc3\x89", 0},               /* É */
+      {"(?i)\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89", 1}, /* Unicode folding */
+      {".", "\xc3\xa9", 1},                         /* one character, not a byte */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct hl_matcher m = {HL_ON_LABEL, HL_MATCH_RE, "x", cases[i].re};
+    struct hl_ruleset rs = {0};
+    rs.abi_version = HL_ABI_VERSION;
+    rs.matchers = &m;
+    rs.nmatchers = 1;
+    struct rules r;
+    char err[256], json[1024];
+    assert_int_equal(match_init(&r, &rs, err, sizeof err), 0);
+    snprintf(json, sizeof json, ENVELOPE(ALERT("firing", "\"alertname\":\"A\",\"x\":\"%s\"", "f", T0)),
+             cases[i].value);
+    int held = match_matcher(&r, 0, one(json), md);
+    if (held != cases[i].hit)
+      fail_msg("'%s' =~ '%s': %d, expected %d", cases[i].value, cases[i].re, held, cases[i].hit);
+    match_free(&r);
+  }
+}
+
 static void test_status(void **state) {
   (void)state;
   int64_t now = at(2026, 11, 27, 12, 0);
@@ -358,6 +404,7 @@ int main(void) {
       cmocka_unit_test(test_re_is_anchored),
       cmocka_unit_test(test_ne_and_nre_on_annotation),
       cmocka_unit_test(test_invalid_utf8_is_a_match_error),
+      cmocka_unit_test(test_regex_classes_are_ascii),
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_business_hours_in_berlin),
       cmocka_unit_test(test_date_range_and_wrapping_window),
