@@ -46,6 +46,17 @@ static const uint8_t day_masks[] = {0x3e, 0x41, 0x7f, 0x01, 0x02,
 static const char *const day_full[] = {"sunday",    "monday",   "tuesday",
                                        "wednesday", "thursday", "friday",
                                        "saturday"};
+static const char *const month_words[] = {"jan", "feb", "mar", "apr", "may",
+                                          "jun", "jul", "aug", "sep", "oct",
+                                          "nov", "dec", NULL};
+static const char *const month_full[] = {
+    "january", "february", "march",     "april",   "may",      "june",
+    "july",    "august",   "september", "october", "november", "december"};
+/* Every name a window part may be: suggestions for an unknown one. */
+static const char *const window_words[] = {
+    "weekdays", "weekends", "daily", "sun", "mon", "tue", "wed", "thu",
+    "fri", "sat", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+    "sep", "oct", "nov", "dec", "days", "years", NULL};
 
 /* ---- backends ------------------------------------------------------------ */
 
@@ -245,12 +256,13 @@ static int parse_hhmm(const char *s, size_t n, size_t *i, unsigned *h,
   return 1;
 }
 
-static void check_window_time(struct checker *c, struct window *w) {
+/* One time range HH:MM-HH:MM of a window: minutes lo, hi as written. */
+static void check_window_time(struct checker *c, struct wpart *p) {
   unsigned h[2], m[2];
-  struct loc l[2] = {w->time_loc, w->time_loc};
+  struct loc l[2] = {p->loc, p->loc};
   char text[2][16];
   size_t n, i = 0;
-  const char *s = check_src_at(c, w->time_loc, &n);
+  const char *s = check_src_at(c, p->loc, &n);
   int parsed = 0;
   if (s && parse_hhmm(s, n, &i, &h[0], &m[0])) {
     l[0].end = l[0].begin + (uint32_t)i;
@@ -262,15 +274,15 @@ static void check_window_time(struct checker *c, struct window *w) {
         i++;
       size_t start = i;
       if (parse_hhmm(s, n, &i, &h[1], &m[1]) && i == n) {
-        l[1].begin = w->time_loc.begin + (uint32_t)start;
+        l[1].begin = p->loc.begin + (uint32_t)start;
         parsed = 1;
       }
     }
   }
   if (!parsed) {
-    h[0] = w->start_min / 60, m[0] = w->start_min % 60;
-    h[1] = w->end_min / 60, m[1] = w->end_min % 60;
-    l[0] = l[1] = w->time_loc;
+    h[0] = (unsigned)p->nlo / 60, m[0] = (unsigned)p->nlo % 60;
+    h[1] = (unsigned)p->nhi / 60, m[1] = (unsigned)p->nhi % 60;
+    l[0] = l[1] = p->loc;
   }
   for (int k = 0; k < 2; k++)
     snprintf(text[k], sizeof text[k], "%02u:%02u", h[k] % 100, m[k] % 100);
@@ -281,7 +293,9 @@ static void check_window_time(struct checker *c, struct window *w) {
   if (!ok1)
     ERR(c, l[1], "end time '%s' is out of range (00:00 to 24:00)", text[1]);
   if (ok0 && ok1 && h[0] * 60 + m[0] == h[1] * 60 + m[1])
-    ERR(c, w->time_loc, "time range '%s-%s' is empty", text[0], text[1]);
+    ERR(c, p->loc, "time range '%s-%s' is empty", text[0], text[1]);
+  if (ok0 && ok1 && h[0] * 60 + m[0] != h[1] * 60 + m[1])
+    p->role = WR_TIME;
 }
 
 static int valid_date(uint32_t d) {
@@ -428,6 +442,187 @@ static const char *tz_suggest(struct checker *c, const char *name) {
   return out;
 }
 
+/* A weekday (0 = Sunday) or month (0 = January) name, or -1 with the
+ * error reported; *is_month says which. Groups (weekdays...) only alone. */
+static int window_name(struct checker *c, const char *t, struct loc l,
+                       int alone, int *is_month) {
+  int i = check_find_name(day_words, t);
+  *is_month = 0;
+  if (i >= 3)
+    return i - 3;
+  if (i >= 0) {
+    if (alone)
+      return 100 + i;         /* a group: weekdays, weekends, daily */
+    ERR(c, l, "'%s' cannot start or end a range; write single days, as in "
+        "'mon..fri'", t);
+    return -1;
+  }
+  i = check_find_name(month_words, t);
+  if (i >= 0) {
+    *is_month = 1;
+    return i;
+  }
+  for (int k = 0; k < 7; k++)
+    if (strcmp(day_full[k], t) == 0) {
+      ERR(c, l, "unknown day '%s'; did you mean '%s'?", t, day_words[3 + k]);
+      return -1;
+    }
+  for (int k = 0; k < 12; k++)
+    if (strcmp(month_full[k], t) == 0 && strcmp(t, "may") != 0) {
+      ERR(c, l, "unknown month '%s'; did you mean '%s'?", t, month_words[k]);
+      return -1;
+    }
+  const char *s = diag_suggest(t, window_words);
+  if (s)
+    ERR(c, l, "unknown day or month '%s'; did you mean '%s'?", check_quote(c, t),
+        s);
+  else
+    ERR(c, l, "unknown day or month '%s'; expected a day (mon..sun, weekdays, "
+        "weekends, daily), a month (jan..dec), 'days' or 'years'",
+        check_quote(c, t));
+  return -1;
+}
+
+/* The bits lo..hi of a week (7) or a year (12), wrapping past the end. */
+static unsigned span_mask(int lo, int hi, int n) {
+  unsigned m = 0;
+  for (int i = lo;; i = (i + 1) % n) {
+    m |= 1u << i;
+    if (i == hi)
+      break;
+  }
+  return m;
+}
+
+static const char *num_text(struct checker *c, const struct wpart *p) {
+  char *out = check_ring(c);
+  if (p->range)
+    snprintf(out, QSIZE, "%lld..%lld", (long long)p->nlo, (long long)p->nhi);
+  else
+    snprintf(out, QSIZE, "%lld", (long long)p->nlo);
+  return out;
+}
+
+/* Days of the month as Alertmanager's days_of_month takes them
+ * (timeinterval.go, DayOfMonthRange.UnmarshalYAML): each end 1..31 or
+ * -31..-1, a negative start needs a negative end, and the range must hold a
+ * day in some month. */
+static void check_mday(struct checker *c, struct wpart *p) {
+  int64_t v[2] = {p->nlo, p->nhi};
+  int ok = 1;
+  for (int k = 0; k < 1 + p->range; k++)
+    if (v[k] == 0 || v[k] < -31 || v[k] > 31) {
+      ERR(c, p->loc, "day of the month '%lld' is out of range (1 to 31, or "
+          "-31 to -1 counting from the end)", (long long)v[k]);
+      ok = 0;
+    }
+  if (!ok)
+    return;
+  if (v[0] < 0 && v[1] > 0) {
+    ERR(c, p->loc, "day range '%s' starts from the end of the month but ends "
+        "from its start; write '%lld..-1' or a positive start",
+        num_text(c, p), (long long)v[0]);
+    return;
+  }
+  /* Same sign: in order. Positive to negative: not empty in a 31-day
+   * month (-1 is day 31). */
+  if ((v[0] > 0) == (v[1] > 0) ? v[0] > v[1] : v[0] > 32 + v[1]) {
+    ERR(c, p->loc, "day range '%s' ends before it starts", num_text(c, p));
+    return;
+  }
+  p->role = WR_MDAY;
+}
+
+static void check_year(struct checker *c, struct wpart *p) {
+  int64_t v[2] = {p->nlo, p->nhi};
+  for (int k = 0; k < 1 + p->range; k++)
+    if (v[k] < 1 || v[k] > 9999) {
+      ERR(c, p->loc, "year '%lld' is out of range (1 to 9999)",
+          (long long)v[k]);
+      return;
+    }
+  if (v[0] > v[1]) {
+    ERR(c, p->loc, "year range '%s' ends before it starts", num_text(c, p));
+    return;
+  }
+  p->role = WR_YEAR;
+}
+
+/* Days, months, `days N..`, `years N..` and time ranges, in source order.
+ * Numbers belong to the `days` or `years` before them; any other part ends
+ * that list. */
+static void check_window_parts(struct checker *c, struct window *w) {
+  unsigned days = 0, months = 0;
+  struct wpart *sel = NULL;   /* the `days` or `years` in force */
+  int sel_used = 0;
+  for (struct wpart *p = w->parts;; p = p->next) {
+    int is_sel = p && p->kind == WP_NAME && !p->range &&
+                 (strcmp(p->lo, "days") == 0 || strcmp(p->lo, "years") == 0);
+    if (sel && !sel_used && (!p || p->kind != WP_NUMBER))
+      ERR(c, sel->loc, "'%s' must be followed by %s, as in '%s'", sel->lo,
+          sel->lo[0] == 'd' ? "days of the month" : "years",
+          sel->lo[0] == 'd' ? "days 1..7, -1" : "years 2026..2027");
+    if (!p)
+      break;
+    if (p->kind != WP_NUMBER)
+      sel = NULL;
+    switch (p->kind) {
+    case WP_NAME: {
+      if (is_sel) {
+        p->role = WR_SELECTOR;
+        sel = p;
+        sel_used = 0;
+        break;
+      }
+      if (p->range && (!*p->lo || !*p->hi)) {
+        ERR(c, p->loc, "range '%s..%s' needs a day or a month at each end, as "
+            "in 'mon..fri' or 'jan..mar'", p->lo, p->hi);
+        break;
+      }
+      int mlo, mhi = 0;
+      int lo = window_name(c, p->lo, p->lo_loc, !p->range, &mlo);
+      int hi = p->range ? window_name(c, p->hi, p->hi_loc, 0, &mhi) : lo;
+      if (!p->range)
+        mhi = mlo;
+      if (lo < 0 || hi < 0)
+        break;
+      if (mlo != mhi) {
+        ERR(c, p->loc, "range '%s..%s' mixes a day and a month", p->lo, p->hi);
+        break;
+      }
+      if (lo >= 100) {
+        days |= day_masks[lo - 100];
+        p->role = WR_DAYS;
+      } else if (mlo) {
+        months |= span_mask(lo, hi, 12);
+        p->role = WR_MONTHS;
+      } else {
+        days |= span_mask(lo, hi, 7);
+        p->role = WR_DAYS;
+      }
+      break;
+    }
+    case WP_NUMBER:
+      if (!sel) {
+        ERR(c, p->loc, "number '%s' needs 'days' (days of the month) or "
+            "'years' before it", num_text(c, p));
+        break;
+      }
+      sel_used = 1;
+      if (sel->lo[0] == 'd')
+        check_mday(c, p);
+      else
+        check_year(c, p);
+      break;
+    case WP_TIME:
+      check_window_time(c, p);
+      break;
+    }
+  }
+  w->day_mask = (uint8_t)(days ? days : 0x7f);
+  w->month_mask = (uint16_t)(months ? months : 0xfff);
+}
+
 void check_window(struct checker *c, struct window *w) {
   if (w->name) {
     struct window *first = check_map_get(&c->windows, w->name, strlen(w->name));
@@ -436,26 +631,7 @@ void check_window(struct checker *c, struct window *w) {
       NOTE(c, first->name_loc, "first defined here");
     }
   }
-  w->day_mask = w->days ? 0 : 0x7f;
-  for (struct word *d = w->days; d; d = d->next) {
-    const char *t = d->text ? d->text : "";
-    int i = check_find_name(day_words, t);
-    if (i >= 0) {
-      w->day_mask |= day_masks[i];
-      continue;
-    }
-    const char *abbrev = NULL;
-    for (int k = 0; k < 7; k++)
-      if (strcmp(day_full[k], t) == 0)
-        abbrev = day_words[3 + k];
-    if (abbrev)
-      ERR(c, d->loc, "unknown day '%s'; did you mean '%s'?", t, abbrev);
-    else
-      ERR(c, d->loc, "unknown day '%s'%s", check_quote(c, t),
-          check_alts(c, t, day_words, 1));
-  }
-  if (w->has_time)
-    check_window_time(c, w);
+  check_window_parts(c, w);
   if (w->from_day || w->to_day)
     check_window_dates(c, w);
   if (w->tz) {

@@ -54,7 +54,7 @@
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 3
+#define CODEGEN_ABI_VERSION 4
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -179,7 +179,13 @@ struct window_row {
   const struct window *w;
   struct str name, tz;
   uint8_t days;
-  uint16_t start_min, end_min;
+  uint16_t months;
+  uint32_t first[3], count[3]; /* spans: times, days of the month, years */
+};
+
+struct span_row {
+  const struct wpart *p;
+  uint32_t window;            /* row in windows */
 };
 
 struct backend_row {
@@ -243,6 +249,7 @@ struct layout {
   struct vec steps;           /* struct step_row */
   struct vec notifies;        /* struct notify_row */
   struct vec windows;         /* struct window_row */
+  struct vec spans;           /* struct span_row */
   struct vec backends;        /* struct backend_row */
   struct vec fields;          /* struct field_row */
   struct vec index;           /* struct index_row */
@@ -263,7 +270,8 @@ static void layout_free(struct layout *l) {
                        &l->groups,      &l->params,     &l->steps,      &l->notifies,
                        &l->windows,     &l->backends,   &l->fields,     &l->index,
                        &l->index_rules, &l->bigs,       &l->paths,      &l->lines,
-                       &l->window_map,  &l->backend_map, &l->pairs,     &l->frames};
+                       &l->window_map,  &l->backend_map, &l->pairs,     &l->frames,
+                       &l->spans};
   for (size_t i = 0; i < COUNT(all); i++)
     free(all[i]->data);
 }
@@ -386,16 +394,22 @@ static void build_windows(struct layout *l) {
     row->w = w;
     row->name = str_c(l, w->name);
     row->tz = str_c(l, w->tz ? w->tz : "UTC"); /* LANGUAGE.md: default UTC */
-    /* No days written means daily, in case the checker left the mask 0. */
-    row->days = w->days || w->day_mask ? w->day_mask : 0x7f;
-    if (w->has_time) {
-      if (w->start_min >= 1440 || w->end_min > 1440)
-        bug("window time out of range");
-      row->start_min = (uint16_t)w->start_min;
-      row->end_min = (uint16_t)w->end_min;
-    } else {
-      row->start_min = 0; /* the whole day */
-      row->end_min = 1440;
+    row->days = w->day_mask ? w->day_mask : 0x7f;
+    row->months = w->month_mask ? w->month_mask : 0xfff;
+    static const enum wpart_role roles[3] = {WR_TIME, WR_MDAY, WR_YEAR};
+    for (int k = 0; k < 3; k++) {
+      row->first[k] = l->spans.n;
+      for (const struct wpart *p = w->parts; p; p = p->next) {
+        if (p->role != roles[k])
+          continue;
+        if (k == 0 && (p->nlo < 0 || p->nlo >= 1440 || p->nhi < 0 ||
+                       p->nhi > 1440 || p->nlo == p->nhi))
+          bug("window time out of range");
+        struct span_row *sp = PUSH(l, spans, struct span_row);
+        sp->p = p;
+        sp->window = (uint32_t)(l->windows.n - 1);
+      }
+      row->count[k] = l->spans.n - row->first[k];
     }
   }
   if (l->window_map.n)
@@ -1241,16 +1255,46 @@ static void print_notifies(struct out *o, const struct layout *l) {
   o_puts(o, "};\n");
 }
 
+/* The bits of mask (n of them, named by names) as "mon..fri,sun". */
+static void o_mask(struct out *o, unsigned mask, int n, const char *const *names) {
+  const char *sep = "";
+  for (int i = 0; i < n; i++) {
+    if (!(mask & (1u << i)) || (i > 0 && (mask & (1u << (i - 1)))))
+      continue;
+    int j = i;
+    while (j + 1 < n && (mask & (1u << (j + 1))))
+      j++;
+    o_printf(o, "%s%s", sep, names[i]);
+    if (j > i)
+      o_printf(o, "%s%s", j > i + 1 ? ".." : ",", names[j]);
+    sep = ",";
+  }
+}
+
+static void o_span(struct out *o, const struct wpart *p) {
+  if (p->role == WR_TIME) {
+    o_time(o, (unsigned)p->nlo);
+    o_putc(o, '-');
+    o_time(o, (unsigned)p->nhi);
+  } else if (p->nlo == p->nhi) {
+    o_printf(o, "%lld", (long long)p->nlo);
+  } else {
+    o_printf(o, "%lld..%lld", (long long)p->nlo, (long long)p->nhi);
+  }
+}
+
 static void print_windows(struct out *o, const struct layout *l) {
   static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                       "jul", "aug", "sep", "oct", "nov", "dec"};
   if (!l->windows.n)
     return;
   o_puts(o, "\n"
             "/*\n"
             " * Time windows for during / not during: name, tz, days (bit 0 =\n"
-            " * Sunday), start_min, end_min (minutes after midnight, [start, end),\n"
-            " * wrapping when end < start), from_day, to_day (YYYYMMDD, 0: open),\n"
-            " * file, line.\n"
+            " * Sunday), months (bit 0 = January), then first and count in\n"
+            " * hl_spans of the time ranges, the days of the month and the years,\n"
+            " * from_day, to_day (YYYYMMDD, 0: open), file, line.\n"
             " */\n"
             "static const struct hl_window hl_windows[] = {\n");
   for (uint32_t i = 0; i < l->windows.n; i++) {
@@ -1259,26 +1303,53 @@ static void print_windows(struct out *o, const struct layout *l) {
     o_str(o, w->name);
     o_puts(o, ", ");
     o_str(o, w->tz);
-    o_printf(o, ", 0x%02x, %u, %u, %" PRIu32 ", %" PRIu32 ", ", w->days, w->start_min,
-             w->end_min, w->w->from_day, w->w->to_day);
+    o_printf(o, ", 0x%02x, 0x%03x, %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %" PRIu32
+                ", %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", %" PRIu32 ", ",
+             w->days, w->months, w->first[0], w->count[0], w->first[1], w->count[1],
+             w->first[2], w->count[2], w->w->from_day, w->w->to_day);
     o_str(o, path_of(l, w->w->name_loc));
     o_printf(o, ", %" PRIu32 "},", line_of(l, w->w->name_loc));
     o_rowc(o, l, i, w->w->name_loc);
     o_putc(o, ' ');
-    if (w->days == 0x7f) {
+    if (w->days == 0x7f)
       o_puts(o, "daily");
-    } else {
-      const char *sep = "";
-      for (unsigned d = 0; d < 7; d++)
-        if (w->days & (1u << d)) {
-          o_printf(o, "%s%s", sep, days[d]);
-          sep = ",";
-        }
+    else
+      o_mask(o, w->days, 7, days);
+    if (w->months != 0xfff) {
+      o_putc(o, ' ');
+      o_mask(o, w->months, 12, months);
     }
-    o_putc(o, ' ');
-    o_time(o, w->start_min);
-    o_putc(o, '-');
-    o_time(o, w->end_min);
+    static const char *const what[3] = {"", "days ", "years "};
+    static const int order[3] = {1, 2, 0}; /* as written: days, then times */
+    for (int o_k = 0; o_k < 3; o_k++)
+      for (uint32_t j = 0, k = (uint32_t)order[o_k]; j < w->count[k]; j++) {
+        o_puts(o, j ? "," : " ");
+        if (!j)
+          o_puts(o, what[k]);
+        o_span(o, AT(l->spans, struct span_row, w->first[k] + j).p);
+      }
+    if (!w->count[0])
+      o_puts(o, " 00:00-24:00");
+    o_puts(o, " */\n");
+  }
+  o_puts(o, "};\n");
+}
+
+static void print_spans(struct out *o, const struct layout *l) {
+  if (!l->spans.n)
+    return;
+  o_puts(o, "\n"
+            "/* Ranges of the windows: lo, hi; time ranges in minutes [lo, hi),\n"
+            " * days of the month and years inclusive. */\n"
+            "static const struct hl_span hl_spans[] = {\n");
+  for (uint32_t i = 0; i < l->spans.n; i++) {
+    const struct span_row *sp = &AT(l->spans, struct span_row, i);
+    const struct window_row *w = &AT(l->windows, struct window_row, sp->window);
+    o_printf(o, "  {%lld, %lld}, /* %" PRIu32 " ", (long long)sp->p->nlo,
+             (long long)sp->p->nhi, i);
+    o_cstr(o, w->w->name);
+    o_puts(o, sp->p->role == WR_MDAY ? ": days " : sp->p->role == WR_YEAR ? ": years " : ": ");
+    o_span(o, sp->p);
     o_puts(o, " */\n");
   }
   o_puts(o, "};\n");
@@ -1386,6 +1457,7 @@ static void print_ruleset(struct out *o, const struct layout *l, const char *dig
       T(steps, nsteps, hl_steps),
       T(notifies, nnotifies, hl_notifies),
       T(windows, nwindows, hl_windows),
+      T(spans, nspans, hl_spans),
       T(backends, nbackends, hl_backends),
       T(fields, nfields, hl_fields),
       T(index, nindex, hl_index),
@@ -1458,6 +1530,7 @@ int codegen_emit(const struct program *p, FILE *out) {
   print_insns(&o, l);
   print_notifies(&o, l);
   print_windows(&o, l);
+  print_spans(&o, l);
   print_backends(&o, l);
   print_fields(&o, l);
   print_index(&o, l);

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 3
+#define HL_ABI_VERSION 4
 #define HL_NONE UINT32_MAX
 
 /* Parameter flags used by actions.def. */
@@ -95,8 +95,11 @@ struct hl_matcher {
 };
 
 /* Regexes are PCRE2, compiled with these options by healerc (to check) and
- * by the runtime (to match), so both agree on what is valid. */
-#define HL_PCRE2_FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY)
+ * by the runtime (to match), so both agree on what is valid. Without
+ * PCRE2_UCP, \d \w \s \b and the POSIX classes are ASCII, as in Go's regexp
+ * (Alertmanager's): https://pkg.go.dev/regexp/syntax lists \d as [0-9], \w
+ * as [0-9A-Za-z_], \s as [\t\n\f\r ]; case folding stays Unicode in both. */
+#define HL_PCRE2_FLAGS (PCRE2_UTF | PCRE2_DOLLAR_ENDONLY)
 
 /*
  * Expressions are stored as postfix code: a parameter's value is the range
@@ -165,17 +168,36 @@ struct hl_notify {
 };
 
 /*
- * A time window, for `during` and `not during`. A moment is inside when its
- * local time in tz falls on one of days and within [start_min, end_min)
- * minutes after midnight (end_min < start_min wraps past midnight), and, if
- * from_day/to_day are nonzero, its local date D (as YYYYMMDD) satisfies
- * from_day <= D <= to_day.
+ * A time window, for `during` and `not during`, as expressive as one entry
+ * of Alertmanager's time_intervals. A moment is inside when its local time
+ * in tz falls in one of the window's time ranges (or on any minute when it
+ * has none) and the day that range started on passes every day test: its
+ * weekday is in days, its month in months, its day of the month in one of
+ * the mday spans and its year in one of the year spans (each test holds
+ * when its list is empty), and, if from_day/to_day are nonzero, its date D
+ * (as YYYYMMDD) has from_day <= D <= to_day. A range that wraps past
+ * midnight (hi < lo) started the day before for the minutes after
+ * midnight.
  */
+struct hl_span {
+  int32_t lo, hi;             /* times: minutes [lo, hi) after midnight,
+                                 0..1440, lo != hi, wrapping when hi < lo;
+                                 days of the month: lo..hi inclusive, each
+                                 1..31 or -31..-1 (counted from the end of
+                                 the month: -1 is its last day); years:
+                                 lo..hi inclusive */
+};
+
 struct hl_window {
   const char *name;
   const char *tz;             /* IANA zone name, e.g. "Europe/Berlin" */
-  uint8_t days;               /* bit 0 = Sunday ... bit 6 = Saturday */
-  uint16_t start_min, end_min;
+  uint8_t days;               /* bit 0 = Sunday ... bit 6 = Saturday;
+                                 0 is taken as every day */
+  uint16_t months;            /* bit 0 = January ... bit 11 = December;
+                                 0 is taken as every month */
+  uint32_t first_time, ntimes; /* into spans: time ranges */
+  uint32_t first_mday, nmdays; /* into spans: days of the month */
+  uint32_t first_year, nyears; /* into spans: years */
   uint32_t from_day, to_day;  /* YYYYMMDD, 0 = unbounded */
   const char *file;           /* where it was declared */
   uint32_t line;
@@ -251,6 +273,7 @@ struct hl_ruleset {
   const struct hl_step *steps;              uint32_t nsteps;
   const struct hl_notify *notifies;         uint32_t nnotifies;
   const struct hl_window *windows;          uint32_t nwindows;
+  const struct hl_span *spans;              uint32_t nspans;
   const struct hl_backend *backends;        uint32_t nbackends;
   const struct hl_backend_field *fields;    uint32_t nfields;
   const struct hl_index_entry *index;       uint32_t nindex;

@@ -197,19 +197,46 @@ struct backend {              /* backend KIND NAME { fields } */
   int backend_kind;           /* check: enum hl_backend_kind */
 };
 
-struct window {               /* window NAME DAYS [HH:MM-HH:MM] [D..D] [in TZ] */
+enum wpart_kind {
+  WP_NAME,                    /* a day, month or group name, a range of two
+                                 (lo..hi), or `days` / `years` */
+  WP_NUMBER,                  /* a number or a range (lo..hi), signed */
+  WP_TIME                     /* HH:MM-HH:MM: nlo, nhi in minutes */
+};
+
+enum wpart_role {             /* what check made of a part */
+  WR_NONE,                    /* in error */
+  WR_DAYS,                    /* weekdays: day_mask */
+  WR_MONTHS,                  /* months: month_mask */
+  WR_SELECTOR,                /* `days` or `years`: what numbers mean */
+  WR_MDAY,                    /* days of the month: nlo..nhi */
+  WR_YEAR,                    /* years: nlo..nhi */
+  WR_TIME                     /* a time range: nlo, nhi */
+};
+
+struct wpart {                /* one item of a window, in source order */
+  enum wpart_kind kind;
+  const char *lo, *hi;        /* WP_NAME: as written; hi NULL for one */
+  int64_t nlo, nhi;           /* WP_NUMBER (nhi = nlo for one), WP_TIME */
+  int range;                  /* written as lo..hi */
+  struct loc loc, lo_loc, hi_loc;
+  struct wpart *next;
+  enum wpart_role role;       /* check */
+};
+
+/* window NAME { days | months | days N.. | years N.. | HH:MM-HH:MM |
+ * DATE..DATE | in TZ } */
+struct window {
   const char *name;
   struct loc name_loc;
-  struct word *days;          /* weekdays, weekends, daily, mon..sun */
-  int has_time;
-  uint32_t start_min, end_min; /* as written; check validates the range */
-  struct loc time_loc;
+  struct wpart *parts;        /* days, months, numbers, time ranges */
   uint32_t from_day, to_day;  /* YYYYMMDD as written, 0 if absent */
   struct loc date_loc;
   const char *tz;             /* NULL: UTC */
   struct loc tz_loc;
   struct window *next;
-  uint8_t day_mask;           /* check: bit 0 = Sunday */
+  uint8_t day_mask;           /* check: bit 0 = Sunday; 0x7f if none */
+  uint16_t month_mask;        /* check: bit 0 = January; 0xfff if none */
 };
 
 /* ---- a compilation ---------------------------------------------------------- */

@@ -131,7 +131,7 @@ struct pstate {
   struct backend *backend;
   struct field **fields_tail;
   struct window *window;
-  struct word **days_tail;
+  struct wpart **parts_tail;
   unsigned window_errors;     /* d->errors when the window began */
 };
 
@@ -209,6 +209,10 @@ static void add_field(struct pstate *ps, const char *name, struct loc loc,
                       struct expr *value);
 static void begin_window(struct pstate *ps, struct wtok name);
 static void end_window(struct pstate *ps);
+static void window_name(struct pstate *ps, struct loc loc, const char *lo,
+                        struct loc lo_loc, const char *hi, struct loc hi_loc);
+static void window_num(struct pstate *ps, struct loc loc, int64_t lo,
+                       int64_t hi, int range);
 static void window_time(struct pstate *ps, struct loc loc, uint32_t a,
                         uint32_t b);
 static void window_dates(struct pstate *ps, struct loc loc, uint32_t a,
@@ -237,6 +241,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
   uint64_t num;
   uint32_t u32;
   int op;
+  int64_t snum;
   unsigned mask;
   struct wtok w;
   struct via_tok via;
@@ -278,6 +283,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %token TOK_COMMA "," TOK_DASH "-" TOK_DOTDOT ".."
 
 %type <alerts> alert_names
+%type <snum> wnum
 %type <w> name word opt_word opt_via
 %type <via> step_via
 %type <word> run_word
@@ -734,19 +740,22 @@ wparts
   | wparts error
   ;
 
-/* window_part = NAME | TIME "-" TIME | DATE ".." DATE | "in" STRING ; */
+/* window_part = NAME [ ".." NAME ] | wnum [ ".." wnum ] | TIME "-" TIME
+ *             | DATE ".." DATE | "in" STRING ; */
 wpart
-  : NAME
-      {
-        struct word *w = node(ps, sizeof *w);
-        w->text = $1;
-        w->loc = @1;
-        *ps->days_tail = w;
-        ps->days_tail = &w->next;
-      }
-  | TIME "-" TIME   { window_time(ps, @$, $1, $3); }
-  | DATE ".." DATE  { window_dates(ps, @$, $1, $3); }
-  | "in" STRING     { window_tz(ps, @2, $2); }
+  : NAME              { window_name(ps, @$, $1, @1, NULL, @1); }
+  | NAME ".." NAME    { window_name(ps, @$, $1, @1, $3, @3); }
+  | wnum              { window_num(ps, @$, $1, $1, 0); }
+  | wnum ".." wnum    { window_num(ps, @$, $1, $3, 1); }
+  | TIME "-" TIME     { window_time(ps, @$, $1, $3); }
+  | DATE ".." DATE    { window_dates(ps, @$, $1, $3); }
+  | "in" STRING       { window_tz(ps, @2, $2); }
+  ;
+
+/* wnum = [ "-" ] NUMBER ; */
+wnum
+  : NUMBER            { $$ = $1 > 1000000000 ? 1000000000 : (int64_t)$1; }
+  | "-" NUMBER        { $$ = $2 > 1000000000 ? -1000000000 : -(int64_t)$2; }
   ;
 
 %%
@@ -953,7 +962,7 @@ static void begin_window(struct pstate *ps, struct wtok name) {
   w->name_loc = name.loc;
   ps->window = w;
   ps->window_errors = ps->d->errors;
-  ps->days_tail = &w->days;
+  ps->parts_tail = &w->parts;
   *ps->p->windows_tail = w;
   ps->p->windows_tail = &w->next;
 }
@@ -965,9 +974,7 @@ static void end_window(struct pstate *ps) {
   ps->window = NULL;
   if (!w || ps->d->errors == ps->window_errors)
     return;
-  w->days = NULL;
-  w->has_time = 0;
-  w->start_min = w->end_min = 0;
+  w->parts = NULL;
   w->from_day = w->to_day = 0;
   w->tz = NULL;
 }
@@ -978,18 +985,50 @@ static unsigned line_of(struct pstate *ps, uint32_t off) {
   return line;
 }
 
+static struct wpart *add_wpart(struct pstate *ps, enum wpart_kind kind,
+                               struct loc loc) {
+  struct wpart *p = node(ps, sizeof *p);
+  p->kind = kind;
+  p->loc = p->lo_loc = p->hi_loc = loc;
+  *ps->parts_tail = p;
+  ps->parts_tail = &p->next;
+  return p;
+}
+
+static void window_name(struct pstate *ps, struct loc loc, const char *lo,
+                        struct loc lo_loc, const char *hi, struct loc hi_loc) {
+  struct wpart *p = add_wpart(ps, WP_NAME, loc);
+  /* A name may hold dots, so `mon..fri` is one token: split it here. */
+  const char *dots = hi ? NULL : strstr(lo, "..");
+  if (dots) {
+    size_t n = (size_t)(dots - lo);
+    hi = dots + 2;
+    hi_loc = lo_loc;
+    hi_loc.begin = lo_loc.begin + (uint32_t)n + 2;
+    lo_loc.end = lo_loc.begin + (uint32_t)n;
+    lo = arena_strndup(&ps->p->arena, lo, n);
+  }
+  p->lo = lo;
+  p->hi = hi;
+  p->range = hi != NULL;
+  p->lo_loc = lo_loc;
+  p->hi_loc = hi_loc;
+}
+
+static void window_num(struct pstate *ps, struct loc loc, int64_t lo,
+                       int64_t hi, int range) {
+  struct wpart *p = add_wpart(ps, WP_NUMBER, loc);
+  p->nlo = lo;
+  p->nhi = hi;
+  p->range = range;
+}
+
 static void window_time(struct pstate *ps, struct loc loc, uint32_t a,
                         uint32_t b) {
-  struct window *w = ps->window;
-  if (w->has_time) {
-    perr(ps, loc, "window '%s' has a second time range (the first is on line "
-         "%u)", w->name, line_of(ps, w->time_loc.begin));
-    return;
-  }
-  w->has_time = 1;
-  w->start_min = a;
-  w->end_min = b;
-  w->time_loc = loc;
+  struct wpart *p = add_wpart(ps, WP_TIME, loc);
+  p->nlo = a;
+  p->nhi = b;
+  p->range = 1;
 }
 
 static void window_dates(struct pstate *ps, struct loc loc, uint32_t a,
@@ -1244,8 +1283,10 @@ static void describe_expected(struct pstate *ps, const int *exp, int nexp,
       continue;
     }
     if (wpart_group && (s == YYSYMBOL_NAME || s == YYSYMBOL_TIME ||
-                        s == YYSYMBOL_DATE || s == YYSYMBOL_TOK_IN)) {
-      phrase_add(&ph, "a day");
+                        s == YYSYMBOL_DATE || s == YYSYMBOL_TOK_IN ||
+                        s == YYSYMBOL_NUMBER || s == YYSYMBOL_TOK_DASH)) {
+      phrase_add(&ph, "a day or month");
+      phrase_add(&ph, "a number");
       phrase_add(&ph, "a time range");
       phrase_add(&ph, "a date range");
       phrase_add(&ph, "'in'");

@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(3);
+HL_ABI_CHECK(4);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -279,13 +279,19 @@ static const struct hl_notify hl_notifies[] = {
 
 /*
  * Time windows for during / not during: name, tz, days (bit 0 =
- * Sunday), start_min, end_min (minutes after midnight, [start, end),
- * wrapping when end < start), from_day, to_day (YYYYMMDD, 0: open),
- * file, line.
+ * Sunday), months (bit 0 = January), then first and count in
+ * hl_spans of the time ranges, the days of the month and the years,
+ * from_day, to_day (YYYYMMDD, 0: open), file, line.
  */
 static const struct hl_window hl_windows[] = {
-  {"year_end_freeze", "UTC", 0x7f, 0, 1440, 20261220, 20270104, "rules/backends.heal", 24}, /* 0 rules/backends.heal:24 daily 00:00-24:00 */
-  {"business_hours", "Europe/Berlin", 0x3e, 540, 1080, 0, 0, "rules/backends.heal", 27}, /* 1 rules/backends.heal:27 mon,tue,wed,thu,fri 09:00-18:00 */
+  {"year_end_freeze", "UTC", 0x7f, 0xfff, 0, 0, 0, 0, 0, 0, 20261220, 20270104, "rules/backends.heal", 24}, /* 0 rules/backends.heal:24 daily 00:00-24:00 */
+  {"business_hours", "Europe/Berlin", 0x3e, 0xfff, 0, 1, 1, 0, 1, 0, 0, 0, "rules/backends.heal", 27}, /* 1 rules/backends.heal:27 mon..fri 09:00-18:00 */
+};
+
+/* Ranges of the windows: lo, hi; time ranges in minutes [lo, hi),
+ * days of the month and years inclusive. */
+static const struct hl_span hl_spans[] = {
+  {540, 1080}, /* [0] business_hours: 09:00-18:00 */
 };
 
 /* Backends declared in the rules: name, kind, first_field, nfields, file,
@@ -344,7 +350,7 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 3,
+  .abi_version = 4,
   .generator = "healerc 0.1.0",
   .digest = "708da6e5e7277972",
   .rules = hl_rules, .nrules = 5,
@@ -355,6 +361,7 @@ const struct hl_ruleset hl_ruleset = {
   .steps = hl_steps, .nsteps = 7,
   .notifies = hl_notifies, .nnotifies = 10,
   .windows = hl_windows, .nwindows = 2,
+  .spans = hl_spans, .nspans = 1,
   .backends = hl_backends, .nbackends = 3,
   .fields = hl_fields, .nfields = 8,
   .index = hl_index, .nindex = 6,

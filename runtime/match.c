@@ -105,8 +105,22 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
       return fail(err, n, "notifies[%u] is invalid", i);
   for (uint32_t i = 0; i < rs->nwindows; i++) {
     const struct hl_window *w = &rs->windows[i];
-    if (!w->name || !w->tz || w->start_min > 1440 || w->end_min > 1440)
+    if (!w->name || !w->tz || w->days > 0x7f || w->months > 0xfff ||
+        !range_ok(w->first_time, w->ntimes, rs->nspans) ||
+        !range_ok(w->first_mday, w->nmdays, rs->nspans) ||
+        !range_ok(w->first_year, w->nyears, rs->nspans))
       return fail(err, n, "windows[%u] is invalid", i);
+    for (uint32_t k = 0; k < w->ntimes; k++) {
+      const struct hl_span *t = &rs->spans[w->first_time + k];
+      if (t->lo < 0 || t->lo >= 1440 || t->hi < 0 || t->hi > 1440 || t->lo == t->hi)
+        return fail(err, n, "windows[%u] has an invalid time range", i);
+    }
+    for (uint32_t k = 0; k < w->nmdays; k++) {
+      const struct hl_span *d = &rs->spans[w->first_mday + k];
+      if (d->lo == 0 || d->lo < -31 || d->lo > 31 || d->hi == 0 || d->hi < -31 ||
+          d->hi > 31)
+        return fail(err, n, "windows[%u] has an invalid day of the month", i);
+    }
   }
   for (uint32_t i = 0; i < rs->nbackends; i++)
     if (!rs->backends[i].name ||
@@ -256,35 +270,69 @@ int match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
   }
 }
 
-bool match_window(const struct rules *r, uint32_t wi, int64_t now_ms) {
-  const struct hl_window *w = &r->rs->windows[wi];
-  int64_t t = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
-  int64_t local = t + tz_offset(r->tz[wi], t);
-  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-  int minute = (int)((local - days * 86400) / 60);
-  /* A window that wraps past midnight belongs to the day it starts: with
-   * `fri 22:00-06:00`, Saturday 02:00 is inside (Friday's night) and Friday
-   * 02:00 is not. Its date range is checked against that day too. */
-  if (w->start_min > w->end_min && minute < w->end_min)
-    days--;
+/* Whether the local day `days` (since 1970-01-01) passes the day tests of
+ * window w. Days of the month as Alertmanager's ContainsTime reads them
+ * (timeinterval.go): a negative end counts from the end of the month, a
+ * start past the month's end matches nothing, an end past it stops there. */
+static bool day_in(const struct hl_ruleset *rs, const struct hl_window *w,
+                   int64_t days) {
   int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday */
-  uint8_t mask = w->days ? w->days : 0x7f;
-  if (!(mask & (1u << wday))) return false;
-  if (w->start_min != w->end_min) {
-    bool in = w->start_min < w->end_min
-                  ? minute >= w->start_min && minute < w->end_min
-                  : minute >= w->start_min || minute < w->end_min;
+  if (w->days && !(w->days & (1u << wday))) return false;
+  int64_t y;
+  unsigned m, d;
+  rtime_civil_from_days(days, &y, &m, &d);
+  if (w->months && !(w->months & (1u << (m - 1)))) return false;
+  if (w->nmdays) {
+    int dim = m == 12 ? 31
+                      : (int)(rtime_days_from_civil(y, m + 1, 1) - rtime_days_from_civil(y, m, 1));
+    bool in = false;
+    for (uint32_t k = 0; k < w->nmdays && !in; k++) {
+      const struct hl_span *s = &rs->spans[w->first_mday + k];
+      int lo = s->lo < 0 ? dim + s->lo + 1 : s->lo;
+      int hi = s->hi < 0 ? dim + s->hi + 1 : s->hi;
+      if (lo > dim) continue;
+      if (hi > dim) hi = dim;
+      in = (int)d >= lo && (int)d <= hi;
+    }
+    if (!in) return false;
+  }
+  if (w->nyears) {
+    bool in = false;
+    for (uint32_t k = 0; k < w->nyears && !in; k++) {
+      const struct hl_span *s = &rs->spans[w->first_year + k];
+      in = y >= s->lo && y <= s->hi;
+    }
     if (!in) return false;
   }
   if (w->from_day || w->to_day) {
-    int64_t y;
-    unsigned m, d;
-    rtime_civil_from_days(days, &y, &m, &d);
     uint32_t ymd = (uint32_t)(y * 10000 + m * 100 + d);
     if (w->from_day && ymd < w->from_day) return false;
     if (w->to_day && ymd > w->to_day) return false;
   }
   return true;
+}
+
+bool match_window(const struct rules *r, uint32_t wi, int64_t now_ms) {
+  const struct hl_ruleset *rs = r->rs;
+  const struct hl_window *w = &rs->windows[wi];
+  int64_t t = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
+  int64_t local = t + tz_offset(r->tz[wi], t);
+  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  int minute = (int)((local - days * 86400) / 60);
+  if (!w->ntimes) return day_in(rs, w, days);
+  /* A range that wraps past midnight belongs to the day it starts: with
+   * `fri 22:00-06:00`, Saturday 02:00 is inside (Friday's night) and Friday
+   * 02:00 is not. The other day tests are checked against that day too. */
+  for (uint32_t k = 0; k < w->ntimes; k++) {
+    const struct hl_span *s = &rs->spans[w->first_time + k];
+    if (s->lo < s->hi) {
+      if (minute >= s->lo && minute < s->hi && day_in(rs, w, days)) return true;
+    } else {
+      if (minute >= s->lo && day_in(rs, w, days)) return true;
+      if (minute < s->hi && day_in(rs, w, days - 1)) return true;
+    }
+  }
+  return false;
 }
 
 void match_error(const struct match_md *md, char *out, size_t outlen) {

@@ -568,8 +568,12 @@ static void test_windows(void **state) {
   assert_string_equal(w->name, "business_hours");
   assert_string_equal(w->tz, "Europe/Berlin");
   assert_int_equal(w->days, 0x3e); /* Monday to Friday */
-  assert_int_equal(w->start_min, 9 * 60);
-  assert_int_equal(w->end_min, 18 * 60);
+  assert_int_equal(w->months, 0xfff);
+  assert_int_equal(w->ntimes, 1);
+  assert_int_equal(rs->spans[w->first_time].lo, 9 * 60);
+  assert_int_equal(rs->spans[w->first_time].hi, 18 * 60);
+  assert_int_equal(w->nmdays, 0);
+  assert_int_equal(w->nyears, 0);
   assert_int_equal(w->from_day, 0);
   assert_int_equal(w->to_day, 0);
   assert_string_equal(w->file, FILE_NAME);
@@ -579,8 +583,7 @@ static void test_windows(void **state) {
   assert_string_equal(w->name, "year_end_freeze");
   assert_string_equal(w->tz, "UTC");
   assert_int_equal(w->days, 0x7f);
-  assert_int_equal(w->start_min, 0); /* no time: the whole day */
-  assert_int_equal(w->end_min, 24 * 60);
+  assert_int_equal(w->ntimes, 0); /* no time: the whole day */
   assert_int_equal(w->from_day, 20261220);
   assert_int_equal(w->to_day, 20270104);
   assert_int_equal(w->line, 18);
@@ -589,8 +592,9 @@ static void test_windows(void **state) {
   assert_string_equal(w->name, "night");
   assert_string_equal(w->tz, "UTC"); /* the default */
   assert_int_equal(w->days, 0x7f);
-  assert_int_equal(w->start_min, 22 * 60); /* wraps past midnight */
-  assert_int_equal(w->end_min, 6 * 60);
+  assert_int_equal(w->ntimes, 1);
+  assert_int_equal(rs->spans[w->first_time].lo, 22 * 60); /* wraps past midnight */
+  assert_int_equal(rs->spans[w->first_time].hi, 6 * 60);
   assert_int_equal(rule_named("announce")->during, HL_NONE);
 }
 

@@ -4,7 +4,7 @@
 
 #include "abi.h"
 
-HL_ABI_CHECK(3);
+HL_ABI_CHECK(4);
 
 static const char *const alertnames[] = {
   "Match",
@@ -216,9 +216,14 @@ static const struct hl_step steps[] = {
 };
 
 static const struct hl_window windows[] = {
-  {"business_hours", "Europe/Berlin", 62, 540, 1080, 0, 0, "tests/runtime/fixture.heal", 1},
-  {"year_end_freeze", "UTC", 127, 0, 0, 20261220, 20270104, "tests/runtime/fixture.heal", 1},
-  {"night", "America/New_York", 127, 1320, 360, 0, 0, "tests/runtime/fixture.heal", 1},
+  {"business_hours", "Europe/Berlin", 62, 0xfff, 0, 1, 0, 0, 0, 0, 0, 0, "tests/runtime/fixture.heal", 1},
+  {"year_end_freeze", "UTC", 127, 0xfff, 1, 0, 0, 0, 0, 0, 20261220, 20270104, "tests/runtime/fixture.heal", 1},
+  {"night", "America/New_York", 127, 0xfff, 1, 1, 0, 0, 0, 0, 0, 0, "tests/runtime/fixture.heal", 1},
+};
+
+static const struct hl_span spans[] = {
+  {540, 1080},
+  {1320, 360},
 };
 
 static const struct hl_backend_field fields[] = {
@@ -300,6 +305,7 @@ const struct hl_ruleset hl_ruleset = {
   steps, N(steps),
   notifies, N(notifies),
   windows, N(windows),
+  spans, N(spans),
   backends, N(backends),
   fields, N(fields),
   entries, N(entries),

@@ -208,7 +208,7 @@ p("/* fixture_rules.c - written by tests/runtime/gen_fixture.py; do not edit. */
 p("/* The rules table of the runtime's tests, laid out as healerc would. */")
 p("#include <stddef.h>\n")
 p('#include "abi.h"\n')
-p("HL_ABI_CHECK(3);\n")
+p("HL_ABI_CHECK(4);\n")
 p("static const char *const alertnames[] = {")
 for a in alertnames:
     p("  %s," % cstr(a))
@@ -229,10 +229,18 @@ p("static const struct hl_step steps[] = {")
 for kind, backend, target, fp, n, bx in steps:
     p("  {HL_ACT_%s, %s, %s, %d, %d, 0, %s}," % (kind, backend, cstr(target), fp, n, bx))
 p("};\n")
+spans = []
 p("static const struct hl_window windows[] = {")
 for w in WINDOWS:
-    p("  {%s, %s, %d, %d, %d, %d, %d, %s, 1}," % (cstr(w["name"]), cstr(w["tz"]), w["days"],
-                                                w["start"], w["end"], w["frm"], w["to"], cstr(FILE)))
+    times = [(w["start"], w["end"])] if w["start"] != w["end"] else []
+    p("  {%s, %s, %d, 0xfff, %d, %d, 0, 0, 0, 0, %d, %d, %s, 1}," % (
+        cstr(w["name"]), cstr(w["tz"]), w["days"], len(spans), len(times),
+        w["frm"], w["to"], cstr(FILE)))
+    spans += times
+p("};\n")
+p("static const struct hl_span spans[] = {")
+for lo, hi in spans:
+    p("  {%d, %d}," % (lo, hi))
 p("};\n")
 fields = []
 p("static const struct hl_backend_field fields[] = {")
@@ -267,7 +275,7 @@ p("#define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))")
 p("const struct hl_ruleset hl_ruleset = {")
 p("  HL_ABI_VERSION, \"gen_fixture.py\", \"0123456789abcdef\",")
 for arr in ["rules", "alertnames", "matchers", "insns", "params", "steps", "notifies",
-            "windows", "backends", "fields", "entries", "index_rules"]:
+            "windows", "spans", "backends", "fields", "entries", "index_rules"]:
     p("  %s, N(%s)," % (arr, arr))
 p("};")
 print("\n".join(out))

@@ -166,6 +166,52 @@ static void test_invalid_utf8_is_a_match_error(void **state) {
   assert_string_equal(hl_ruleset.matchers[failed].name, "summary");
 }
 
+/* Regex classes are ASCII, as in Go's regexp (Alertmanager's): \d is [0-9],
+ * \w [0-9A-Za-z_], \s [\t\n\f\r ], \b an ASCII word boundary, and the POSIX
+ * classes ASCII too (https://pkg.go.dev/regexp/syntax). Case folding stays
+ * Unicode in both. */
+static void test_regex_classes_are_ascii(void **state) {
+  (void)state;
+  static const struct {
+    const char *re, *value;
+    int hit;
+  } cases[] = {
+      {"\\d+", "123", 1},
+      {"\\d+", "\xd9\xa1\xd9\xa2\xd9\xa3", 0},      /* Arabic-Indic digits */
+      {"\\d+", "\xef\xbc\x91", 0},                  /* fullwidth one */
+      {"\\w+", "node_1", 1},
+      {"\\w+", "caf\xc3\xa9", 0},                   /* café */
+      {"\\w+", "\xd0\xbf\xd0\xbe\xd0\xb4", 0},      /* Cyrillic */
+      {"\\s", " ", 1},
+      {"\\s", "\xc2\xa0", 0},                       /* no-break space */
+      {"\\s", "\xe2\x80\x83", 0},                   /* em space */
+      {"a\\b.*", "a\xc3\xa9", 1},                   /* é is not a word char */
+      {"\\W", "\xc3\xa9", 1},
+      {"[[:alpha:]]+", "abc", 1},
+      {"[[:alpha:]]+", "\xc3\xa9t\xc3\xa9", 0},
+      {"[[:digit:]]", "\xd9\xa1", 0},
+      {"[[:upper:]]", "\xc3\x89", 0},               /* É */
+      {"(?i)\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89", 1}, /* Unicode folding */
+      {".", "\xc3\xa9", 1},                         /* one character, not a byte */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct hl_matcher m = {HL_ON_LABEL, HL_MATCH_RE, "x", cases[i].re};
+    struct hl_ruleset rs = {0};
+    rs.abi_version = HL_ABI_VERSION;
+    rs.matchers = &m;
+    rs.nmatchers = 1;
+    struct rules r;
+    char err[256], json[1024];
+    assert_int_equal(match_init(&r, &rs, err, sizeof err), 0);
+    snprintf(json, sizeof json, ENVELOPE(ALERT("firing", "\"alertname\":\"A\",\"x\":\"%s\"", "f", T0)),
+             cases[i].value);
+    int held = match_matcher(&r, 0, one(json), md);
+    if (held != cases[i].hit)
+      fail_msg("'%s' =~ '%s': %d, expected %d", cases[i].value, cases[i].re, held, cases[i].hit);
+    match_free(&r);
+  }
+}
+
 static void test_status(void **state) {
   (void)state;
   int64_t now = at(2026, 11, 27, 12, 0);
@@ -221,13 +267,14 @@ static void test_date_range_and_wrapping_window(void **state) {
 /* A window that wraps past midnight belongs to the day it starts on. */
 static void test_wrapping_window_belongs_to_its_first_day(void **state) {
   (void)state;
+  static const struct hl_span night[] = {{22 * 60, 6 * 60}};
   static const struct hl_window win[] = {
       /* fri 22:00-06:00 UTC, from Friday 2026-11-27 on */
-      {"friday_night", "UTC", 1u << 5, 22 * 60, 6 * 60, 20261127, 0, "t.heal", 1},
+      {"friday_night", "UTC", 1u << 5, 0xfff, 0, 1, 0, 0, 0, 0, 20261127, 0, "t.heal", 1},
   };
   static const struct hl_ruleset rs = {
       .abi_version = HL_ABI_VERSION, .generator = "test", .digest = "0",
-      .windows = win, .nwindows = 1};
+      .windows = win, .nwindows = 1, .spans = night, .nspans = 1};
   struct rules r;
   char err[256];
   assert_int_equal(match_init(&r, &rs, err, sizeof err), 0);
@@ -239,6 +286,131 @@ static void test_wrapping_window_belongs_to_its_first_day(void **state) {
   assert_false(match_window(&r, 0, at(2026, 12, 4, 2, 0)));     /* Fri 02:00: Thursday's night */
   assert_true(match_window(&r, 0, at(2026, 12, 5, 5, 59)));     /* Sat 05:59 */
   match_free(&r);
+}
+
+/* ---- Alertmanager's time interval cases ------------------------------------
+ *
+ * The cases of timeInterval TestCases and yamlUnmarshalTestCases in
+ * Alertmanager's timeinterval/timeinterval_test.go (prometheus/alertmanager),
+ * ported as facts: the same intervals as hl_window rows, the same instants
+ * (given there as "02 Jan 06 15:04 -0700", here as UTC plus that offset),
+ * the same verdicts. */
+
+struct am_instant {
+  int y, mo, d, h, mi;
+  int off_min;                /* the instant's UTC offset as written */
+  bool in;
+};
+
+struct am_case {
+  const char *what;
+  const char *tz;
+  uint8_t days;
+  uint16_t months;
+  struct hl_span times[4], mdays[4], years[4];
+  uint32_t ntimes, nmdays, nyears;
+  struct am_instant at[12];
+};
+
+#define MON_FRI 0x3e
+#define MONTH(m) (1u << ((m) - 1))
+
+static const struct am_case am_cases[] = {
+    {"empty interval", "UTC", 0x7f, 0xfff, {{0}}, {{0}}, {{0}}, 0, 0, 0,
+     {{2006, 1, 2, 15, 4, 0, true}, {2007, 1, 3, 10, 4, 0, true},
+      {2006, 1, 4, 9, 4, 0, true}}},
+    {"9am to 5pm, monday to friday", "UTC", MON_FRI, 0xfff,
+     {{540, 1020}}, {{0}}, {{0}}, 1, 0, 0,
+     {{2020, 5, 4, 15, 4, 0, true}, {2020, 5, 5, 10, 4, 0, true},
+      {2020, 6, 9, 9, 4, 0, true}, {2020, 5, 3, 15, 4, 0, false},
+      {2020, 5, 4, 8, 59, 0, false}, {2020, 5, 5, 5, 0, 0, false}}},
+    {"Easter 2020", "UTC", 0x7f, MONTH(4), {{0}}, {{4, 6}}, {{2020, 2020}}, 0, 1, 1,
+     {{2020, 4, 4, 15, 4, 0, true}, {2020, 4, 5, 0, 0, 0, true},
+      {2020, 4, 6, 23, 5, 0, true}, {2018, 5, 3, 15, 4, 0, false},
+      {2020, 4, 3, 23, 59, 0, false}, {2020, 6, 4, 23, 59, 0, false},
+      {2019, 4, 6, 23, 59, 0, false}, {2020, 4, 7, 0, 0, 0, false}}},
+    {"last 3 days of each month", "UTC", 0x7f, 0xfff, {{0}}, {{-3, -1}}, {{0}}, 0, 1, 0,
+     {{2020, 1, 31, 15, 4, 0, true}, {2020, 1, 30, 15, 4, 0, true},
+      {2020, 1, 29, 15, 4, 0, true}, {2020, 6, 30, 0, 0, 0, true},
+      {2020, 2, 29, 23, 5, 0, true}, {2018, 5, 3, 15, 4, 0, false},
+      {2020, 1, 27, 15, 4, 0, false}, {2020, 4, 3, 23, 59, 0, false},
+      {2020, 6, 4, 23, 59, 0, false}, {2019, 4, 6, 23, 59, 0, false},
+      {2020, 4, 7, 0, 0, 0, false}, {2020, 3, 1, 0, 0, 0, false}}},
+    {"out of bound days are clamped to the month", "UTC", 0x7f, MONTH(6),
+     {{0}}, {{-31, 31}}, {{0}}, 0, 1, 0,
+     {{2020, 6, 30, 0, 0, 0, true}, {2020, 6, 1, 0, 0, 0, true},
+      {2020, 5, 31, 0, 0, 0, false}, {2020, 7, 1, 0, 0, 0, false}}},
+    {"AEST 9am to 5pm, monday to friday", "Australia/Sydney", MON_FRI, 0xfff,
+     {{540, 1020}}, {{0}}, {{0}}, 1, 0, 0,
+     {{2021, 4, 6, 13, 0, 600, true}, {2021, 4, 6, 13, 0, 0, false}}},
+    {"Sydney during daylight saving time", "Australia/Sydney", MON_FRI, MONTH(11),
+     {{540, 1020}}, {{0}}, {{0}}, 1, 0, 0,
+     {{2021, 11, 1, 9, 0, 660, true}, {2021, 10, 31, 22, 0, 0, true},
+      {2021, 10, 31, 21, 0, 0, false}}},
+    {"last day of the month in a spring-forward month", "America/New_York", 0x7f, 0xfff,
+     {{0}}, {{-1, -1}}, {{0}}, 0, 1, 0,
+     {{2021, 3, 31, 12, 0, -240, true}, {2021, 3, 30, 12, 0, -240, false}}},
+    {"last week of Q1 but Saturday, business hours, 2020-2025 and 2030-2035", "UTC",
+     MON_FRI | 1, MONTH(1) | MONTH(2) | MONTH(3), {{540, 1020}}, {{-7, -1}},
+     {{2020, 2025}, {2030, 2035}}, 1, 1, 2,
+     {{2021, 1, 27, 9, 0, 0, true}, {2021, 1, 28, 16, 59, 0, true},
+      {2021, 1, 29, 13, 0, 0, true}, {2025, 3, 31, 13, 0, 0, true},
+      {2035, 1, 31, 13, 0, 0, true}, {2021, 1, 30, 13, 0, 0, false},
+      {2021, 4, 1, 13, 0, 0, false}, {2026, 1, 30, 13, 0, 0, false},
+      {2035, 1, 31, 17, 1, 0, false}}},
+    {"monday to friday 09:00-17:00, a date past March", "UTC", MON_FRI, 0xfff,
+     {{540, 1020}}, {{0}}, {{0}}, 1, 0, 0,
+     {{2021, 4, 1, 13, 0, 0, true}}},
+    /* Our own, beyond Alertmanager's cases: several time ranges, and a range
+     * wrapping past midnight on the last day of the month, which belongs to
+     * that day. */
+    {"09:00-12:00 and 13:00-17:00", "UTC", 0x7f, 0xfff, {{540, 720}, {780, 1020}},
+     {{0}}, {{0}}, 2, 0, 0,
+     {{2026, 12, 1, 11, 59, 0, true}, {2026, 12, 1, 12, 0, 0, false},
+      {2026, 12, 1, 12, 59, 0, false}, {2026, 12, 1, 13, 0, 0, true},
+      {2026, 12, 1, 17, 0, 0, false}}},
+    {"the last night of the month", "UTC", 0x7f, 0xfff, {{1320, 360}}, {{-1, -1}}, {{0}},
+     1, 1, 0,
+     {{2026, 2, 28, 22, 0, 0, true}, {2026, 3, 1, 5, 59, 0, true},
+      {2026, 3, 1, 6, 0, 0, false}, {2026, 2, 28, 2, 0, 0, false},
+      {2026, 3, 31, 23, 0, 0, true}, {2026, 3, 30, 23, 0, 0, false}}},
+};
+
+static void test_alertmanager_time_intervals(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof am_cases / sizeof am_cases[0]; i++) {
+    const struct am_case *c = &am_cases[i];
+    struct hl_span spans[12];
+    uint32_t n = 0;
+    struct hl_window w = {c->what, c->tz, c->days, c->months, 0, 0, 0, 0, 0, 0, 0, 0, "t.heal", 1};
+    w.first_time = n;
+    for (uint32_t k = 0; k < c->ntimes; k++) spans[n++] = c->times[k];
+    w.ntimes = c->ntimes;
+    w.first_mday = n;
+    for (uint32_t k = 0; k < c->nmdays; k++) spans[n++] = c->mdays[k];
+    w.nmdays = c->nmdays;
+    w.first_year = n;
+    for (uint32_t k = 0; k < c->nyears; k++) spans[n++] = c->years[k];
+    w.nyears = c->nyears;
+    struct hl_ruleset rs = {0};
+    rs.abi_version = HL_ABI_VERSION;
+    rs.windows = &w;
+    rs.nwindows = 1;
+    rs.spans = spans;
+    rs.nspans = n;
+    struct rules r;
+    char err[256];
+    if (match_init(&r, &rs, err, sizeof err) != 0) fail_msg("%s: %s", c->what, err);
+    for (size_t k = 0; k < sizeof c->at / sizeof c->at[0] && c->at[k].y; k++) {
+      const struct am_instant *t = &c->at[k];
+      int64_t ms = at(t->y, (unsigned)t->mo, (unsigned)t->d, t->h, t->mi) -
+                   (int64_t)t->off_min * 60000;
+      if (match_window(&r, 0, ms) != t->in)
+        fail_msg("%s: %04d-%02d-%02d %02d:%02d %+d min should be %s", c->what, t->y, t->mo,
+                 t->d, t->h, t->mi, t->off_min, t->in ? "inside" : "outside");
+    }
+    match_free(&r);
+  }
 }
 
 static void test_rule_windows(void **state) {
@@ -329,7 +501,7 @@ static void test_table_checks(void **state) {
   r.nmatchers = 0;
   rs.nmatchers = 0;
 
-  struct hl_window w = {"w", "Mars/Olympus_Mons", 0x7f, 0, 0, 0, 0, "t.heal", 3};
+  struct hl_window w = {"w", "Mars/Olympus_Mons", 0x7f, 0xfff, 0, 0, 0, 0, 0, 0, 0, 0, "t.heal", 3};
   rs.windows = &w;
   rs.nwindows = 1;
   assert_int_equal(init_with(&rs, err, sizeof err), -1);
@@ -358,10 +530,12 @@ int main(void) {
       cmocka_unit_test(test_re_is_anchored),
       cmocka_unit_test(test_ne_and_nre_on_annotation),
       cmocka_unit_test(test_invalid_utf8_is_a_match_error),
+      cmocka_unit_test(test_regex_classes_are_ascii),
       cmocka_unit_test(test_status),
       cmocka_unit_test(test_business_hours_in_berlin),
       cmocka_unit_test(test_date_range_and_wrapping_window),
       cmocka_unit_test(test_wrapping_window_belongs_to_its_first_day),
+      cmocka_unit_test(test_alertmanager_time_intervals),
       cmocka_unit_test(test_rule_windows),
       cmocka_unit_test(test_table_checks),
   };

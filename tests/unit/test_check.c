@@ -209,17 +209,18 @@ static void fx_field(struct fx *f, struct backend *b, const char *name,
 static struct window *fx_window(struct fx *f, const char *name,
                                 const char *days) {
   struct window *w = fx_new(f, sizeof *w), **tail = &f->p.windows;
-  struct word **wt = &w->days;
+  struct wpart **pt = &w->parts;
   w->name = name;
   w->name_loc = at(f, name);
   char *copy = arena_strdup(&f->p.arena, days), *save = NULL;
   for (char *d = strtok_r(copy, " ", &save); d;
        d = strtok_r(NULL, " ", &save)) {
-    struct word *wd = fx_new(f, sizeof *wd);
-    wd->text = d;
-    wd->loc = at(f, d);
-    *wt = wd;
-    wt = &wd->next;
+    struct wpart *p = fx_new(f, sizeof *p);
+    p->kind = WP_NAME;
+    p->lo = d;
+    p->loc = p->lo_loc = p->hi_loc = at(f, d);
+    *pt = p;
+    pt = &p->next;
   }
   while (*tail)
     tail = &(*tail)->next;
@@ -1157,7 +1158,7 @@ static void test_windows(void **state) {
          "window b monday\n",
          2,
          {"weekdayz", 0, 0,
-          "error: unknown day 'weekdayz'; did you mean 'weekdays'?"},
+          "error: unknown day or month 'weekdayz'; did you mean 'weekdays'?"},
          {"monday", 0, 0, "error: unknown day 'monday'; did you mean 'mon'?"});
   EXPECT("window a daily 24:00-18:00\n", 1,
          {"24:00", 0, 0,
@@ -1167,8 +1168,8 @@ static void test_windows(void **state) {
           "error: end time '24:30' is out of range (00:00 to 24:00)"});
   EXPECT("window a funday\n", 1,
          {"funday", 0, 0,
-          "error: unknown day 'funday'; expected 'weekdays', 'weekends', "
-          "'daily', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri' or 'sat'"});
+          "error: unknown day or month 'funday'; expected a day (mon..sun, "
+          "weekdays, weekends, daily), a month (jan..dec), 'days' or 'years'"});
   EXPECT("window a daily 09:00-24:00\n"
          "window b daily 09:00-09:00\n",
          1, {"09:00-09:00", 0, 0, "error: time range '09:00-09:00' is empty"});

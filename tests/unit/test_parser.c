@@ -412,13 +412,19 @@ static void test_several_rules_and_declarations(void **state) {
 
   const struct window *w = r->p.windows;
   assert_string_equal(w->name, "w");
-  assert_string_equal(w->days->text, "weekdays");
-  assert_string_equal(w->days->next->text, "sat");
-  assert_null(w->days->next->next);
-  assert_true(w->has_time);
-  assert_int_equal(w->start_min, 9 * 60);
-  assert_int_equal(w->end_min, 18 * 60 + 30);
-  assert_string_equal(at(r, w->time_loc), "09:00-18:30");
+  const struct wpart *p = w->parts;
+  assert_int_equal(p->kind, WP_NAME);
+  assert_string_equal(p->lo, "weekdays");
+  assert_null(p->hi);
+  p = p->next;
+  assert_int_equal(p->kind, WP_NAME);
+  assert_string_equal(p->lo, "sat");
+  p = p->next;
+  assert_int_equal(p->kind, WP_TIME);
+  assert_int_equal(p->nlo, 9 * 60);
+  assert_int_equal(p->nhi, 18 * 60 + 30);
+  assert_string_equal(at(r, p->loc), "09:00-18:30");
+  assert_null(p->next);
   assert_int_equal(w->from_day, 20261220);
   assert_int_equal(w->to_day, 20270104);
   assert_string_equal(at(r, w->date_loc), "2026-12-20..2027-01-04");
@@ -426,8 +432,7 @@ static void test_several_rules_and_declarations(void **state) {
   assert_string_equal(at(r, w->tz_loc), "\"Europe/Berlin\"");
   w = w->next;
   assert_string_equal(w->name, "empty");
-  assert_null(w->days);
-  assert_false(w->has_time);
+  assert_null(w->parts);
   assert_null(w->tz);
   assert_null(w->next);
   done(r);
@@ -438,8 +443,52 @@ static void test_times_as_written(void **state) {
   /* The scanner checks the form; the checker checks the range. */
   struct run *r = parse("window w 25:00-99:99\n");
   assert_clean(r);
-  assert_int_equal(r->p.windows->start_min, 25 * 60);
-  assert_int_equal(r->p.windows->end_min, 99 * 60 + 99);
+  assert_int_equal(r->p.windows->parts->nlo, 25 * 60);
+  assert_int_equal(r->p.windows->parts->nhi, 99 * 60 + 99);
+  done(r);
+}
+
+/* `mon..fri` is one name token; the parser splits it at the dots, keeping
+ * where each end was written. Time ranges may repeat; numbers may be
+ * negative. */
+static void test_window_parts(void **state) {
+  (void)state;
+  struct run *r = parse("window w mon..fri, jan .. mar 09:00-12:00, 13:00-17:00 "
+                        "days -3..-1, 15 years 2026\n");
+  assert_clean(r);
+  const struct wpart *p = r->p.windows->parts;
+  assert_int_equal(p->kind, WP_NAME);
+  assert_true(p->range);
+  assert_string_equal(p->lo, "mon");
+  assert_string_equal(p->hi, "fri");
+  assert_string_equal(at(r, p->lo_loc), "mon");
+  assert_string_equal(at(r, p->hi_loc), "fri");
+  p = p->next;
+  assert_true(p->range);
+  assert_string_equal(p->lo, "jan");
+  assert_string_equal(p->hi, "mar");
+  p = p->next;
+  assert_int_equal(p->kind, WP_TIME);
+  assert_int_equal(p->nlo, 9 * 60);
+  p = p->next;
+  assert_int_equal(p->kind, WP_TIME);
+  assert_int_equal(p->nlo, 13 * 60);
+  assert_int_equal(p->nhi, 17 * 60);
+  p = p->next;
+  assert_string_equal(p->lo, "days");
+  p = p->next;
+  assert_int_equal(p->kind, WP_NUMBER);
+  assert_int_equal(p->nlo, -3);
+  assert_int_equal(p->nhi, -1);
+  assert_true(p->range);
+  p = p->next;
+  assert_int_equal(p->nlo, 15);
+  assert_false(p->range);
+  p = p->next;
+  assert_string_equal(p->lo, "years");
+  p = p->next;
+  assert_int_equal(p->nlo, 2026);
+  assert_null(p->next);
   done(r);
 }
 
@@ -969,8 +1018,8 @@ static void test_syntax_messages(void **state) {
                   "unexpected time '18:00', expected '-'");
   check_one_error("window w in Europe\n",
                   "expected a time zone string such as \"Europe/Berlin\"");
-  check_one_error("window w 09:00-10:00 10:00-11:00\n",
-                  "window 'w' has a second time range (the first is on "
+  check_one_error("window w 2026-01-01..2026-01-02 2026-02-01..2026-02-02\n",
+                  "window 'w' has a second date range (the first is on "
                   "line 1)");
   check_one_error("backend jenkins ci { url \"x\" }\n",
                   "unexpected string \"x\", expected '='");
@@ -1088,7 +1137,7 @@ static void test_broken_backend_and_window_kept(void **state) {
   const struct window *w = r->p.windows;
   assert_non_null(w);
   assert_string_equal(w->name, "w");
-  assert_null(w->days);
+  assert_null(w->parts);
   assert_null(w->tz);
   done(r);
 }
@@ -1159,6 +1208,7 @@ int main(void) {
       cmocka_unit_test(test_via_forms),
       cmocka_unit_test(test_several_rules_and_declarations),
       cmocka_unit_test(test_times_as_written),
+      cmocka_unit_test(test_window_parts),
       cmocka_unit_test(test_expr_literals),
       cmocka_unit_test(test_expr_variables),
       cmocka_unit_test(test_expr_calls),
