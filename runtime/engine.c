@@ -454,7 +454,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
           "cancelled: the alert resolved before it started", now_ms);
       if (!r) continue;
       if (e->journal) {
-        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true};
+        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true, false};
         uint64_t lsn = 0;
         if (journal_append_state(e->journal, &js, &lsn) < 0) res->journal_failed = true;
         if (lsn > res->lsn) res->lsn = lsn;
@@ -623,7 +623,7 @@ static int restore_rem(void *ctx, const struct journal_rem *jr) {
     const char *why = "failed: the queue was full when healer restarted (raise --queue-size)";
     int64_t now = rtime_now_ms();
     store_set_state(&e->store, r, REM_FAILED, why, now);
-    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false};
+    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false, false};
     journal_append_state(e->journal, &js, NULL);
     decide_finished(&e->decide, r);
     metrics_outcome(&e->metrics, r->rule, REM_FAILED);

@@ -403,14 +403,15 @@ nomem:
 }
 
 /* A remediation leaves flight: final (it joins the history) or aborted
- * (it never existed). */
-static void unlive(struct journal *j, struct jlive *l, bool abort) {
+ * (it never existed). forget: final, but its dedupe key goes as an
+ * aborted one's does. */
+static void unlive(struct journal *j, struct jlive *l, bool abort, bool forget) {
   struct buf k;
   buf_init(&k);
   if (dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) {
     struct jdd *d = hmap_find(&j->dd, k.data, k.len);
     if (d && d->id == l->id) {
-      if (abort) {
+      if (abort || forget) {
         drop_dd(d);
         hmap_remove(&j->dd, d);
       } else {
@@ -456,20 +457,20 @@ static int fold_state(struct journal *j, const struct journal_state *s,
   }
   if (started) l->started = started;
   else if (s->state == REM_RUNNING && !l->started) l->started = s->at_ms;
-  if (s->cooldown_released && l->cooldown_key) {
+  if ((s->cooldown_released || s->forget) && l->cooldown_key) {
     struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
     if (c && c->owner == l->id) {
       drop_cd(c);
       hmap_remove(&j->cd, c);
     }
   }
-  if (rem_state_final(s->state)) unlive(j, l, false);
+  if (rem_state_final(s->state)) unlive(j, l, false, s->forget);
   return 0;
 }
 
 static void fold_abort(struct journal *j, uint64_t id) {
   struct jlive *l = find_live(j, id);
-  if (l) unlive(j, l, true);
+  if (l) unlive(j, l, true, false);
 }
 
 /* A dedupe sighting (or a snapshot's dedupe entry). 0 or -1 (no change). */
@@ -694,6 +695,7 @@ static void ser_state(struct buf *b, const struct journal_state *s, int64_t star
   if (s->token) jkstr(b, "token", s->token);
   if (started) jkint(b, "started", (long long)started);
   if (s->cooldown_released) buf_puts(b, ",\"cd_release\":true");
+  if (s->forget) buf_puts(b, ",\"forget\":true");
   buf_putc(b, '}');
 }
 
@@ -1249,7 +1251,7 @@ static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
     ser_acc(&s.rec, l, held_cooldown(j, l));
     snap_rec(&s);
     /* The tokens of the other steps, then the current step's state. */
-    struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false};
+    struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false, false};
     bool any = l->state != REM_QUEUED || l->started || l->updated != l->created ||
                strcmp(l->reason, l->reason0 ? l->reason0 : "") != 0;
     for (uint32_t k = 0; k < l->nsteps; k++) {
@@ -1660,6 +1662,7 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
     s.token = g_str(o, "token", false, &bad);
     int64_t started = g_int(o, "started", false, &bad);
     s.cooldown_released = cJSON_IsTrue(member(o, "cd_release"));
+    s.forget = cJSON_IsTrue(member(o, "forget"));
     if (!bad && parse_state(state, &s.state) < 0) bad = "state";
     if (!bad && (step < -1 || step > INT32_MAX)) bad = "step";
     if (bad) goto badfield;
@@ -2005,7 +2008,7 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
                l->rule_name, diff);
     log_printf(LOGL_WARN, "journal: remediation %llu (%s) cannot be resumed: %s",
                (unsigned long long)l->id, rem_state_name(l->state), reason);
-    struct journal_state st = {l->id, REM_FAILED, reason, now, -1, NULL, false};
+    struct journal_state st = {l->id, REM_FAILED, reason, now, -1, NULL, false, false};
     struct buf b;
     buf_init(&b);
     ser_state(&b, &st, 0);

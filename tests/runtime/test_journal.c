@@ -166,7 +166,7 @@ static uint64_t accept(struct journal *j, uint64_t id, uint32_t rule, const char
 static uint64_t set_state(struct journal *j, uint64_t id, enum rem_state st,
                           const char *reason, int64_t at, int32_t step,
                           const char *token) {
-  struct journal_state s = {id, st, reason, at, step, token, false};
+  struct journal_state s = {id, st, reason, at, step, token, false, false};
   uint64_t lsn = 0;
   assert_int_equal(journal_append_state(j, &s, &lsn), 0);
   return lsn;
@@ -410,12 +410,12 @@ static void test_resume_tokens(void **state) {
   set_state(j, 2, REM_RUNNING, "", NOW + 12, 0, "b:http://jenkins/job/x/42/");
   set_state(j, 2, REM_RUNNING, "", NOW + 13, 1, NULL);
   /* Out of range steps and oversized tokens are refused. */
-  struct journal_state bad = {2, REM_RUNNING, "", NOW, 3, "x", false};
+  struct journal_state bad = {2, REM_RUNNING, "", NOW, 3, "x", false, false};
   assert_int_equal(journal_append_state(j, &bad, NULL), -1);
   char *big = malloc(JOURNAL_TOKEN_MAX + 2);
   memset(big, 'a', JOURNAL_TOKEN_MAX + 1);
   big[JOURNAL_TOKEN_MAX + 1] = '\0';
-  struct journal_state huge = {2, REM_RUNNING, "", NOW, 1, big, false};
+  struct journal_state huge = {2, REM_RUNNING, "", NOW, 1, big, false, false};
   assert_int_equal(journal_append_state(j, &huge, NULL), -1);
   free(big);
   journal_close(j);
@@ -754,7 +754,7 @@ static void test_cooldown_survives_restart(void **state) {
   set_state(j, 1, REM_SUCCEEDED, "done", NOW + 1000, -1, NULL);
   /* A second one that is cancelled before it starts gives its cooldown back. */
   accept(j, 2, R_COOLDOWN, "fp-2", "node-b", NOW);
-  struct journal_state cancel = {2, REM_CANCELLED, "resolved", NOW + 5, -1, NULL, true};
+  struct journal_state cancel = {2, REM_CANCELLED, "resolved", NOW + 5, -1, NULL, true, false};
   assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
   journal_close(j);
 
@@ -1137,7 +1137,7 @@ static void test_history_kept(void **state) {
   accept(j, 8, R_COOLDOWN, "fp-8", "c8", NOW + 70);
   struct journal_state cancel = {8, REM_CANCELLED,
                                  "cancelled: the alert resolved before it started", NOW + 71, -1,
-                                 NULL, true};
+                                 NULL, true, false};
   assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
   accept(j, 9, R_FALLBACK, "fp-9", "d9", NOW + 80);
   accept(j, 10, R_FALLBACK, "fp-10", "d10", NOW + 81);
@@ -1600,7 +1600,7 @@ static void crash_child(int wfd, uint64_t first, unsigned seed) {
     uint64_t lsn;
     if (journal_append_accept(j, r, NOW + HOUR, &lsn) != 0) _exit(4);
     rem_unref(r);
-    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "tok", false};
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "tok", false, false};
     if (rand() % 2 && journal_append_state(j, &s, &lsn) != 0) _exit(5);
     if (journal_sync(j, lsn) != 0) _exit(6);
     if (write(wfd, &id, sizeof id) != (ssize_t)sizeof id) _exit(7);
@@ -1711,7 +1711,7 @@ static void *appender(void *p) {
     if (journal_append_accept(a->j, r, 0, &lsn) != 0) abort();
     rem_unref(r);
     if (journal_sync(a->j, lsn) != 0) abort();
-    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "t", false};
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "t", false, false};
     if (journal_append_state(a->j, &s, &lsn) != 0) abort();
     if (i % 2) {
       s.state = REM_SUCCEEDED;
