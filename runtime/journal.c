@@ -775,8 +775,62 @@ static void set_failed(struct journal *j, int err, const char *what) {
            JOURNAL_FILE, what, strerror(j->failed));
   log_printf(LOGL_ERROR,
              "journal %s/%s: %s failed: %s; remediations can no longer be "
-             "recorded: webhooks get 503 until healer is restarted",
+             "recorded: webhooks get 503 until a write succeeds again (tried "
+             "every second)",
              j->dir, JOURNAL_FILE, what, strerror(j->failed));
+}
+
+/* After a failure (journal_tick(), main thread): cuts the file back to what
+ * was last written in full (a write cut short by a full disk leaves part of
+ * a batch behind), writes what is pending again and syncs it, and the
+ * directory. On success the failure is cleared: appends and syncs work
+ * again. 0, or -1 (still failed, or a sync or compaction is at work). */
+static int fsync_dir(struct journal *j);
+static int write_all(int fd, const char *p, size_t n);
+static int reprobe(struct journal *j) {
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed || j->syncing || j->compacting) {
+    int out = j->failed ? -1 : 0;
+    pthread_mutex_unlock(&j->mu);
+    return out;
+  }
+  j->syncing = true;
+  struct buf batch = j->pend;
+  j->pend = j->spare;
+  buf_reset(&j->pend);
+  uint64_t target = j->lsn_appended, keep = j->file_bytes;
+  int fd = j->fd;
+  pthread_mutex_unlock(&j->mu);
+  int rc = ftruncate(fd, (off_t)keep);
+  if (rc == 0) rc = write_all(fd, batch.data, batch.len);
+  if (rc == 0 && !j->no_fsync) rc = fdatasync(fd);
+  if (rc == 0) rc = fsync_dir(j);
+  pthread_mutex_lock(&j->mu);
+  if (rc == 0) {
+    j->failed = 0;
+    atomic_store(&j->failed_seen, false);
+    j->failed_why[0] = '\0';
+    j->lsn_durable = target;
+    j->file_bytes = keep + batch.len;
+    j->n_syncs++;
+    buf_reset(&batch);
+    j->spare = batch;
+    if (j->ids_lsn <= j->lsn_durable &&
+        atomic_load_explicit(&j->ids_durable, memory_order_relaxed) < j->ids_upto)
+      atomic_store_explicit(&j->ids_durable, j->ids_upto, memory_order_release);
+    log_printf(LOGL_INFO, "journal %s/%s: writable again; webhooks are accepted again",
+               j->dir, JOURNAL_FILE);
+  } else {
+    buf_put(&batch, j->pend.data, j->pend.len);   /* nothing is appended meanwhile */
+    struct buf t = j->pend;
+    j->pend = batch;
+    buf_reset(&t);
+    j->spare = t;
+  }
+  j->syncing = false;
+  pthread_cond_broadcast(&j->cv);
+  pthread_mutex_unlock(&j->mu);
+  return rc == 0 ? 0 : -1;
 }
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -1067,6 +1121,15 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     pthread_mutex_lock(&j->mu);
     if (rc != 0) {
       set_failed(j, e, what);
+      /* Kept for journal_tick()'s re-probe, which cuts what part of it
+       * reached the file and writes it again (appends fail meanwhile, so
+       * pend holds only what came between taking the batch and now). */
+      buf_put(&batch, j->pend.data, j->pend.len);
+      if (!batch.oom) {
+        struct buf t = j->pend;
+        j->pend = batch;
+        batch = t;
+      }
     } else {
       j->lsn_durable = target;
       j->file_bytes += batch.len;
@@ -1404,6 +1467,7 @@ static uint64_t threshold(const struct journal *j) {
 }
 
 int journal_tick(struct journal *j, int64_t now_ms) {
+  if (atomic_load(&j->failed_seen) && reprobe(j) < 0) return -1;
   if (journal_sync(j, JOURNAL_LSN_ALL) < 0) return -1;
   pthread_mutex_lock(&j->mu);
   bool due = j->file_bytes + j->pend.len > threshold(j);

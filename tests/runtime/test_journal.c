@@ -1933,11 +1933,13 @@ static void test_write_failure_unready(void **state) {
   lim.rlim_max = was.rlim_max;
   assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
   int rc = 0;
+  uint64_t appended = 0;      /* accepts appended, the last one unsynced */
   for (uint64_t id = 101; id <= 120 && rc == 0; id++) {
     snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
     struct remediation *r = mk(id, R_FALLBACK, fp, "v", NOW);
     uint64_t lsn = 0;
     rc = journal_append_accept(j, r, 0, &lsn);
+    if (rc == 0) appended++;
     if (rc == 0) rc = journal_sync(j, lsn);
     rem_unref(r);
   }
@@ -1981,10 +1983,42 @@ static void test_write_failure_unready(void **state) {
   assert_non_null(strstr(b.data, "\nhealer_ready 0\n"));
   buf_free(&b);
   metrics_free(&m);
+  /* Room again (the limit is gone): the next tick cuts what the failed
+   * write left, writes the batch again and clears the failure, with no
+   * restart; the accept whose sync failed is on disk. */
+  assert_int_equal(journal_tick(j, NOW), 0);
+  assert_false(journal_failure(j, why, sizeof why));
+  assert_string_equal(why, "");
+  atomic_store(&e.draining, false);
+  assert_null(engine_unready(&e, why2, sizeof why2));
+  accept(j, 900, R_FALLBACK, "fp-900", "v", NOW);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 0);
+  assert_int_equal(info.inflight, 100 + appended + 1);
   journal_close(j);
 
-  /* Restarted without the limit: the torn tail is cut, it works again. */
-  struct journal_open_info info;
+  /* Failed again, then restarted without the limit: the torn tail is cut,
+   * it works again. */
+  j = open_ok(&c, NOW, &info);
+  signal(SIGXFSZ, SIG_IGN);
+  lim.rlim_cur = (rlim_t)file_size(jpath()) + 1500;
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  rc = 0;
+  for (uint64_t id = 1001; id <= 1020 && rc == 0; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    struct remediation *r2 = mk(id, R_FALLBACK, fp, "v", NOW);
+    uint64_t lsn = 0;
+    rc = journal_append_accept(j, r2, 0, &lsn);
+    if (rc == 0) rc = journal_sync(j, lsn);
+    rem_unref(r2);
+  }
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+  signal(SIGXFSZ, was_handler);
+  assert_int_equal(rc, -1);
+  journal_close(j);
   j = open_ok(&c, NOW, &info);
   assert_true(info.inflight >= 100);
   assert_false(journal_failure(j, NULL, 0));
