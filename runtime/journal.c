@@ -2356,10 +2356,10 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
         goto fail;
       }
       info->compacted = true;
-    } else if (j->pend.len && journal_sync(j, JOURNAL_LSN_ALL) < 0) {
-      errf(err, errlen, "journal %s/%s: cannot write: %s", dir, JOURNAL_FILE,
-           strerror(j->failed));
-      goto fail;
+    } else if (j->pend.len) {
+      /* On a full disk this fails: healer starts anyway, with the journal
+       * failed (503) until journal_tick()'s re-probe writes it. */
+      journal_sync(j, JOURNAL_LSN_ALL);
     }
     if (info->lost_records)
       log_printf(LOGL_WARN, "journal %s/%s: --journal-recover: %llu damaged records skipped "

@@ -121,9 +121,19 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
       /* Durable before the trigger: a restart then knows it may have been
        * sent. */
       if (journal_step(w, r, i, NULL, true) < 0) {
-        snprintf(reason, REM_REASON_MAX, "step %u: not started: the journal cannot record it",
-                 i + 1);
-        return REM_FAILED;
+        /* The journal is down (a full disk): wait, shown queued, until it
+         * can record the start (journal_tick() re-probes it), or stop. */
+        store_set_state(&w->e->store, r, REM_QUEUED, "waiting: the journal cannot record "
+                        "its start yet; it runs once the journal is writable again",
+                        rtime_now_ms());
+        do {
+          if (!wait_until(w, rtime_now_ms() + 1000)) {
+            snprintf(reason, REM_REASON_MAX, "step %u: left queued at shutdown (the journal "
+                     "could not record its start)", i + 1);
+            return REM__COUNT;
+          }
+        } while (journal_step(w, r, i, NULL, true) < 0);
+        store_set_state(&w->e->store, r, REM_RUNNING, "", rtime_now_ms());
       }
       st = ops->start(&run);
     }
