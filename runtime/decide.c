@@ -361,6 +361,17 @@ void decide_finished(struct decide *d, struct remediation *r) {
   pthread_mutex_unlock(&d->mu);
 }
 
+void decide_forget(struct decide *d, struct remediation *r) {
+  struct ddkey key;
+  bool have = dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status);
+  pthread_mutex_lock(&d->mu);
+  release(d, r, true);
+  struct dd_entry *dd = have ? hmap_find(&d->dedupe, key.data, key.len) : NULL;
+  if (dd && dd->rem_id == r->id && !dd->rem) dd_remove(d, dd);
+  pthread_mutex_unlock(&d->mu);
+  if (have) ddkey_free(&key);
+}
+
 /* Records an acceptance at t in rule's budget ring, keeping the `budget`
  * most recent times in order (restore only: times arrive in any order). */
 static void budget_note(struct decide *d, uint32_t rule, int64_t t, int64_t now_ms) {

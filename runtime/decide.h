@@ -124,6 +124,12 @@ struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
  * dedupe entry's reference. Idempotent. */
 void decide_finished(struct decide *d, struct remediation *r);
 
+/* r has finished without anything of it reaching a remote side (see
+ * worker.c): as decide_finished(), and it also gives back its cooldown and
+ * forgets its dedupe key, so the alert's next resend is admitted again.
+ * Its budget slot stays used. */
+void decide_forget(struct decide *d, struct remediation *r);
+
 /* Restoring from the journal at start-up (before any other thread runs).
  * decide_restore_rem: r (in flight, not yet queued) holds its dedupe key
  * (seen last at last_seen_ms), its cooldown until cooldown_until_ms (0:

@@ -454,7 +454,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
           "cancelled: the alert resolved before it started", now_ms);
       if (!r) continue;
       if (e->journal) {
-        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true};
+        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true, false};
         uint64_t lsn = 0;
         if (journal_append_state(e->journal, &js, &lsn) < 0) res->journal_failed = true;
         if (lsn > res->lsn) res->lsn = lsn;
@@ -623,7 +623,7 @@ static int restore_rem(void *ctx, const struct journal_rem *jr) {
     const char *why = "failed: the queue was full when healer restarted (raise --queue-size)";
     int64_t now = rtime_now_ms();
     store_set_state(&e->store, r, REM_FAILED, why, now);
-    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false};
+    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false, false};
     journal_append_state(e->journal, &js, NULL);
     decide_finished(&e->decide, r);
     metrics_outcome(&e->metrics, r->rule, REM_FAILED);
@@ -674,7 +674,10 @@ int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
     log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed, "
                "%zu finished ones back in the history", c.queued, c.resumed, c.failed,
                c.finished);
-  return journal_sync(j, JOURNAL_LSN_ALL) < 0 ? (snprintf(err, errlen, "journal write failed"), -1) : 0;
+  /* A full disk does not keep healer from starting: the journal has
+   * failed, webhooks get 503 and journal_tick() writes this once it can. */
+  journal_sync(j, JOURNAL_LSN_ALL);
+  return 0;
 }
 
 const char *engine_unready(struct engine *e, char *why, size_t n) {

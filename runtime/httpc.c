@@ -26,6 +26,7 @@ struct httpc {
   struct httpc_options opt;
   char errbuf[CURL_ERROR_SIZE];
   struct httpc_response *rs; /* the response being filled */
+  uint64_t reached;          /* see httpc_reached() */
 };
 
 /* ---- global state -------------------------------------------------------- */
@@ -336,10 +337,21 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
     if (rs->status >= 400)
       snprintf(rs->error, sizeof rs->error, "HTTP %ld", rs->status);
   } else {
+    /* The connection counts as made once TCP connected and, for https,
+     * the handshake finished: libcurl resets both times at the start of
+     * every transfer and sets them only then (CURLINFO_CONNECT_TIME_T,
+     * CURLINFO_APPCONNECT_TIME_T; a reused connection is connected). */
     long sent = 0;
+    curl_off_t conn_us = 0, tls_us = 0;
+    char *scheme = NULL;
     curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn_us);
+    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls_us);
+    curl_easy_getinfo(h, CURLINFO_SCHEME, &scheme);
+    bool tls = scheme && strcasecmp(scheme, "https") == 0;
+    bool connected = conn_us > 0 && (!tls || tls_us > 0);
     rs->cls = httpc_classify((int)rc, 0);
-    rs->maybe_sent = sent > 0 && httpc_curl_maybe_sent((int)rc);
+    rs->maybe_sent = !httpc_never_sent((int)rc, sent, connected);
     transport_error(c, rc, rs->error, sizeof rs->error);
     rs->location[0] = '\0';
   }
@@ -351,8 +363,12 @@ int httpc_do(struct httpc *c, const struct httpc_request *rq,
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
   curl_slist_free_all(hdrs);
   c->rs = NULL;
+  if (rc == CURLE_OK || rs->maybe_sent)
+    c->reached++;
   return rc == CURLE_OK ? 0 : -1;
 }
+
+uint64_t httpc_reached(const struct httpc *c) { return c->reached; }
 
 const char *httpc_method_name(enum httpc_method m) {
   static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
@@ -387,6 +403,23 @@ enum httpc_class httpc_classify(int curl_code, long status) {
   if (status >= 400 || status < 100)
     return HTTPC_PERMANENT;
   return HTTPC_OK;
+}
+
+bool httpc_never_sent(int curl_code, long request_bytes, bool connected) {
+  if (curl_code == CURLE_OK || request_bytes > 0)
+    return false;
+  /* libcurl-errors(3): these are returned before any request is sent. */
+  switch (curl_code) {
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    return true;
+  default:
+    return !connected;
+  }
 }
 
 bool httpc_curl_maybe_sent(int curl_code) {

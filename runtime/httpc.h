@@ -94,8 +94,9 @@ struct httpc_response {
   int curl_code; /* CURLcode; 0 when an HTTP answer arrived */
   long status;   /* HTTP status; 0 without an answer */
   enum httpc_class cls;
-  bool maybe_sent; /* no answer, but the request (or part of it)
-                      went out: the server may have acted on it */
+  bool maybe_sent; /* no answer, and not httpc_never_sent(): the
+                      request (or part of it) may have gone out and the
+                      server may have acted on it */
   struct buf body; /* the answer's body, at most max_body bytes */
   bool truncated;  /* the body was longer */
   char location[HTTPC_LOCATION_MAX]; /* Location header, or "" */
@@ -131,6 +132,12 @@ void httpc_response_free(struct httpc_response *rs);
 int httpc_do(struct httpc *c, const struct httpc_request *rq,
              struct httpc_response *rs);
 
+/* How many requests of c, since it was created, reached a server or may
+ * have (an answer came, or rs.maybe_sent): a caller that reads it before
+ * and after some work knows whether any of that work left this machine
+ * (the worker: a step that never reached its service is safe to retry). */
+uint64_t httpc_reached(const struct httpc *c);
+
 /* "GET", "POST", ... */
 const char *httpc_method_name(enum httpc_method m);
 
@@ -144,6 +151,17 @@ enum httpc_class httpc_classify(int curl_code, long status);
  * the request reached the server (timeouts, dropped or reset
  * connections); false for failures to resolve or connect. */
 bool httpc_curl_maybe_sent(int curl_code);
+
+/* Whether a request that failed with curl_code (!= 0) certainly never
+ * reached the server, so that sending it again cannot do anything twice:
+ * no byte of it was written (request_bytes, CURLINFO_REQUEST_SIZE, is 0)
+ * and either curl_code is one libcurl returns only before a request goes
+ * out (CURLE_COULDNT_RESOLVE_HOST, _RESOLVE_PROXY, _COULDNT_CONNECT,
+ * _SSL_CONNECT_ERROR: the TLS handshake failed; and _URL_MALFORMAT,
+ * _UNSUPPORTED_PROTOCOL) or the connection, TLS included, never
+ * completed (connected false: a connect timeout, a handshake cut short).
+ * A timeout or a dropped connection after connecting is not. */
+bool httpc_never_sent(int curl_code, long request_bytes, bool connected);
 
 /* A Retry-After value (delay-seconds or an HTTP date) as milliseconds to
  * wait from now_ms (a date in the past gives 0); -1 when unparseable.

@@ -405,14 +405,15 @@ nomem:
 }
 
 /* A remediation leaves flight: final (it joins the history) or aborted
- * (it never existed). */
-static void unlive(struct journal *j, struct jlive *l, bool abort) {
+ * (it never existed). forget: final, but its dedupe key goes as an
+ * aborted one's does. */
+static void unlive(struct journal *j, struct jlive *l, bool abort, bool forget) {
   struct buf k;
   buf_init(&k);
   if (dd_key(&k, l->rule_name, l->fp, l->starts_at, l->status)) {
     struct jdd *d = hmap_find(&j->dd, k.data, k.len);
     if (d && d->id == l->id) {
-      if (abort) {
+      if (abort || forget) {
         drop_dd(d);
         hmap_remove(&j->dd, d);
       } else {
@@ -458,20 +459,20 @@ static int fold_state(struct journal *j, const struct journal_state *s,
   }
   if (started) l->started = started;
   else if (s->state == REM_RUNNING && !l->started) l->started = s->at_ms;
-  if (s->cooldown_released && l->cooldown_key) {
+  if ((s->cooldown_released || s->forget) && l->cooldown_key) {
     struct jcd *c = hmap_find(&j->cd, l->cooldown_key, strlen(l->cooldown_key));
     if (c && c->owner == l->id) {
       drop_cd(c);
       hmap_remove(&j->cd, c);
     }
   }
-  if (rem_state_final(s->state)) unlive(j, l, false);
+  if (rem_state_final(s->state)) unlive(j, l, false, s->forget);
   return 0;
 }
 
 static void fold_abort(struct journal *j, uint64_t id) {
   struct jlive *l = find_live(j, id);
-  if (l) unlive(j, l, true);
+  if (l) unlive(j, l, true, false);
 }
 
 /* A dedupe sighting (or a snapshot's dedupe entry). 0 or -1 (no change). */
@@ -696,6 +697,7 @@ static void ser_state(struct buf *b, const struct journal_state *s, int64_t star
   if (s->token) jkstr(b, "token", s->token);
   if (started) jkint(b, "started", (long long)started);
   if (s->cooldown_released) buf_puts(b, ",\"cd_release\":true");
+  if (s->forget) buf_puts(b, ",\"forget\":true");
   buf_putc(b, '}');
 }
 
@@ -775,8 +777,62 @@ static void set_failed(struct journal *j, int err, const char *what) {
            JOURNAL_FILE, what, strerror(j->failed));
   log_printf(LOGL_ERROR,
              "journal %s/%s: %s failed: %s; remediations can no longer be "
-             "recorded: webhooks get 503 until healer is restarted",
+             "recorded: webhooks get 503 until a write succeeds again (tried "
+             "every second)",
              j->dir, JOURNAL_FILE, what, strerror(j->failed));
+}
+
+/* After a failure (journal_tick(), main thread): cuts the file back to what
+ * was last written in full (a write cut short by a full disk leaves part of
+ * a batch behind), writes what is pending again and syncs it, and the
+ * directory. On success the failure is cleared: appends and syncs work
+ * again. 0, or -1 (still failed, or a sync or compaction is at work). */
+static int fsync_dir(struct journal *j);
+static int write_all(int fd, const char *p, size_t n);
+static int reprobe(struct journal *j) {
+  pthread_mutex_lock(&j->mu);
+  if (!j->failed || j->syncing || j->compacting) {
+    int out = j->failed ? -1 : 0;
+    pthread_mutex_unlock(&j->mu);
+    return out;
+  }
+  j->syncing = true;
+  struct buf batch = j->pend;
+  j->pend = j->spare;
+  buf_reset(&j->pend);
+  uint64_t target = j->lsn_appended, keep = j->file_bytes;
+  int fd = j->fd;
+  pthread_mutex_unlock(&j->mu);
+  int rc = ftruncate(fd, (off_t)keep);
+  if (rc == 0) rc = write_all(fd, batch.data, batch.len);
+  if (rc == 0 && !j->no_fsync) rc = fdatasync(fd);
+  if (rc == 0) rc = fsync_dir(j);
+  pthread_mutex_lock(&j->mu);
+  if (rc == 0) {
+    j->failed = 0;
+    atomic_store(&j->failed_seen, false);
+    j->failed_why[0] = '\0';
+    j->lsn_durable = target;
+    j->file_bytes = keep + batch.len;
+    j->n_syncs++;
+    buf_reset(&batch);
+    j->spare = batch;
+    if (j->ids_lsn <= j->lsn_durable &&
+        atomic_load_explicit(&j->ids_durable, memory_order_relaxed) < j->ids_upto)
+      atomic_store_explicit(&j->ids_durable, j->ids_upto, memory_order_release);
+    log_printf(LOGL_INFO, "journal %s/%s: writable again; webhooks are accepted again",
+               j->dir, JOURNAL_FILE);
+  } else {
+    buf_put(&batch, j->pend.data, j->pend.len);   /* nothing is appended meanwhile */
+    struct buf t = j->pend;
+    j->pend = batch;
+    buf_reset(&t);
+    j->spare = t;
+  }
+  j->syncing = false;
+  pthread_cond_broadcast(&j->cv);
+  pthread_mutex_unlock(&j->mu);
+  return rc == 0 ? 0 : -1;
 }
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -1069,6 +1125,15 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     pthread_mutex_lock(&j->mu);
     if (rc != 0) {
       set_failed(j, e, what);
+      /* Kept for journal_tick()'s re-probe, which cuts what part of it
+       * reached the file and writes it again (appends fail meanwhile, so
+       * pend holds only what came between taking the batch and now). */
+      buf_put(&batch, j->pend.data, j->pend.len);
+      if (!batch.oom) {
+        struct buf t = j->pend;
+        j->pend = batch;
+        batch = t;
+      }
     } else {
       j->lsn_durable = target;
       j->file_bytes += batch.len;
@@ -1253,7 +1318,7 @@ static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
     ser_acc(&s.rec, l, held_cooldown(j, l));
     snap_rec(&s);
     /* The tokens of the other steps, then the current step's state. */
-    struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false};
+    struct journal_state st = {l->id, l->state, l->reason, l->updated, -1, NULL, false, false};
     bool any = l->state != REM_QUEUED || l->started || l->updated != l->created ||
                strcmp(l->reason, l->reason0 ? l->reason0 : "") != 0;
     for (uint32_t k = 0; k < l->nsteps; k++) {
@@ -1406,6 +1471,7 @@ static uint64_t threshold(const struct journal *j) {
 }
 
 int journal_tick(struct journal *j, int64_t now_ms) {
+  if (atomic_load(&j->failed_seen) && reprobe(j) < 0) return -1;
   if (journal_sync(j, JOURNAL_LSN_ALL) < 0) return -1;
   pthread_mutex_lock(&j->mu);
   bool due = j->file_bytes + j->pend.len > threshold(j);
@@ -1664,6 +1730,7 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
     s.token = g_str(o, "token", false, &bad);
     int64_t started = g_int(o, "started", false, &bad);
     s.cooldown_released = cJSON_IsTrue(member(o, "cd_release"));
+    s.forget = cJSON_IsTrue(member(o, "forget"));
     if (!bad && parse_state(state, &s.state) < 0) bad = "state";
     if (!bad && (step < -1 || step > INT32_MAX)) bad = "step";
     if (bad) goto badfield;
@@ -2009,7 +2076,7 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
                l->rule_name, diff);
     log_printf(LOGL_WARN, "journal: remediation %llu (%s) cannot be resumed: %s",
                (unsigned long long)l->id, rem_state_name(l->state), reason);
-    struct journal_state st = {l->id, REM_FAILED, reason, now, -1, NULL, false};
+    struct journal_state st = {l->id, REM_FAILED, reason, now, -1, NULL, false, false};
     struct buf b;
     buf_init(&b);
     ser_state(&b, &st, 0);
@@ -2294,10 +2361,10 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
         goto fail;
       }
       info->compacted = true;
-    } else if (j->pend.len && journal_sync(j, JOURNAL_LSN_ALL) < 0) {
-      errf(err, errlen, "journal %s/%s: cannot write: %s", dir, JOURNAL_FILE,
-           strerror(j->failed));
-      goto fail;
+    } else if (j->pend.len) {
+      /* On a full disk this fails: healer starts anyway, with the journal
+       * failed (503) until journal_tick()'s re-probe writes it. */
+      journal_sync(j, JOURNAL_LSN_ALL);
     }
     if (info->lost_records)
       log_printf(LOGL_WARN, "journal %s/%s: --journal-recover: %llu damaged records skipped "

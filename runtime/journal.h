@@ -31,9 +31,10 @@
  *                "target":"infra/Job","params":[["name","value"],...]}]}
  *                                        an accepted remediation
  *     {"t":"st","id":N,"state":"running","reason":..,"at":MS,
- *      "step":S,"token":..,"started":MS,"cd_release":true}
+ *      "step":S,"token":..,"started":MS,"cd_release":true,"forget":true}
  *                                        a state change (step, token,
- *                                        started and cd_release optional)
+ *                                        started, cd_release and forget
+ *                                        optional)
  *     {"t":"abort","id":N}               an accept undone (the queue refused)
  *     {"t":"ids","next_id":N}            ids below N are taken (see "Ids")
  *     {"t":"fin","id":N,...as "acc"...,"state":"skipped","reason":..,
@@ -333,6 +334,10 @@ struct journal_state {
   const char *token;                /* resume token of that step; NULL: none */
   bool cooldown_released;           /* gave its cooldown back (cancelled
                                        before it started) */
+  bool forget;                      /* final, and nothing of it reached a
+                                       remote side: its dedupe key is
+                                       forgotten too, so the alert's next
+                                       resend is accepted again */
 };
 
 /* A state change or action progress. A record for a remediation the journal

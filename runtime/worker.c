@@ -51,7 +51,7 @@ static int journal_step(struct workers *w, const struct remediation *r, uint32_t
   struct journal *j = w->e->journal;
   if (!j) return 0;
   struct journal_state s = {r->id, REM_RUNNING, "", rtime_now_ms(), (int32_t)step, token,
-                            false};
+                            false, false};
   uint64_t lsn = 0;
   if (journal_append_state(j, &s, &lsn) < 0) return -1;
   return sync ? journal_sync(j, lsn) : 0;
@@ -68,9 +68,12 @@ uint32_t workers_retries(const struct hl_rule *rule) {
   return rule->retries == HL_RETRY_DEFAULT ? WORKER_DEFAULT_RETRIES : rule->retries;
 }
 
+/* *unsent: no request of the remediation reached (or may have reached)
+ * any service, per the worker's HTTP client (httpc_reached()): what it
+ * failed to do was never begun. */
 static enum rem_state run_steps(struct workers *w, struct remediation *r,
                                 char reason[REM_REASON_MAX],
-                                char link[ACTION_LINK_MAX]) {
+                                char link[ACTION_LINK_MAX], bool *unsent) {
   const struct hl_rule *rule = &w->e->rs->rules[r->rule];
   int64_t timeout = (int64_t)(rule->timeout_ms ? rule->timeout_ms
                                                : WORKER_DEFAULT_TIMEOUT_MS);
@@ -82,6 +85,9 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
   int64_t deadline = started + timeout;
   if (r->resumed && deadline < now + RESUME_GRACE_MS) deadline = now + RESUME_GRACE_MS;
   uint32_t first = r->resumed && r->resume_step < r->nsteps ? r->resume_step : 0;
+  struct httpc *hc = httpc_thread();  /* this worker's handle, reused */
+  uint64_t reached0 = hc ? httpc_reached(hc) : 0;
+  *unsent = false;
   for (uint32_t i = first; i < r->nsteps; i++) {
     const struct action_ops *ops = action_ops_for(r->steps[i].kind);
     struct action_run run = {0};
@@ -89,12 +95,14 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
     run.rem = r;
     run.step = &r->steps[i];
     run.deadline_ms = deadline;
-    run.client = httpc_thread();     /* this worker's handle, reused */
+    run.client = hc;
     run.wait = worker_wait;
     run.wait_ctx = w;
     enum action_status st;
     char last[ACTION_TOKEN_MAX] = "";   /* the token last journaled */
     bool resume_here = r->resumed && i == first;
+    uint64_t tried = hc ? httpc_reached(hc) : 0; /* before this attempt */
+    uint32_t counted = 0;     /* retries after attempts that reached it */
     if (resume_here && r->resume_token) {
       /* The kind follows what its token names instead of triggering. */
       run.resumed = true;
@@ -113,9 +121,19 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
       /* Durable before the trigger: a restart then knows it may have been
        * sent. */
       if (journal_step(w, r, i, NULL, true) < 0) {
-        snprintf(reason, REM_REASON_MAX, "step %u: not started: the journal cannot record it",
-                 i + 1);
-        return REM_FAILED;
+        /* The journal is down (a full disk): wait, shown queued, until it
+         * can record the start (journal_tick() re-probes it), or stop. */
+        store_set_state(&w->e->store, r, REM_QUEUED, "waiting: the journal cannot record "
+                        "its start yet; it runs once the journal is writable again",
+                        rtime_now_ms());
+        do {
+          if (!wait_until(w, rtime_now_ms() + 1000)) {
+            snprintf(reason, REM_REASON_MAX, "step %u: left queued at shutdown (the journal "
+                     "could not record its start)", i + 1);
+            return REM__COUNT;
+          }
+        } while (journal_step(w, r, i, NULL, true) < 0);
+        store_set_state(&w->e->store, r, REM_RUNNING, "", rtime_now_ms());
       }
       st = ops->start(&run);
     }
@@ -150,9 +168,15 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
         st = ops->poll(&run);
       }
       /* A retryable failure: wait the rule's backoff (doubling, jittered;
-       * at least what the server asked for) and start the step again. */
-      if (left || out != REM_SUCCEEDED || st != ACTION_RETRY || run.attempt >= retries)
-        break;
+       * at least what the server asked for) and start the step again. An
+       * attempt none of whose requests reached the service (refused,
+       * unresolvable, TLS handshake failed: httpc_never_sent()) did
+       * nothing there, so it is tried again until the deadline whatever
+       * the rule's `retry`; the others count against it. */
+      if (left || out != REM_SUCCEEDED || st != ACTION_RETRY) break;
+      bool reached = !hc || httpc_reached(hc) != tried;
+      if (reached && counted >= retries) break;
+      if (reached) counted++;
       int64_t at = rtime_now_ms() +
                    httpc_backoff_ms(run.attempt, backoff, WORKER_BACKOFF_CAP_MS);
       if (run.next_poll_ms > at) at = run.next_poll_ms;
@@ -162,6 +186,7 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
         break;
       }
       run.attempt++;
+      tried = hc ? httpc_reached(hc) : 0;
       st = ops->start(&run);
     }
     if (left) {
@@ -180,7 +205,13 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
     if (run.link[0]) snprintf(link, ACTION_LINK_MAX, "%s", run.link);
     if (ops->release) ops->release(&run);
     if (out != REM_SUCCEEDED) {
-      snprintf(reason, REM_REASON_MAX, "step %u: %.170s", i + 1, run.reason);
+      *unsent = !r->resumed && hc && httpc_reached(hc) == reached0 &&
+                (out == REM_FAILED || out == REM_TIMED_OUT);
+      if (*unsent)
+        snprintf(reason, REM_REASON_MAX, "step %u: %.100s (it never reached the service: "
+                 "the alert's next resend starts it again)", i + 1, run.reason);
+      else
+        snprintf(reason, REM_REASON_MAX, "step %u: %.170s", i + 1, run.reason);
       return out;
     }
   }
@@ -225,6 +256,7 @@ void workers_run_one(struct workers *w, struct remediation *r) {
   char reason[REM_REASON_MAX], link[ACTION_LINK_MAX] = "";
   int64_t started = r->resumed && r->started_ms ? r->started_ms : rtime_now_ms();
   enum rem_state out;
+  bool unsent = false;        /* failed before anything left this machine */
   if (r->dry_run) {
     out = REM_DRY_RUN;
     store_get_state(&e->store, r, reason);   /* why it is a dry run */
@@ -237,7 +269,7 @@ void workers_run_one(struct workers *w, struct remediation *r) {
              "started)");
     metrics_suppressed(&e->metrics, r->rule, SUP_BREAKER);
   } else {
-    out = run_steps(w, r, reason, link);
+    out = run_steps(w, r, reason, link, &unsent);
   }
   if (out == REM__COUNT) {    /* shutdown: journaled as running, resumed later */
     engine_log_remediation(e, r, "remediation", REM_RUNNING, reason, false);
@@ -248,13 +280,15 @@ void workers_run_one(struct workers *w, struct remediation *r) {
   int64_t now = rtime_now_ms();
   if (e->journal) {
     /* Durable before it is notified; a dry run need not wait. */
-    struct journal_state js = {r->id, out, reason, now, -1, NULL, false};
+    struct journal_state js = {r->id, out, reason, now, -1, NULL, unsent, unsent};
     uint64_t lsn = 0;
     if (journal_append_state(e->journal, &js, &lsn) == 0 && out != REM_DRY_RUN)
       journal_sync(e->journal, lsn);
   }
   store_set_state(&e->store, r, out, reason, now);
-  decide_finished(&e->decide, r);
+  /* Never begun: neither dedupe nor cooldown holds the next resend back. */
+  if (unsent) decide_forget(&e->decide, r);
+  else decide_finished(&e->decide, r);
   metrics_outcome(&e->metrics, r->rule, out);
   metrics_duration(&e->metrics, r->rule, out, now - started);
   /* The decision line already carried the parameters. */

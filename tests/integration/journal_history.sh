@@ -8,9 +8,13 @@
 . "$(dirname "$0")/lib.bash"
 STATE=$TMP/state
 J=$STATE/journal.log
-# Not a dry run: Jenkins steps go to a port where nothing listens and fail
-# at once (connection refused; the fixture rules do not retry).
-export HEALER_JENKINS_URL=http://127.0.0.1:1 HEALER_JENKINS_USER=healer HEALER_JENKINS_TOKEN=t
+# Not a dry run: Jenkins steps go to a fake Jenkins that rejects healer's
+# credentials, so they fail at once (401 is permanent; a refused connection
+# would be retried until the rule's timeout).
+. "$(dirname "$0")/../fakes/lib.sh"
+trap 'fake_cleanup; cleanup' EXIT
+fake_start jk jenkins --user healer --token other || fail "fake Jenkins did not start"
+export HEALER_JENKINS_URL=$(fake_url jk) HEALER_JENKINS_USER=healer HEALER_JENKINS_TOKEN=t
 export CI_TOKEN=unused        # the fixture's declared "ci" backend
 
 kill_healer() {
@@ -106,7 +110,7 @@ snapshot "$TMP/before1"
 python3 - "$TMP/before1" <<'PY' || fail "outcomes before the restart: $(cat "$TMP/before1")"
 import json, sys
 r = {x["fingerprint"]: x for x in json.load(open(sys.argv[1]))["remediations"]}
-assert r["h1"]["state"] == "failed" and "Failed to connect" in r["h1"]["reason"], r["h1"]
+assert r["h1"]["state"] == "failed" and "401" in r["h1"]["reason"], r["h1"]
 assert r["h1"]["action"]["params"] == {"node": "n1", "cluster": "eu-1", "value": "none"}, r["h1"]
 assert r["d1"]["state"] == "dry_run", r["d1"]
 assert r["c1"]["state"] == "failed", r["c1"]

@@ -123,6 +123,55 @@ static void test_full_queue_records_nothing(void **state) {
   fini();
 }
 
+/* Admits an alert of rule 1 with fingerprint fp and cooldown key ck, pops
+ * it off the queue and returns it (the queue's reference). */
+static struct remediation *admit_pop(const char *fp, const char *ck, int64_t now,
+                                     enum decide_verdict *v) {
+  struct alert a = {HL_STATUS_FIRING, "A", fp, "t0", "", "", NULL, 0, NULL, 0};
+  struct rem_draft dr = {1, rules[1].name, &a, REM_DRY_GLOBAL, 0, NULL, ck, NULL};
+  static uint64_t id = 1000;
+  struct remediation *r = rem_new(&dr, ++id, REM_QUEUED, "", now);
+  assert_non_null(r);
+  struct decide_info info;
+  *v = decide_admit(&d, r, now, &info);
+  rem_unref(r);
+  if (*v != DECIDE_QUEUED) return NULL;
+  struct queue_item *it = queue_try_pop(&q);
+  assert_non_null(it);
+  return rem_of_item(it);
+}
+
+/* A remediation that finished without reaching any service (decide_forget)
+ * holds neither its dedupe key nor its cooldown; one that finished
+ * normally (decide_finished) holds both. */
+static void test_forget_never_sent(void **state) {
+  (void)state;
+  init(100);
+  rules[1].cooldown_ms = 3600000;
+  enum decide_verdict v;
+  struct remediation *r = admit_pop("f", "1\x1f" "ck", 0, &v);
+  assert_int_equal(v, DECIDE_QUEUED);
+  decide_finished(&d, r);
+  rem_unref(r);
+  assert_null(admit_pop("f", "1\x1f" "ck", 1, &v));
+  assert_int_equal(v, DECIDE_DUPLICATE);
+  assert_null(admit_pop("other", "1\x1f" "ck", 2, &v));
+  assert_int_equal(v, DECIDE_COOLDOWN);
+
+  r = admit_pop("g", "1\x1f" "ck2", 3, &v);
+  assert_int_equal(v, DECIDE_QUEUED);
+  decide_forget(&d, r);
+  decide_forget(&d, r);       /* idempotent */
+  rem_unref(r);
+  r = admit_pop("g", "1\x1f" "ck2", 4, &v);   /* the resend runs again */
+  assert_int_equal(v, DECIDE_QUEUED);
+  decide_finished(&d, r);
+  rem_unref(r);
+  assert_null(admit_pop("g", "1\x1f" "ck2", 5, &v));
+  assert_int_equal(v, DECIDE_DUPLICATE);
+  fini();
+}
+
 static void test_dedupe_table_cap(void **state) {
   (void)state;
   init(5000);
@@ -155,6 +204,7 @@ int main(void) {
       cmocka_unit_test(test_budget_ring_grows_and_slides),
       cmocka_unit_test(test_dedupe_key_parts),
       cmocka_unit_test(test_full_queue_records_nothing),
+      cmocka_unit_test(test_forget_never_sent),
       cmocka_unit_test(test_dedupe_table_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

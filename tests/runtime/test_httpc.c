@@ -140,6 +140,19 @@ static void test_classify(void **state) {
   assert_true(httpc_curl_maybe_sent(CURLE_OPERATION_TIMEDOUT));
   assert_true(httpc_curl_maybe_sent(CURLE_GOT_NOTHING));
   assert_true(httpc_curl_maybe_sent(CURLE_RECV_ERROR));
+  /* Never sent: a failure libcurl reports before any request goes out,
+   * or one on a connection (TLS included) that never completed; never
+   * once a byte of the request was written. */
+  assert_true(httpc_never_sent(CURLE_COULDNT_CONNECT, 0, false));
+  assert_true(httpc_never_sent(CURLE_COULDNT_RESOLVE_HOST, 0, false));
+  assert_true(httpc_never_sent(CURLE_SSL_CONNECT_ERROR, 0, true));
+  assert_true(httpc_never_sent(CURLE_OPERATION_TIMEDOUT, 0, false));
+  assert_true(httpc_never_sent(CURLE_PEER_FAILED_VERIFICATION, 0, false));
+  assert_false(httpc_never_sent(CURLE_OPERATION_TIMEDOUT, 0, true));
+  assert_false(httpc_never_sent(CURLE_OPERATION_TIMEDOUT, 180, true));
+  assert_false(httpc_never_sent(CURLE_GOT_NOTHING, 0, true));
+  assert_false(httpc_never_sent(CURLE_SEND_ERROR, 0, true));
+  assert_false(httpc_never_sent(CURLE_OK, 0, true));
 }
 
 static void test_retry_after(void **state) {
@@ -361,6 +374,7 @@ static void test_live_down(void **state) {
   assert_int_equal(rs.status, 0);
   assert_int_equal(rs.cls, HTTPC_RETRY);
   assert_false(rs.maybe_sent);
+  assert_int_equal(httpc_reached(hc), 0);   /* refused: it never left */
   assert_non_null(strstr(rs.error, "onnect"));
   assert_null(strstr(rs.error, "secret"));
   httpc_response_free(&rs);
@@ -404,6 +418,7 @@ static void test_live_timeout_and_drop(void **state) {
   assert_int_equal(rs.status, 0);
   assert_int_equal(rs.curl_code, CURLE_GOT_NOTHING);
   assert_true(rs.maybe_sent);
+  assert_int_equal(httpc_reached(hc), 3);   /* the timeout, the answer, the drop */
   assert_int_equal(rs.cls, HTTPC_RETRY);
   assert_true(fake_count(&slack, "method=POST&status=200") >= 1);
   httpc_response_free(&rs);

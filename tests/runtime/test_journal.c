@@ -166,7 +166,7 @@ static uint64_t accept(struct journal *j, uint64_t id, uint32_t rule, const char
 static uint64_t set_state(struct journal *j, uint64_t id, enum rem_state st,
                           const char *reason, int64_t at, int32_t step,
                           const char *token) {
-  struct journal_state s = {id, st, reason, at, step, token, false};
+  struct journal_state s = {id, st, reason, at, step, token, false, false};
   uint64_t lsn = 0;
   assert_int_equal(journal_append_state(j, &s, &lsn), 0);
   return lsn;
@@ -410,12 +410,12 @@ static void test_resume_tokens(void **state) {
   set_state(j, 2, REM_RUNNING, "", NOW + 12, 0, "b:http://jenkins/job/x/42/");
   set_state(j, 2, REM_RUNNING, "", NOW + 13, 1, NULL);
   /* Out of range steps and oversized tokens are refused. */
-  struct journal_state bad = {2, REM_RUNNING, "", NOW, 3, "x", false};
+  struct journal_state bad = {2, REM_RUNNING, "", NOW, 3, "x", false, false};
   assert_int_equal(journal_append_state(j, &bad, NULL), -1);
   char *big = malloc(JOURNAL_TOKEN_MAX + 2);
   memset(big, 'a', JOURNAL_TOKEN_MAX + 1);
   big[JOURNAL_TOKEN_MAX + 1] = '\0';
-  struct journal_state huge = {2, REM_RUNNING, "", NOW, 1, big, false};
+  struct journal_state huge = {2, REM_RUNNING, "", NOW, 1, big, false, false};
   assert_int_equal(journal_append_state(j, &huge, NULL), -1);
   free(big);
   journal_close(j);
@@ -754,7 +754,7 @@ static void test_cooldown_survives_restart(void **state) {
   set_state(j, 1, REM_SUCCEEDED, "done", NOW + 1000, -1, NULL);
   /* A second one that is cancelled before it starts gives its cooldown back. */
   accept(j, 2, R_COOLDOWN, "fp-2", "node-b", NOW);
-  struct journal_state cancel = {2, REM_CANCELLED, "resolved", NOW + 5, -1, NULL, true};
+  struct journal_state cancel = {2, REM_CANCELLED, "resolved", NOW + 5, -1, NULL, true, false};
   assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
   journal_close(j);
 
@@ -1137,7 +1137,7 @@ static void test_history_kept(void **state) {
   accept(j, 8, R_COOLDOWN, "fp-8", "c8", NOW + 70);
   struct journal_state cancel = {8, REM_CANCELLED,
                                  "cancelled: the alert resolved before it started", NOW + 71, -1,
-                                 NULL, true};
+                                 NULL, true, false};
   assert_int_equal(journal_append_state(j, &cancel, NULL), 0);
   accept(j, 9, R_FALLBACK, "fp-9", "d9", NOW + 80);
   accept(j, 10, R_FALLBACK, "fp-10", "d10", NOW + 81);
@@ -1600,7 +1600,7 @@ static void crash_child(int wfd, uint64_t first, unsigned seed) {
     uint64_t lsn;
     if (journal_append_accept(j, r, NOW + HOUR, &lsn) != 0) _exit(4);
     rem_unref(r);
-    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "tok", false};
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "tok", false, false};
     if (rand() % 2 && journal_append_state(j, &s, &lsn) != 0) _exit(5);
     if (journal_sync(j, lsn) != 0) _exit(6);
     if (write(wfd, &id, sizeof id) != (ssize_t)sizeof id) _exit(7);
@@ -1711,7 +1711,7 @@ static void *appender(void *p) {
     if (journal_append_accept(a->j, r, 0, &lsn) != 0) abort();
     rem_unref(r);
     if (journal_sync(a->j, lsn) != 0) abort();
-    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "t", false};
+    struct journal_state s = {id, REM_RUNNING, "", NOW, 0, "t", false, false};
     if (journal_append_state(a->j, &s, &lsn) != 0) abort();
     if (i % 2) {
       s.state = REM_SUCCEEDED;
@@ -1933,11 +1933,13 @@ static void test_write_failure_unready(void **state) {
   lim.rlim_max = was.rlim_max;
   assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
   int rc = 0;
+  uint64_t appended = 0;      /* accepts appended, the last one unsynced */
   for (uint64_t id = 101; id <= 120 && rc == 0; id++) {
     snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
     struct remediation *r = mk(id, R_FALLBACK, fp, "v", NOW);
     uint64_t lsn = 0;
     rc = journal_append_accept(j, r, 0, &lsn);
+    if (rc == 0) appended++;
     if (rc == 0) rc = journal_sync(j, lsn);
     rem_unref(r);
   }
@@ -1981,10 +1983,42 @@ static void test_write_failure_unready(void **state) {
   assert_non_null(strstr(b.data, "\nhealer_ready 0\n"));
   buf_free(&b);
   metrics_free(&m);
+  /* Room again (the limit is gone): the next tick cuts what the failed
+   * write left, writes the batch again and clears the failure, with no
+   * restart; the accept whose sync failed is on disk. */
+  assert_int_equal(journal_tick(j, NOW), 0);
+  assert_false(journal_failure(j, why, sizeof why));
+  assert_string_equal(why, "");
+  atomic_store(&e.draining, false);
+  assert_null(engine_unready(&e, why2, sizeof why2));
+  accept(j, 900, R_FALLBACK, "fp-900", "v", NOW);
+  assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  journal_close(j);
+  struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 0);
+  assert_int_equal(info.inflight, 100 + appended + 1);
   journal_close(j);
 
-  /* Restarted without the limit: the torn tail is cut, it works again. */
-  struct journal_open_info info;
+  /* Failed again, then restarted without the limit: the torn tail is cut,
+   * it works again. */
+  j = open_ok(&c, NOW, &info);
+  signal(SIGXFSZ, SIG_IGN);
+  lim.rlim_cur = (rlim_t)file_size(jpath()) + 1500;
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  rc = 0;
+  for (uint64_t id = 1001; id <= 1020 && rc == 0; id++) {
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    struct remediation *r2 = mk(id, R_FALLBACK, fp, "v", NOW);
+    uint64_t lsn = 0;
+    rc = journal_append_accept(j, r2, 0, &lsn);
+    if (rc == 0) rc = journal_sync(j, lsn);
+    rem_unref(r2);
+  }
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+  signal(SIGXFSZ, was_handler);
+  assert_int_equal(rc, -1);
+  journal_close(j);
   j = open_ok(&c, NOW, &info);
   assert_true(info.inflight >= 100);
   assert_false(journal_failure(j, NULL, 0));

@@ -4,12 +4,15 @@
  * none. The fixture rules retry_default and retry_zero run kubernetes
  * rollout-restart for real against the fake API server, which answers
  * every PATCH with 503 (retryable, api-contracts §3.6); the fake's request
- * log counts the attempts.
+ * log counts the attempts. A service that refuses connections at first
+ * (nothing listens) is retried whatever `retry` says: those attempts
+ * never reached it.
  */
 #include "helpers.h"
 #include "fakes.h"
 
 #include <stdio.h>
+#include <sys/prctl.h>
 
 #include "abi.h"
 #include "action.h"
@@ -17,6 +20,7 @@
 #include "engine.h"
 #include "httpc.h"
 #include "log.h"
+#include "rtime.h"
 #include "worker.h"
 
 #define NOW ((int64_t)1795000000000)
@@ -104,6 +108,53 @@ static void test_retry_zero_means_none(void **state) {
   assert_non_null(strstr(r->reason, "503"));
 }
 
+/* A Kubernetes API server that nothing serves for the first delay_ms on
+ * port (connections are refused), then the fake, with the fixture's
+ * deployment and no faults. */
+static void start_late(struct fake *f, int port, long delay_ms) {
+  memset(f, 0, sizeof *f);
+  f->port = port;
+  snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", port);
+  snprintf(f->service, sizeof f->service, "kubernetes");
+  char portarg[16];
+  snprintf(portarg, sizeof portarg, "%d", port);
+  pid_t parent = getpid();
+  f->pid = fork();
+  assert_true(f->pid >= 0);
+  if (f->pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    fake_sleep_ms(delay_ms);
+    execlp("python3", "python3", "tests/fakes/fake_kubernetes.py", "--port", portarg,
+           "--max-seconds", "60", "--token", "w0rker", "--script",
+           "{\"deployments\":{\"ops/web\":{\"replicas\":1}}}", (char *)NULL);
+    _exit(127);
+  }
+}
+
+/* The service is down when the alert arrives and back 1.5 s later: the
+ * attempts that were refused never reached it, so they are retried even
+ * under `retry 0`, and the step runs once it is up (one PATCH). */
+static void test_never_sent_is_retried(void **state) {
+  (void)state;
+  int port = fake_dead_port();
+  struct fake late;
+  start_late(&late, port, 1500);
+  char url[64], err[256];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+  setenv("HEALER_KUBE_URL", url, 1);
+  backend_free_all();
+  assert_int_equal(backend_load_all(&hl_ruleset, false, err, sizeof err), 0);
+  int64_t t0 = rtime_mono_ms();
+  const struct remediation *r = run_alert("RetryZero");
+  int64_t took = rtime_mono_ms() - t0;
+  if (r->state != REM_SUCCEEDED) fail_msg("state %d: %s", r->state, r->reason);
+  assert_true(took >= 1400);
+  assert_int_equal(fake_count(&late, PATCH_WEB), 1);
+  fake_stop(&late);
+  setenv("HEALER_KUBE_URL", kube.url, 1);
+}
+
 static void test_retry_n(void **state) {
   (void)state;
   assert_int_equal(workers_retries(rule_named("multi_step")), 2);  /* retry 2 */
@@ -125,6 +176,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_default_retries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retry_zero_means_none, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retry_n, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_never_sent_is_retried, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   backend_free_all();
