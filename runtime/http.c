@@ -555,6 +555,32 @@ static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+/* Whether the request carries the configured credentials. Basic ones are
+ * decoded by libmicrohttpd (0.9.75: the scheme must be spelled "Basic "),
+ * and the decoded password is wiped before it is freed. */
+static bool authorized(const struct http *h, struct MHD_Connection *c) {
+  const struct auth *a = h->auth;
+  if (a->kind != AUTH_BASIC)
+    return auth_check_bearer(a, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_AUTHORIZATION));
+  char *password = NULL;
+  char *user = MHD_basic_auth_get_username_password(c, &password);
+  bool ok = auth_check_basic(a, user, password);
+  if (password) {
+    auth_wipe(password, strlen(password));
+    MHD_free(password);
+  }
+  if (user) MHD_free(user);
+  return ok;
+}
+
+/* Protected: every path under /api/ (known or not), and every path with
+ * --auth-all. There a client without credentials gets 401 before 404 or
+ * 405, so it cannot map the API. */
+static bool protected_path(const struct http *h, const char *url) {
+  return h->auth->all || strncmp(url, "/api/", 5) == 0;
+}
+
 static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
                                   struct req *r, const char *url,
                                   const char *method) {
@@ -569,26 +595,28 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
     if (strcmp(method, routes[i].method) == 0 || (get && strcmp(method, "HEAD") == 0))
       found = (int)i;
   }
+  bool reset = false;
   size_t ul = strlen(url), pl = strlen(RESET_PREFIX), sl = strlen(RESET_SUFFIX);
   if (!known && ul > pl + sl && strncmp(url, RESET_PREFIX, pl) == 0 &&
       strcmp(url + ul - sl, RESET_SUFFIX) == 0 && ul - pl - sl < RULE_NAME_MAX) {
     known = true;
     allow = "POST";
-    if (strcmp(method, "POST") == 0) {
-      memcpy(r->rule, url + pl, ul - pl - sl);
-      r->rule[ul - pl - sl] = '\0';
-      r->route = ROUTE_RULE_RESET;
-      if (!auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_AUTHORIZATION)))
-        return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
-                           MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
-      return MHD_YES;
-    }
+    reset = strcmp(method, "POST") == 0;
   }
+  bool open = found >= 0 ? routes[found].open && !h->auth->all : !protected_path(h, url);
+  if (!open && !authorized(h, c))
+    return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
+                       MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
   char msg[300];
   if (!known) {
     snprintf(msg, sizeof msg, "no such endpoint: %.16s %.200s", method, url);
     return reply_error(h, c, r, MHD_HTTP_NOT_FOUND, msg, NULL, NULL);
+  }
+  if (reset) {
+    memcpy(r->rule, url + pl, ul - pl - sl);
+    r->rule[ul - pl - sl] = '\0';
+    r->route = ROUTE_RULE_RESET;
+    return MHD_YES;
   }
   if (found < 0) {
     snprintf(msg, sizeof msg, "method %.16s not allowed on %s (allowed: %s)", method,
@@ -597,11 +625,6 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
                        allow);
   }
   r->route = routes[found].route;
-  if ((!routes[found].open || h->auth->all) &&
-      !auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_AUTHORIZATION)))
-    return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
-                       MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
   if (r->route == ROUTE_WEBHOOK) return webhook_headers(h, c, r);
   /* GETs are answered on the next (final) call: a response queued before
    * MHD has read the whole request makes it close the connection. */
