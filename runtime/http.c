@@ -553,6 +553,54 @@ static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
                    code == MHD_HTTP_ACCEPTED ? NULL : "5");
 }
 
+/* ---- framing ------------------------------------------------------------------- */
+
+struct framing {
+  const char *cl;     /* the first Content-Length */
+  bool cl_differ;     /* another one says something else */
+  const char *te;     /* a Transfer-Encoding that is not exactly "chunked" */
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  (void)kind;
+  struct framing *f = cls;
+  if (!key || !value) return MHD_YES;
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (!f->cl) f->cl = value;
+    else if (strcmp(f->cl, value) != 0) f->cl_differ = true;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    const char *v = value;
+    while (*v == ' ' || *v == '\t') v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    if (!(n == 7 && strncasecmp(v, "chunked", 7) == 0)) f->te = value;
+  }
+  return MHD_YES;
+}
+
+/* A body whose length healer cannot be sure of is refused before it is
+ * read: two Content-Length headers that differ (400), a transfer coding
+ * other than chunked (501). MHD would otherwise pick one length, or wait
+ * for a body it cannot delimit until the idle timeout. */
+static enum MHD_Result check_framing(struct http *h, struct MHD_Connection *c,
+                                     struct req *r, bool *answered) {
+  struct framing f = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+  *answered = true;
+  if (f.cl_differ)
+    return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST,
+                       "two Content-Length headers that differ", NULL, NULL);
+  if (f.te) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "Transfer-Encoding '%.64s' is not supported (only chunked)",
+             f.te);
+    return reply_error(h, c, r, MHD_HTTP_NOT_IMPLEMENTED, msg, NULL, NULL);
+  }
+  *answered = false;
+  return MHD_YES;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 /* Whether the request carries the configured credentials. Basic ones are
@@ -584,6 +632,9 @@ static bool protected_path(const struct http *h, const char *url) {
 static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
                                   struct req *r, const char *url,
                                   const char *method) {
+  bool framed_badly;
+  enum MHD_Result fr = check_framing(h, c, r, &framed_badly);
+  if (framed_badly) return fr;
   bool known = false;
   const char *allow = NULL;
   int found = -1;
