@@ -905,6 +905,9 @@ struct http *http_start(struct engine *e, const struct auth *auth,
       MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
       MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+      /* Beyond it a new connection from that address is closed at once,
+       * so one client cannot take every slot from Alertmanager. */
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
       https ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,
       MHD_OPTION_END);
