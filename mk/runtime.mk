@@ -102,4 +102,32 @@ fuzz-decode: build/fuzz/fuzz_decode
 	build/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build/fuzz/decode-corpus tests/runtime/fuzz-corpus
 
-.PHONY: fuzz-decode
+# libFuzzer over the HTTP front end (raw bytes to a loopback connection to
+# healer's own server) and over the time-zone reader:
+#   make fuzz-http, make fuzz-tz [FUZZ_SECONDS=60]
+# Seeds: tests/runtime/fuzz-http/ (the framing and auth cases) and every
+# zone file of tests/runtime/fuzz-tz/ plus a few of the system's.
+build/fuzz/fuzz_http: tests/runtime/fuzz_http.c tests/runtime/fixture_rules.c $(FUZZ_RT_SRC)
+	@mkdir -p $(@D)
+	clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(RT_LIBS)
+
+build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c runtime/tz.c runtime/rtime.c
+	@mkdir -p $(@D)
+	clang $(STD) -Idsl -Iruntime -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+
+fuzz-http: build/fuzz/fuzz_http
+	@mkdir -p build/fuzz/http-corpus
+	build/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 \
+	  build/fuzz/http-corpus tests/runtime/fuzz-http
+
+TZ_SEEDS := $(wildcard /usr/share/zoneinfo/Europe/Berlin /usr/share/zoneinfo/America/New_York \
+              /usr/share/zoneinfo/Australia/Lord_Howe /usr/share/zoneinfo/Asia/Kolkata \
+              /usr/share/zoneinfo/Europe/Dublin)
+fuzz-tz: build/fuzz/fuzz_tz
+	@mkdir -p build/fuzz/tz-corpus
+	@cp -n $(TZ_SEEDS) build/fuzz/tz-corpus/ 2>/dev/null || true
+	build/fuzz/fuzz_tz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  build/fuzz/tz-corpus tests/runtime/fuzz-tz
+
+.PHONY: fuzz-decode fuzz-http fuzz-tz

@@ -33,9 +33,15 @@ int auth_load(struct auth *a, const char *bearer_file, const char *basic_file,
               bool all, char *err, size_t errlen);
 void auth_free(struct auth *a);
 
-/* Whether an Authorization header value (may be NULL) passes. Always true
- * when no scheme is configured. */
-bool auth_check(const struct auth *a, const char *authorization);
+/* Whether an Authorization header value (may be NULL) carries the bearer
+ * token. Always true when no scheme is configured, false under basic. */
+bool auth_check_bearer(const struct auth *a, const char *authorization);
+
+/* Whether basic credentials, as the HTTP front end decoded them from the
+ * header (libmicrohttpd splits at the first ':'; NULL when absent or
+ * undecodable), are the configured ones. Always true when no scheme is
+ * configured, false under bearer. */
+bool auth_check_basic(const struct auth *a, const char *user, const char *password);
 
 /* The WWW-Authenticate value for a 401. */
 const char *auth_challenge(const struct auth *a);
@@ -44,8 +50,7 @@ const char *auth_challenge(const struct auth *a);
 bool auth_equal(const unsigned char *given, size_t given_len,
                 const unsigned char *secret, size_t secret_len);
 
-/* Standard base64 (with padding) into out; returns the length, or -1 if
- * invalid or longer than cap. */
-long auth_base64_decode(const char *in, unsigned char *out, size_t cap);
+/* Overwrites n bytes at p (a decoded password before it is freed). */
+void auth_wipe(void *p, size_t n);
 
 #endif

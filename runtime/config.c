@@ -67,6 +67,10 @@ static const struct opt opts[] = {
      "close connections idle for this long", 0},
     {"--max-connections", "HEALER_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections),
      "4096", 16, 1000000, "N", "open connections at most", 0},
+    {"--max-connections-per-ip", "HEALER_MAX_CONNECTIONS_PER_IP", OPT_UINT,
+     OFF(max_connections_per_ip), "256", 0, 1000000, "N",
+     "open connections from one client address at most (0: no cap; behind a proxy, "
+     "every client has the proxy's address)", 0},
     {"--history", "HEALER_HISTORY", OPT_UINT, OFF(history), "1000", 1, 10000000, "N",
      "finished remediations kept for /api/v1/remediations", 0},
     {"--dedupe-ttl", "HEALER_DEDUPE_TTL", OPT_DURATION, OFF(dedupe_ttl_ms), "24h", 60000,

@@ -34,6 +34,7 @@ struct config {
   uint64_t queue_size;
   uint64_t max_body;          /* bytes */
   uint64_t max_connections;
+  uint64_t max_connections_per_ip; /* 0: no cap */
   uint64_t history;           /* finished remediations kept for the API */
   uint64_t dedupe_max;
   uint64_t cooldown_max;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "buf.h"
 
 /* The arena cJSON allocates from on this thread, while decode_payload()
  * runs; NULL otherwise (then cJSON uses malloc, e.g. in tests). */
@@ -54,6 +55,20 @@ static const cJSON *member(const cJSON *obj, const char *key) {
   return found;
 }
 
+/* Offset of the first byte of s that does not begin a valid UTF-8
+ * sequence (overlong forms and surrogates included), or -1 when s is valid
+ * throughout. cJSON copies raw bytes through unchecked, and a regex matcher
+ * could not evaluate such a value, so it is refused here, at the door. */
+static long bad_utf8(const char *s) {
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    size_t k = buf_utf8_len((const unsigned char *)s + i, n - i);
+    if (!k) return (long)i;
+    i += k;
+  }
+  return -1;
+}
+
 /* An object of strings into an arena array. A repeated name keeps its
  * last value, in the place of its first. */
 static int string_map(const cJSON *obj, const char *what, size_t i,
@@ -71,6 +86,13 @@ static int string_map(const cJSON *obj, const char *what, size_t i,
       return fail(err, "alerts[%zu].%s.%.64s: expected a string", i, what,
                   c->string ? c->string : "?");
     const char *name = c->string ? c->string : "";
+    long bad = bad_utf8(name);
+    if (bad >= 0)
+      return fail(err, "alerts[%zu].%s: a name is not valid UTF-8 (at byte %ld of it)", i,
+                  what, bad);
+    if ((bad = bad_utf8(c->valuestring)) >= 0)
+      return fail(err, "alerts[%zu].%s.%.64s: the value is not valid UTF-8 (at byte %ld)",
+                  i, what, name, bad);
     size_t at = 0;
     while (at < k && strcmp(kv[at].name, name) != 0) at++;
     kv[at].name = name;
@@ -93,6 +115,9 @@ static int string_field(const cJSON *obj, const char *key, bool required,
   }
   if (!cJSON_IsString(v) || !v->valuestring)
     return fail(err, "alerts[%zu].%s: expected a string", i, key);
+  long bad = bad_utf8(v->valuestring);
+  if (bad >= 0)
+    return fail(err, "alerts[%zu].%s: not valid UTF-8 (at byte %ld)", i, key, bad);
   *out = v->valuestring;
   return 0;
 }

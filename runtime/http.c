@@ -557,11 +557,88 @@ static enum MHD_Result webhook_reply(struct http *h, struct MHD_Connection *c,
                    code == MHD_HTTP_ACCEPTED ? NULL : "5");
 }
 
+/* ---- framing ------------------------------------------------------------------- */
+
+struct framing {
+  const char *cl;     /* the first Content-Length */
+  bool cl_differ;     /* another one says something else */
+  const char *te;     /* a Transfer-Encoding that is not exactly "chunked" */
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  (void)kind;
+  struct framing *f = cls;
+  if (!key || !value) return MHD_YES;
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (!f->cl) f->cl = value;
+    else if (strcmp(f->cl, value) != 0) f->cl_differ = true;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    const char *v = value;
+    while (*v == ' ' || *v == '\t') v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    if (!(n == 7 && strncasecmp(v, "chunked", 7) == 0)) f->te = value;
+  }
+  return MHD_YES;
+}
+
+/* A body whose length healer cannot be sure of is refused before it is
+ * read: two Content-Length headers that differ (400), a transfer coding
+ * other than chunked (501). MHD would otherwise pick one length, or wait
+ * for a body it cannot delimit until the idle timeout. */
+static enum MHD_Result check_framing(struct http *h, struct MHD_Connection *c,
+                                     struct req *r, bool *answered) {
+  struct framing f = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+  *answered = true;
+  if (f.cl_differ)
+    return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST,
+                       "two Content-Length headers that differ", NULL, NULL);
+  if (f.te) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "Transfer-Encoding '%.64s' is not supported (only chunked)",
+             f.te);
+    return reply_error(h, c, r, MHD_HTTP_NOT_IMPLEMENTED, msg, NULL, NULL);
+  }
+  *answered = false;
+  return MHD_YES;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
+
+/* Whether the request carries the configured credentials. Basic ones are
+ * decoded by libmicrohttpd (0.9.75: the scheme must be spelled "Basic "),
+ * and the decoded password is wiped before it is freed. */
+static bool authorized(const struct http *h, struct MHD_Connection *c) {
+  const struct auth *a = h->auth;
+  if (a->kind != AUTH_BASIC)
+    return auth_check_bearer(a, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_AUTHORIZATION));
+  char *password = NULL;
+  char *user = MHD_basic_auth_get_username_password(c, &password);
+  bool ok = auth_check_basic(a, user, password);
+  if (password) {
+    auth_wipe(password, strlen(password));
+    MHD_free(password);
+  }
+  if (user) MHD_free(user);
+  return ok;
+}
+
+/* Protected: every path under /api/ (known or not), and every path with
+ * --auth-all. There a client without credentials gets 401 before 404 or
+ * 405, so it cannot map the API. */
+static bool protected_path(const struct http *h, const char *url) {
+  return h->auth->all || strncmp(url, "/api/", 5) == 0;
+}
 
 static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
                                   struct req *r, const char *url,
                                   const char *method) {
+  bool framed_badly;
+  enum MHD_Result fr = check_framing(h, c, r, &framed_badly);
+  if (framed_badly) return fr;
   bool known = false;
   const char *allow = NULL;
   int found = -1;
@@ -573,26 +650,28 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
     if (strcmp(method, routes[i].method) == 0 || (get && strcmp(method, "HEAD") == 0))
       found = (int)i;
   }
+  bool reset = false;
   size_t ul = strlen(url), pl = strlen(RESET_PREFIX), sl = strlen(RESET_SUFFIX);
   if (!known && ul > pl + sl && strncmp(url, RESET_PREFIX, pl) == 0 &&
       strcmp(url + ul - sl, RESET_SUFFIX) == 0 && ul - pl - sl < RULE_NAME_MAX) {
     known = true;
     allow = "POST";
-    if (strcmp(method, "POST") == 0) {
-      memcpy(r->rule, url + pl, ul - pl - sl);
-      r->rule[ul - pl - sl] = '\0';
-      r->route = ROUTE_RULE_RESET;
-      if (!auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_AUTHORIZATION)))
-        return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
-                           MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
-      return MHD_YES;
-    }
+    reset = strcmp(method, "POST") == 0;
   }
+  bool open = found >= 0 ? routes[found].open && !h->auth->all : !protected_path(h, url);
+  if (!open && !authorized(h, c))
+    return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
+                       MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
   char msg[300];
   if (!known) {
     snprintf(msg, sizeof msg, "no such endpoint: %.16s %.200s", method, url);
     return reply_error(h, c, r, MHD_HTTP_NOT_FOUND, msg, NULL, NULL);
+  }
+  if (reset) {
+    memcpy(r->rule, url + pl, ul - pl - sl);
+    r->rule[ul - pl - sl] = '\0';
+    r->route = ROUTE_RULE_RESET;
+    return MHD_YES;
   }
   if (found < 0) {
     snprintf(msg, sizeof msg, "method %.16s not allowed on %s (allowed: %s)", method,
@@ -602,11 +681,6 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *c,
   }
   r->route = routes[found].route;
   r->t0_us = hist_now_us();
-  if ((!routes[found].open || h->auth->all) &&
-      !auth_check(h->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_AUTHORIZATION)))
-    return reply_error(h, c, r, MHD_HTTP_UNAUTHORIZED, "missing or wrong credentials",
-                       MHD_HTTP_HEADER_WWW_AUTHENTICATE, auth_challenge(h->auth));
   if (r->route == ROUTE_WEBHOOK) return webhook_headers(h, c, r);
   /* GETs are answered on the next (final) call: a response queued before
    * MHD has read the whole request makes it close the connection. */
@@ -836,6 +910,9 @@ struct http *http_start(struct engine *e, const struct auth *auth,
       MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
       MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+      /* Beyond it a new connection from that address is closed at once,
+       * so one client cannot take every slot from Alertmanager. */
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
       https ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,
       MHD_OPTION_END);

@@ -44,6 +44,7 @@ struct http_config {
   unsigned max_connections;
   uint64_t max_body;
   size_t history;             /* the most /api/v1/remediations lists */
+  unsigned max_per_ip;        /* connections from one address; 0: no cap */
 };
 
 struct http;

@@ -28,6 +28,22 @@ for p in /healthz /readyz /metrics; do
   req GET $p
   expect_code 200 "$p stays open"
 done
+# Under /api/ auth comes before 404 and 405: an anonymous client cannot
+# tell a real endpoint from a made-up one. Outside it, 404 as before.
+req GET /api/v1/nope
+expect_code 401 "unknown API path without credentials"
+req DELETE /api/v1/remediations
+expect_code 401 "wrong method on an API path without credentials"
+req POST /api/v1/rules/x/unknown
+expect_code 401 "unknown rule action without credentials"
+req GET /api/v1/nope -H 'Authorization: Bearer tok-3b7f9c'
+expect_code 404 "unknown API path with credentials"
+req DELETE /api/v1/remediations -H 'Authorization: Bearer tok-3b7f9c'
+expect_code 405 "wrong method with credentials"
+req GET /nope
+expect_code 404 "unknown path outside /api/"
+req POST /healthz
+expect_code 405 "wrong method on an open path"
 # Auth is checked before the body: a wrong token with a huge body is 401.
 head -c 200000 /dev/zero | tr '\0' x >"$TMP/huge"
 req POST $P -H 'Content-Type: application/json' --data-binary @"$TMP/huge"
@@ -42,8 +58,22 @@ expect_code 202 "basic auth"
 post_json $P "$BODY_OK" -u 'am:wrong'
 expect_code 401 "basic auth, wrong password"
 grep -qi '^www-authenticate: Basic realm="healer"' <<<"$HEADERS" || fail "no Basic challenge: $HEADERS"
+post_json $P "$BODY_OK" -H "Authorization: Basic $(printf 'am:s3cr3t:with:colons' | base64 -w0)"
+expect_code 202 "basic auth, header by hand"
+post_json $P "$BODY_OK" -H "Authorization: Basic $(printf 'am:s3cr3t:with:colon' | base64 -w0)"
+expect_code 401 "basic auth, password one byte short"
+post_json $P "$BODY_OK" -H "Authorization: Basic $(printf 'am' | base64 -w0)"
+expect_code 401 "basic auth without a colon"
+post_json $P "$BODY_OK" -H 'Authorization: Basic !!!'
+expect_code 401 "basic auth, not base64"
+post_json $P "$BODY_OK" -H 'Authorization: Basic'
+expect_code 401 "basic auth, no credentials"
 req GET /metrics
 expect_code 401 "--auth-all closes /metrics"
+req GET /nope
+expect_code 401 "--auth-all: unknown path without credentials"
+req GET /nope -u 'am:s3cr3t:with:colons'
+expect_code 404 "--auth-all: unknown path with credentials"
 req GET /healthz -u 'am:s3cr3t:with:colons'
 expect_code 200 "--auth-all with credentials"
 stop_healer

@@ -251,6 +251,22 @@ static const struct {
     {ENVELOPE(ALERT("firing", "\"a\":\"b\"", "f", T0) "," ALERT_FULL("firing", "\"a\":\"b\"",
                                                                       "\"s\":\"x\\u0000\"", "f", T0)),
      "alerts[1].annotations.s: holds a NUL character"},
+    /* Not UTF-8 (raw bytes, which cJSON passes through): refused, naming
+     * the label; truncated, overlong and surrogate forms too. */
+    {ENVELOPE(ALERT("firing", "\"instance\":\"x\xff\xfey\"", "f", T0)),
+     "alerts[0].labels.instance: the value is not valid UTF-8 (at byte 1)"},
+    {ENVELOPE(ALERT("firing", "\"env\":\"ok\",\"in\xc3\":\"v\"", "f", T0)),
+     "alerts[0].labels: a name is not valid UTF-8 (at byte 2 of it)"},
+    {ENVELOPE(ALERT("firing", "\"env\":\"\xc0\xaf\"", "f", T0)),
+     "alerts[0].labels.env: the value is not valid UTF-8 (at byte 0)"},
+    {ENVELOPE(ALERT("firing", "\"env\":\"\xed\xa0\x80\"", "f", T0)),
+     "alerts[0].labels.env: the value is not valid UTF-8"},
+    {ENVELOPE(ALERT("firing", "\"env\":\"\xe2\x9c\"", "f", T0)),
+     "alerts[0].labels.env: the value is not valid UTF-8"},
+    {ENVELOPE(ALERT_FULL("firing", "\"a\":\"b\"", "\"summary\":\"caf\xe9\"", "f", T0)),
+     "alerts[0].annotations.summary: the value is not valid UTF-8 (at byte 3)"},
+    {ENVELOPE(ALERT("firing", "\"a\":\"b\"", "f\x80", T0)),
+     "alerts[0].fingerprint: not valid UTF-8 (at byte 1)"},
     /* startsAt: RFC 3339 or nothing. */
     {ENVELOPE(ALERT("firing", "", "f", "t")), "alerts[0].startsAt: expected an RFC 3339 time"},
     {ENVELOPE(ALERT("firing", "", "f", "2026-11-27 12:10:15Z")), "startsAt: expected an RFC 3339"},

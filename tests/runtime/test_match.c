@@ -153,13 +153,21 @@ static void test_invalid_utf8_is_a_match_error(void **state) {
   uint32_t re = rule_index("it_prune");   /* instance =~ .+ */
   uint32_t nre = rule_index("ne_rule");   /* summary !~ ignore.* */
   int64_t now = at(2026, 11, 27, 12, 0);
-  assert_int_equal(match_rule(&rules, re, one(ENVELOPE(ALERT("firing",
-                   "\"alertname\":\"HealerTest\",\"instance\":\"bad\xff\xfe\"", "f", T0))), now, md, NULL),
-                   MATCH_ERROR);
+  /* The decoder refuses such values (400), so they are put into decoded
+   * alerts by hand: this is the line behind it. */
+  struct alert a = *one(ENVELOPE(ALERT("firing",
+                   "\"alertname\":\"HealerTest\",\"instance\":\"ok\"", "f", T0)));
+  const struct kv labels[] = {{"alertname", "HealerTest"}, {"instance", "bad\xff\xfe"}};
+  a.labels = labels;
+  a.nlabels = 2;
+  assert_int_equal(match_rule(&rules, re, &a, now, md, NULL), MATCH_ERROR);
   uint32_t failed = 0;
-  assert_int_equal(match_rule(&rules, nre, one(ENVELOPE(ALERT_FULL("firing",
-                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\xc3\"", "f", T0))), now, md, &failed),
-                   MATCH_ERROR);
+  struct alert b = *one(ENVELOPE(ALERT_FULL("firing",
+                   "\"alertname\":\"Match\"", "\"summary\":\"ignore\"", "f", T0)));
+  const struct kv ann[] = {{"summary", "ignore\xc3"}};
+  b.annotations = ann;
+  b.nannotations = 1;
+  assert_int_equal(match_rule(&rules, nre, &b, now, md, &failed), MATCH_ERROR);
   char why[160];
   match_error(md, why, sizeof why);
   assert_non_null(strstr(why, "UTF-8"));
