@@ -291,7 +291,7 @@ static const struct hl_window hl_windows[] = {
 /* Ranges of the windows: lo, hi; time ranges in minutes [lo, hi),
  * days of the month and years inclusive. */
 static const struct hl_span hl_spans[] = {
-  {540, 1080}, /* [0] business_hours: 09:00-18:00 */
+  {540, 1080}, /* 0 business_hours: 09:00-18:00 */
 };
 
 /* Backends declared in the rules: name, kind, first_field, nfields, file,

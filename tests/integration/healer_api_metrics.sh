@@ -41,7 +41,7 @@ expect_code 200 "rules"
 python3 - "$TMP/body" <<'PY' || fail "rules: $(head -c 300 "$TMP/body")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["digest"] == "0123456789abcdef" and d["abi"] == 3, d.keys()
+assert d["digest"] == "0123456789abcdef" and d["abi"] == 4, d.keys()
 rules = {r["name"]: r for r in d["rules"]}
 r = rules["re_rule"]
 assert r["source"] == "tests/runtime/fixture.heal:20", r["source"]
