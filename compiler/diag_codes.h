@@ -109,7 +109,12 @@
   DIAG_CODE("window-range", "an empty or out-of-range window part",           \
             "date range * ends before it starts", "time range * is empty",    \
             "start time * is out of range*", "end time * is out of range*",   \
-            "unknown day *")                                                  \
+            "unknown day *", "unknown month *",                               \
+            "'*' cannot start or end a range*", "range * mixes a day and *",  \
+            "range * needs a day or a month *", "'*' must be followed by *",  \
+            "number * needs 'days' *", "day of the month * is out of range*", \
+            "day range * ends before it starts", "day range * starts from *", \
+            "year * is out of range*", "year range * ends before it starts")  \
   DIAG_CODE("time-zone", "an unknown or invalid time zone",                   \
             "invalid time zone name *", "unknown time zone *",                \
             "cannot check time zone *")                                       \
