@@ -405,10 +405,8 @@ enum httpc_class httpc_classify(int curl_code, long status) {
   return HTTPC_OK;
 }
 
-bool httpc_never_sent(int curl_code, long request_bytes, bool connected) {
-  if (curl_code == CURLE_OK || request_bytes > 0)
-    return false;
-  /* libcurl-errors(3): these are returned before any request is sent. */
+/* libcurl-errors(3): these are returned before any request is sent. */
+static bool fails_before_sending(int curl_code) {
   switch (curl_code) {
   case CURLE_COULDNT_RESOLVE_PROXY:
   case CURLE_COULDNT_RESOLVE_HOST:
@@ -418,23 +416,19 @@ bool httpc_never_sent(int curl_code, long request_bytes, bool connected) {
   case CURLE_UNSUPPORTED_PROTOCOL:
     return true;
   default:
-    return !connected;
+    return false;
   }
 }
 
-bool httpc_curl_maybe_sent(int curl_code) {
-  switch (curl_code) {
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL:
-  case CURLE_OUT_OF_MEMORY:
+bool httpc_never_sent(int curl_code, long request_bytes, bool connected) {
+  if (curl_code == CURLE_OK || request_bytes > 0)
     return false;
-  default:
-    return curl_code != CURLE_OK;
-  }
+  return fails_before_sending(curl_code) || !connected;
+}
+
+bool httpc_curl_maybe_sent(int curl_code) {
+  return curl_code != CURLE_OK && curl_code != CURLE_OUT_OF_MEMORY &&
+         !fails_before_sending(curl_code);
 }
 
 int64_t httpc_parse_retry_after(const char *value, int64_t now_ms) {
