@@ -1242,7 +1242,7 @@ static int check_matchers(struct checker *c, struct rule *r) {
     }
     int ok = 1, empty = 0;
     if (m->op == HL_MATCH_RE || m->op == HL_MATCH_NRE)
-      ok = check_regex(c, m, &empty);
+      ok = check_regex(c, m->value, &empty);
     struct mname *x = &c->mn[i - 1];
     struct matcher *prev = x->first[on][op];
     if (prev) {
@@ -1272,11 +1272,45 @@ static int same_matcher(const struct matcher *a, const struct matcher *b) {
          memcmp(a->value->str, b->value->str, a->value->len) == 0;
 }
 
+/* Whether alert-list entry x takes every alert name entry y takes: the same
+ * name, the same pattern, or a pattern that matches name y. Whether one
+ * pattern contains another is not decided (0). */
+static int takes_name(struct checker *c, const struct alert_name *x,
+                      const struct alert_name *y) {
+  if (!x->name || !y->name)
+    return 0;
+  if (!x->re != !y->re)
+    return x->re && check_regex_test(c, x->name, strlen(x->name), y->name) == 1;
+  return strcmp(x->name, y->name) == 0;
+}
+
+static void list_add(struct rule_list *l, size_t i) {
+  if (l->n && l->idx[l->n - 1] == i)
+    return;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 4;
+    l->idx = check_xrealloc(l->idx, l->cap * sizeof *l->idx);
+  }
+  l->idx[l->n++] = (uint32_t)i;
+}
+
+/* The list of key in map, made empty when first asked for. */
+static struct rule_list *list_of(struct strmap *map, const char *key) {
+  size_t len = strlen(key);
+  struct rule_list *l = check_map_get(map, key, len);
+  if (!l) {
+    l = check_xmalloc(sizeof *l);
+    memset(l, 0, sizeof *l);
+    check_map_put_new(map, key, len, l);
+  }
+  return l;
+}
+
 /* Whether earlier rule a always takes every alert later rule b matches:
  * a stops evaluation, covers b's alert names and status, and each matcher
  * of a appears identically in b. Gives up (0) past *budget comparisons. */
-static int covers(const struct rinfo *a, const struct rinfo *b,
-                  unsigned *budget) {
+static int covers(struct checker *c, const struct rinfo *a,
+                  const struct rinfo *b, unsigned *budget) {
   if (!a->always || (a->status & b->status) != b->status)
     return 0;
   size_t na = 0, nb = 0, ma = 0, mb = 0;
@@ -1297,7 +1331,7 @@ static int covers(const struct rinfo *a, const struct rinfo *b,
       if (!*budget)
         return 0;
       --*budget;
-      if (strcmp(x->name, y->name) == 0)
+      if (takes_name(c, x, y))
         break;
     }
     if (!x)
@@ -1318,51 +1352,121 @@ static int covers(const struct rinfo *a, const struct rinfo *b,
   return 1;
 }
 
+/* The first of the last SHADOW_WINDOW rules of l that covers b, or NULL. */
+static struct rinfo *first_cover(struct checker *c, const struct rule_list *l,
+                                 const struct rinfo *b, unsigned *budget) {
+  size_t k = l && l->n > SHADOW_WINDOW ? l->n - SHADOW_WINDOW : 0;
+  for (; l && k < l->n; k++)
+    if (covers(c, &c->rinfo[l->idx[k]], b, budget))
+      return &c->rinfo[l->idx[k]];
+  return NULL;
+}
+
 /* Warns if an earlier rule takes every alert of the rule at index bi, then
  * records the rule under each of its alert names. */
 static void check_shadowing(struct checker *c, size_t bi) {
   struct rinfo *b = &c->rinfo[bi];
   struct alert_name *an = b->r->alerts;
   if (b->status && an && an->name) {
-    struct rule_list *l =
-        check_map_get(&c->alert_index, an->name, strlen(an->name));
+    /* A rule that covers b takes b's first entry: it names that alert (or
+     * has that pattern), or, for a name, it may take it by a pattern. */
     unsigned budget = SHADOW_BUDGET;
-    size_t k = l && l->n > SHADOW_WINDOW ? l->n - SHADOW_WINDOW : 0;
-    for (; l && k < l->n; k++) {
-      struct rinfo *a = &c->rinfo[l->idx[k]];
-      if (covers(a, b, &budget)) {
-        WARN(c, b->r->loc,
-             "rule '%s' can never match: the earlier rule '%s' always "
-             "matches first",
-             check_quote(c, b->r->display_name),
-             check_quote(c, a->r->display_name));
-        NOTE(c, a->r->loc, "shadowed by this rule");
+    struct rinfo *a = NULL;
+    if (an->re) {
+      a = first_cover(c, check_map_get(&c->pattern_index, an->name, strlen(an->name)), b,
+                      &budget);
+    } else {
+      a = first_cover(c, check_map_get(&c->alert_index, an->name, strlen(an->name)), b,
+                      &budget);
+      struct rinfo *p = first_cover(c, &c->pattern_rules, b, &budget);
+      if (p && (!a || p < a))
+        a = p;
+    }
+    if (a) {
+      WARN(c, b->r->loc,
+           "rule '%s' can never match: the earlier rule '%s' always "
+           "matches first",
+           check_quote(c, b->r->display_name),
+           check_quote(c, a->r->display_name));
+      NOTE(c, a->r->loc, "shadowed by this rule");
+    }
+  }
+  int patterns = 0;
+  for (; an; an = an->next) {
+    if (!an->name)
+      continue;
+    patterns |= an->re != NULL;
+    list_add(list_of(an->re ? &c->pattern_index : &c->alert_index, an->name), bi);
+  }
+  if (patterns)
+    list_add(&c->pattern_rules, bi);
+}
+
+/* Whether a quoted alert name reads as a regex: it holds a quantifier, an
+ * alternation, a class or an anchor. Parentheses or a backslash alone are
+ * not enough: "Disk Full (legacy)" is a name people give alerts. */
+static int looks_like_regex(const char *s) {
+  return strpbrk(s, "*+?|[]{}^$") != NULL;
+}
+
+/* The entries of a rule's `alert` list: names, patterns, repeats. */
+static void check_alert_names(struct checker *c, struct rule *r) {
+  struct strmap names, patterns;
+  check_map_init(&names);
+  check_map_init(&patterns);
+  for (struct alert_name *a = r->alerts; a; a = a->next) {
+    const char *name = a->name ? a->name : "";
+    if (a->re) {
+      int empty = 0;
+      if (a->re->kind == EXPR_STR && check_regex(c, a->re, &empty) && empty)
+        WARN(c, a->loc, "alert-name pattern '%s' also matches an empty name",
+             check_quote(c, name));
+      struct alert_name *prev = check_map_put_new(&patterns, name, strlen(name), a);
+      if (prev) {
+        WARN(c, a->loc, "alert-name pattern '%s' is listed twice", check_quote(c, name));
+        NOTE(c, prev->loc, "first listed here");
+      }
+      continue;
+    }
+    if (!name[0]) {
+      ERR(c, a->loc, "alert name must not be empty");
+      continue;
+    }
+    struct alert_name *prev = check_map_put_new(&names, name, strlen(name), a);
+    if (prev) {
+      WARN(c, a->loc, "alert '%s' is listed twice", check_quote(c, name));
+      NOTE(c, prev->loc, "first listed here");
+      continue;
+    }
+    size_t n;
+    const char *src = check_src_at(c, a->loc, &n);
+    if (src && n && (src[0] == '"' || src[0] == '\'') && looks_like_regex(name))
+      WARN(c, a->loc,
+           "alert name '%s' looks like a regex, but alert names are matched "
+           "exactly; to match names by pattern write =~ %.*s",
+           check_quote(c, name), (int)(n > QMAX ? QMAX : n), src);
+  }
+  /* A name that a pattern of the same rule already takes. */
+  for (struct alert_name *a = r->alerts; a; a = a->next) {
+    if (a->re || !a->name || !a->name[0])
+      continue;
+    for (struct alert_name *p = r->alerts; p; p = p->next) {
+      if (!p->re || !p->name || p->re->kind != EXPR_STR)
+        continue;
+      if (check_regex_test(c, p->name, strlen(p->name), a->name) == 1) {
+        WARN(c, a->loc, "alert '%s' is also matched by the pattern '%s'",
+             check_quote(c, a->name), check_quote(c, p->name));
+        NOTE(c, p->loc, "pattern given here");
         break;
       }
     }
   }
-  for (; an; an = an->next) {
-    if (!an->name)
-      continue;
-    size_t len = strlen(an->name);
-    struct rule_list *l = check_map_get(&c->alert_index, an->name, len);
-    if (!l) {
-      l = check_xmalloc(sizeof *l);
-      memset(l, 0, sizeof *l);
-      check_map_put_new(&c->alert_index, an->name, len, l);
-    }
-    if (l->n && l->idx[l->n - 1] == bi)
-      continue;
-    if (l->n == l->cap) {
-      l->cap = l->cap ? l->cap * 2 : 4;
-      l->idx = check_xrealloc(l->idx, l->cap * sizeof *l->idx);
-    }
-    l->idx[l->n++] = (uint32_t)bi;
-  }
+  check_map_free(&patterns);
+  check_map_free(&names);
 }
 
 static void check_rule(struct checker *c, struct rule *r) {
-  struct strmap names, alerts;
+  struct strmap names;
   unsigned flags;
   int may_skip = 0;
 
@@ -1374,20 +1478,7 @@ static void check_rule(struct checker *c, struct rule *r) {
       ERR(c, r->loc, "rule has no 'run' clause");
   }
 
-  check_map_init(&alerts);
-  for (struct alert_name *a = r->alerts; a; a = a->next) {
-    const char *name = a->name ? a->name : "";
-    if (!name[0]) {
-      ERR(c, a->loc, "alert name must not be empty");
-      continue;
-    }
-    struct alert_name *prev = check_map_put_new(&alerts, name, strlen(name), a);
-    if (prev) {
-      WARN(c, a->loc, "alert '%s' is listed twice", check_quote(c, name));
-      NOTE(c, prev->loc, "first listed here");
-    }
-  }
-  check_map_free(&alerts);
+  check_alert_names(c, r);
 
   check_map_init(&names);
   c->mnames = &names;
@@ -1445,6 +1536,8 @@ unsigned check_program(struct program *p) {
   check_map_init(&c->windows);
   check_map_init(&c->rule_names);
   check_map_init(&c->alert_index);
+  check_map_init(&c->pattern_index);
+  check_map_init(&c->name_res);
   check_map_init(&c->regexes);
   check_map_init(&c->zones);
   size_t nw = 0;
@@ -1482,14 +1575,18 @@ unsigned check_program(struct program *p) {
   }
 
   unsigned errors = c->errors;
-  for (size_t i = 0; i < c->alert_index.cap; i++) {
-    struct rule_list *l =
-        c->alert_index.slots[i].key ? c->alert_index.slots[i].val : NULL;
-    if (l) {
-      free(l->idx);
-      free(l);
+  struct strmap *lists[] = {&c->alert_index, &c->pattern_index};
+  for (size_t m = 0; m < 2; m++)
+    for (size_t i = 0; i < lists[m]->cap; i++) {
+      struct rule_list *l = lists[m]->slots[i].key ? lists[m]->slots[i].val : NULL;
+      if (l) {
+        free(l->idx);
+        free(l);
+      }
     }
-  }
+  free(c->pattern_rules.idx);
+  check_map_free(&c->pattern_index);
+  check_regex_free(c);
   check_map_free(&c->backends);
   check_map_free(&c->windows);
   check_map_free(&c->rule_names);

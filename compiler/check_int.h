@@ -94,6 +94,9 @@ struct checker {
   struct strmap windows;      /* name -> first struct window */
   struct strmap rule_names;   /* display name -> first struct rule */
   struct strmap alert_index;  /* alert name -> struct rule_list */
+  struct strmap pattern_index; /* alert-name pattern -> struct rule_list */
+  struct rule_list pattern_rules; /* rules with any alert-name pattern */
+  struct strmap name_res;     /* pattern source -> pcre2_code * */
   struct strmap regexes;      /* source -> 1 + 2 * (matches "") */
   struct strmap zones;        /* tz name -> result of tz_lookup */
   const char **backend_names; /* NULL-terminated, built when first needed */
@@ -173,7 +176,10 @@ int check_in_list(const char *const *list, size_t n, const char *s);
 /* Compiles the regex of matcher m (a plain literal) as the runtime will,
  * reports what is wrong and warns about what RE2 would not accept. Returns
  * 1 if it compiles, with *empty set to whether it matches "". */
-int check_regex(struct checker *c, const struct matcher *m, int *empty);
+int check_regex(struct checker *c, const struct expr *v, int *empty);
+int check_regex_test(struct checker *c, const char *src, size_t len,
+                     const char *subject);
+void check_regex_free(struct checker *c); /* the regexes check_regex_test kept */
 
 /* ---- check_decl.c ---- */
 

@@ -241,12 +241,11 @@ static int re2_scan(const char *s, size_t n, struct re2_finding *f) {
   return 0;
 }
 
-/* Compiles the regex of matcher m exactly as the runtime will (anchored,
- * HL_PCRE2_FLAGS), reports what is wrong, and warns about constructs that
- * Alertmanager's RE2 does not share. Returns 1 if it compiles, with *empty
- * set to whether it matches the empty string. */
-int check_regex(struct checker *c, const struct matcher *m, int *empty) {
-  const struct expr *v = m->value;
+/* Compiles regex v (a matcher's value or an alert-name pattern) exactly as
+ * the runtime will (anchored, HL_PCRE2_FLAGS), reports what is wrong, and
+ * warns about constructs that Alertmanager's RE2 does not share. Returns 1
+ * if it compiles, with *empty set to whether it matches the empty string. */
+int check_regex(struct checker *c, const struct expr *v, int *empty) {
   const char *src = v->str ? v->str : "";
   size_t len = v->str ? v->len : 0;
   uintptr_t cached = (uintptr_t)check_map_get(&c->regexes, src, len);
@@ -303,4 +302,36 @@ int check_regex(struct checker *c, const struct matcher *m, int *empty) {
            f.what, check_quote_n(c, src + f.off, f.len));
   }
   return 1;
+}
+
+/* Whether the whole of subject matches regex src, compiled as the runtime
+ * will: 1 yes, 0 no, -1 when that cannot be told (the regex is invalid, or
+ * the match hits a limit). Compiled regexes are kept per source text. */
+int check_regex_test(struct checker *c, const char *src, size_t len,
+                     const char *subject) {
+  pcre2_code *re = check_map_get(&c->name_res, src, len);
+  if (!re) {
+    int errcode;
+    PCRE2_SIZE erroff;
+    char *anchored = check_xmalloc(len + 7);
+    memcpy(anchored, "^(?:", 4);
+    memcpy(anchored + 4, src, len);
+    memcpy(anchored + 4 + len, ")$", 2);
+    re = pcre2_compile((PCRE2_SPTR)anchored, len + 6, HL_PCRE2_FLAGS, &errcode,
+                       &erroff, NULL);
+    free(anchored);
+    if (!re)
+      return -1;
+    check_map_put_new(&c->name_res, src, len, re);
+  }
+  int rc = pcre2_match(re, (PCRE2_SPTR)subject, strlen(subject), 0, 0, c->md,
+                       NULL);
+  return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+void check_regex_free(struct checker *c) {
+  for (size_t i = 0; i < c->name_res.cap; i++)
+    if (c->name_res.slots[i].key)
+      pcre2_code_free(c->name_res.slots[i].val);
+  check_map_free(&c->name_res);
 }

@@ -54,7 +54,7 @@
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 4
+#define CODEGEN_ABI_VERSION 5
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -132,7 +132,8 @@ struct expr_ref {             /* an expression's range of insns */
 struct rule_row {
   const struct rule *r;
   struct str name;
-  uint32_t first_alert, nalerts, first_matcher, nmatchers;
+  uint32_t first_alert, nalerts, first_pattern, npatterns;
+  uint32_t first_matcher, nmatchers;
   uint32_t first_step, nsteps, first_notify, nnotify;
   uint32_t flags, status;
   uint64_t cooldown_ms, timeout_ms, backoff_ms, budget_ms;
@@ -206,6 +207,12 @@ struct alert_row {
   uint32_t rule;
 };
 
+struct pattern_row {          /* one `alert =~ "RE"` */
+  const struct alert_name *a;
+  struct str regex;
+  uint32_t rule;
+};
+
 struct matcher_row {
   const struct matcher *m;
   struct str name, value;
@@ -241,7 +248,8 @@ struct layout {
   const struct program *p;
   jmp_buf oom;                /* where vec_push jumps when out of memory */
   struct vec rules;           /* struct rule_row */
-  struct vec alerts;          /* struct alert_row */
+  struct vec alerts;          /* struct alert_row: exact names */
+  struct vec name_patterns;   /* struct pattern_row, in rule order */
   struct vec matchers;        /* struct matcher_row */
   struct vec insns;           /* struct insn_row */
   struct vec groups;          /* struct insn_group */
@@ -271,7 +279,7 @@ static void layout_free(struct layout *l) {
                        &l->windows,     &l->backends,   &l->fields,     &l->index,
                        &l->index_rules, &l->bigs,       &l->paths,      &l->lines,
                        &l->window_map,  &l->backend_map, &l->pairs,     &l->frames,
-                       &l->spans};
+                       &l->spans,       &l->name_patterns};
   for (size_t i = 0; i < COUNT(all); i++)
     free(all[i]->data);
 }
@@ -556,13 +564,24 @@ static void build_rule(struct layout *l, const struct rule *r) {
   row.retries = HL_RETRY_DEFAULT; /* no `retry` clause */
 
   row.first_alert = l->alerts.n;
+  row.first_pattern = l->name_patterns.n;
   for (const struct alert_name *a = r->alerts; a; a = a->next) {
+    if (a->re) {
+      struct pattern_row *pr = PUSH(l, name_patterns, struct pattern_row);
+      pr->a = a;
+      pr->regex = str_c(l, a->name);
+      pr->rule = ri;
+      continue;
+    }
     struct alert_row *ar = PUSH(l, alerts, struct alert_row);
     ar->a = a;
     ar->name = str_c(l, a->name);
     ar->rule = ri;
   }
   row.nalerts = l->alerts.n - row.first_alert;
+  row.npatterns = l->name_patterns.n - row.first_pattern;
+  if (!row.npatterns)
+    row.first_pattern = 0;
 
   row.first_matcher = l->matchers.n;
   for (const struct matcher *m = r->matchers; m; m = m->next) {
@@ -1044,6 +1063,9 @@ static void print_rules(struct out *o, const struct layout *l) {
              flags_name(r->flags), status_name(r->status), r->first_alert, r->nalerts,
              r->first_matcher, r->nmatchers, r->first_step, r->nsteps, r->first_notify,
              r->nnotify);
+    if (r->npatterns)
+      o_printf(o, ".first_pattern = %" PRIu32 ", .npatterns = %" PRIu32 ",\n    ",
+               r->first_pattern, r->npatterns);
     o_ms(o, "cooldown_ms", r->cooldown_ms);
     o_printf(o, ", .cooldown_key = {%" PRIu32 ", %" PRIu32 "},\n    ", r->cooldown_key.first,
              r->cooldown_key.count);
@@ -1083,6 +1105,26 @@ static void print_alertnames(struct out *o, const struct layout *l) {
     o_str(o, a->name);
     o_putc(o, ',');
     o_rowc(o, l, i, a->a->loc);
+    o_puts(o, " */\n");
+  }
+  o_puts(o, "};\n");
+}
+
+static void print_name_patterns(struct out *o, const struct layout *l) {
+  if (!l->name_patterns.n)
+    return;
+  o_puts(o, "\n"
+            "/*\n"
+            " * Alert-name patterns (hl_rule.first_pattern, npatterns), in rule order:\n"
+            " * rule, regex. The runtime anchors the regex as a matcher's.\n"
+            " */\n"
+            "static const struct hl_name_pattern hl_name_patterns[] = {\n");
+  for (uint32_t i = 0; i < l->name_patterns.n; i++) {
+    const struct pattern_row *p = &AT(l->name_patterns, struct pattern_row, i);
+    o_printf(o, "  {%" PRIu32 ", ", p->rule);
+    o_str(o, p->regex);
+    o_puts(o, "},");
+    o_rowc(o, l, i, p->a->loc);
     o_puts(o, " */\n");
   }
   o_puts(o, "};\n");
@@ -1462,6 +1504,7 @@ static void print_ruleset(struct out *o, const struct layout *l, const char *dig
       T(fields, nfields, hl_fields),
       T(index, nindex, hl_index),
       T(index_rules, nindex_rules, hl_index_rules),
+      T(name_patterns, nname_patterns, hl_name_patterns),
 #undef T
   };
   o_printf(o, "\n"
@@ -1524,6 +1567,7 @@ int codegen_emit(const struct program *p, FILE *out) {
   print_bigs(&o, l);
   print_rules(&o, l);
   print_alertnames(&o, l);
+  print_name_patterns(&o, l);
   print_matchers(&o, l);
   print_steps(&o, l);
   print_params(&o, l);

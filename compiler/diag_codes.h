@@ -85,8 +85,15 @@
             "parameter '*' conflicts with *")                                 \
   DIAG_CODE("duplicate", "a name, field, option or parameter given twice",    \
             "duplicate *")                                                    \
+  DIAG_CODE("alert-pattern", "an alert-name pattern written wrongly, or a "  \
+            "name that reads as one (warning)",                               \
+            "an alert name pattern must be *",                                \
+            "alert name '*' looks like a regex*",                             \
+            "alert '*' is also matched by the pattern *",                     \
+            "alert-name pattern '*' also matches an empty name")              \
   DIAG_CODE("listed-twice", "an alert or result listed twice (warning)",      \
-            "alert '*' is listed twice", "result '*' is listed twice")        \
+            "alert '*' is listed twice", "result '*' is listed twice",        \
+            "alert-name pattern '*' is listed twice")                         \
   DIAG_CODE("undefined-backend", "a step naming a backend not declared",      \
             "undefined backend *", "'via' picks a * backend by name*")        \
   DIAG_CODE("backend-kind-mismatch", "a step's backend of the wrong kind",    \

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 4
+#define HL_ABI_VERSION 5
 #define HL_NONE UINT32_MAX
 
 /* Parameter flags used by actions.def. */
@@ -233,7 +233,8 @@ struct hl_rule {
   uint32_t line;
   uint32_t flags;             /* HL_RULE_* */
   uint8_t status;             /* enum hl_status */
-  uint32_t first_alert, nalerts;       /* into alertnames */
+  uint32_t first_alert, nalerts;       /* into alertnames: exact names */
+  uint32_t first_pattern, npatterns;   /* into name_patterns */
   uint32_t first_matcher, nmatchers;   /* into matchers */
   uint32_t first_step, nsteps;         /* into steps */
   uint32_t first_notify, nnotify;      /* into notifies */
@@ -252,6 +253,15 @@ struct hl_rule {
   uint32_t not_during;                 /* window index or HL_NONE */
   uint32_t breaker_failures;           /* `stop after N failures in DUR`: */
   uint64_t breaker_ms;                 /* N and DUR; 0: no breaker */
+};
+
+/* An alert-name pattern, `when alert =~ "RE"`: the rule applies to an alert
+ * whose whole name matches regex (anchored and compiled as a matcher's).
+ * Listed in rule order, so the runtime can merge them with an index entry's
+ * rules and keep source order. */
+struct hl_name_pattern {
+  uint32_t rule;              /* index into rules */
+  const char *regex;          /* the source as written */
 };
 
 /* Rules for one alert name, in source order. Sorted by alertname (strcmp)
@@ -278,6 +288,7 @@ struct hl_ruleset {
   const struct hl_backend_field *fields;    uint32_t nfields;
   const struct hl_index_entry *index;       uint32_t nindex;
   const uint32_t *index_rules;              uint32_t nindex_rules;
+  const struct hl_name_pattern *name_patterns; uint32_t nname_patterns;
 };
 
 /* The generated file defines this. It also expands HL_ABI_CHECK(N) with the

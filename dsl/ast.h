@@ -64,9 +64,13 @@ struct expr {
 
 /* ---- rules ---------------------------------------------------------------- */
 
+/* One entry of `alert A, =~ "RE"`: an exact name, or (re set) a pattern
+ * that the whole alert name must match, in the dialect of `=~` matchers.
+ * For a pattern, name is the regex source and loc the string's. */
 struct alert_name {
   const char *name;
   struct loc loc;
+  struct expr *re;            /* the pattern's string, or NULL: exact */
   struct alert_name *next;
 };
 

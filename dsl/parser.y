@@ -201,6 +201,8 @@ static int is_result_only(const char *name, size_t n);
 static struct matcher *make_matcher(struct pstate *ps, struct wtok name,
                                     int op, struct loc op_loc,
                                     struct expr *value);
+static struct alert_name *make_alert_name(struct pstate *ps, const char *name,
+                                          struct loc loc, struct expr *re);
 static struct expr *make_expr(struct pstate *ps, enum expr_kind kind,
                               struct loc loc, const char *str);
 static void begin_backend(struct pstate *ps, struct wtok kind,
@@ -247,6 +249,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
   struct via_tok via;
   struct word *word;
   struct alert_list alerts;
+  struct alert_name *aname;
   struct matcher *matcher;
   struct matcher_list matchers;
   struct param *param;
@@ -283,6 +286,7 @@ static void window_tz(struct pstate *ps, struct loc loc, struct expr *tz);
 %token TOK_COMMA "," TOK_DASH "-" TOK_DOTDOT ".."
 
 %type <alerts> alert_names
+%type <aname> alert_name
 %type <snum> wnum
 %type <w> name word opt_word opt_via
 %type <via> step_via
@@ -363,21 +367,18 @@ alert_clause
   ;
 
 alert_names
-  : name
+  : alert_name                     { $$.head = $$.last = $1; }
+  | alert_names commas alert_name  { $$ = $1; $$.last->next = $3; $$.last = $3; }
+  ;
+
+/* alert_name = name | "=~" STRING ;  (a pattern: the whole name matches) */
+alert_name
+  : name            { $$ = make_alert_name(ps, $1.text, $1.loc, NULL); }
+  | "=~" STRING     { $$ = make_alert_name(ps, plain_text(ps, $2, @2), @2, $2); }
+  | "=~" NAME
       {
-        struct alert_name *a = node(ps, sizeof *a);
-        a->name = $1.text;
-        a->loc = $1.loc;
-        $$.head = $$.last = a;
-      }
-  | alert_names commas name
-      {
-        struct alert_name *a = node(ps, sizeof *a);
-        a->name = $3.text;
-        a->loc = $3.loc;
-        $$ = $1;
-        $$.last->next = a;
-        $$.last = a;
+        perr(ps, @2, "an alert name pattern must be a string: write =~ \"%s\"", $2);
+        $$ = make_alert_name(ps, $2, @2, NULL);
       }
   ;
 
@@ -833,6 +834,15 @@ static void add_matchers(struct pstate *ps, int on, struct matcher_list l) {
     m->on = (enum hl_match_on)on;
   *ps->matchers_tail = l.head;
   ps->matchers_tail = &l.last->next;
+}
+
+static struct alert_name *make_alert_name(struct pstate *ps, const char *name,
+                                          struct loc loc, struct expr *re) {
+  struct alert_name *a = node(ps, sizeof *a);
+  a->name = name;
+  a->loc = loc;
+  a->re = re;
+  return a;
 }
 
 static struct matcher *make_matcher(struct pstate *ps, struct wtok name,

@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(4);
+HL_ABI_CHECK(5);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -350,7 +350,7 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 4,
+  .abi_version = 5,
   .generator = "healerc 0.1.0",
   .digest = "708da6e5e7277972",
   .rules = hl_rules, .nrules = 5,
@@ -366,4 +366,5 @@ const struct hl_ruleset hl_ruleset = {
   .fields = hl_fields, .nfields = 8,
   .index = hl_index, .nindex = 6,
   .index_rules = hl_index_rules, .nindex_rules = 7,
+  .name_patterns = 0, .nname_patterns = 0,
 };

@@ -63,6 +63,11 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       if (k) buf_putc(o, ',');
       buf_json_str(o, rs->alertnames[r->first_alert + k]);
     }
+    buf_puts(o, "],\"alert_patterns\":[");
+    for (uint32_t k = 0; k < r->npatterns; k++) {
+      if (k) buf_putc(o, ',');
+      buf_json_str(o, rs->name_patterns[r->first_pattern + k].regex);
+    }
     buf_puts(o, "],\"status\":");
     buf_json_str(o, status_name(r->status));
     buf_puts(o, ",\"matchers\":[");
@@ -159,6 +164,9 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
     fprintf(out, "\n%s  (%s:%u)\n  when alert ", r->name, r->file, r->line);
     for (uint32_t k = 0; k < r->nalerts; k++)
       fprintf(out, "%s%s", k ? ", " : "", rs->alertnames[r->first_alert + k]);
+    for (uint32_t k = 0; k < r->npatterns; k++)
+      fprintf(out, "%s=~ \"%s\"", k || r->nalerts ? ", " : "",
+              rs->name_patterns[r->first_pattern + k].regex);
     fprintf(out, "  status %s\n", status_name(r->status));
     for (uint32_t k = 0; k < r->nmatchers; k++) {
       const struct hl_matcher *m = &rs->matchers[r->first_matcher + k];

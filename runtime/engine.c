@@ -443,12 +443,14 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
                      struct match_md *md, int64_t now_ms,
                      struct ingest_result *res) {
   metrics_alert(&e->metrics, a->status);
-  const struct hl_index_entry *ie = match_lookup(&e->rules, a->alertname);
+  struct match_iter it;
+  uint32_t ri;
   size_t cancelled = 0;
   if (a->status == HL_STATUS_RESOLVED) {
     res->resolved++;
-    for (uint32_t i = 0; ie && i < ie->count; i++) {
-      uint32_t ri = e->rs->index_rules[ie->first + i];
+    match_iter_init(&it, &e->rules, a->alertname, md);
+    while ((ri = match_iter_next(&it)) != HL_NONE) {
+      if (it.error != HL_NONE) continue;   /* it could not have run */
       struct remediation *r = decide_cancel_queued(
           &e->decide, ri, a->fingerprint, a->starts_at,
           "cancelled: the alert resolved before it started", now_ms);
@@ -468,24 +470,33 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
     }
   }
   bool matched = false;
-  uint32_t tried = 0;
-  for (uint32_t i = 0; ie && i < ie->count; i++) {
-    uint32_t ri = e->rs->index_rules[ie->first + i];
+  uint32_t tried = 0, named = 0;
+  match_iter_init(&it, &e->rules, a->alertname, md);
+  while ((ri = match_iter_next(&it)) != HL_NONE) {
     uint32_t failed = 0;
-    enum match_result mr = match_rule(&e->rules, ri, a, now_ms, md, &failed);
+    named++;
+    enum match_result mr = it.error != HL_NONE
+                               ? MATCH_ERROR
+                               : match_rule(&e->rules, ri, a, now_ms, md, &failed);
     if (mr != MATCH_STATUS) tried++;
     if (mr == MATCH_ERROR) {
       /* Fail closed: neither this rule nor a later one (which may be the
        * catch-all the failed matcher was meant to keep the alert from)
        * remediates it. */
       char why[400], err[160];
-      const struct hl_matcher *m = &e->rs->matchers[failed];
       match_error(md, err, sizeof err);
-      snprintf(why, sizeof why,
-               "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
-               "remediated",
-               m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
-               m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
+      if (it.error != HL_NONE) {
+        snprintf(why, sizeof why,
+                 "alert name =~ \"%.64s\" could not be evaluated (%s): not remediated",
+                 e->rs->name_patterns[it.error].regex, err);
+      } else {
+        const struct hl_matcher *m = &e->rs->matchers[failed];
+        snprintf(why, sizeof why,
+                 "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
+                 "remediated",
+                 m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
+                 m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
+      }
       metrics_suppressed(&e->metrics, ri, SUP_MATCH_ERROR);
       struct log_line l;
       log_begin(&l, LOGL_WARN, "decision");
@@ -526,7 +537,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
   res->unmatched++;
   atomic_fetch_add_explicit(&e->metrics.unmatched, 1, memory_order_relaxed);
   char why[160];
-  if (!ie) snprintf(why, sizeof why, "no rule for alert %.100s", a->alertname);
+  if (!named) snprintf(why, sizeof why, "no rule for alert %.100s", a->alertname);
   else snprintf(why, sizeof why, "none of %u rules for %.100s matched", tried,
                 a->alertname);
   log_decision(e, a, -1, "no_match", NULL, why);

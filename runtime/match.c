@@ -56,6 +56,7 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
   NEED(rs->fields, rs->nfields);
   NEED(rs->index, rs->nindex);
   NEED(rs->index_rules, rs->nindex_rules);
+  NEED(rs->name_patterns, rs->nname_patterns);
 #undef NEED
   char why[160];
   for (uint32_t i = 0; i < rs->nrules; i++) {
@@ -65,8 +66,13 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
     if (!range_ok(r->first_alert, r->nalerts, rs->nalertnames) ||
         !range_ok(r->first_matcher, r->nmatchers, rs->nmatchers) ||
         !range_ok(r->first_step, r->nsteps, rs->nsteps) ||
-        !range_ok(r->first_notify, r->nnotify, rs->nnotifies))
+        !range_ok(r->first_notify, r->nnotify, rs->nnotifies) ||
+        !range_ok(r->first_pattern, r->npatterns, rs->nname_patterns))
       return fail(err, n, "rule %s: a range is out of bounds", name);
+    for (uint32_t k = 0; k < r->npatterns; k++)
+      if (rs->name_patterns[r->first_pattern + k].rule != i)
+        return fail(err, n, "rule %s: name pattern %u belongs to another rule", name,
+                    r->first_pattern + k);
     if (r->status < HL_STATUS_FIRING || r->status > HL_STATUS_ANY)
       return fail(err, n, "rule %s: invalid status %u", name, r->status);
     if (!index_ok(r->during, rs->nwindows) || !index_ok(r->not_during, rs->nwindows))
@@ -136,7 +142,41 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
   for (uint32_t i = 0; i < rs->nindex_rules; i++)
     if (rs->index_rules[i] >= rs->nrules)
       return fail(err, n, "index_rules[%u] out of range", i);
+  for (uint32_t i = 0; i < rs->nname_patterns; i++) {
+    const struct hl_name_pattern *p = &rs->name_patterns[i];
+    if (p->rule >= rs->nrules || !p->regex ||
+        (i && p->rule < rs->name_patterns[i - 1].rule))
+      return fail(err, n, "name_patterns[%u] is invalid", i);
+  }
   return 0;
+}
+
+/* regex anchored as ^(?:regex)$ and compiled with HL_PCRE2_FLAGS, with JIT
+ * when available (*jit); NULL with PCRE2's message in msg. */
+static pcre2_code *compile_anchored(const char *regex, bool *jit, char *msg, size_t msglen) {
+  size_t len = strlen(regex);
+  char *src = malloc(len + 8);
+  if (!src) {
+    snprintf(msg, msglen, "out of memory");
+    return NULL;
+  }
+  memcpy(src, "^(?:", 4);
+  memcpy(src + 4, regex, len);
+  memcpy(src + 4 + len, ")$", 3);
+  int code;
+  PCRE2_SIZE off;
+  pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, HL_PCRE2_FLAGS,
+                                 &code, &off, NULL);
+  free(src);
+  if (!re) {
+    PCRE2_UCHAR m[160];
+    pcre2_get_error_message(code, m, sizeof m);
+    snprintf(msg, msglen, "%s", (const char *)m);
+    return NULL;
+  }
+  /* JIT is optional: without it pcre2_match() interprets. */
+  *jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+  return re;
 }
 
 int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
@@ -151,31 +191,29 @@ int match_init(struct rules *r, const struct hl_ruleset *rs, char *err,
   if (!mctx) goto nomem;
   pcre2_set_match_limit(mctx, MATCH_LIMIT);
   r->mctx = mctx;
+  char msg[160];
   for (uint32_t i = 0; i < rs->nmatchers; i++) {
     const struct hl_matcher *m = &rs->matchers[i];
     if (m->op != HL_MATCH_RE && m->op != HL_MATCH_NRE) continue;
-    size_t len = strlen(m->value);
-    char *src = malloc(len + 8);
-    if (!src) goto nomem;
-    memcpy(src, "^(?:", 4);
-    memcpy(src + 4, m->value, len);
-    memcpy(src + 4 + len, ")$", 3);
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-                                   HL_PCRE2_FLAGS, &code, &off, NULL);
-    free(src);
-    if (!re) {
-      PCRE2_UCHAR msg[160];
-      pcre2_get_error_message(code, msg, sizeof msg);
+    if (!(r->re[i] = compile_anchored(m->value, &r->jit[i], msg, sizeof msg))) {
       fail(err, errlen, "matcher %s%s'%s': %s", m->name,
-           m->op == HL_MATCH_RE ? "=~" : "!~", m->value, (const char *)msg);
+           m->op == HL_MATCH_RE ? "=~" : "!~", m->value, msg);
       match_free(r);
       return -1;
     }
-    /* JIT is optional: without it pcre2_match() interprets. */
-    r->jit[i] = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
-    r->re[i] = re;
+  }
+  if (rs->nname_patterns &&
+      (!(r->name_re = calloc(rs->nname_patterns, sizeof *r->name_re)) ||
+       !(r->name_jit = calloc(rs->nname_patterns, sizeof *r->name_jit))))
+    goto nomem;
+  for (uint32_t i = 0; i < rs->nname_patterns; i++) {
+    const struct hl_name_pattern *p = &rs->name_patterns[i];
+    if (!(r->name_re[i] = compile_anchored(p->regex, &r->name_jit[i], msg, sizeof msg))) {
+      fail(err, errlen, "rule %s: alert name =~ '%s': %s", rs->rules[p->rule].name,
+           p->regex, msg);
+      match_free(r);
+      return -1;
+    }
   }
   for (uint32_t i = 0; i < rs->nwindows; i++) {
     char why[256];
@@ -197,14 +235,20 @@ nomem:
 void match_free(struct rules *r) {
   if (r->re)
     for (uint32_t i = 0; i < r->rs->nmatchers; i++) pcre2_code_free(r->re[i]);
+  if (r->name_re)
+    for (uint32_t i = 0; i < r->rs->nname_patterns; i++) pcre2_code_free(r->name_re[i]);
   if (r->tz)
     for (uint32_t i = 0; i < r->rs->nwindows; i++) tz_free(r->tz[i]);
   pcre2_match_context_free(r->mctx);
   free(r->re);
   free(r->jit);
+  free(r->name_re);
+  free(r->name_jit);
   free(r->tz);
   r->re = NULL;
   r->jit = NULL;
+  r->name_re = NULL;
+  r->name_jit = NULL;
   r->tz = NULL;
   r->mctx = NULL;
 }
@@ -241,6 +285,65 @@ const struct hl_index_entry *match_lookup(const struct rules *r,
   return NULL;
 }
 
+/* Whether the whole of v matches compiled regex re: 1 yes, 0 no, -1 when it
+ * cannot be evaluated (md->rc says why). */
+static int run_re(const struct rules *r, void *re, bool jit, const char *v,
+                  struct match_md *md) {
+  /* ASCII is valid UTF-8: the JIT entry point, which skips the per-call
+   * checks, is safe. Anything else goes through pcre2_match(), which
+   * rejects invalid UTF-8: an error, as a hit on the match limit is. */
+  size_t n = 0;
+  bool ascii = true;
+  for (; v[n]; n++) ascii &= (unsigned char)v[n] < 0x80;
+  int rc = ascii && jit ? pcre2_jit_match(re, (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx)
+                        : pcre2_match(re, (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx);
+  if (rc >= 0) return 1;
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  md->rc = rc;
+  return -1;
+}
+
+void match_iter_init(struct match_iter *it, const struct rules *r, const char *alertname,
+                     struct match_md *md) {
+  it->r = r;
+  it->alertname = alertname;
+  it->md = md;
+  it->ie = match_lookup(r, alertname);
+  it->i = 0;
+  it->p = 0;
+  it->last = HL_NONE;
+  it->error = HL_NONE;
+}
+
+/* The index entry's rules and the pattern rules are both in rule order:
+ * merge them, evaluating a pattern only when the merge reaches its rule,
+ * and give each rule once. */
+uint32_t match_iter_next(struct match_iter *it) {
+  const struct hl_ruleset *rs = it->r->rs;
+  it->error = HL_NONE;
+  for (;;) {
+    uint32_t exact = it->ie && it->i < it->ie->count ? rs->index_rules[it->ie->first + it->i]
+                                                     : HL_NONE;
+    uint32_t pat = it->p < rs->nname_patterns ? rs->name_patterns[it->p].rule : HL_NONE;
+    if (exact == HL_NONE && pat == HL_NONE) return HL_NONE;
+    uint32_t ri;
+    if (exact <= pat) {
+      ri = exact;
+      it->i++;
+    } else {
+      ri = pat;
+      uint32_t pi = it->p++;
+      if (ri == it->last) continue;
+      int hit = run_re(it->r, it->r->name_re[pi], it->r->name_jit[pi], it->alertname, it->md);
+      if (hit == 0) continue;
+      if (hit < 0) it->error = pi;
+    }
+    if (ri == it->last) continue;
+    it->last = ri;
+    return ri;
+  }
+}
+
 int match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
                   struct match_md *md) {
   const struct hl_matcher *m = &r->rs->matchers[mi];
@@ -251,20 +354,9 @@ int match_matcher(const struct rules *r, uint32_t mi, const struct alert *a,
   case HL_MATCH_EQ: return strcmp(v, m->value) == 0;
   case HL_MATCH_NE: return strcmp(v, m->value) != 0;
   default: {
-    /* ASCII is valid UTF-8: the JIT entry point, which skips the per-call
-     * checks, is safe. Anything else goes through pcre2_match(), which
-     * rejects invalid UTF-8: an error, as a hit on the match limit is. */
-    size_t n = 0;
-    bool ascii = true;
-    for (; v[n]; n++) ascii &= (unsigned char)v[n] < 0x80;
-    int rc = ascii && r->jit[mi]
-                 ? pcre2_jit_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx)
-                 : pcre2_match(r->re[mi], (PCRE2_SPTR)v, n, 0, 0, md->md, r->mctx);
-    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
-      md->rc = rc;
-      return -1;
-    }
-    bool hit = rc >= 0;
+    int rc = run_re(r, r->re[mi], r->jit[mi], v, md);
+    if (rc < 0) return -1;
+    bool hit = rc == 1;
     return m->op == HL_MATCH_RE ? hit : !hit;
   }
   }

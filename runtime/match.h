@@ -32,6 +32,8 @@ struct rules {
   const struct hl_ruleset *rs; /* borrowed */
   void **re;                  /* pcre2_code * per matcher; NULL for = and != */
   bool *jit;                  /* per matcher: JIT code available */
+  void **name_re;             /* pcre2_code * per alert-name pattern */
+  bool *name_jit;
   void *mctx;                 /* pcre2_match_context * (match limits) */
   struct tz **tz;             /* per window */
 };
@@ -60,6 +62,33 @@ void match_md_free(struct match_md *md);
 /* The index entry for an alert name, or NULL when no rule names it. */
 const struct hl_index_entry *match_lookup(const struct rules *r,
                                           const char *alertname);
+
+/* The rules that name an alert, in source order: the index entry of its
+ * exact name merged with the rules whose alert-name pattern matches it.
+ * Exact names cost one binary search; a pattern is evaluated only when the
+ * walk reaches its rule, so a rule that stops evaluation early saves the
+ * patterns after it.
+ *
+ *   struct match_iter it;
+ *   match_iter_init(&it, rules, a->alertname, md);
+ *   for (uint32_t ri; (ri = match_iter_next(&it)) != HL_NONE;) ...
+ *
+ * A pattern that cannot be evaluated (a match limit) yields its rule with
+ * it.error set to the pattern's index (into rs->name_patterns), else
+ * HL_NONE: the caller must fail closed, as for a matcher. */
+struct match_iter {
+  const struct rules *r;
+  const char *alertname;
+  struct match_md *md;
+  const struct hl_index_entry *ie;
+  uint32_t i, p;              /* next of ie's rules; next pattern */
+  uint32_t last;              /* the rule given last */
+  uint32_t error;             /* HL_NONE, or the pattern that failed */
+};
+
+void match_iter_init(struct match_iter *it, const struct rules *r, const char *alertname,
+                     struct match_md *md);
+uint32_t match_iter_next(struct match_iter *it);
 
 /* Whether rule (an index into rs->rules) applies to a at now_ms. On
  * MATCH_MATCHER and MATCH_ERROR, *failed (if not NULL) is the index of the

@@ -4,7 +4,7 @@
 
 #include "abi.h"
 
-HL_ABI_CHECK(4);
+HL_ABI_CHECK(5);
 
 static const char *const alertnames[] = {
   "Match",
@@ -31,6 +31,10 @@ static const char *const alertnames[] = {
   "RetryDefault",
   "RetryZero",
   "HealerBreaker",
+  "PatA",
+  "PatA",
+  "PatA",
+  "PatQ",
 };
 
 static const struct hl_matcher matchers[] = {
@@ -41,6 +45,7 @@ static const struct hl_matcher matchers[] = {
   {HL_ON_LABEL, HL_MATCH_RE, "severity", "warning|critical"},
   {HL_ON_LABEL, HL_MATCH_RE, "node", ".+"},
   {HL_ON_LABEL, HL_MATCH_RE, "instance", ".+"},
+  {HL_ON_LABEL, HL_MATCH_EQ, "env", "prod"},
 };
 
 static const struct hl_insn insns[] = {
@@ -213,6 +218,10 @@ static const struct hl_step steps[] = {
   {HL_ACT_K8S_RESTART, HL_NONE, NULL, 31, 2, 0, {0, 0}},
   {HL_ACT_K8S_RESTART, HL_NONE, NULL, 33, 2, 0, {0, 0}},
   {HL_ACT_JENKINS, HL_NONE, "BreakerJob", 35, 1, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "PatFirst", 36, 0, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "PatRule", 36, 0, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "PatSlow", 36, 0, 0, {0, 0}},
+  {HL_ACT_JENKINS, HL_NONE, "PatLast", 36, 0, 0, {0, 0}},
 };
 
 static const struct hl_window windows[] = {
@@ -245,27 +254,31 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_breaker", "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
+  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 0, 0, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 0, 0, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 0, 0, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 0, 0, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 0, 0, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 0, 0, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 0, 0, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 0, 0, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
+  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 0, 0, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 0, 0, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
+  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 0, 0, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
+  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 0, 0, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 0, 0, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 0, 0, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 0, 0, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 0, 0, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 0, 0, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 0, 0, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_breaker", "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 0, 0, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
+  {"pat_first", "tests/runtime/fixture.heal", 220, HL_RULE_CONTINUE, HL_STATUS_FIRING, 24, 1, 0, 0, 7, 1, 24, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_rule", "tests/runtime/fixture.heal", 230, HL_RULE_CONTINUE, HL_STATUS_FIRING, 25, 1, 0, 1, 8, 0, 25, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_slow", "tests/runtime/fixture.heal", 240, 0, HL_STATUS_FIRING, 26, 0, 1, 1, 8, 0, 26, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_last", "tests/runtime/fixture.heal", 250, 0, HL_STATUS_FIRING, 26, 2, 0, 0, 8, 0, 27, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
 };
 
 static const struct hl_index_entry entries[] = {
@@ -284,14 +297,21 @@ static const struct hl_index_entry entries[] = {
   {"Limit", 12, 1},
   {"Match", 13, 4},
   {"Other", 17, 1},
-  {"Resolve", 18, 2},
-  {"RetryDefault", 20, 1},
-  {"RetryZero", 21, 1},
-  {"Window", 22, 2},
+  {"PatA", 18, 3},
+  {"PatQ", 21, 1},
+  {"Resolve", 22, 2},
+  {"RetryDefault", 24, 1},
+  {"RetryZero", 25, 1},
+  {"Window", 26, 2},
 };
 
 static const uint32_t index_rules[] = {
-  14, 9, 17, 4, 5, 6, 20, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 7, 8, 18, 19, 11, 12,
+  14, 9, 17, 4, 5, 6, 20, 4, 16, 7, 15, 13, 10, 0, 1, 2, 3, 3, 21, 22, 24, 24, 7, 8, 18, 19, 11, 12,
+};
+
+static const struct hl_name_pattern name_patterns[] = {
+  {22, "Pat[A-Z]"},
+  {23, "(a|aa)+b"},
 };
 
 #define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))
@@ -310,4 +330,5 @@ const struct hl_ruleset hl_ruleset = {
   fields, N(fields),
   entries, N(entries),
   index_rules, N(index_rules),
+  name_patterns, N(name_patterns),
 };

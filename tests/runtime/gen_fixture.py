@@ -115,10 +115,20 @@ RULES = [
     # stop after 2 failures in 1h
     dict(name="it_breaker", alerts=["HealerBreaker"], matchers=[], breaker=(2, 3600000),
          steps=[("JENKINS", "BreakerJob", None, [("node", ('def', L("node"), S("n")))])]),
+    # Alert-name patterns ("=~RE"), merged in source order with exact names.
+    dict(name="pat_first", alerts=["PatA"], matchers=[("LABEL", "env", "EQ", "prod")],
+         flags=["CONTINUE"], steps=[("JENKINS", "PatFirst", None, [])]),
+    dict(name="pat_rule", alerts=["PatA", "=~Pat[A-Z]"], matchers=[],
+         flags=["CONTINUE"], steps=[("JENKINS", "PatRule", None, [])]),
+    dict(name="pat_slow", alerts=["=~(a|aa)+b"], matchers=[],
+         steps=[("JENKINS", "PatSlow", None, [])]),
+    dict(name="pat_last", alerts=["PatA", "PatQ"], matchers=[],
+         steps=[("JENKINS", "PatLast", None, [])]),
 ]
 
 out = []
 insns, params, steps, matchers, alertnames, rules, notifies = [], [], [], [], [], [], []
+patterns = []  # (rule, regex)
 
 
 def emit(e):
@@ -163,7 +173,11 @@ backend_index = {b["name"]: i for i, b in enumerate(BACKENDS)}
 for i, r in enumerate(RULES):
     line = 10 * (i + 1)
     fa = len(alertnames)
-    alertnames.extend(r["alerts"])
+    exact = [a for a in r["alerts"] if not a.startswith("=~")]
+    alertnames.extend(exact)
+    fpat = len(patterns)
+    patterns.extend((i, a[2:]) for a in r["alerts"] if a.startswith("=~"))
+    npat = len(patterns) - fpat
     fm = len(matchers)
     for on, name, op, value in r["matchers"]:
         matchers.append((on, op, name, value))
@@ -183,7 +197,7 @@ for i, r in enumerate(RULES):
     lk = expr(r.get("limit_key"))
     rules.append(dict(
         name=r["name"], line=line, flags=flags, status="HL_STATUS_" + r.get("status", "FIRING"),
-        fa=fa, na=len(r["alerts"]), fm=fm, nm=len(r["matchers"]), fs=fs, ns=len(r["steps"]),
+        fa=fa, na=len(exact), fpat=fpat if npat else 0, npat=npat, fm=fm, nm=len(r["matchers"]), fs=fs, ns=len(r["steps"]),
         cooldown=r.get("cooldown", 0), ck=ck, timeout=r.get("timeout", 0),
         retries=str(r.get("retries", 0)), backoff=r.get("backoff", 0),
         limit=r.get("limit", 0), lk=lk,
@@ -195,7 +209,8 @@ for i, r in enumerate(RULES):
 index = {}
 for i, r in enumerate(RULES):
     for a in r["alerts"]:
-        index.setdefault(a, []).append(i)
+        if not a.startswith("=~"):
+            index.setdefault(a, []).append(i)
 names = sorted(index, key=lambda s: s.encode())
 index_rules = []
 entries = []
@@ -208,7 +223,7 @@ p("/* fixture_rules.c - written by tests/runtime/gen_fixture.py; do not edit. */
 p("/* The rules table of the runtime's tests, laid out as healerc would. */")
 p("#include <stddef.h>\n")
 p('#include "abi.h"\n')
-p("HL_ABI_CHECK(4);\n")
+p("HL_ABI_CHECK(5);\n")
 p("static const char *const alertnames[] = {")
 for a in alertnames:
     p("  %s," % cstr(a))
@@ -259,8 +274,9 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
-        cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fm"], r["nm"],
+    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
+        cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fpat"], r["npat"],
+        r["fm"], r["nm"],
         r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["backoff"], r["limit"], r["lk"],
         r["budget"], r["budget_ms"], r["during"], r["not_during"], r["breaker"][0], r["breaker"][1]))
 p("};\n")
@@ -271,11 +287,16 @@ p("};\n")
 p("static const uint32_t index_rules[] = {")
 p("  " + ", ".join(str(i) for i in index_rules) + ",")
 p("};\n")
+p("static const struct hl_name_pattern name_patterns[] = {")
+for ri, regex in patterns:
+    p("  {%d, %s}," % (ri, cstr(regex)))
+p("};\n")
 p("#define N(a) (uint32_t)(sizeof(a) / sizeof((a)[0]))")
 p("const struct hl_ruleset hl_ruleset = {")
 p("  HL_ABI_VERSION, \"gen_fixture.py\", \"0123456789abcdef\",")
 for arr in ["rules", "alertnames", "matchers", "insns", "params", "steps", "notifies",
-            "windows", "spans", "backends", "fields", "entries", "index_rules"]:
+            "windows", "spans", "backends", "fields", "entries", "index_rules",
+            "name_patterns"]:
     p("  %s, N(%s)," % (arr, arr))
 p("};")
 print("\n".join(out))

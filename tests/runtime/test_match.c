@@ -70,6 +70,57 @@ static void test_lookup(void **state) {
     assert_ptr_equal(match_lookup(&rules, hl_ruleset.index[i].alertname), &hl_ruleset.index[i]);
 }
 
+/* The rules an alert name reaches, as match_iter walks them: "a,b,c". */
+static const char *walk(const char *alertname, uint32_t *error) {
+  static char out[256];
+  struct match_iter it;
+  size_t n = 0;
+  out[0] = 0;
+  *error = HL_NONE;
+  match_iter_init(&it, &rules, alertname, md);
+  for (uint32_t ri; (ri = match_iter_next(&it)) != HL_NONE;) {
+    n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? "," : "",
+                          hl_ruleset.rules[ri].name);
+    if (it.error != HL_NONE) *error = it.error;
+  }
+  return out;
+}
+
+/* `alert =~ "Pat[A-Z]"`: a pattern takes its place in source order among
+ * the rules that name the alert exactly, a rule that both names and
+ * matches it comes once, and the pattern is anchored. */
+static void test_name_patterns_merge_in_source_order(void **state) {
+  (void)state;
+  uint32_t err;
+  assert_string_equal(walk("PatA", &err), "pat_first,pat_rule,pat_last");
+  assert_int_equal(err, HL_NONE);
+  assert_string_equal(walk("PatQ", &err), "pat_rule,pat_last");
+  assert_string_equal(walk("PatZ", &err), "pat_rule");
+  assert_string_equal(walk("PatAB", &err), "");      /* anchored */
+  assert_string_equal(walk("xPatA", &err), "");
+  assert_string_equal(walk("Pat\u00c4", &err), "");  /* [A-Z] is ASCII */
+  assert_string_equal(walk("aab", &err), "pat_slow");
+  /* Exact names that no pattern takes walk as before. */
+  assert_string_equal(walk("Match", &err), "eq_continue,re_rule,ne_rule,fallback");
+  assert_string_equal(walk("Nope", &err), "");
+}
+
+/* A pattern that cannot be evaluated (PCRE2's match limit) yields its rule
+ * with the error set, so the engine fails closed instead of skipping it. */
+static void test_name_pattern_error_is_reported(void **state) {
+  (void)state;
+  char name[64];
+  memset(name, 'a', 40);
+  memcpy(name + 40, "cb", 3);   /* a "b" to pass the required-byte check */
+  uint32_t err;
+  assert_string_equal(walk(name, &err), "pat_slow");
+  assert_int_not_equal(err, HL_NONE);
+  assert_string_equal(hl_ruleset.name_patterns[err].regex, "(a|aa)+b");
+  char why[160];
+  match_error(md, why, sizeof why);
+  assert_non_null(strstr(why, "limit"));
+}
+
 static void test_eq(void **state) {
   (void)state;
   uint32_t r = rule_index("eq_continue");
@@ -534,6 +585,8 @@ static void test_table_checks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lookup),
+      cmocka_unit_test(test_name_patterns_merge_in_source_order),
+      cmocka_unit_test(test_name_pattern_error_is_reported),
       cmocka_unit_test(test_eq),
       cmocka_unit_test(test_re_is_anchored),
       cmocka_unit_test(test_ne_and_nre_on_annotation),
