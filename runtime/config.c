@@ -44,6 +44,9 @@ static const struct opt opts[] = {
      "N", "remediations waiting for a worker; beyond it webhooks get 503", 0},
     {"--max-body", "HEALER_MAX_BODY", OPT_SIZE, OFF(max_body), "4M", 1024, 1u << 30,
      "SIZE", "largest webhook body accepted (413 beyond it)", 0},
+    {"--max-body-total", "HEALER_MAX_BODY_TOTAL", OPT_SIZE, OFF(max_body_total), "256M", 1024,
+     UINT64_C(1) << 40, "SIZE",
+     "memory all webhook bodies being received may take together (503 beyond it)", 0},
     {"--dry-run", "HEALER_DRY_RUN", OPT_BOOL, OFF(dry_run), "false", 0, 0, NULL,
      "record and log remediations, call nothing", 0},
     {"--pause", "HEALER_PAUSE", OPT_BOOL, OFF(pause), "false", 0, 0, NULL,
@@ -242,6 +245,12 @@ int config_load(struct config *c, int argc, char **argv, char *err,
       return -1;
     }
     if (set(c, o, v, o->flag, err, errlen) < 0) return -1;
+  }
+  if (c->max_body_total < c->max_body) {
+    snprintf(err, errlen, "--max-body-total (%llu bytes) is smaller than --max-body "
+             "(%llu bytes): no body of the largest size could ever be taken",
+             (unsigned long long)c->max_body_total, (unsigned long long)c->max_body);
+    return -1;
   }
   return 0;
 }

@@ -33,6 +33,7 @@ struct config {
   uint64_t http_threads;
   uint64_t queue_size;
   uint64_t max_body;          /* bytes */
+  uint64_t max_body_total;    /* bytes of all bodies in flight */
   uint64_t max_connections;
   uint64_t max_connections_per_ip; /* 0: no cap */
   uint64_t history;           /* finished remediations kept for the API */

@@ -75,6 +75,8 @@ struct http {
   uint16_t port;
   char address[128];
   uint64_t max_body;
+  uint64_t max_body_total;
+  atomic_uint_fast64_t body_total; /* bytes the bodies being received hold */
   size_t history;
   char *rules_json;           /* built once */
   size_t rules_json_len;
@@ -95,7 +97,7 @@ struct req {
   char deferred_msg[128];
   char rule[RULE_NAME_MAX];   /* ROUTE_RULE_RESET: the rule's name */
   char *body;                 /* webhook body, NUL-terminated */
-  size_t len, cap;
+  size_t len, cap;            /* cap bytes are counted in h->body_total */
   uint64_t seen;              /* body bytes received, kept or not */
   int64_t t0_us;              /* when the first callback routed it
                                  (hist_now_us()); 0 before */
@@ -339,13 +341,34 @@ static bool json_content_type(const char *ct) {
   return *ct == '\0' || *ct == ';';
 }
 
-static void defer(struct req *r, unsigned code, const char *msg) {
-  if (r->deferred) return;
-  r->deferred = code;
-  snprintf(r->deferred_msg, sizeof r->deferred_msg, "%s", msg);
+/* The body memory in flight is bounded by --max-body-total: a request
+ * reserves what it allocates before allocating it, and gives it back when
+ * its body goes (defer, completion, a client gone mid-body: MHD calls
+ * on_completed in every case). False: over the budget, nothing reserved. */
+static bool reserve(struct http *h, struct req *r, size_t cap) {
+  uint64_t more = cap > r->cap ? cap - r->cap : 0;
+  uint64_t was = atomic_fetch_add(&h->body_total, more);
+  if (was + more > h->max_body_total) {
+    atomic_fetch_sub(&h->body_total, more);
+    return false;
+  }
+  return true;
+}
+
+static void drop_body(struct http *h, struct req *r) {
+  atomic_fetch_sub(&h->body_total, r->cap);
   free(r->body);
   r->body = NULL;
   r->len = r->cap = 0;
+}
+
+#define BUDGET_MSG "webhook bodies in flight would exceed --max-body-total; retry"
+
+static void defer(struct http *h, struct req *r, unsigned code, const char *msg) {
+  if (r->deferred) return;
+  r->deferred = code;
+  snprintf(r->deferred_msg, sizeof r->deferred_msg, "%s", msg);
+  drop_body(h, r);
 }
 
 /* Takes a piece of body. False: give up on the connection. */
@@ -356,16 +379,21 @@ static bool take(struct http *h, struct req *r, const char *data, size_t n) {
     char msg[128];
     snprintf(msg, sizeof msg, "body larger than --max-body (%llu bytes)",
              (unsigned long long)h->max_body);
-    defer(r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+    defer(h, r, MHD_HTTP_CONTENT_TOO_LARGE, msg);
     return true;
   }
   if (r->len + n + 1 > r->cap) {
     size_t cap = r->cap ? r->cap : 4096;
     while (cap < r->len + n + 1) cap *= 2;
     if (cap > h->max_body + 1) cap = (size_t)h->max_body + 1;
+    if (!reserve(h, r, cap)) {
+      defer(h, r, MHD_HTTP_SERVICE_UNAVAILABLE, BUDGET_MSG);
+      return true;
+    }
     char *p = realloc(r->body, cap);
     if (!p) {
-      defer(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+      atomic_fetch_sub(&h->body_total, cap - r->cap);
+      defer(h, r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
       return true;
     }
     r->body = p;
@@ -403,8 +431,12 @@ static enum MHD_Result webhook_headers(struct http *h, struct MHD_Connection *c,
       return reply_error(h, c, r, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
     }
     if (*end == '\0' && n > 0) {
+      if (!reserve(h, r, (size_t)n + 1))
+        return reply_error(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, BUDGET_MSG,
+                           "Retry-After", "1");
       r->body = malloc((size_t)n + 1);
       if (r->body) r->cap = (size_t)n + 1;
+      else atomic_fetch_sub(&h->body_total, (size_t)n + 1);
     }
   }
   return MHD_YES;
@@ -486,7 +518,9 @@ static enum MHD_Result webhook_done(struct http *h, struct MHD_Connection *c,
                                     struct req *r) {
   struct engine *e = h->e;
   if (r->deferred)
-    return reply_error(h, c, r, r->deferred, r->deferred_msg, NULL, NULL);
+    return reply_error(h, c, r, r->deferred, r->deferred_msg,
+                       r->deferred == MHD_HTTP_SERVICE_UNAVAILABLE ? "Retry-After" : NULL,
+                       r->deferred == MHD_HTTP_SERVICE_UNAVAILABLE ? "1" : NULL);
   if (r->len == 0)
     return reply_error(h, c, r, MHD_HTTP_BAD_REQUEST, "empty body", NULL, NULL);
   struct bump arena;
@@ -737,7 +771,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     log_int(&l, "body_bytes", (long long)r->seen);
     log_end(&l);
   }
-  free(r->body);
+  drop_body(h, r);
   free(r);
   *con_cls = NULL;
   atomic_fetch_sub(&h->inflight, 1);
@@ -871,8 +905,10 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   h->e = e;
   h->auth = auth;
   h->max_body = cfg->max_body;
+  h->max_body_total = cfg->max_body_total ? cfg->max_body_total : UINT64_MAX;
   h->history = cfg->history;
   atomic_init(&h->inflight, 0);
+  atomic_init(&h->body_total, 0);
   pthread_mutex_init(&h->cmu, NULL);
   pthread_cond_init(&h->ccv, NULL);
   struct buf b;

@@ -43,6 +43,7 @@ struct http_config {
   unsigned connection_timeout_s;
   unsigned max_connections;
   uint64_t max_body;
+  uint64_t max_body_total;    /* all bodies being received; 503 beyond */
   size_t history;             /* the most /api/v1/remediations lists */
   unsigned max_per_ip;        /* connections from one address; 0: no cap */
 };

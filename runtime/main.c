@@ -301,7 +301,8 @@ int main(int argc, char **argv) {
   struct http_config hc = {cfg.listen, (unsigned)cfg.http_threads,
                            (unsigned)((cfg.connection_timeout_ms + 999) / 1000),
                            (unsigned)cfg.max_connections, cfg.max_body,
-                           (size_t)cfg.history, (unsigned)cfg.max_connections_per_ip};
+                           cfg.max_body_total, (size_t)cfg.history,
+                           (unsigned)cfg.max_connections_per_ip};
   struct http *h = http_start(&e, &auth, &hc, err, sizeof err);
   if (!h) {
     fprintf(stderr, "healer: %s\n", err);
