@@ -60,7 +60,7 @@ make --no-print-directory B=build/bench10k BIN=build/bench10k/bin RULES="$work/r
 CFLAGS_B="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Idsl -Iruntime $(pkg-config --cflags libmicrohttpd libcjson)"
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/sink" bench/sink.c build/bench1k/runtime/decode.o \
-  build/bench1k/runtime/bump.o $(pkg-config --libs libmicrohttpd libcjson)
+  build/bench1k/runtime/bump.o build/bench1k/runtime/buf.o $(pkg-config --libs libmicrohttpd libcjson)
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/match_bench" bench/match_bench.c \
   $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o \
@@ -239,8 +239,15 @@ for i in range(10000):
 json.dump({"version": "4", "alerts": alerts}, open(sys.argv[1], "w"))
 PY
 "$work/match_bench" "$work/alerts.json" 20
-# JIT-compiling 17,500 regexes under valgrind takes a few minutes.
+"$work/match_bench" "$work/alerts.json" 20 index
+# JIT-compiling 17,500 regexes under valgrind takes a few minutes (twice:
+# the engine's walk, match_iter, then the index-only walk of before
+# alert-name patterns, the baseline).
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" --toggle-collect=bench_match_loop \
   "$work/match_bench" "$work/alerts.json" 1 >/dev/null 2>"$work/cg.err"
+valgrind --tool=callgrind --callgrind-out-file="$work/cg0.out" --toggle-collect=bench_index_loop \
+  "$work/match_bench" "$work/alerts.json" 1 index >/dev/null 2>"$work/cg0.err"
 IR=$(awk '/^summary:/ {print $2}' "$work/cg.out")
+IR0=$(awk '/^summary:/ {print $2}' "$work/cg0.out")
+python3 -c "print(f'baseline (index only, as before patterns): {$IR0 / 10000:.0f} per alert; ratio match_iter / baseline {$IR / $IR0:.3f}')"
 python3 -c "print(f'instructions: {$IR} for 10000 alerts = {$IR / 10000:.0f} per alert (lookup + matchers + first match)')"
