@@ -41,7 +41,7 @@ expect_code 200 "rules"
 python3 - "$TMP/body" <<'PY' || fail "rules: $(head -c 300 "$TMP/body")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["digest"] == "0123456789abcdef" and d["abi"] == 4, d.keys()
+assert d["digest"] == "0123456789abcdef" and d["abi"] == 5, d.keys()
 rules = {r["name"]: r for r in d["rules"]}
 r = rules["re_rule"]
 assert r["source"] == "tests/runtime/fixture.heal:20", r["source"]
@@ -56,6 +56,8 @@ assert c["cooldown_ms"] == 3600000 and c["cooldown_key"] == "$instance", c
 assert rules["multi_step"]["actions"][2]["params"]["reason"] == "\"${alertname} since ${alert.startsAt}\""
 assert rules["window_rule"]["options"]["during"] == "business_hours"
 assert rules["eq_continue"]["options"]["continue"] is True
+assert rules["pat_rule"]["alerts"] == ["PatA"] and rules["pat_rule"]["alert_patterns"] == ["Pat[A-Z]"], rules["pat_rule"]
+assert rules["re_rule"]["alert_patterns"] == []
 # The results that count as success ride on each step: a jenkins step's
 # defaults, none for a webhook (it has no result vocabulary).
 assert "succeed_on" not in c, c
