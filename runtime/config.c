@@ -90,7 +90,8 @@ static const struct opt opts[] = {
      "where the journal lives (accepted remediations survive a crash or restart)", 0},
     {"--journal-recover", "HEALER_JOURNAL_RECOVER", OPT_BOOL, OFF(journal_recover), "false",
      0, 0, NULL,
-     "start even if the journal is corrupt: skip damaged records (they are lost)", 0},
+     "start even if the journal is damaged: cut damaged records (they are lost), keep the "
+     "damaged file beside the new one as journal.log.damaged-TIME", 0},
     {"--journal-compact-size", "HEALER_JOURNAL_COMPACT_SIZE", OPT_SIZE, OFF(journal_compact),
      "16M", 4096, (uint64_t)1 << 40, "SIZE",
      "rewrite the journal as a snapshot once it grows past this (or twice the last snapshot)",

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 
 #define TMP_FILE JOURNAL_FILE ".tmp"
 #define LOCK_FILE "LOCK"
+#define GRP_MAX 64                /* a framed "grp" marker (48 bytes at most) */
 #define DEFAULT_TTL_MS ((int64_t)24 * 3600 * 1000)
 #define MAX_SAFE_INT ((int64_t)1 << 53)   /* exact in a JSON number (double) */
 
@@ -172,6 +174,8 @@ struct journal {
   atomic_bool failed_seen;    /* failed != 0, readable without mu (/readyz
                                  must not wait out a compaction's pause) */
   char *file_digest;          /* the digest of the file replayed */
+  bool file_grouped;          /* its header says every write is a group
+                                 commit opened by a "grp" marker */
 
   struct hmap rems, dd, cd;
   struct hmap ctl;            /* control values (journal_append_control) */
@@ -623,7 +627,7 @@ static void ser_hdr(struct buf *b, const char *digest, uint64_t next_id, int64_t
   jkstr(b, "digest", digest ? digest : "");
   jkint(b, "next_id", (long long)next_id);
   jkint(b, "at", (long long)at);
-  buf_putc(b, '}');
+  buf_puts(b, ",\"grp\":1}");
 }
 
 /* The steps member of an accept: ,"steps":[...]. */
@@ -753,6 +757,68 @@ static void frame(struct buf *out, const char *json, size_t n) {
   out->data[out->len] = '\0';
 }
 
+/* A group commit: every write that appends to the file (a leader's batch,
+ * a re-probe's, the snapshot's records) is opened by a marker record
+ * declaring how many bytes follow it in the same write:
+ *
+ *     <crc> {"t":"grp","len":N}
+ *
+ * so replay knows where the last write should end, and can tell a write
+ * cut short by a crash (only the last one can be) from damage to what was
+ * synced before it (see replay()). */
+struct grp {
+  char b[GRP_MAX];
+  size_t n;
+};
+
+static void grp_open(struct grp *g, size_t len) {
+  char json[40];
+  int k = snprintf(json, sizeof json, "{\"t\":\"grp\",\"len\":%zu}", len);
+  uint32_t crc = journal_crc32c(0, json, (size_t)k);
+  g->n = (size_t)snprintf(g->b, sizeof g->b, "%08x %s\n", (unsigned)crc, json);
+}
+
+/* Whether payload is a marker; its length in *len. The writer has one
+ * spelling, so this reads only that one. */
+static bool grp_parse(const char *payload, size_t n, uint64_t *len) {
+  static const char pre[] = "{\"t\":\"grp\",\"len\":";
+  size_t k = sizeof pre - 1;
+  if (n < k + 2 || memcmp(payload, pre, k) != 0 || payload[n - 1] != '}') return false;
+  uint64_t v = 0;
+  for (size_t i = k; i < n - 1; i++) {
+    if (payload[i] < '0' || payload[i] > '9' || v > UINT64_MAX / 10 - 1) return false;
+    v = v * 10 + (uint64_t)(payload[i] - '0');
+  }
+  *len = v;
+  return true;
+}
+
+/* Writes a group commit of p[0..n): its marker and the bytes, in one
+ * writev() as long as the kernel takes it whole. Nothing for n == 0.
+ * The bytes the file grew by in *wrote. */
+static int write_group(int fd, const char *p, size_t n, size_t *wrote) {
+  *wrote = 0;
+  if (!n) return 0;
+  struct grp g;
+  grp_open(&g, n);
+  struct iovec v[2] = {{g.b, g.n}, {(void *)(uintptr_t)p, n}};
+  int i = 0;
+  while (i < 2) {
+    ssize_t w = writev(fd, v + i, 2 - i);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    *wrote += (size_t)w;
+    while (i < 2 && (size_t)w >= v[i].iov_len) w -= (ssize_t)v[i++].iov_len;
+    if (i < 2) {
+      v[i].iov_base = (char *)v[i].iov_base + w;
+      v[i].iov_len -= (size_t)w;
+    }
+  }
+  return 0;
+}
+
 /* Adds a framed record to the pending batch (lock held). The caller has
  * reserved the room (reserve()), so this cannot fail. */
 static void emit(struct journal *j, const struct buf *json) {
@@ -803,8 +869,9 @@ static int reprobe(struct journal *j) {
   uint64_t target = j->lsn_appended, keep = j->file_bytes;
   int fd = j->fd;
   pthread_mutex_unlock(&j->mu);
+  size_t wrote = 0;
   int rc = ftruncate(fd, (off_t)keep);
-  if (rc == 0) rc = write_all(fd, batch.data, batch.len);
+  if (rc == 0) rc = write_group(fd, batch.data, batch.len, &wrote);
   if (rc == 0 && !j->no_fsync) rc = fdatasync(fd);
   if (rc == 0) rc = fsync_dir(j);
   pthread_mutex_lock(&j->mu);
@@ -813,7 +880,7 @@ static int reprobe(struct journal *j) {
     atomic_store(&j->failed_seen, false);
     j->failed_why[0] = '\0';
     j->lsn_durable = target;
-    j->file_bytes = keep + batch.len;
+    j->file_bytes = keep + wrote;
     j->n_syncs++;
     buf_reset(&batch);
     j->spare = batch;
@@ -1114,7 +1181,8 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     bool no_fsync = j->no_fsync;
     pthread_mutex_unlock(&j->mu);
     int64_t t0 = j->commit_hist ? hist_now_us() : 0;
-    int rc = write_all(fd, batch.data, batch.len);
+    size_t wrote;
+    int rc = write_group(fd, batch.data, batch.len, &wrote);
     const char *what = "write";
     if (rc == 0 && !no_fsync) {
       rc = fdatasync(fd);
@@ -1136,9 +1204,15 @@ int journal_sync(struct journal *j, uint64_t lsn) {
       }
     } else {
       j->lsn_durable = target;
-      j->file_bytes += batch.len;
       j->n_syncs++;
-      if (j->compacting) buf_put(&j->catchup, batch.data, batch.len);
+      /* The marker is rebuilt for the copy (the same bytes). */
+      if (j->compacting && batch.len) {
+        struct grp g;
+        grp_open(&g, batch.len);
+        buf_put(&j->catchup, g.b, g.n);
+        buf_put(&j->catchup, batch.data, batch.len);
+      }
+      j->file_bytes += wrote;
     }
     buf_reset(&batch);
     j->spare = batch;
@@ -1298,14 +1372,22 @@ static void snap_ctl(void *p, void *ctx) {
 }
 
 /* The live state as framed records, into out (lock held). 0 or -1. */
-static int build_snapshot(struct journal *j, int64_t now, struct buf *out) {
+/* The live state as a new file: its header (framed) into hdr, the records
+ * after it into out; they are written as the header and then one group
+ * commit. */
+static int build_snapshot(struct journal *j, int64_t now, struct buf *hdr, struct buf *out) {
   struct snap s;
   s.j = j;
-  s.out = out;
+  s.out = hdr;
   buf_init(&s.rec);
   /* next_id is past the ids reserved too: no "ids" record needed. */
   ser_hdr(&s.rec, j->rs->digest, j->next_id, now);
   snap_rec(&s);
+  if (hdr->oom) {
+    buf_free(&s.rec);
+    return -1;
+  }
+  s.out = out;
   /* The history, oldest first. */
   for (size_t i = 0; i < j->hist.n && !out->oom; i++) {
     ser_fin(&s.rec, j->hist.v[j->hist.head + i]);
@@ -1389,20 +1471,23 @@ int journal_compact(struct journal *j, int64_t now_ms) {
     return -1;
   }
   if (j->pend.len) {
-    if (write_all(j->fd, j->pend.data, j->pend.len) < 0) {
+    size_t wrote;
+    if (write_group(j->fd, j->pend.data, j->pend.len, &wrote) < 0) {
       set_failed(j, errno, "write");
       pthread_mutex_unlock(&j->mu);
       return -1;
     }
-    j->file_bytes += j->pend.len;
+    j->file_bytes += wrote;
     buf_reset(&j->pend);
   }
   expire(j, now_ms);
-  struct buf snap;
+  struct buf hdr, snap;
+  buf_init(&hdr);
   buf_init(&snap);
   buf_reserve(&snap, j->snapshot_bytes + j->snapshot_bytes / 4 + 65536);   /* no regrowth */
-  if (build_snapshot(j, now_ms, &snap) < 0) {
+  if (build_snapshot(j, now_ms, &hdr, &snap) < 0) {
     pthread_mutex_unlock(&j->mu);
+    buf_free(&hdr);
     buf_free(&snap);
     log_printf(LOGL_ERROR, "journal %s: compaction failed: out of memory", j->dir);
     return -1;
@@ -1415,10 +1500,13 @@ int journal_compact(struct journal *j, int64_t now_ms) {
 
   int fd = openat(j->dirfd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
                   0600);
-  int rc = fd < 0 ? -1 : write_all(fd, snap.data, snap.len);
+  size_t wrote = 0;
+  int rc = fd < 0 ? -1 : write_all(fd, hdr.data, hdr.len);
+  if (rc == 0) rc = write_group(fd, snap.data, snap.len, &wrote);
   if (rc == 0 && !no_fsync) rc = fdatasync(fd);
   int err = errno;
-  uint64_t bytes = snap.len;
+  uint64_t bytes = hdr.len + wrote;
+  buf_free(&hdr);
   buf_free(&snap);
 
   pthread_mutex_lock(&j->mu);
@@ -1672,11 +1760,14 @@ static int apply(struct journal *j, const char *json, size_t n, enum hdr_rule hr
     const char *digest = g_str(o, "digest", true, &bad);
     int64_t next = g_int(o, "next_id", false, &bad);
     if (bad) goto badfield;
+    int64_t grouped = g_int(o, "grp", false, &bad);
+    if (bad) goto badfield;
     if (v != JOURNAL_VERSION) {
       snprintf(why, wn, "format version %lld, this healer reads version %d", (long long)v,
                JOURNAL_VERSION);
       goto out;
     }
+    j->file_grouped = grouped == 1;
     free(j->file_digest);
     if (!(j->file_digest = strdup(digest))) goto nomem;
     if (next > 0 && (uint64_t)next > j->next_id) j->next_id = (uint64_t)next;
@@ -1853,15 +1944,77 @@ static void errf(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* The last group commit read: it declared [start, end). */
+struct grp_span {
+  bool on;                    /* a marker or a header saying "grp" was read */
+  size_t end;
+};
+
+/* Whether line[0..len) is framed: 8 hex digits, a space, then something. */
+static bool framed(const char *line, size_t len) {
+  if (len < 10 || line[8] != ' ') return false;
+  for (int i = 0; i < 8; i++)
+    if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f'))) return false;
+  return true;
+}
+
+/* Why the bad bytes data[off..n), among which no record is good, are not
+ * what a crash in the middle of a write leaves behind; NULL when they may
+ * be (a torn tail, cut without a word). A crash leaves a prefix of the
+ * last write, or on some file systems blocks of it zero-filled: never a
+ * complete record that fails its checksum (a framed line), and never
+ * bytes past the end its marker declared. Journals written before group
+ * commits have no markers: only the first test applies to them. */
+static const char *not_torn(const char *data, size_t off, size_t n, const struct grp_span *g,
+                            char *why, size_t wn) {
+  for (size_t p = off; p < n;) {
+    const char *nl = memchr(data + p, '\n', n - p);
+    if (!nl) break;
+    if (framed(data + p, (size_t)(nl - (data + p)))) {
+      snprintf(why, wn, "the record at offset %zu is complete but damaged", p);
+      return why;
+    }
+    p = (size_t)(nl - data) + 1;
+  }
+  if (!g->on || off == g->end) return NULL;   /* the next write's marker torn */
+  if (off > g->end) {
+    snprintf(why, wn, "it lies after the end of the last write (offset %zu)", g->end);
+    return why;
+  }
+  if (n > g->end) {
+    snprintf(why, wn, "the file runs %zu bytes past the end of the last write (offset %zu)",
+             n - g->end, g->end);
+    return why;
+  }
+  return NULL;
+}
+
+/* The lines in data[off..n), an incomplete last one included. */
+static uint64_t count_lines(const char *data, size_t off, size_t n) {
+  uint64_t k = 0;
+  for (const char *p = data + off, *e = data + n; p < e; k++) {
+    const char *nl = memchr(p, '\n', (size_t)(e - p));
+    p = nl ? nl + 1 : e;
+  }
+  return k;
+}
+
 /* Replays data[0..n) into the mirror. Sets *keep to the bytes that stay
- * (the rest is a torn tail). 0, or -1 with err. */
+ * (the rest is a torn tail, or with cfg.recover a damaged one: then
+ * info->lost_records counts it). 0, or -1 with err.
+ *
+ * Bad data followed by a good record is corruption. Bad data at the end
+ * is a torn tail only where the last write could have left it (see
+ * not_torn()); otherwise it is damage to records that were synced, and
+ * may hold acknowledged remediations: refused like corruption. */
 static int replay(struct journal *j, const char *data, size_t n,
                   struct journal_open_info *info, size_t *keep, char *err,
                   size_t errlen) {
   size_t off = 0, good = 0;   /* good: the next good record at or after off */
   uint64_t recno = 0;
   bool have_header = false;
-  char why[192];
+  struct grp_span span = {false, 0};
+  char why[192], whynot[160];
   *keep = n;
   while (off < n) {
     const char *line = data + off;
@@ -1879,7 +2032,9 @@ static int replay(struct journal *j, const char *data, size_t n,
     }
     if (bad) {
       if (good < next) good = first_good(data, n, next);
-      if (good == SIZE_MAX) { /* a torn tail: cut it off */
+      const char *nt = good == SIZE_MAX ? not_torn(data, off, n, &span, whynot, sizeof whynot)
+                                        : NULL;
+      if (good == SIZE_MAX && !nt) { /* a torn tail: cut it off */
         info->torn_offset = off;
         info->torn_bytes = n - off;
         *keep = off;
@@ -1887,6 +2042,25 @@ static int replay(struct journal *j, const char *data, size_t n,
                    "journal %s/%s: torn record at offset %zu (%zu bytes to the end: "
                    "%s), left by a crash mid-write: cut off",
                    j->dir, JOURNAL_FILE, off, n - off, why);
+        return 0;
+      }
+      if (good == SIZE_MAX) {   /* damage at the end, not a torn write */
+        if (!j->recover) {
+          errf(err, errlen,
+               "journal %s/%s is damaged at its end: record %llu at offset %zu: %s, and "
+               "this is not what a crash mid-write leaves (%s), so records synced "
+               "earlier may be lost; start with --journal-recover to cut it off (the "
+               "damaged file is kept beside the new one), or move the file away",
+               j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why, nt);
+          return -1;
+        }
+        uint64_t lost = count_lines(data, off, n);
+        log_printf(LOGL_WARN,
+                   "journal %s/%s: --journal-recover: cutting a damaged end at offset %zu "
+                   "(%zu bytes, %llu records: %s; %s)",
+                   j->dir, JOURNAL_FILE, off, n - off, (unsigned long long)lost, why, nt);
+        info->lost_records += lost;
+        *keep = off;
         return 0;
       }
       if (!j->recover) {
@@ -1900,6 +2074,14 @@ static int replay(struct journal *j, const char *data, size_t n,
       log_printf(LOGL_WARN, "journal %s/%s: skipping corrupt record %llu at offset %zu: %s",
                  j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
       info->lost_records++;
+      recno++;
+      off = next;
+      continue;
+    }
+    uint64_t glen;
+    if (recno > 0 && grp_parse(payload, plen, &glen)) {   /* a group commit begins */
+      span.on = true;
+      span.end = glen > n - next ? SIZE_MAX : next + (size_t)glen;
       recno++;
       off = next;
       continue;
@@ -1926,7 +2108,10 @@ static int replay(struct journal *j, const char *data, size_t n,
                  j->dir, JOURNAL_FILE, (unsigned long long)recno + 1, off, why);
       info->lost_records++;
     } else {
-      if (recno == 0 || hr == HDR_OPTIONAL) have_header = j->file_digest != NULL;
+      if (recno == 0 || hr == HDR_OPTIONAL) {
+        have_header = j->file_digest != NULL;
+        if (have_header && j->file_grouped) span = (struct grp_span){true, next};
+      }
       info->records++;
     }
     recno++;
@@ -2232,6 +2417,25 @@ static int read_file(int fd, char **out, size_t *n) {
   return 0;
 }
 
+/* Gives the journal file a second name, DIR/journal.log.damaged-<UTC
+ * time>[-K], so that it survives its replacement by a compaction as it
+ * was found (a hard link: it needs no room on a full disk). The name in
+ * out. 0, or -1 with errno. */
+static int keep_damaged(struct journal *j, int64_t now_ms, char *out, size_t n) {
+  time_t t = (time_t)(now_ms / 1000);
+  struct tm tm;
+  char stamp[32];
+  if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm))
+    snprintf(stamp, sizeof stamp, "%lld", (long long)t);
+  for (int k = 1; k < 100; k++) {
+    if (k == 1) snprintf(out, n, "%s.damaged-%s", JOURNAL_FILE, stamp);
+    else snprintf(out, n, "%s.damaged-%s-%d", JOURNAL_FILE, stamp, k);
+    if (linkat(j->dirfd, JOURNAL_FILE, j->dirfd, out, 0) == 0) return 0;
+    if (errno != EEXIST) return -1;
+  }
+  return -1;
+}
+
 /* A new, empty journal file: the header, synced (lock not needed: open). */
 static int write_header(struct journal *j, int64_t now) {
   struct buf b, f;
@@ -2331,7 +2535,16 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
   if (replay(j, data, n, info, &keep, err, errlen) < 0) goto fail;
   free(data);
   data = NULL;
-  if (keep < n) {
+  if (info->lost_records) {
+    /* --journal-recover skipped damage: the file is rewritten below, and
+     * the original stays beside it as it was found. */
+    if (keep_damaged(j, now_ms, info->damaged_copy, sizeof info->damaged_copy) < 0) {
+      errf(err, errlen, "journal %s/%s: --journal-recover cannot keep the damaged file "
+           "beside the new one (%s); move it away by hand", dir, JOURNAL_FILE,
+           strerror(errno));
+      goto fail;
+    }
+  } else if (keep < n) {
     if (ftruncate(j->fd, (off_t)keep) != 0 || (!j->no_fsync && fdatasync(j->fd) != 0)) {
       errf(err, errlen, "journal %s/%s: cannot cut off the torn tail: %s", dir, JOURNAL_FILE,
            strerror(errno));
@@ -2356,6 +2569,9 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
     }
     expire(j, now_ms);
     if (info->rules_changed || info->lost_records || keep > threshold(j)) {
+      /* What rebind() appended is in the snapshot too; not writing it to
+       * the old file first leaves a damaged original untouched. */
+      if (info->lost_records) buf_reset(&j->pend);
       if (journal_compact(j, now_ms) < 0) {
         errf(err, errlen, "journal %s/%s: cannot rewrite it (see the log)", dir, JOURNAL_FILE);
         goto fail;
@@ -2368,8 +2584,9 @@ int journal_open(struct journal **out, const struct journal_config *cfg,
     }
     if (info->lost_records)
       log_printf(LOGL_WARN, "journal %s/%s: --journal-recover: %llu damaged records skipped "
-                 "and lost; the file was rewritten clean", dir, JOURNAL_FILE,
-                 (unsigned long long)info->lost_records);
+                 "and lost; the file was rewritten clean, the damaged one kept as %s/%s",
+                 dir, JOURNAL_FILE, (unsigned long long)info->lost_records, dir,
+                 info->damaged_copy);
     if (info->rules_changed)
       log_printf(LOGL_WARN, "journal %s/%s was written with rules %s, these are %s: "
                  "entries re-bound by rule name (%llu remediations could not be resumed)",

@@ -20,7 +20,7 @@
  * one object without raw control characters, so it holds no LF. The first
  * record of a file is the header:
  *
- *     {"t":"hdr","v":1,"digest":"<rules digest>","next_id":N,"at":MS}
+ *     {"t":"hdr","v":1,"digest":"<rules digest>","next_id":N,"at":MS,"grp":1}
  *
  * then, in any number:
  *
@@ -45,15 +45,32 @@
  *                                        seen again)
  *     {"t":"ctl","k":KEY,"v":VALUE}      a control value set (no "v": the
  *                                        key is forgotten), see "Controls"
+ *     {"t":"grp","len":N}                a group commit begins: the next N
+ *                                        bytes were written with this record
+ *                                        in one write (see "Torn and
+ *                                        damaged"); not counted in records
  *
  * Times are ms since the epoch. Strings are the exact bytes (only '"', '\'
  * and control characters are escaped). A record whose line is incomplete or
- * whose checksum fails is bad. Bad data with no good record after it is a
- * torn tail (a crash mid-write): it is cut off with a warning. A bad record
- * followed by good ones is corruption: journal_open() fails naming the
- * file, the offset and what is wrong, unless cfg.recover (--journal-recover)
- * is set; then the bad records are skipped, counted and reported, and the
- * file is rewritten clean.
+ * whose checksum fails is bad.
+ *
+ * Torn and damaged: every write that appends to the file (a group commit,
+ * a re-probe, the records of a snapshot after its header) begins with a
+ * "grp" marker naming its length, and the header says "grp":1. A crash
+ * mid-write leaves a prefix of the last write, or on some file systems
+ * part of it zero-filled, so only that may be called torn and cut off with
+ * a warning: bad bytes at the end, with no good record after them, that
+ * hold no complete record (no framed line whose checksum fails) and lie
+ * within the extent the last marker declared, or begin exactly where the
+ * last write ended (a marker torn). Anything else is damage to records
+ * that were synced and maybe acknowledged: journal_open() fails naming
+ * the file, the record (its line number, markers counted), the offset and
+ * what is wrong, and leaves the file alone, unless cfg.recover
+ * (--journal-recover) is set; then the bad records are skipped or cut,
+ * counted and reported, the file is rewritten clean and the original kept
+ * beside it as journal.log.damaged-<UTC time> (a hard link). A file whose
+ * header lacks "grp" (an older healer's) has no markers: bad bytes at its
+ * end are torn unless they hold a complete damaged record.
  *
  * Rules: records carry the rule's index and name; the header carries the
  * rules digest. Replayed under other rules (another digest), every entry is
@@ -182,6 +199,9 @@ struct journal_open_info {
   uint64_t torn_bytes;              /* cut from a torn tail (0: none) */
   uint64_t torn_offset;             /* where the cut was */
   uint64_t lost_records;            /* skipped as corrupt (recover only) */
+  char damaged_copy[64];            /* recover, records lost: the name in
+                                       the state dir the damaged file is
+                                       kept under */
   uint64_t failed;                  /* in flight, not resumable: recorded
                                        failed (rules changed) */
   bool created;                     /* no journal yet: a new one was made */

@@ -78,25 +78,57 @@ expect_json "j['duplicates']" 1 "state intact after the torn line"
 stop_healer
 
 # --- 4. Corruption in the middle stops start-up; --journal-recover skips it.
-python3 - "$J" <<'PY'
+# The first record after the header that is not a group commit's marker
+# gets a flipped bit; its number (a line number) is printed.
+recno=$(python3 - "$J" <<'PY'
 import sys
 p = sys.argv[1]
 data = bytearray(open(p, "rb").read())
-second = data.index(b"\n") + 1          # the record after the header
-data[second + 30] ^= 0x01
+lines = data.split(b"\n")
+k = next(i for i in range(1, len(lines)) if b'{"t":"grp"' not in lines[i])
+off = sum(len(l) + 1 for l in lines[:k])
+data[off + 30] ^= 0x01
 open(p, "wb").write(bytes(data))
+print(k + 1)
 PY
+)
 "$HEALER_FIXTURE" --listen 127.0.0.1:0 --state-dir "$STATE" --dry-run >"$TMP/corrupt.out" 2>"$TMP/corrupt.err"
 rc=$?
 [ "$rc" -eq 1 ] || fail "a corrupt journal: exit status $rc, want 1"
-grep -q "journal $STATE/journal.log is corrupt: record 2 at offset" "$TMP/corrupt.err" ||
+grep -q "journal $STATE/journal.log is corrupt: record $recno at offset" "$TMP/corrupt.err" ||
   fail "message does not name file, record and offset: $(cat "$TMP/corrupt.err")"
 grep -q -- '--journal-recover' "$TMP/corrupt.err" || fail "message does not mention --journal-recover"
 start_healer --state-dir "$STATE" --dry-run --journal-recover
 grep -q 'damaged records skipped' "$TMP/healer.log" || fail "recover did not say what was lost"
 stop_healer
+ls "$STATE"/journal.log.damaged-* >/dev/null 2>&1 || fail "--journal-recover kept no damaged copy"
+rm -f "$STATE"/journal.log.damaged-*
 start_healer --state-dir "$STATE" --dry-run   # rewritten clean
 stop_healer
+
+# --- 4b. Damage at the end that a crash cannot leave (the last record
+# complete, its checksum wrong) stops start-up too: it may be an
+# acknowledged remediation. --journal-recover cuts it and keeps the file.
+python3 - "$J" <<'PY'
+import sys
+p = sys.argv[1]
+data = bytearray(open(p, "rb").read())
+last = data.rindex(b"\n", 0, len(data) - 1) + 1
+data[last + 20] ^= 0x01
+open(p, "wb").write(bytes(data))
+PY
+cp "$J" "$TMP/damaged.log"
+"$HEALER_FIXTURE" --listen 127.0.0.1:0 --state-dir "$STATE" --dry-run >/dev/null 2>"$TMP/tail.err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "a journal damaged at its end: exit status $rc, want 1"
+grep -q "journal $STATE/journal.log is damaged at its end" "$TMP/tail.err" ||
+  fail "no clear message for a damaged end: $(cat "$TMP/tail.err")"
+cmp -s "$J" "$TMP/damaged.log" || fail "a refused start changed the journal"
+start_healer --state-dir "$STATE" --dry-run --journal-recover
+grep -q 'the damaged one kept as' "$TMP/healer.log" || fail "recover did not name the kept copy"
+stop_healer
+copy=$(ls "$STATE"/journal.log.damaged-* 2>/dev/null | head -n 1)
+[ -n "$copy" ] && cmp -s "$copy" "$TMP/damaged.log" || fail "the damaged copy is not the file as found"
 
 # --- 5. One healer per state directory.
 start_healer --state-dir "$STATE" --dry-run

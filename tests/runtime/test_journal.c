@@ -585,6 +585,8 @@ static void test_picked_backend_restored(void **state) {
 
 /* ---- torn tail ------------------------------------------------------------------- */
 
+static void expect_open_fails(const char *want1, const char *want2);
+
 static void test_torn_last_record(void **state) {
   (void)state;
   struct journal_config c = cfg_for(&hl_ruleset);
@@ -619,14 +621,33 @@ static void test_torn_last_record(void **state) {
     journal_close(j);
     assert_int_equal(file_size(jpath()), (off_t)last);   /* cut off for good */
   }
-  /* A tail of garbage (a block the crash left zero-filled) is torn too. */
+  /* The write's own bytes zero-filled (a file system that grew the file
+   * before the data reached it) are torn too... */
   char *z = calloc(1, last + 4096);
   memcpy(z, full, last);
-  spit(jpath(), z, last + 4096);
+  spit(jpath(), z, n);
   struct journal_open_info info;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, n - last);
+  journal_close(j);
+  /* ... and so is a zero-filled block where the next write began (its
+   * marker torn): the last record's marker line starts it. */
+  size_t mark = last - 1;
+  while (mark > 0 && full[mark - 1] != '\n') mark--;
+  assert_non_null(strstr(full + mark, "{\"t\":\"grp\",\"len\":"));
+  spit(jpath(), z, mark);
+  j = open_ok(&c, NOW, NULL);
+  journal_close(j);
+  memset(z + mark, 0, 4096);
+  spit(jpath(), z, mark + 4096);
   j = open_ok(&c, NOW, &info);
   assert_int_equal(info.torn_bytes, 4096);
   journal_close(j);
+  /* Zeros past the end the last write declared: not a crash, damage. */
+  memcpy(z, full, last);
+  memset(z + last, 0, 4096);
+  spit(jpath(), z, last + 4096);
+  expect_open_fails("damaged at its end", "past the end of the last write");
   /* Only a torn header: a fresh journal. */
   spit(jpath(), full, 20);
   j = open_ok(&c, NOW, &info);
@@ -652,10 +673,13 @@ static char *six_records(size_t *n, size_t starts[8]) {
                                                id % 2 ? "a" : "b", NOW + (int64_t)id);
   journal_close(j);
   char *data = slurp(jpath(), n);
+  /* The header, then one group commit: its marker (line 2, left out of
+   * starts) and the six. */
   size_t k = 0;
   starts[k++] = 0;
   for (size_t i = 0; i + 1 < *n; i++)
-    if (data[i] == '\n') starts[k++] = i + 1;
+    if (data[i] == '\n' && strncmp(data + i + 10, "{\"t\":\"grp\"", 10) != 0)
+      starts[k++] = i + 1;
   assert_int_equal(k, 7);
   starts[k] = *n;
   return data;
@@ -680,11 +704,12 @@ static void test_corrupt_middle_record(void **state) {
   char *data = malloc(n);
   char want[64];
 
-  /* A flipped bit in record 3 (the second accept). */
+  /* A flipped bit in the second accept (record 4: the header and the
+   * group's marker come first). */
   memcpy(data, orig, n);
   data[at[2] + 40] ^= 0x04;
   spit(jpath(), data, n);
-  snprintf(want, sizeof want, "record 3 at offset %zu", at[2]);
+  snprintf(want, sizeof want, "record 4 at offset %zu", at[2]);
   expect_open_fails(want, "checksum mismatch");
   struct journal_config c = cfg_for(&hl_ruleset);
   c.recover = true;
@@ -704,7 +729,7 @@ static void test_corrupt_middle_record(void **state) {
   memcpy(data, orig, n);
   data[at[3] - 1] = ' ';
   spit(jpath(), data, n);
-  expect_open_fails("record 3", "checksum mismatch");
+  expect_open_fails("record 4", "checksum mismatch");
 
   /* A well-framed record that is not JSON (the checksum is right). */
   struct buf b;
@@ -722,7 +747,7 @@ static void test_corrupt_middle_record(void **state) {
   junk = "{\"t\":\"what\"}";
   buf_printf(&b, "%08x %s\n", journal_crc32c(0, junk, strlen(junk)), junk);
   spit(jpath(), b.data, b.len);
-  expect_open_fails("record 8", "unknown record type \"what\"");
+  expect_open_fails("record 9", "unknown record type \"what\"");
   c.recover = true;
   j = open_ok(&c, NOW, &info);
   assert_int_equal(info.lost_records, 1);
@@ -739,6 +764,126 @@ static void test_corrupt_middle_record(void **state) {
   /* No header at all. */
   spit(jpath(), orig + at[1], n - at[1]);
   expect_open_fails("record 1", "the first record is not a header");
+  buf_free(&b);
+  free(data);
+  free(orig);
+}
+
+/* ---- damage at the end ------------------------------------------------------------ */
+
+/* 20 remediations acknowledged one by one (each its own group commit, as
+ * 20 webhooks a second apart would be). */
+static char *twenty_acked(size_t *n) {
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal *j = open_ok(&c, NOW, NULL);
+  for (uint64_t id = 1; id <= 20; id++) {
+    char fp[16];
+    snprintf(fp, sizeof fp, "fp-%llu", (unsigned long long)id);
+    accept(j, id, R_FALLBACK, fp, "v", NOW + (int64_t)id);
+    assert_int_equal(journal_sync(j, JOURNAL_LSN_ALL), 0);
+  }
+  journal_close(j);
+  return slurp(jpath(), n);
+}
+
+/* The damaged copy --journal-recover keeps: its name, and its bytes are
+ * the damaged file's, untouched. */
+static void expect_damaged_copy(const struct journal_open_info *info, const char *want,
+                                size_t wn) {
+  assert_non_null(strstr(info->damaged_copy, JOURNAL_FILE ".damaged-"));
+  char p[400];
+  snprintf(p, sizeof p, "%s/%s", g_dir, info->damaged_copy);
+  size_t got_n;
+  char *got = slurp(p, &got_n);
+  assert_int_equal(got_n, wn);
+  assert_memory_equal(got, want, wn);
+  free(got);
+  assert_int_equal(unlink(p), 0);
+}
+
+/* Only the last group commit may be called torn: 4 KB of zeros over
+ * records synced long ago, or a complete record whose checksum fails,
+ * stop start-up; --journal-recover cuts them and keeps the original. */
+static void test_damaged_tail(void **state) {
+  (void)state;
+  struct journal_config c = cfg_for(&hl_ruleset);
+  struct journal_open_info info;
+  size_t n;
+  char *orig = twenty_acked(&n);
+  assert_true(n > 4096 + 1024);
+  char *data = malloc(n);
+
+  /* Zeros over the last 4 KB: 10 or so acknowledged accepts. */
+  memcpy(data, orig, n);
+  memset(data + n - 4096, 0, 4096);
+  spit(jpath(), data, n);
+  expect_open_fails("damaged at its end", "past the end of the last write");
+  assert_int_equal(file_size(jpath()), (off_t)n);      /* left as it was */
+  c.recover = true;
+  struct journal *j = open_ok(&c, NOW, &info);
+  assert_true(info.lost_records >= 1);
+  assert_true(info.compacted);
+  size_t kept = info.inflight;
+  assert_true(kept >= 1 && kept < 20);
+  print_message("4 KB of zeros over the end: %zu of 20 remediations kept by --journal-recover\n", kept);
+  journal_close(j);
+  expect_damaged_copy(&info, data, n);
+  c.recover = false;                                    /* rewritten clean */
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.inflight, kept);
+  assert_int_equal(info.lost_records, 0);
+  journal_close(j);
+
+  /* The last record complete, its checksum wrong (a flipped bit): a crash
+   * leaves an incomplete record, never this. */
+  size_t last = n - 1;
+  while (last > 0 && orig[last - 1] != '\n') last--;
+  memcpy(data, orig, n);
+  data[last + 30] ^= 0x01;
+  spit(jpath(), data, n);
+  char want[64];
+  snprintf(want, sizeof want, "at offset %zu is complete but damaged", last);
+  expect_open_fails("checksum mismatch", want);
+  c.recover = true;
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.lost_records, 1);
+  assert_int_equal(info.inflight, 19);
+  journal_close(j);
+  expect_damaged_copy(&info, data, n);
+  c.recover = false;
+
+  /* The same record cut short instead: torn, cut without a word. */
+  spit(jpath(), orig, n - 7);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_offset, last);
+  assert_int_equal(info.inflight, 19);
+  journal_close(j);
+
+  /* A journal from before group commits (no "grp" in its header, no
+   * markers) keeps the old rule for zeros at its end... */
+  struct buf b;
+  buf_init(&b);
+  const char *hdr = "{\"t\":\"hdr\",\"v\":1,\"digest\":\"old\",\"next_id\":1,\"at\":1}";
+  buf_printf(&b, "%08x %s\n", journal_crc32c(0, hdr, strlen(hdr)), hdr);
+  for (size_t off = 0; off < n;) {             /* the accepts, without markers */
+    const char *nl = memchr(orig + off, '\n', n - off);
+    size_t len = (size_t)(nl - (orig + off)) + 1;
+    if (off && strncmp(orig + off + 9, "{\"t\":\"grp\"", 10) != 0) buf_put(&b, orig + off, len);
+    off += len;
+  }
+  size_t legacy = b.len;
+  for (int i = 0; i < 4096; i++) buf_putc(&b, '\0');
+  spit(jpath(), b.data, b.len);
+  j = open_ok(&c, NOW, &info);
+  assert_int_equal(info.torn_bytes, 4096);
+  assert_int_equal(info.inflight, 20);
+  journal_close(j);
+  /* ... but not for a complete damaged record. */
+  b.len = legacy;
+  b.data[legacy - 20] ^= 0x01;
+  spit(jpath(), b.data, b.len);
+  expect_open_fails("checksum mismatch", "complete but damaged");
+
   buf_free(&b);
   free(data);
   free(orig);
@@ -2044,6 +2189,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_succeed_on_from_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(test_picked_backend_restored, setup, teardown),
       cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_damaged_tail, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_middle_record, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cooldown_survives_restart, setup, teardown),
       cmocka_unit_test_setup_teardown(test_seen_keeps_dedupe_alive, setup, teardown),
