@@ -890,7 +890,7 @@ static int reprobe(struct journal *j) {
     log_printf(LOGL_INFO, "journal %s/%s: writable again; webhooks are accepted again",
                j->dir, JOURNAL_FILE);
   } else {
-    buf_put(&batch, j->pend.data, j->pend.len);   /* nothing is appended meanwhile */
+    buf_put(&batch, j->pend.data, j->pend.len);   /* what came meanwhile, after it */
     struct buf t = j->pend;
     j->pend = batch;
     buf_reset(&t);
@@ -1044,7 +1044,8 @@ int journal_append_finished(struct journal *j, const struct remediation *r,
   ser_fin(&b, l);
   int rc = -1;
   pthread_mutex_lock(&j->mu);
-  if (!j->failed && !b.oom && !find_live(j, l->id) && reserve(j, &b)) {
+  /* Kept while the journal has failed, like a state change. */
+  if (!b.oom && !find_live(j, l->id) && reserve(j, &b)) {
     emit(j, &b);
     if (l->id >= j->next_id) j->next_id = l->id + 1;
     hist_add(j, l);
@@ -1067,7 +1068,12 @@ int journal_append_state(struct journal *j, const struct journal_state *s,
   ser_state(&b, s, 0);
   int rc = -1;
   pthread_mutex_lock(&j->mu);
-  if (!j->failed && !b.oom) {
+  /* Appended even while the journal has failed: what happened to a
+   * remediation already accepted is kept in memory, and the re-probe
+   * writes it with the rest of what is pending (only its sync fails
+   * meanwhile). Dropping it would resume a finished remediation after a
+   * restart. */
+  if (!b.oom) {
     if (!find_live(j, s->id)) {
       rc = 0;                 /* not in flight: nothing to record */
     } else if (reserve(j, &b) && fold_state(j, s, 0) == 0) {
@@ -1194,8 +1200,9 @@ int journal_sync(struct journal *j, uint64_t lsn) {
     if (rc != 0) {
       set_failed(j, e, what);
       /* Kept for journal_tick()'s re-probe, which cuts what part of it
-       * reached the file and writes it again (appends fail meanwhile, so
-       * pend holds only what came between taking the batch and now). */
+       * reached the file and writes it again, followed by what was
+       * appended since the batch was taken (state changes go on being
+       * appended while the journal has failed; accepts do not). */
       buf_put(&batch, j->pend.data, j->pend.len);
       if (!batch.oom) {
         struct buf t = j->pend;

@@ -122,9 +122,13 @@
  * return an LSN (a position in the stream of records); journal_sync(lsn)
  * writes and fdatasyncs everything appended so far. Concurrent callers share
  * one fdatasync: the first becomes the leader, the others wait for it (and
- * the next leader takes whatever arrived meanwhile). An I/O error is sticky:
- * every later sync and append fails (the page cache can no longer be
- * trusted) and the error is logged once; webhooks then get 503.
+ * the next leader takes whatever arrived meanwhile). An I/O error is sticky
+ * until journal_tick()'s re-probe writes everything pending again from
+ * memory (the page cache can no longer be trusted): meanwhile every sync
+ * fails, and so does every append but state changes and finished
+ * records, which are kept in memory for the re-probe (a remediation
+ * already accepted goes on, and what happens to it must not be lost);
+ * the error is logged once; webhooks get 503.
  *
  * Compaction (journal_tick() when due, or journal_compact()): the live state
  * is serialized under the lock (the snapshot's boundary), written to

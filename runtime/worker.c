@@ -132,7 +132,9 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
                      "could not record its start)", i + 1);
             return REM__COUNT;
           }
-        } while (journal_step(w, r, i, NULL, true) < 0);
+          /* Not appended again while it is down: once is kept. */
+        } while (journal_failure(w->e->journal, NULL, 0) ||
+                 journal_step(w, r, i, NULL, true) < 0);
         store_set_state(&w->e->store, r, REM_RUNNING, "", rtime_now_ms());
       }
       st = ops->start(&run);
