@@ -92,10 +92,18 @@ runtime-objs: $(RUNTIME_LIB_OBJ) $(RULES_OBJ)
 # libFuzzer over the decoder and the engine (clang):  make fuzz-decode
 FUZZ_SECONDS ?= 60
 FUZZ_RT_SRC := $(filter-out runtime/main.c,$(RUNTIME_SRC))
-build/fuzz/fuzz_decode: tests/runtime/fuzz_decode.c tests/runtime/fixture_rules.c $(FUZZ_RT_SRC)
+# The runtime's objects are built once with the fuzzer's instrumentation
+# (build/fuzz/rt/) and linked into each target over it.
+FUZZ_RT_OBJ := $(patsubst %.c,build/fuzz/rt/%.o,$(FUZZ_RT_SRC) tests/runtime/fixture_rules.c)
+FUZZ_CC := clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1
+build/fuzz/rt/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(RT_LIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+-include $(FUZZ_RT_OBJ:.o=.d)
+
+build/fuzz/fuzz_decode build/fuzz/fuzz_http build/fuzz/fuzz_journal: \
+    build/fuzz/fuzz_%: tests/runtime/fuzz_%.c $(FUZZ_RT_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(RT_LIBS)
 
 fuzz-decode: build/fuzz/fuzz_decode
 	@mkdir -p build/fuzz/decode-corpus
@@ -107,11 +115,6 @@ fuzz-decode: build/fuzz/fuzz_decode
 #   make fuzz-http, make fuzz-tz [FUZZ_SECONDS=60]
 # Seeds: tests/runtime/fuzz-http/ (the framing and auth cases) and every
 # zone file of tests/runtime/fuzz-tz/ plus a few of the system's.
-build/fuzz/fuzz_http: tests/runtime/fuzz_http.c tests/runtime/fixture_rules.c $(FUZZ_RT_SRC)
-	@mkdir -p $(@D)
-	clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(RT_LIBS)
-
 build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c runtime/tz.c runtime/rtime.c
 	@mkdir -p $(@D)
 	clang $(STD) -Idsl -Iruntime -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
@@ -120,6 +123,15 @@ fuzz-http: build/fuzz/fuzz_http
 	@mkdir -p build/fuzz/http-corpus
 	build/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 \
 	  build/fuzz/http-corpus tests/runtime/fuzz-http
+
+# libFuzzer over the journal's start-up (replay, torn and damaged ends,
+# --journal-recover):  make fuzz-journal [FUZZ_SECONDS=60]
+# Seeds: tests/runtime/fuzz-journal/ (journals healer wrote, one from
+# before group commits, damaged ones).
+fuzz-journal: build/fuzz/fuzz_journal
+	@mkdir -p build/fuzz/journal-corpus
+	build/fuzz/fuzz_journal -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  build/fuzz/journal-corpus tests/runtime/fuzz-journal
 
 TZ_SEEDS := $(wildcard /usr/share/zoneinfo/Europe/Berlin /usr/share/zoneinfo/America/New_York \
               /usr/share/zoneinfo/Australia/Lord_Howe /usr/share/zoneinfo/Asia/Kolkata \
@@ -130,4 +142,4 @@ fuzz-tz: build/fuzz/fuzz_tz
 	build/fuzz/fuzz_tz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  build/fuzz/tz-corpus tests/runtime/fuzz-tz
 
-.PHONY: fuzz-decode fuzz-http fuzz-tz
+.PHONY: fuzz-decode fuzz-http fuzz-tz fuzz-journal

@@ -49,6 +49,8 @@ test:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all test-bins
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_healerc
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_decode build/fuzz/fuzz_http \
+	  build/fuzz/fuzz_tz build/fuzz/fuzz_journal
 	@# bin/healer-static, for tests/integration/static_root.sh (cached in build/static)
 	@$(MAKE) --no-print-directory static
 	@SAN_DIR=build/san tests/run.sh

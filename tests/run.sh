@@ -152,6 +152,21 @@ if want "fuzz: seed replay" && [ -x "$FUZZER" ]; then
   fi
 fi
 
+# The runtime's fuzz targets (make fuzz-decode, fuzz-http, fuzz-tz,
+# fuzz-journal) replay their seed corpora: the cases each was seeded with
+# stay tested between fuzzing runs.
+for spec in decode:tests/runtime/fuzz-corpus http:tests/runtime/fuzz-http \
+            tz:tests/runtime/fuzz-tz journal:tests/runtime/fuzz-journal; do
+  target=${spec%%:*} seeds=${spec#*:}
+  bin=${FUZZ_DIR:-build/fuzz}/fuzz_$target
+  want "fuzz: $target seed replay" && [ -x "$bin" ] || continue
+  if "$bin" -runs=0 "$seeds"/* >"$tmp/log" 2>&1; then
+    pass "fuzz: $target seed replay"
+  else
+    fail "fuzz: $target seed replay" "$(tail -n 30 "$tmp/log")"
+  fi
+done
+
 # Shell tests: each script is one test, exit 0 = pass.
 echo "== integration"
 for t in tests/integration/*.sh; do
