@@ -15,7 +15,9 @@
 #   5. a restart on a still-full disk with a torn last record: healer starts
 #      (no exit 1), cuts the torn tail (ftruncate: no free space needed),
 #      answers 503 while the disk stays full, and once it is freed is ready
-#      and takes a webhook (202); nothing that ran before runs again.
+#      and takes a webhook (202); nothing that ran before runs again;
+#   6. a remediation that finishes while the disk is full is not run again
+#      by the next start (its end is written once the journal heals).
 # The waiting state needs a remediation that is not a dry run (a dry run
 # records no start), hence the fake Jenkins and the fixture's it_prune.
 # Needs root (mount); without it the test says SKIP and passes.
@@ -225,4 +227,29 @@ stop_healer                 # r1 and q1 run in the drain
 [ "$(triggers p1)" = 1 ] || fail "p1 was triggered $(triggers p1) times across the restart, want once"
 [ "$(triggers r1)" = 1 ] || fail "r1 was triggered $(triggers r1) times, want once"
 [ "$(triggers q1)" = 1 ] || fail "q1 was triggered $(triggers q1) times, want once"
+
+# --- 6. A remediation that finishes while the disk is full is not run again
+# after a restart: its final state is kept in memory and written once the
+# journal heals (it was dropped: the next start re-queued it). A dry run
+# finishes without recording a start, so it ends on the full disk.
+start_healer "${HARGS[@]}" --dry-run
+post_json /api/v1/alertmanager "$(payload "$(alert firing '{"alertname":"HealerTest","instance":"d1:9100"}' d1)")"
+expect_code 202 "d1, before the disk is full"
+fill
+post_json /api/v1/alertmanager "$(payload "$(alert firing "{\"alertname\":\"HealerTest\",\"instance\":\"x1:9100\",\"value\":\"$big\"}" x1)")"
+expect_code 503 "a webhook on a full disk (step 6)"
+wait_until $((DELAY + 10)) sh -c "grep -q 'msg=dry_run.*fingerprint=d1' '$TMP/healer.log'" ||
+  fail "d1 did not finish on the full disk: $(rem_field d1 state) '$(rem_field d1 reason)'"
+req GET /readyz
+expect_code 503 "/readyz when d1 finished"
+rm -f "$FILLER"
+wait_until 10 ready || fail "/readyz not 200 within 10 s of freeing the disk (step 6)"
+stop_healer
+lines=$(wc -l <"$TMP/healer.log")
+start_healer "${HARGS[@]}" --dry-run
+sleep $((DELAY + 1))
+[ "$(rem_field d1 state)" = dry_run ] || fail "d1 after the restart: $(rem_field d1 state) '$(rem_field d1 reason)'"
+tail -n +"$((lines + 1))" "$TMP/healer.log" | grep -q 'msg=dry_run.*fingerprint=d1' &&
+  fail "d1 ran again after the restart (its end, on the full disk, was not journaled)"
+stop_healer
 echo "PASS $TEST_NAME"
