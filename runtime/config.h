@@ -40,6 +40,7 @@ struct config {
   uint64_t dedupe_max;
   uint64_t cooldown_max;
   int64_t connection_timeout_ms;
+  int64_t request_timeout_ms; /* a request whole within this of its first byte */
   int64_t drain_timeout_ms;
   int64_t dedupe_ttl_ms;
   int64_t start_delay_ms;     /* hold-off before a remediation starts */

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/tcp.h>          /* struct tcp_info with tcpi_bytes_received */
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -67,6 +69,30 @@ static const struct {
 #define RESET_SUFFIX "/reset"
 #define RULE_NAME_MAX 256
 
+/* Where a connection is in its current request (see "slow clients"). */
+enum conn_phase {
+  CONN_IDLE,                  /* no byte of a request yet: new, or between two */
+  CONN_RECEIVING,             /* a request begun, not whole: has a deadline */
+  CONN_TAKEN,                 /* whole (or answered): healer's, never cut */
+  CONN_CUT,                   /* shut down by healer; MHD is closing it */
+  CONN_NPHASES
+};
+
+/* One open connection, from MHD's STARTED notification to its CLOSED one. */
+struct conn {
+  struct conn *prev, *next;   /* in h->phase[phase], oldest first */
+  enum conn_phase phase;
+  int fd;                     /* MHD's; valid until CLOSED (which takes tmu) */
+  int64_t since_ms;           /* entered the phase (RECEIVING: the first byte,
+                                 as seen; rtime_mono_ms()) */
+  uint64_t base;              /* IDLE: bytes the socket had received then */
+};
+
+struct conn_list {
+  struct conn *head, *tail;
+  size_t n;
+};
+
 struct http {
   struct engine *e;           /* borrowed */
   const struct auth *auth;    /* borrowed */
@@ -87,6 +113,16 @@ struct http {
   struct req *waiting;        /* suspended, in no particular order */
   bool cstop, cstarted;
   pthread_t committer;
+  /* Slow clients (see there). tmu is a leaf lock: nothing is taken while
+   * it is held but the log's (debug lines), and no MHD function called. */
+  pthread_mutex_t tmu;
+  pthread_cond_t tcv;         /* wakes the reaper to stop */
+  struct conn_list phase[CONN_NPHASES];
+  size_t soft_limit;          /* open, not cut, at most: beyond, evict */
+  int64_t request_timeout_ms;
+  bool rstop, rstarted;
+  pthread_t reaper;
+  atomic_uint_fast64_t cut_deadline, cut_evicted; /* for /metrics */
 };
 
 /* One request, from MHD's first callback to its completion callback. */
@@ -107,7 +143,267 @@ struct req {
   struct req *next_waiting;
   bool suspended;             /* handed to the committer */
   atomic_bool committed;
+  struct conn *cn;            /* its connection's entry; NULL: untracked */
 };
+
+/* ---- slow clients ----------------------------------------------------------------
+ *
+ * --connection-timeout is libmicrohttpd's idle timeout: every byte restarts
+ * it, so a client that trickles a header line every few seconds keeps its
+ * slot for ever, and a few thousand of them hold every slot of
+ * --max-connections (issue 11.2). Two bounds keep room for Alertmanager:
+ *
+ *  - A deadline: a request must be whole (request line, headers, body)
+ *    within --request-timeout of its first byte, or its connection is shut
+ *    down. The reaper thread sees the first byte, four times a second, as
+ *    growth of the socket's count of bytes received (TCP_INFO) since the
+ *    connection opened or its previous request ended; MHD's first call
+ *    (headers in) marks it too. So an idle keep-alive connection has no
+ *    deadline (the idle timeout bounds it), and a TLS handshake counts as
+ *    part of the first request.
+ *  - A soft limit below --max-connections (a sixteenth of it kept free): a
+ *    new connection that would pass it shuts down the one that has held its
+ *    slot the longest without a whole request: idle since it opened or was
+ *    last answered, or receiving since its request's first byte. MHD stops
+ *    accepting only at the hard limit; kept below it, it goes on accepting,
+ *    so a new client is served, not left in the listen backlog.
+ *
+ * A request that is whole, and so every suspended webhook, is CONN_TAKEN
+ * and is never shut down: its answer was promised. Shutting down is
+ * shutdown(2) on MHD's socket, under tmu; MHD sees the hang-up on its own
+ * thread and closes the connection as if the client had gone. Its CLOSED
+ * notification takes tmu before MHD closes the descriptor, so the one shut
+ * down is always the connection's. A request cut just as MHD was to hand it
+ * over whole is refused then (its client sees the connection closed;
+ * nothing of it is processed). */
+
+#define REAPER_TICK_MS 250
+
+static int64_t conns_now(void) { return rtime_mono_ms(); }
+
+static void list_push(struct conn_list *l, struct conn *cn) {
+  cn->next = NULL;
+  cn->prev = l->tail;
+  if (l->tail) l->tail->next = cn;
+  else l->head = cn;
+  l->tail = cn;
+  l->n++;
+}
+
+static void list_del(struct conn_list *l, struct conn *cn) {
+  if (cn->prev) cn->prev->next = cn->next;
+  else l->head = cn->next;
+  if (cn->next) cn->next->prev = cn->prev;
+  else l->tail = cn->prev;
+  cn->prev = cn->next = NULL;
+  l->n--;
+}
+
+/* To the tail of phase p, so each list stays in order of since_ms. Under tmu. */
+static void conn_move(struct http *h, struct conn *cn, enum conn_phase p, int64_t now) {
+  list_del(&h->phase[cn->phase], cn);
+  cn->phase = p;
+  cn->since_ms = now;
+  list_push(&h->phase[p], cn);
+}
+
+/* Bytes the socket has received (TCP_INFO, Linux 4.1+); UINT64_MAX when the
+ * kernel does not say: then a new connection counts as receiving from its
+ * first tick, and a kept-alive one from MHD's first call. */
+static uint64_t bytes_received(int fd) {
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  size_t need = offsetof(struct tcp_info, tcpi_bytes_received) +
+                sizeof ti.tcpi_bytes_received;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 || len < need)
+    return UINT64_MAX;
+  return ti.tcpi_bytes_received;
+}
+
+static size_t conns_open(const struct http *h) {
+  return h->phase[CONN_IDLE].n + h->phase[CONN_RECEIVING].n + h->phase[CONN_TAKEN].n;
+}
+
+/* Under tmu. */
+static void conn_cut(struct http *h, struct conn *cn, bool evicted, int64_t now) {
+  if (log_enabled(LOGL_DEBUG)) {
+    struct log_line l;
+    log_begin(&l, LOGL_DEBUG, evicted ? "slow connection evicted" : "request timed out");
+    log_int(&l, "fd", cn->fd);
+    log_str(&l, "was", cn->phase == CONN_IDLE ? "idle" : "receiving");
+    log_int(&l, "for_ms", (long long)(now - cn->since_ms));
+    log_end(&l);
+  }
+  shutdown(cn->fd, SHUT_RDWR);
+  conn_move(h, cn, CONN_CUT, now);
+  atomic_fetch_add(evicted ? &h->cut_evicted : &h->cut_deadline, 1);
+}
+
+/* Room for one more under the soft limit: cuts the connection that has
+ * held its slot the longest without a whole request, the oldest of the
+ * heads of the idle list (since it opened or last answered) and of the
+ * receiving one (since its request's first byte). Not "receiving first": a
+ * request that just began (Alertmanager's, read in one go) would be the
+ * first one cut when the others churn faster than the reaper sees them.
+ * Under tmu. */
+static void evict(struct http *h, int64_t now) {
+  while (conns_open(h) + 1 > h->soft_limit) {
+    struct conn *i = h->phase[CONN_IDLE].head, *r = h->phase[CONN_RECEIVING].head;
+    struct conn *v = !i ? r : !r ? i : r->since_ms < i->since_ms ? r : i;
+    if (!v) return;           /* every one taken: the hard limit holds */
+    conn_cut(h, v, true, now);
+  }
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: an entry per connection, in
+ * *socket_context. Runs on MHD's threads, with no lock of MHD's held. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  struct http *h = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct conn *cn = ci ? calloc(1, sizeof *cn) : NULL;
+    *socket_context = cn;
+    if (!cn) return;          /* untracked: only the idle timeout bounds it */
+    cn->fd = ci->connect_fd;
+    pthread_mutex_lock(&h->tmu);
+    int64_t now = conns_now();
+    evict(h, now);
+    cn->phase = CONN_IDLE;
+    cn->since_ms = now;
+    list_push(&h->phase[CONN_IDLE], cn);
+    pthread_mutex_unlock(&h->tmu);
+    return;
+  }
+  struct conn *cn = *socket_context;
+  if (!cn) return;
+  pthread_mutex_lock(&h->tmu);
+  list_del(&h->phase[cn->phase], cn);
+  pthread_mutex_unlock(&h->tmu);
+  free(cn);
+  *socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
+/* MHD's first call: the request's headers are in, so it has begun whatever
+ * the reaper saw. False: healer cut the connection; refuse the request. */
+static bool conn_begun(struct http *h, struct conn *cn) {
+  if (!cn) return true;
+  pthread_mutex_lock(&h->tmu);
+  bool ok = cn->phase != CONN_CUT;
+  if (cn->phase == CONN_IDLE) conn_move(h, cn, CONN_RECEIVING, conns_now());
+  pthread_mutex_unlock(&h->tmu);
+  return ok;
+}
+
+/* The request is whole (MHD's final call) or answered: healer's from now
+ * on, never cut. False: it was cut first; refuse it. */
+static bool conn_take(struct http *h, struct conn *cn) {
+  if (!cn) return true;
+  pthread_mutex_lock(&h->tmu);
+  bool ok = cn->phase != CONN_CUT;
+  if (ok && cn->phase != CONN_TAKEN) conn_move(h, cn, CONN_TAKEN, conns_now());
+  pthread_mutex_unlock(&h->tmu);
+  return ok;
+}
+
+/* The request ended (MHD's completion): the connection waits for the next.
+ * On the connection's MHD thread, so its descriptor is open without tmu. */
+static void conn_done(struct http *h, struct conn *cn) {
+  if (!cn) return;
+  uint64_t base = bytes_received(cn->fd);
+  pthread_mutex_lock(&h->tmu);
+  if (cn->phase != CONN_CUT) {
+    conn_move(h, cn, CONN_IDLE, conns_now());
+    cn->base = base;
+  }
+  pthread_mutex_unlock(&h->tmu);
+}
+
+/* A warning at most every 10 s while slow connections are being closed. */
+static void reaper_report(struct http *h, uint64_t *deadline, uint64_t *evicted,
+                          int64_t *last_ms, int64_t now, size_t open) {
+  uint64_t d = atomic_load(&h->cut_deadline), v = atomic_load(&h->cut_evicted);
+  if ((d == *deadline && v == *evicted) || (*last_ms && now - *last_ms < 10000)) return;
+  struct log_line l;
+  log_begin(&l, LOGL_WARN, "slow connections closed");
+  log_int(&l, "request_timeout", (long long)(d - *deadline));
+  log_int(&l, "evicted", (long long)(v - *evicted));
+  log_int(&l, "open", (long long)open);
+  log_end(&l);
+  *deadline = d;
+  *evicted = v;
+  *last_ms = now;
+}
+
+/* Four times a second: marks the idle connections that received a byte as
+ * receiving, and cuts the receiving ones past their deadline. */
+static void *reaper_main(void *arg) {
+  struct http *h = arg;
+  uint64_t rep_deadline = 0, rep_evicted = 0;
+  int64_t rep_ms = 0;
+  pthread_mutex_lock(&h->tmu);
+  while (!h->rstop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += REAPER_TICK_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&h->tcv, &h->tmu, &ts);
+    if (h->rstop) break;
+    int64_t now = conns_now();
+    for (struct conn *cn = h->phase[CONN_IDLE].head, *next; cn; cn = next) {
+      next = cn->next;
+      if (bytes_received(cn->fd) > cn->base) conn_move(h, cn, CONN_RECEIVING, now);
+    }
+    struct conn *cn;
+    while (h->request_timeout_ms > 0 && (cn = h->phase[CONN_RECEIVING].head) &&
+           now - cn->since_ms >= h->request_timeout_ms)
+      conn_cut(h, cn, false, now);
+    size_t open = conns_open(h);
+    pthread_mutex_unlock(&h->tmu);
+    reaper_report(h, &rep_deadline, &rep_evicted, &rep_ms, now, open);
+    pthread_mutex_lock(&h->tmu);
+  }
+  pthread_mutex_unlock(&h->tmu);
+  return NULL;
+}
+
+static void reaper_stop(struct http *h) {
+  pthread_mutex_lock(&h->tmu);
+  bool was = h->rstarted && !h->rstop;
+  h->rstop = true;
+  pthread_cond_signal(&h->tcv);
+  pthread_mutex_unlock(&h->tmu);
+  if (was) pthread_join(h->reaper, NULL);
+}
+
+static void conns_metrics(struct http *h, struct buf *b) {
+  pthread_mutex_lock(&h->tmu);
+  size_t open = conns_open(h);
+  pthread_mutex_unlock(&h->tmu);
+  buf_printf(b,
+             "# HELP healer_http_connections_open Client connections open (not counting "
+             "those healer is closing).\n"
+             "# TYPE healer_http_connections_open gauge\n"
+             "healer_http_connections_open %zu\n"
+             "# HELP healer_http_connections_closed_total Connections healer closed "
+             "before their request was whole: past --request-timeout, or evicted at "
+             "the soft limit below --max-connections.\n"
+             "# TYPE healer_http_connections_closed_total counter\n"
+             "healer_http_connections_closed_total{reason=\"request_timeout\"} %llu\n"
+             "healer_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+             open, (unsigned long long)atomic_load(&h->cut_deadline),
+             (unsigned long long)atomic_load(&h->cut_evicted));
+}
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -295,6 +591,7 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c,
     engine_gauges(e, &g);
     metrics_render(&e->metrics, &g, &b);
     notify_metrics_render(&b);
+    conns_metrics(h, &b);
     return reply_buf(h, c, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                      &b, NULL, NULL);
   }
@@ -729,11 +1026,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   struct http *h = cls;
   struct req *r = *con_cls;
   if (!r) {
+    struct conn *cn = conn_of(c);
+    if (!conn_begun(h, cn)) return MHD_NO;   /* cut: past its deadline */
     r = calloc(1, sizeof *r);
     if (!r) return MHD_NO;
     *con_cls = r;
+    r->cn = cn;
     atomic_fetch_add(&h->inflight, 1);
-    return first_call(h, c, r, url, method);
+    enum MHD_Result rc = first_call(h, c, r, url, method);
+    /* Answered already: MHD sends it (dropping any body), nothing to cut. */
+    if (r->answered && !conn_take(h, cn)) return MHD_NO;
+    return rc;
   }
   if (atomic_load(&r->committed))   /* resumed by the committer */
     return webhook_reply(h, c, r);
@@ -748,6 +1051,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
       *upload_size = 0;
       return MHD_YES;
     }
+    if (!conn_take(h, r->cn)) return MHD_NO;
     return serve_get(h, c, r);
   }
   if (*upload_size) {
@@ -755,14 +1059,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     *upload_size = 0;
     return keep ? MHD_YES : MHD_NO;
   }
+  /* Whole: from here it is answered, however long the journal takes. */
+  if (!conn_take(h, r->cn)) return MHD_NO;
   return webhook_done(h, c, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why) {
-  (void)c;
   struct http *h = cls;
   struct req *r = *con_cls;
+  conn_done(h, r ? r->cn : conn_of(c));
   if (!r) return;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && log_enabled(LOGL_DEBUG)) {
     struct log_line l;
@@ -889,6 +1195,17 @@ int http_listen(const char *addr, char *bound, size_t boundlen, uint16_t *port,
 /* Frees what http_start() made of h so far (the daemon excepted). */
 static void http_free(struct http *h) {
   committer_stop(h);
+  reaper_stop(h);
+  /* MHD's CLOSED notifications freed every entry; these are a daemon
+   * that never started's (none) or a broken promise of MHD's. */
+  for (int p = 0; p < CONN_NPHASES; p++)
+    while (h->phase[p].head) {
+      struct conn *cn = h->phase[p].head;
+      list_del(&h->phase[p], cn);
+      free(cn);
+    }
+  pthread_cond_destroy(&h->tcv);
+  pthread_mutex_destroy(&h->tmu);
   pthread_cond_destroy(&h->ccv);
   pthread_mutex_destroy(&h->cmu);
   free(h->rules_json);
@@ -911,6 +1228,19 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   atomic_init(&h->body_total, 0);
   pthread_mutex_init(&h->cmu, NULL);
   pthread_cond_init(&h->ccv, NULL);
+  pthread_mutex_init(&h->tmu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&h->tcv, &ca);
+  pthread_condattr_destroy(&ca);
+  atomic_init(&h->cut_deadline, 0);
+  atomic_init(&h->cut_evicted, 0);
+  h->request_timeout_ms = cfg->request_timeout_ms;
+  /* A sixteenth of the table kept free (at least one slot); no table
+   * size given (MHD's default), no eviction. */
+  unsigned maxc = cfg->max_connections;
+  h->soft_limit = maxc ? maxc - (maxc / 16 ? maxc / 16 : 1) : SIZE_MAX;
   struct buf b;
   buf_init(&b);
   api_rules_json(e->rs, &b);
@@ -928,6 +1258,14 @@ struct http *http_start(struct engine *e, const struct auth *auth,
   }
   /* Without the committer, webhooks commit on their own thread. */
   h->cstarted = pthread_create(&h->committer, NULL, committer_main, h) == 0;
+  /* Without the reaper nothing would hold requests to their deadline. */
+  h->rstarted = pthread_create(&h->reaper, NULL, reaper_main, h) == 0;
+  if (!h->rstarted) {
+    snprintf(err, errlen, "cannot start the HTTP reaper thread");
+    close(h->fd);
+    http_free(h);
+    return NULL;
+  }
   /* HTTPS when tls_init() loaded a certificate: each handshake asks tls.c
    * for the current pair (SIGHUP swaps it), TLS 1.2 at least; with client
    * CAs, tls.c requires and verifies a client certificate. A handshake
@@ -950,6 +1288,8 @@ struct http *http_start(struct engine *e, const struct auth *auth,
        * so one client cannot take every slot from Alertmanager. */
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+      /* Each connection's entry, for --request-timeout and the soft limit. */
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
       https ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts,
       MHD_OPTION_END);
   if (!h->d) {
@@ -977,6 +1317,7 @@ size_t http_inflight(struct http *h) { return atomic_load(&h->inflight); }
 void http_stop(struct http *h) {
   if (!h) return;
   committer_stop(h);          /* resumes every connection it holds */
+  reaper_stop(h);             /* cuts nothing while MHD closes them all */
   MHD_stop_daemon(h->d);
   http_free(h);
 }

@@ -14,7 +14,12 @@
  * only parse, decide and enqueue (engine.h); nothing in them waits on a
  * remediation or on the disk: a webhook that journaled something is
  * suspended until a committer thread has synced the journal for it and
- * every other webhook waiting (group commit), then answered. A webhook's body is collected in a per-request buffer (never
+ * every other webhook waiting (group commit), then answered. A reaper
+ * thread holds each request to --request-timeout from its first byte, and
+ * a new connection past a soft limit below --max-connections closes the
+ * one that has held its slot the longest without a whole request (slow
+ * clients, http.c); neither touches a request that arrived whole.
+ * A webhook's body is collected in a per-request buffer (never
  * more than --max-body; with no Content-Length or chunked, the excess is
  * read and dropped, then 413), freed when MHD reports the request done.
  *
@@ -46,6 +51,9 @@ struct http_config {
   uint64_t max_body_total;    /* all bodies being received; 503 beyond */
   size_t history;             /* the most /api/v1/remediations lists */
   unsigned max_per_ip;        /* connections from one address; 0: no cap */
+  int64_t request_timeout_ms; /* a request whole within this of its first
+                                 byte, or its connection is closed; 0: no
+                                 deadline */
 };
 
 struct http;

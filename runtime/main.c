@@ -302,7 +302,8 @@ int main(int argc, char **argv) {
                            (unsigned)((cfg.connection_timeout_ms + 999) / 1000),
                            (unsigned)cfg.max_connections, cfg.max_body,
                            cfg.max_body_total, (size_t)cfg.history,
-                           (unsigned)cfg.max_connections_per_ip};
+                           (unsigned)cfg.max_connections_per_ip,
+                           cfg.request_timeout_ms};
   struct http *h = http_start(&e, &auth, &hc, err, sizeof err);
   if (!h) {
     fprintf(stderr, "healer: %s\n", err);
