@@ -626,6 +626,53 @@ static void line_col(struct checker *c, struct loc l, unsigned *line,
   *col = off - c->lt_line_start + 1;
 }
 
+/* FNV-1a over n bytes, then a separator, so that parts cannot run together. */
+static uint64_t hash_part(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+  return hash_part(h, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* A one-line rule's identity: what it takes and what it runs, as parsed
+ * (the alert names and patterns, the matchers, each step's words and
+ * backend), not where it sits, its spacing, or its parameters, options
+ * and notifies. Edits to those keep it; see LANGUAGE.md. */
+static uint32_t rule_identity(struct checker *c, const struct rule *r) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const struct alert_name *a = r->alerts; a; a = a->next) {
+    h = hash_part(h, a->re ? "=~" : "=", a->re ? 2 : 1);
+    h = hash_str(h, a->name);
+  }
+  h = hash_part(h, "|", 1);
+  for (const struct matcher *m = r->matchers; m; m = m->next) {
+    unsigned char how[2] = {(unsigned char)m->on, (unsigned char)m->op};
+    h = hash_part(h, how, sizeof how);
+    h = hash_str(h, m->name);
+    if (m->value)
+      h = hash_part(h, m->value->str ? m->value->str : "", m->value->str ? m->value->len : 0);
+  }
+  for (const struct step *st = r->steps; st; st = st->next) {
+    h = hash_part(h, "run", 3);
+    for (const struct word *w = st->words; w; w = w->next)
+      h = hash_str(h, w->text);
+    if (st->via)
+      h = hash_str(hash_part(h, "via", 3), st->via);
+    else if (st->via_expr && st->via_expr->loc.file < c->p->nsources) {
+      /* via "${a}-${b}": its text, as written */
+      const struct source *s = &c->p->sources[st->via_expr->loc.file];
+      struct loc l = st->via_expr->loc;
+      if (l.end <= s->len && l.begin <= l.end)
+        h = hash_part(hash_part(h, "via", 3), s->text + l.begin, l.end - l.begin);
+    }
+  }
+  return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
 /* Fills display_name and reports duplicate rule names. */
 static void name_rule(struct checker *c, struct rule *r) {
   if (r->name) {
@@ -638,22 +685,24 @@ static void name_rule(struct checker *c, struct rule *r) {
     }
     return;
   }
-  /* "<stem>:<line>"; two one-line rules on one line (or in files with the
-   * same stem) get ":<col>", then "~N", to keep names unique. */
-  unsigned line, col;
-  line_col(c, r->loc, &line, &col);
+  /* "<stem>#<identity>"; two one-line rules alike in all that makes the
+   * identity (the later one is shadowed) get "~N" in source order. */
   const char *stem = stem_of(c, r->loc.file);
-  size_t cap = strlen(stem) + 48;
+  size_t cap = strlen(stem) + 32;
   char *buf = check_xmalloc(cap);
-  snprintf(buf, cap, "%s:%u", stem, line);
-  for (unsigned k = 1; check_map_get(&c->rule_names, buf, strlen(buf)); k++) {
-    if (k == 1)
-      snprintf(buf, cap, "%s:%u:%u", stem, line, col);
-    else
-      snprintf(buf, cap, "%s:%u:%u~%u", stem, line, col, k);
-  }
+  uint32_t id = rule_identity(c, r);
+  snprintf(buf, cap, "%s#%08x", stem, (unsigned)id);
+  for (unsigned k = 2; check_map_get(&c->rule_names, buf, strlen(buf)); k++)
+    snprintf(buf, cap, "%s#%08x~%u", stem, (unsigned)id, k);
   r->display_name = arena_strdup(&c->p->arena, buf);
   free(buf);
+  /* The former name, "<stem>:<line>" as before: not unique, only a hint
+   * for binding an old journal (the first rule of the name takes it). */
+  unsigned line, col;
+  line_col(c, r->loc, &line, &col);
+  char old[300];
+  snprintf(old, sizeof old, "%s:%u", stem, line);
+  r->former_name = arena_strdup(&c->p->arena, old);
   check_map_put_new(&c->rule_names, r->display_name, strlen(r->display_name),
                     r);
 }

@@ -54,7 +54,7 @@
 
 /* The generated file claims the ABI version this file writes. When abi.h's
  * version changes, update the printers below, then this number. */
-#define CODEGEN_ABI_VERSION 5
+#define CODEGEN_ABI_VERSION 6
 _Static_assert(CODEGEN_ABI_VERSION == HL_ABI_VERSION,
                "abi.h changed: update codegen.c to the new tables");
 
@@ -131,7 +131,7 @@ struct expr_ref {             /* an expression's range of insns */
 
 struct rule_row {
   const struct rule *r;
-  struct str name;
+  struct str name, former_name;
   uint32_t first_alert, nalerts, first_pattern, npatterns;
   uint32_t first_matcher, nmatchers;
   uint32_t first_step, nsteps, first_notify, nnotify;
@@ -559,6 +559,8 @@ static void build_rule(struct layout *l, const struct rule *r) {
     bug("rule without a display name");
   row.r = r;
   row.name = str_c(l, r->display_name);
+  if (r->former_name)
+    row.former_name = str_c(l, r->former_name);
   row.status = HL_STATUS_FIRING;
   row.during = row.not_during = HL_NONE;
   row.retries = HL_RETRY_DEFAULT; /* no `retry` clause */
@@ -1054,6 +1056,11 @@ static void print_rules(struct out *o, const struct layout *l) {
     o_puts(o, ", .file = ");
     o_str(o, path_of(l, r->r->loc));
     o_printf(o, ", .line = %" PRIu32 ",\n", line_of(l, r->r->loc));
+    if (r->r->former_name) {
+      o_puts(o, "    .former_name = ");
+      o_str(o, r->former_name);
+      o_puts(o, ",\n");
+    }
     o_printf(o,
              "    .flags = %s, .status = %s,\n"
              "    .first_alert = %" PRIu32 ", .nalerts = %" PRIu32 ",\n"

@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 5
+#define HL_ABI_VERSION 6
 #define HL_NONE UINT32_MAX
 
 /* Parameter flags used by actions.def. */
@@ -228,7 +228,10 @@ struct hl_backend {
 #define HL_RULE_CONTINUE 2u   /* keep trying later rules after a match */
 
 struct hl_rule {
-  const char *name;           /* given, or "<file-stem>:<line>" */
+  const char *name;           /* given, or "<file-stem>#<identity>" */
+  const char *former_name;    /* one-line rules: "<file-stem>:<line>", the
+                                 name healers before ABI 6 gave it: a
+                                 journal they wrote binds to it; or NULL */
   const char *file;           /* source path as given to healerc */
   uint32_t line;
   uint32_t flags;             /* HL_RULE_* */

@@ -179,7 +179,10 @@ struct rule {
                                  inside this rule: parts may be missing, so
                                  check skips whole-rule checks (no `run`,
                                  missing parameters, shadowing) for it */
-  const char *display_name;   /* check: name, or "<file-stem>:<line>" */
+  const char *display_name;   /* check: name, or "<file-stem>#<identity>" */
+  const char *former_name;    /* check, one-line rules: "<file-stem>:<line>",
+                                 what healers before rule identities called
+                                 it (for their journals only) */
 };
 
 /* ---- declarations -------------------------------------------------------------- */

@@ -18,7 +18,7 @@
  */
 #include "abi.h"
 
-HL_ABI_CHECK(5);
+HL_ABI_CHECK(6);
 
 /*
  * Rules, in source order (files in the order given). A rule owns the
@@ -55,7 +55,8 @@ static const struct hl_rule hl_rules[] = {
   },
   /* 2 rules/node-disk.heal:5 */
   {
-    .name = "node-disk:5", .file = "rules/node-disk.heal", .line = 5,
+    .name = "node-disk#02781b4e", .file = "rules/node-disk.heal", .line = 5,
+    .former_name = "node-disk:5",
     .flags = 0, .status = HL_STATUS_FIRING,
     .first_alert = 3, .nalerts = 1,
     .first_matcher = 4, .nmatchers = 2,
@@ -350,7 +351,7 @@ static const uint32_t hl_index_rules[] = {
 
 /* What the runtime links. */
 const struct hl_ruleset hl_ruleset = {
-  .abi_version = 5,
+  .abi_version = 6,
   .generator = "healerc 0.1.0",
   .digest = "708da6e5e7277972",
   .rules = hl_rules, .nrules = 5,

@@ -2140,6 +2140,29 @@ static int name_index_init(struct name_index *x, const struct hl_ruleset *rs) {
     if (!v) return -1;
     *v = i;
   }
+  /* Then the names healers before rule identities gave one-line rules
+   * ("<stem>:<line>"), where no rule has that name: a journal they wrote
+   * binds to the rule at that line. */
+  for (uint32_t i = 0; i < rs->nrules; i++) {
+    const char *old = rs->rules[i].former_name;
+    bool fresh;
+    if (!old) continue;
+    uint32_t *v = hmap_insert(&x->m, old, strlen(old), &fresh);
+    if (!v) return -1;
+    if (fresh) *v = i;
+  }
+  return 0;
+}
+
+/* Replaces *name with the bound rule's own name when it was bound by a
+ * former one. 0, or -1 when out of memory. */
+static int adopt_name(const struct hl_ruleset *rs, uint32_t ri, char **name) {
+  const char *now = rs->rules[ri].name;
+  if (!strcmp(*name, now)) return 0;
+  char *s = strdup(now);
+  if (!s) return -1;
+  free(*name);
+  *name = s;
   return 0;
 }
 
@@ -2216,6 +2239,7 @@ struct rebind_ctx {
   struct journal *j;
   struct name_index *x;
   struct ptr_list cds;
+  struct ptr_list renamed;    /* dd entries bound by a former rule name */
 };
 
 static bool dd_rebind(void *p, void *ctx) {
@@ -2227,6 +2251,7 @@ static bool dd_rebind(void *p, void *ctx) {
     return true;
   }
   d->rule = (uint32_t)ri;
+  if (strcmp(d->rule_name, c->j->rs->rules[ri].name) != 0) collect_ptr(d, &c->renamed);
   return false;
 }
 
@@ -2258,6 +2283,7 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
       l->cooldown_key = rescope(l->cooldown_key, l->rule, (uint32_t)ri);
       l->limit_key = rescope(l->limit_key, l->rule, (uint32_t)ri);
       l->rule = (uint32_t)ri;
+      if (adopt_name(rs, l->rule, &l->rule_name) < 0) rc = -1;
       continue;
     }
     if (ri < 0)
@@ -2290,8 +2316,27 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
     for (uint32_t s = 0; s < l->nsteps; s++)
       l->steps[s].kind = kind_by_name(l->steps[s].kind, l->steps[s].kind_name);
   }
-  struct rebind_ctx c = {j, &x, {0}};
+  struct rebind_ctx c = {j, &x, {0}, {0}};
   hmap_sweep(&j->dd, dd_rebind, &c);
+  /* Dedupe entries bound by a former name are keyed by it: key them by
+   * the rule's name now, so that sightings find them. */
+  /* All taken out first: inserting may move the others. */
+  struct jdd *rekey = c.renamed.n ? calloc(c.renamed.n, sizeof *rekey) : NULL;
+  if (c.renamed.oom || (c.renamed.n && !rekey)) rc = -1;
+  size_t nrekey = 0;
+  for (size_t i = 0; rc == 0 && i < c.renamed.n; i++) {
+    rekey[nrekey++] = *(struct jdd *)c.renamed.v[i];   /* takes the strings */
+    hmap_remove(&j->dd, c.renamed.v[i]);
+  }
+  for (size_t i = 0; i < nrekey; i++) {
+    struct jdd *d = &rekey[i];
+    if (rc == 0 && fold_dd(j, d->rule, rs->rules[d->rule].name, d->fp, d->starts_at,
+                           d->status, d->id, d->created, d->seen) < 0)
+      rc = -1;
+    drop_dd(d);
+  }
+  free(rekey);
+  free(c.renamed.v);
   /* Cooldowns: keys may change, so first take out every entry that moves
    * or goes, then put back the ones whose rule still exists. */
   hmap_each(&j->cd, collect_ptr, &c.cds);
@@ -2302,7 +2347,7 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
   for (size_t i = 0; rc == 0 && i < c.cds.n; i++) {
     struct jcd *cd = c.cds.v[i];
     int64_t ri = find_rule(rs, &x, cd->rule, cd->rule_name);
-    if (ri == (int64_t)cd->rule) continue;
+    if (ri == (int64_t)cd->rule && !strcmp(cd->rule_name, rs->rules[ri].name)) continue;
     struct jcd m = *cd;       /* takes key and rule_name */
     hmap_remove(&j->cd, cd);
     if (ri < 0) {
@@ -2314,8 +2359,9 @@ static int rebind(struct journal *j, int64_t now, struct journal_open_info *info
     moved[nmoved++] = m;
   }
   for (size_t i = 0; i < nmoved; i++) {
-    if (rc == 0 && fold_cd(j, moved[i].rule, moved[i].rule_name, moved[i].key,
-                           moved[i].until, moved[i].owner) < 0)
+    if (rc == 0 && (adopt_name(rs, moved[i].rule, &moved[i].rule_name) < 0 ||
+                    fold_cd(j, moved[i].rule, moved[i].rule_name, moved[i].key,
+                            moved[i].until, moved[i].owner) < 0))
       rc = -1;
     drop_cd(&moved[i]);
   }

@@ -363,9 +363,17 @@ static void test_rules(void **state) {
   static const struct {
     const char *name;
     uint32_t line;
-  } want[] = {{"tables:20", 20}, {"prune_docker_images", 22}, {"announce", 45}};
+  } want[] = {{"tables#", 20}, {"prune_docker_images", 22}, {"announce", 45}};
   for (uint32_t i = 0; i < 3; i++) {
-    assert_string_equal(rs->rules[i].name, want[i].name);
+    /* A one-line rule: "<stem>#<identity>" (8 hex digits). */
+    if (i == 0) {
+      assert_int_equal(strlen(rs->rules[i].name), strlen("tables#") + 8);
+      assert_memory_equal(rs->rules[i].name, want[i].name, strlen(want[i].name));
+      assert_string_equal(rs->rules[i].former_name, "tables:20");
+    } else {
+      assert_string_equal(rs->rules[i].name, want[i].name);
+      assert_null(rs->rules[i].former_name);
+    }
     assert_string_equal(rs->rules[i].file, FILE_NAME);
     assert_int_equal(rs->rules[i].line, want[i].line);
   }
@@ -658,7 +666,9 @@ static void test_index(void **state) {
   assert_int_equal(listed, rs->nalertnames);
   assert_int_equal(listed, rs->nindex_rules);
 
-  assert_string_equal(rules_for("NodeDiskPressure"), "tables:20,prune_docker_images");
+  char want[96];
+  snprintf(want, sizeof want, "%s,prune_docker_images", rs->rules[0].name);   /* tables#... */
+  assert_string_equal(rules_for("NodeDiskPressure"), want);
   assert_string_equal(rules_for("DiskFull"), "prune_docker_images,announce");
   assert_string_equal(rules_for("Disk Full (legacy)"), "announce");
   assert_string_equal(rules_for("AAA_first"), "announce");

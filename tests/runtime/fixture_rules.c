@@ -4,7 +4,7 @@
 
 #include "abi.h"
 
-HL_ABI_CHECK(5);
+HL_ABI_CHECK(6);
 
 static const char *const alertnames[] = {
   "Match",
@@ -254,31 +254,31 @@ static const struct hl_notify notifies[] = {
 };
 
 static const struct hl_rule rules[] = {
-  {"eq_continue", "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"re_rule", "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"ne_rule", "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 0, 0, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"fallback", "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 0, 0, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"cooldown_rule", "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 0, 0, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"cooldown_default", "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 0, 0, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"dry_rule", "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 0, 0, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"resolve_firing", "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 0, 0, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"resolved_only", "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 0, 0, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"budget_rule", "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 0, 0, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
-  {"limit_rule", "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 0, 0, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"window_rule", "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 0, 0, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
-  {"not_window_rule", "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 0, 0, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
-  {"multi_step", "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 0, 0, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"any_status", "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 0, 0, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_prune", "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 0, 0, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_missing", "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 0, 0, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"per_cluster", "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 0, 0, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"retry_default", "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 0, 0, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"retry_zero", "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 0, 0, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"it_breaker", "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 0, 0, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
-  {"pat_first", "tests/runtime/fixture.heal", 220, HL_RULE_CONTINUE, HL_STATUS_FIRING, 24, 1, 0, 0, 7, 1, 24, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"pat_rule", "tests/runtime/fixture.heal", 230, HL_RULE_CONTINUE, HL_STATUS_FIRING, 25, 1, 0, 1, 8, 0, 25, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"pat_slow", "tests/runtime/fixture.heal", 240, 0, HL_STATUS_FIRING, 26, 0, 1, 1, 8, 0, 26, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
-  {"pat_last", "tests/runtime/fixture.heal", 250, 0, HL_STATUS_FIRING, 26, 2, 0, 0, 8, 0, 27, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"eq_continue", NULL, "tests/runtime/fixture.heal", 10, HL_RULE_CONTINUE, HL_STATUS_FIRING, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"re_rule", NULL, "tests/runtime/fixture.heal", 20, 0, HL_STATUS_FIRING, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"ne_rule", NULL, "tests/runtime/fixture.heal", 30, 0, HL_STATUS_FIRING, 2, 1, 0, 0, 2, 2, 2, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"fallback", NULL, "tests/runtime/fixture.heal", 40, 0, HL_STATUS_FIRING, 3, 2, 0, 0, 4, 0, 3, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_rule", NULL, "tests/runtime/fixture.heal", 50, 0, HL_STATUS_FIRING, 5, 2, 0, 0, 4, 0, 4, 1, 0, 0, 3600000, {45, 1}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"cooldown_default", NULL, "tests/runtime/fixture.heal", 60, 0, HL_STATUS_FIRING, 7, 1, 0, 0, 4, 0, 5, 1, 0, 0, 3600000, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"dry_rule", NULL, "tests/runtime/fixture.heal", 70, HL_RULE_DRY_RUN, HL_STATUS_FIRING, 8, 1, 0, 0, 4, 0, 6, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolve_firing", NULL, "tests/runtime/fixture.heal", 80, 0, HL_STATUS_FIRING, 9, 2, 0, 0, 4, 0, 7, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"resolved_only", NULL, "tests/runtime/fixture.heal", 90, 0, HL_STATUS_RESOLVED, 11, 1, 0, 0, 4, 0, 8, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"budget_rule", NULL, "tests/runtime/fixture.heal", 100, 0, HL_STATUS_FIRING, 12, 1, 0, 0, 4, 0, 9, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 2, 3600000, HL_NONE, HL_NONE, 0, 0},
+  {"limit_rule", NULL, "tests/runtime/fixture.heal", 110, 0, HL_STATUS_FIRING, 13, 1, 0, 0, 4, 0, 10, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 1, {63, 1}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"window_rule", NULL, "tests/runtime/fixture.heal", 120, 0, HL_STATUS_FIRING, 14, 1, 0, 0, 4, 0, 11, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, 0, HL_NONE, 0, 0},
+  {"not_window_rule", NULL, "tests/runtime/fixture.heal", 130, 0, HL_STATUS_FIRING, 15, 1, 0, 0, 4, 0, 12, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, 1, 0, 0},
+  {"multi_step", NULL, "tests/runtime/fixture.heal", 140, 0, HL_STATUS_FIRING, 16, 1, 0, 0, 4, 2, 13, 3, 0, 0, 0, {0, 0}, 2700000, 2, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"any_status", NULL, "tests/runtime/fixture.heal", 150, 0, HL_STATUS_ANY, 17, 1, 0, 0, 6, 0, 16, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_prune", NULL, "tests/runtime/fixture.heal", 160, 0, HL_STATUS_FIRING, 18, 1, 0, 0, 6, 1, 17, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_missing", NULL, "tests/runtime/fixture.heal", 170, 0, HL_STATUS_FIRING, 19, 1, 0, 0, 7, 0, 18, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"per_cluster", NULL, "tests/runtime/fixture.heal", 180, 0, HL_STATUS_FIRING, 20, 1, 0, 0, 7, 0, 19, 2, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_default", NULL, "tests/runtime/fixture.heal", 190, 0, HL_STATUS_FIRING, 21, 1, 0, 0, 7, 0, 21, 1, 0, 0, 0, {0, 0}, 0, HL_RETRY_DEFAULT, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"retry_zero", NULL, "tests/runtime/fixture.heal", 200, 0, HL_STATUS_FIRING, 22, 1, 0, 0, 7, 0, 22, 1, 0, 0, 0, {0, 0}, 0, 0, 20, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"it_breaker", NULL, "tests/runtime/fixture.heal", 210, 0, HL_STATUS_FIRING, 23, 1, 0, 0, 7, 0, 23, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 2, 3600000},
+  {"pat_first", NULL, "tests/runtime/fixture.heal", 220, HL_RULE_CONTINUE, HL_STATUS_FIRING, 24, 1, 0, 0, 7, 1, 24, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_rule", NULL, "tests/runtime/fixture.heal", 230, HL_RULE_CONTINUE, HL_STATUS_FIRING, 25, 1, 0, 1, 8, 0, 25, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_slow", NULL, "tests/runtime/fixture.heal", 240, 0, HL_STATUS_FIRING, 26, 0, 1, 1, 8, 0, 26, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
+  {"pat_last", NULL, "tests/runtime/fixture.heal", 250, 0, HL_STATUS_FIRING, 26, 2, 0, 0, 8, 0, 27, 1, 0, 0, 0, {0, 0}, 0, 0, 0, 0, {0, 0}, 0, 0, HL_NONE, HL_NONE, 0, 0},
 };
 
 static const struct hl_index_entry entries[] = {

@@ -223,7 +223,7 @@ p("/* fixture_rules.c - written by tests/runtime/gen_fixture.py; do not edit. */
 p("/* The rules table of the runtime's tests, laid out as healerc would. */")
 p("#include <stddef.h>\n")
 p('#include "abi.h"\n')
-p("HL_ABI_CHECK(5);\n")
+p("HL_ABI_CHECK(6);\n")
 p("static const char *const alertnames[] = {")
 for a in alertnames:
     p("  %s," % cstr(a))
@@ -274,7 +274,7 @@ p("  {HL_EV_FAILURE, HL_BK_SLACK, HL_NONE, \"#sre\"},")
 p("};\n")
 p("static const struct hl_rule rules[] = {")
 for r in rules:
-    p("  {%s, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
+    p("  {%s, NULL, %s, %d, %s, %s, %d, %d, %d, %d, %d, %d, %d, %d, 0, 0, %d, %s, %d, %s, %d, %d, %s, %d, %d, %s, %s, %d, %d}," % (
         cstr(r["name"]), cstr(FILE), r["line"], r["flags"], r["status"], r["fa"], r["na"], r["fpat"], r["npat"],
         r["fm"], r["nm"],
         r["fs"], r["ns"], r["cooldown"], r["ck"], r["timeout"], r["retries"], r["backoff"], r["limit"], r["lk"],

@@ -255,6 +255,16 @@ static const char *headers(const char *out) {
 /* ---- hand-built trees: what check_program fills in -------------------------
  */
 
+/* A one-line rule's names: "<stem>#<8 hex digits>", and the former one. */
+static void assert_oneline_name(const struct rule *r, const char *stem, const char *former) {
+  size_t n = strlen(stem);
+  assert_int_equal(strlen(r->display_name), n + 9);
+  assert_memory_equal(r->display_name, stem, n);
+  assert_int_equal(r->display_name[n], '#');
+  assert_int_equal(strspn(r->display_name + n + 1, "0123456789abcdef"), 8);
+  assert_string_equal(r->former_name, former);
+}
+
 static void test_fills_actions_and_targets(void **state) {
   (void)state;
   struct fx f;
@@ -293,15 +303,18 @@ static void test_fills_actions_and_targets(void **state) {
   assert_string_equal(s2->target, "infra/Job");
   assert_int_equal(s2->target_loc.begin, t->loc.begin);
   assert_null(s2->backend);
-  assert_string_equal(r1->display_name, "disk:1");
+  assert_oneline_name(r1, "disk", "disk:1");
   assert_string_equal(r2->display_name, "r");
+  assert_null(r2->former_name);
   fx_close(&f);
 }
 
 static void test_fills_display_names_unique(void **state) {
   (void)state;
   struct fx f;
-  /* Two one-line rules on one line get distinct names. */
+  /* Two one-line rules on one line get distinct names (they differ in
+   * what they take and run); their former names were "two:3" and
+   * "two:3:28", now both "two:3". */
   fx_open(&f, "x.heal.bak/dir/two.heal",
           "\n\nwhen alert A run jenkins J when alert B run jenkins K\n");
   struct rule *r1 = fx_rule(&f, NULL, at_n(&f, "when", 1));
@@ -316,8 +329,9 @@ static void test_fills_display_names_unique(void **state) {
   s->words->next = k;
   assert_int_equal(check_program(&f.p), 0);
   assert_string_equal(fx_output(&f), "");
-  assert_string_equal(r1->display_name, "two:3");
-  assert_string_equal(r2->display_name, "two:3:28");
+  assert_oneline_name(r1, "two", "two:3");
+  assert_oneline_name(r2, "two", "two:3");
+  assert_string_not_equal(r1->display_name, r2->display_name);
   fx_close(&f);
 }
 
@@ -891,8 +905,69 @@ static void test_rule_names_across_files(void **state) {
   assert_string_equal(headers(fx_output(&f)),
                       "b.heal:2:6: error: duplicate rule name 'x'\n"
                       "rules/a.heal:1:6: note: first defined here\n");
-  assert_string_equal(f.p.rules->next->display_name, "a:2");
+  assert_oneline_name(f.p.rules->next, "a", "a:2");
   fx_close(&f);
+}
+
+/* The name healerc gives the one-line rule of src (in "card.heal"). */
+static char *oneline_name(const char *src) {
+  struct fx f;
+  fx_open(&f, "rules/card.heal", src);
+  assert_int_equal(parse_source(&f.p, 0), 0);
+  assert_int_equal(check_program(&f.p), 0);
+  const struct rule *r = f.p.rules;
+  while (r && r->name) r = r->next;
+  assert_non_null(r);
+  char *name = strdup(r->display_name);
+  fx_close(&f);
+  return name;
+}
+
+/* A one-line rule's identity covers what it takes and runs, not where it
+ * sits, its spacing, parameters, options or notifies: a deploy that
+ * changes only those keeps its dedupe and cooldowns. */
+static void test_rule_identity(void **state) {
+  (void)state;
+  const char *base = "when alert NodeDown labels env=\"prod\" run jenkins Fix with node=$instance\n";
+  char *want = oneline_name(base);
+  static const char *same[] = {
+      "# a comment\n\nrule other { when alert X run jenkins Y }\n"
+      "when alert NodeDown labels env=\"prod\" run jenkins Fix with node=$instance\n",
+      "when   alert NodeDown\tlabels env = \"prod\"  run jenkins Fix with node=$instance\n",
+      "when alert NodeDown labels env=\"prod\" run jenkins Fix with node=$host ?? \"x\", "
+      "extra=\"1\", cooldown 1h, retry 2\n",
+  };
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+    char *got = oneline_name(same[i]);
+    if (strcmp(got, want)) fail_msg("'%s' renamed the rule: %s -> %s", same[i], want, got);
+    free(got);
+  }
+  static const char *other[] = {
+      "when alert NodeLost labels env=\"prod\" run jenkins Fix with node=$instance\n",
+      "when alert NodeDown labels env=\"dev\" run jenkins Fix with node=$instance\n",
+      "when alert NodeDown labels env!=\"prod\" run jenkins Fix with node=$instance\n",
+      "when alert NodeDown annotations env=\"prod\" run jenkins Fix with node=$instance\n",
+      "when alert NodeDown labels env=\"prod\" run jenkins Repair with node=$instance\n",
+      "when alert NodeDown, NodeLost labels env=\"prod\" run jenkins Fix with node=$instance\n",
+      "when alert NodeDown labels env=\"prod\" run jenkins Fix with node=$instance "
+      "run jenkins Notify with node=$instance\n",
+  };
+  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+    char *got = oneline_name(other[i]);
+    if (!strcmp(got, want)) fail_msg("'%s' kept the identity %s", other[i], want);
+    free(got);
+  }
+  /* Two alike in all the identity covers: the later one gets ~2. */
+  struct fx f;
+  fx_open(&f, "rules/card.heal",
+          "when alert A run jenkins J with x=\"1\"\nwhen alert A run jenkins J with x=\"2\"\n");
+  assert_int_equal(parse_source(&f.p, 0), 0);
+  check_program(&f.p);
+  char twin[64];
+  snprintf(twin, sizeof twin, "%s~2", f.p.rules->display_name);
+  assert_string_equal(f.p.rules->next->display_name, twin);
+  fx_close(&f);
+  free(want);
 }
 
 static void test_alert_names(void **state) {
@@ -1288,8 +1363,8 @@ static void test_shadowed_rules(void **state) {
          "when alert DiskFull labels env = \"prod\" run jenkins PruneProd\n",
          0,
          {"when", 2, 0,
-          "warning: rule 't:2' can never match: the earlier rule 't:1' "
-          "always matches first"},
+          "warning: rule 't#8db4add3' can never match: the earlier rule "
+          "'t#89c3361d' always matches first"},
          {"when", 1, 0, "note: shadowed by this rule"});
   EXPECT("rule first { when alert Net labels env = \"prod\" run jenkins Fix }\n"
          "rule second { when alert Net labels env = 'prod' run jenkins "
@@ -1303,8 +1378,8 @@ static void test_shadowed_rules(void **state) {
          "when alert Other run jenkins Swap2\n",
          0,
          {"when", 2, 0,
-          "warning: rule 't:2' can never match: the earlier rule 't:1' "
-          "always matches first"},
+          "warning: rule 't#e8063f19' can never match: the earlier rule "
+          "'t#26debecd' always matches first"},
          {"when", 1, 0, "note: shadowed by this rule"});
   /* Not shadowed: continue, a window, another status, an alert name the
    * earlier rule lacks, a matcher the later rule lacks, a parameter that may
@@ -1332,8 +1407,8 @@ static void test_shadowed_rules(void **state) {
          "when alert Pod labels pod =~ \".+\" run jenkins Q with pod = $pod\n",
          0,
          {"when", 2, 0,
-          "warning: rule 't:2' can never match: the earlier rule 't:1' "
-          "always matches first"},
+          "warning: rule 't#fdbb7e28' can never match: the earlier rule "
+          "'t#1f004c13' always matches first"},
          {"when", 1, 0, "note: shadowed by this rule"});
 }
 
@@ -1484,6 +1559,7 @@ int main(void) {
       cmocka_unit_test(test_backend_secrets),
       cmocka_unit_test(test_rule_names),
       cmocka_unit_test(test_rule_names_across_files),
+      cmocka_unit_test(test_rule_identity),
       cmocka_unit_test(test_alert_names),
       cmocka_unit_test(test_matcher_values),
       cmocka_unit_test(test_regex_errors),
