@@ -15,11 +15,11 @@ CODEGEN_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/codegen/test_*.c))
 
 $(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
 
 $(RUNTIME_TESTS): $(B)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(RUNTIME_TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $^ $(RT_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(RT_LIBS) $(CMOCKA_LIBS)
 
 $(B)/tests/codegen/tables.c: tests/codegen/tables.heal $(BIN)/healerc
 	@mkdir -p $(@D)
@@ -30,10 +30,11 @@ $(B)/tests/codegen/tables.o: $(B)/tests/codegen/tables.c
 
 $(CODEGEN_TESTS): $(B)/tests/codegen/%: tests/codegen/%.c $(B)/tests/codegen/tables.o
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS)
 
 # Each test binary is compiled and linked in one step: -MMD writes its
-# headers to BINARY.d, so a changed header (dsl/ast.h, say) rebuilds it.
+# headers to BINARY.d, so a changed header (dsl/ast.h, say) rebuilds it;
+# those become prerequisites too, hence the filter on what is linked.
 -include $(addsuffix .d,$(UNIT_TESTS) $(RUNTIME_TESTS) $(CODEGEN_TESTS))
 
 test-bins: $(UNIT_TESTS) $(RUNTIME_TESTS) $(CODEGEN_TESTS)
