@@ -644,12 +644,10 @@ static uint64_t fnv_str(uint64_t h, const char *s) {
 const char *backend_rem_tag(const struct remediation *r,
                             char out[BACKEND_TAG_MAX]) {
   uint64_t h = 0xcbf29ce484222325ull;
-  h = fnv(h, &r->id, sizeof r->id);
   h = fnv_str(h, r->rule_name);
   h = fnv_str(h, r->fingerprint);
   h = fnv_str(h, r->starts_at);
-  h = fnv(h, &r->created_ms, sizeof r->created_ms);
-  snprintf(out, BACKEND_TAG_MAX, "%llu-%016llx", (unsigned long long)r->id,
-           (unsigned long long)h);
+  h = fnv(h, &r->alert_status, sizeof r->alert_status);
+  snprintf(out, BACKEND_TAG_MAX, "%016llx", (unsigned long long)h);
   return out;
 }

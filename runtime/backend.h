@@ -110,9 +110,12 @@ void backend_redact(const struct backend *b, char *s);
  * "default jenkins backend (HEALER_JENKINS_*)". Returns out. */
 const char *backend_describe(const struct backend *b, char *out, size_t outlen);
 
-/* A tag that identifies one remediation across retries and restarts (id,
- * rule, alert and creation time hashed), safe in URLs, Jenkins parameters
- * and Jira labels: "<id>-<16 hex digits>". */
+/* A tag that identifies the remediation of one alert occurrence across
+ * retries, restarts and replicas: the rule's name (a one-line rule's is
+ * its identity, see LANGUAGE.md), the alert's fingerprint, startsAt and
+ * status, hashed (FNV-1a 64), never the local id or clock, so two healers
+ * that take the same alert compute the same tag. Safe in URLs, Jenkins
+ * parameters, Kubernetes label values and Jira labels: 16 hex digits. */
 #define BACKEND_TAG_MAX 40
 const char *backend_rem_tag(const struct remediation *r,
                             char out[BACKEND_TAG_MAX]);

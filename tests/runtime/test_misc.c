@@ -14,6 +14,7 @@
 
 #include "action.h"
 #include "auth.h"
+#include "backend.h"
 #include "buf.h"
 #include "config.h"
 #include "hist.h"
@@ -367,6 +368,38 @@ static void test_hmap_siphash(void **state) {
     assert_true(hmap_siphash(key, buf, n) != hmap_siphash(key, buf, n - 1));
 }
 
+/* The remediation tag: the same for one alert occurrence under one rule,
+ * whatever the local id or clock (two replicas, a restart), and another
+ * for another rule, fingerprint, startsAt or status. */
+static void test_rem_tag(void **state) {
+  (void)state;
+  struct alert a = {HL_STATUS_FIRING, "A", "fp-1", T0, "", "", NULL, 0, NULL, 0};
+  struct rem_draft d = {0, "node-disk#02781b4e", &a, REM_DRY_GLOBAL, 0, NULL, NULL, NULL};
+  char t1[BACKEND_TAG_MAX], t2[BACKEND_TAG_MAX];
+  struct remediation *r1 = rem_new(&d, 1, REM_QUEUED, "", 1000);
+  struct remediation *r2 = rem_new(&d, 7777, REM_QUEUED, "", 99999);   /* another replica */
+  backend_rem_tag(r1, t1);
+  assert_string_equal(backend_rem_tag(r2, t2), t1);
+  assert_int_equal(strlen(t1), 16);
+  assert_int_equal(strspn(t1, "0123456789abcdef"), 16);
+  rem_unref(r2);
+  struct alert b = a;
+  const char *fields[] = {"rule", "fingerprint", "startsAt", "status"};
+  for (int k = 0; k < 4; k++) {
+    struct rem_draft e = d;
+    b = a;
+    e.alert = &b;
+    if (k == 0) e.rule_name = "node-disk#02781b4f";
+    if (k == 1) b.fingerprint = "fp-2";
+    if (k == 2) b.starts_at = "2026-11-27T12:00:01Z";
+    if (k == 3) b.status = HL_STATUS_RESOLVED;
+    r2 = rem_new(&e, 1, REM_QUEUED, "", 1000);
+    if (!strcmp(backend_rem_tag(r2, t2), t1)) fail_msg("another %s, the same tag %s", fields[k], t1);
+    rem_unref(r2);
+  }
+  rem_unref(r1);
+}
+
 static void test_store_and_metrics(void **state) {
   (void)state;
   struct store s;
@@ -628,6 +661,7 @@ int main(void) {
       cmocka_unit_test(test_histograms),        cmocka_unit_test(test_hmap_siphash),
       cmocka_unit_test(test_action_results),
       cmocka_unit_test(test_every_kind_built_in),
+      cmocka_unit_test(test_rem_tag),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,12 +84,14 @@ static int each_setup(void **state) {
   return 0;
 }
 
-static struct remediation *make_rem(uint32_t rule, uint64_t id,
-                                    const char *target,
-                                    struct rem_param *params, uint32_t n) {
+/* A remediation of alert fp (its tag, the Idempotency-Key, is that alert
+ * occurrence's: two remediations of one alert are one to the receiver). */
+static struct remediation *make_rem_of(const char *fp, uint32_t rule, uint64_t id,
+                                       const char *target, struct rem_param *params,
+                                       uint32_t n) {
   struct alert a = {.status = HL_STATUS_FIRING,
                     .alertname = "DiskFull",
-                    .fingerprint = "738e04ac61a520a1",
+                    .fingerprint = fp,
                     .starts_at = T0};
   struct rem_step st = {HL_ACT_WEBHOOK, rule, target, n, params, 0};
   struct rem_draft d = {.rule = rule,
@@ -100,6 +102,11 @@ static struct remediation *make_rem(uint32_t rule, uint64_t id,
   struct remediation *r = rem_new(&d, id, REM_RUNNING, NULL, rtime_now_ms());
   assert_non_null(r);
   return r;
+}
+
+static struct remediation *make_rem(uint32_t rule, uint64_t id, const char *target,
+                                    struct rem_param *params, uint32_t n) {
+  return make_rem_of("738e04ac61a520a1", rule, id, target, params, n);
 }
 
 struct outcome {
@@ -339,7 +346,7 @@ static void test_escaping(void **state) {
   struct rem_param t[] = {{"node", NASTY},
                           {"body", "{\"text\": {{node}}}"},
                           {"method", "put"}};
-  r = make_rem(0, 15, "/hooks/{node}/run", t, 3);
+  r = make_rem_of("738e04ac61a520a2", 0, 15, "/hooks/{node}/run", t, 3);   /* another alert */
   o = drive(r, 0, 50);
   assert_int_equal(o.st, ACTION_SUCCEEDED);
   rem_unref(r);
