@@ -46,7 +46,7 @@ req POST /api/v1/alertmanager -H 'Content-Type: application/json' --data-binary 
 expect_code 202 "alert 1"
 wait_state e2e0000000000001 succeeded 20 || fail "remediation 1: $(state_of e2e0000000000001) $(reason_of e2e0000000000001)"
 fake_state jk | python3 -c '
-import json, sys
+import json, re, sys
 d = json.load(sys.stdin)
 b = d["jobs"]["infra/DockerPruneNode"]["builds"]
 assert len(b) == 1, b
@@ -54,7 +54,8 @@ p = {x["name"]: x["value"] for a in b[0]["actions"] for x in a.get("parameters",
 assert p["node"] == "node-ü/1 & x=y", p
 assert p["cluster"] == "a \"quoted\" & b=c %41 / x+y z", p
 assert p["value"] == "grüße ✓ 🔥 日本", p
-assert p["HEALER_REMEDIATION_ID"].startswith("1-"), p
+# The tag: that of the alert occurrence (16 hex digits, no local id).
+assert re.fullmatch(r"[0-9a-f]{16}", p["HEALER_REMEDIATION_ID"]), p
 assert b[0]["result"] == "SUCCESS", b[0]
 ' || fail "build parameters: $(fake_state jk)"
 [ "$(fake_count jk 'method=POST&path=/job/infra/job/DockerPruneNode/buildWithParameters')" = 1 ] ||
