@@ -356,13 +356,7 @@ static void *reaper_main(void *arg) {
   int64_t rep_ms = 0;
   pthread_mutex_lock(&h->tmu);
   while (!h->rstop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += REAPER_TICK_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = rtime_deadline(CLOCK_MONOTONIC, REAPER_TICK_MS);
     pthread_cond_timedwait(&h->tcv, &h->tmu, &ts);
     if (h->rstop) break;
     int64_t now = conns_now();

@@ -1897,24 +1897,24 @@ out:
   return rc;
 }
 
+/* Whether line[0..len) is framed: 8 hex digits, a space, then something. */
+static bool framed(const char *line, size_t len) {
+  if (len < 10 || line[8] != ' ') return false;
+  for (int i = 0; i < 8; i++)
+    if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f'))) return false;
+  return true;
+}
+
 /* Checks a line's frame and checksum: 0 and the payload, or -1 with why. */
 static int check_line(const char *line, size_t len, const char **payload,
                       size_t *plen, char *why, size_t wn) {
-  if (len < 10 || line[8] != ' ') {
+  if (!framed(line, len)) {
     snprintf(why, wn, "bad frame (want 8 hex digits, a space, then JSON)");
     return -1;
   }
   uint32_t stored = 0;
-  for (int i = 0; i < 8; i++) {
-    char c = line[i];
-    unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                 : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
-    if (v == 16) {
-      snprintf(why, wn, "bad frame (want 8 hex digits, a space, then JSON)");
-      return -1;
-    }
-    stored = stored << 4 | v;
-  }
+  for (int i = 0; i < 8; i++)     /* framed: lowercase hex */
+    stored = stored << 4 | (uint32_t)(line[i] <= '9' ? line[i] - '0' : line[i] - 'a' + 10);
   uint32_t got = journal_crc32c(0, line + 9, len - 9);
   if (got != stored) {
     snprintf(why, wn, "checksum mismatch (stored %08x, computed %08x)", stored, got);
@@ -1951,19 +1951,11 @@ static void errf(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* The last group commit read: it declared [start, end). */
+/* The last group commit read: where the bytes it declared end. */
 struct grp_span {
   bool on;                    /* a marker or a header saying "grp" was read */
   size_t end;
 };
-
-/* Whether line[0..len) is framed: 8 hex digits, a space, then something. */
-static bool framed(const char *line, size_t len) {
-  if (len < 10 || line[8] != ' ') return false;
-  for (int i = 0; i < 8; i++)
-    if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f'))) return false;
-  return true;
-}
 
 /* Why the bad bytes data[off..n), among which no record is good, are not
  * what a crash in the middle of a write leaves behind; NULL when they may

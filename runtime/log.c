@@ -56,13 +56,7 @@ static void *writer_main(void *arg) {
   for (;;) {
     if (g_w.len == 0 && g_w.stopping) break;
     if (g_w.len < LOG_BUF / 2 && !g_w.stopping) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += LOG_FLUSH_MS * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
+      struct timespec ts = rtime_deadline(CLOCK_REALTIME, LOG_FLUSH_MS);
       pthread_cond_timedwait(&g_w.wake, &g_w.mu, &ts);
     }
     if (g_w.len == 0) continue;

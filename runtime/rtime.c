@@ -24,6 +24,18 @@ int64_t rtime_mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec rtime_deadline(clockid_t clk, int64_t ms) {
+  struct timespec ts;
+  clock_gettime(clk, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
 void rtime_sleep_ms(int64_t ms) {
   if (ms <= 0)
     return;

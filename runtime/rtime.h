@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define RTIME_BUFSZ 32
 
@@ -17,6 +18,11 @@ int64_t rtime_now_ms(void);
 
 /* Now, in ms on CLOCK_MONOTONIC (for deadlines). */
 int64_t rtime_mono_ms(void);
+
+/* The instant ms milliseconds from now on clock clk, as the absolute
+ * deadline pthread_cond_timedwait() takes (its condition variable must use
+ * that clock). */
+struct timespec rtime_deadline(clockid_t clk, int64_t ms);
 
 /* Sleeps ms milliseconds (signals do not cut it short). */
 void rtime_sleep_ms(int64_t ms);

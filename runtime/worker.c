@@ -21,15 +21,7 @@ static bool wait_until(struct workers *w, int64_t at_ms) {
   while (!atomic_load(&w->stop)) {
     int64_t now = rtime_now_ms();
     if (now >= at_ms) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t wait = at_ms - now;
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = rtime_deadline(CLOCK_REALTIME, at_ms - now);
     pthread_cond_timedwait(&w->cv, &w->mu, &ts);
   }
   bool ok = !atomic_load(&w->stop);
