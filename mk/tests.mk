@@ -17,6 +17,15 @@ $(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
 
+# test_plan plans on the shipped rules' tables (generated/rules.c), not
+# the fixture's: planning must be callable on what healerc generates.
+PLAN_TEST     := $(B)/tests/runtime/test_plan
+RUNTIME_TESTS := $(filter-out $(PLAN_TEST),$(RUNTIME_TESTS))
+
+$(PLAN_TEST): tests/runtime/test_plan.c $(RUNTIME_LIB_OBJ) $(B)/generated/rules.o
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(RT_LIBS) $(CMOCKA_LIBS)
+
 $(RUNTIME_TESTS): $(B)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(RUNTIME_TEST_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(RT_LIBS) $(CMOCKA_LIBS)
@@ -35,9 +44,9 @@ $(CODEGEN_TESTS): $(B)/tests/codegen/%: tests/codegen/%.c $(B)/tests/codegen/tab
 # Each test binary is compiled and linked in one step: -MMD writes its
 # headers to BINARY.d, so a changed header (dsl/ast.h, say) rebuilds it;
 # those become prerequisites too, hence the filter on what is linked.
--include $(addsuffix .d,$(UNIT_TESTS) $(RUNTIME_TESTS) $(CODEGEN_TESTS))
+-include $(addsuffix .d,$(UNIT_TESTS) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS))
 
-test-bins: $(UNIT_TESTS) $(RUNTIME_TESTS) $(CODEGEN_TESTS)
+test-bins: $(UNIT_TESTS) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS)
 
 # The checked-in tables must be what healerc makes of rules/ today.
 check-generated: $(BIN)/healerc

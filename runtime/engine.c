@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "buf.h"
 #include "log.h"
+#include "plan.h"
 #include "render.h"
 #include "rtime.h"
 
@@ -136,136 +137,7 @@ void engine_log_remediation(struct engine *e, const struct remediation *r,
   log_end(&l);
 }
 
-/* ---- building a remediation ---------------------------------------------- */
-
-static uint8_t dry_run_of(const struct engine *e, const struct hl_rule *rule) {
-  if (e->dry_run) return REM_DRY_GLOBAL;
-  if (rule->flags & HL_RULE_DRY_RUN) return REM_DRY_RULE;
-  for (uint32_t s = 0; s < rule->nsteps; s++)
-    if (!action_ops_for(e->rs->steps[rule->first_step + s].action))
-      return REM_DRY_UNIMPLEMENTED;
-  return REM_DRY_NO;
-}
-
-/* Why draft() could not make a remediation for an alert. */
-struct skip {
-  char reason[REM_REASON_MAX];  /* "missing label cluster" */
-  enum metrics_suppress sup;    /* SUP_MISSING_LABEL or SUP_NO_BACKEND */
-};
-
-static enum render_status absent(struct skip *why, const struct render_missing *m) {
-  snprintf(why->reason, sizeof why->reason, "missing %s %s", m->kind, m->name);
-  why->sup = SUP_MISSING_LABEL;
-  return RENDER_ABSENT;
-}
-
-/* A step's backend picked per alert (hl_step.backend_expr): the index of
- * the declared backend of its kind that the rendered name names. */
-static enum render_status pick_backend(const struct hl_ruleset *rs,
-                                       const struct hl_step *hs,
-                                       const struct alert *a, struct bump *arena,
-                                       uint32_t *index, struct skip *why) {
-  const char *name;
-  struct render_missing m = {NULL, NULL};
-  enum render_status rc = render_expr(rs, hs->backend_expr, a, arena, &name, &m);
-  if (rc == RENDER_ABSENT) return absent(why, &m);
-  if (rc != RENDER_OK) return rc;
-  uint8_t kind = action_backend_kind(hs->action);
-  *index = backend_find(rs, kind, name);
-  if (*index != HL_NONE) return RENDER_OK;
-  snprintf(why->reason, sizeof why->reason, "no %s backend '%.100s'",
-           backend_kind_word(kind), name);
-  why->sup = SUP_NO_BACKEND;
-  return RENDER_ABSENT;
-}
-
-/* Renders the rule's steps (their backends picked per alert included) and
- * keys into d. Returns RENDER_OK, or RENDER_ABSENT with *why set (d then
- * holds what did render), or RENDER_NOMEM. */
-static enum render_status draft(struct engine *e, uint32_t ri,
-                                const struct alert *a, struct bump *arena,
-                                struct rem_draft *d, struct skip *why) {
-  const struct hl_ruleset *rs = e->rs;
-  const struct hl_rule *rule = &rs->rules[ri];
-  memset(d, 0, sizeof *d);
-  d->rule = ri;
-  d->rule_name = rule->name;
-  d->alert = a;
-  d->dry_run = dry_run_of(e, rule);
-  struct rem_step *steps = rule->nsteps ? bump_alloc(arena, rule->nsteps * sizeof *steps) : NULL;
-  if (rule->nsteps && !steps) return RENDER_NOMEM;
-  d->steps = steps;
-  for (uint32_t s = 0; s < rule->nsteps; s++) {
-    const struct hl_step *hs = &rs->steps[rule->first_step + s];
-    struct rem_step *st = &steps[s];
-    st->kind = hs->action;
-    st->backend = hs->backend;
-    st->target = hs->target;
-    st->succeed_on = hs->succeed_on;
-    st->nparams = 0;
-    st->params = NULL;
-    d->nsteps = s + 1;
-    if (hs->backend_expr.count) {
-      enum render_status rc = pick_backend(rs, hs, a, arena, &st->backend, why);
-      if (rc != RENDER_OK) return rc;
-    }
-    st->params = hs->nparams ? bump_alloc(arena, hs->nparams * sizeof *st->params) : NULL;
-    if (hs->nparams && !st->params) return RENDER_NOMEM;
-    for (uint32_t k = 0; k < hs->nparams; k++) {
-      const struct hl_param *p = &rs->params[hs->first_param + k];
-      const char *v;
-      struct render_missing m = {NULL, NULL};
-      enum render_status rc = render_expr(rs, p->value, a, arena, &v, &m);
-      if (rc == RENDER_ABSENT) return absent(why, &m);
-      if (rc != RENDER_OK) return rc;
-      st->params[k].name = p->name;
-      st->params[k].value = v;
-      st->nparams = k + 1;
-    }
-  }
-  /* Keys are scoped to the rule: "<rule index>\x1f<key>". */
-  if (rule->cooldown_ms || rule->limit) {
-    struct buf k;
-    buf_init(&k);
-    for (int which = 0; which < 2; which++) {
-      if (which == 0 ? !rule->cooldown_ms : !rule->limit) continue;
-      struct hl_expr ex = which == 0 ? rule->cooldown_key : rule->limit_key;
-      buf_reset(&k);
-      buf_uint(&k, ri);
-      buf_putc(&k, '\x1f');
-      if (ex.count) {
-        const char *v;
-        struct render_missing m = {NULL, NULL};
-        enum render_status rc = render_expr(rs, ex, a, arena, &v, &m);
-        if (rc != RENDER_OK) {
-          buf_free(&k);
-          return rc == RENDER_ABSENT ? absent(why, &m) : rc;
-        }
-        buf_puts(&k, v);
-      } else if (which == 0) {
-        /* The default cooldown key: the rule and its rendered parameters. */
-        for (uint32_t s = 0; s < d->nsteps; s++)
-          for (uint32_t p = 0; p < steps[s].nparams; p++) {
-            buf_uint(&k, s);
-            buf_putc(&k, '\x1f');
-            buf_puts(&k, steps[s].params[p].name);
-            buf_putc(&k, '\x1f');
-            buf_puts(&k, steps[s].params[p].value);
-            buf_putc(&k, '\x1e');
-          }
-      }
-      char *copy = k.oom ? NULL : bump_strndup(arena, k.data, k.len);
-      if (!copy) {
-        buf_free(&k);
-        return RENDER_NOMEM;
-      }
-      if (which == 0) d->cooldown_key = copy;
-      else d->limit_key = copy;
-    }
-    buf_free(&k);
-  }
-  return RENDER_OK;
-}
+/* ---- deciding on a plan --------------------------------------------------- */
 
 static const char *dry_reason(uint8_t dry) {
   switch (dry) {
@@ -305,58 +177,36 @@ static void record_skipped(struct engine *e, const struct alert *a,
 /* ---- one alert ------------------------------------------------------------ */
 
 enum step_result {
-  STEP_NEXT,                  /* matched, and the rule says continue */
-  STEP_STOP,                  /* matched: first match wins */
-  STEP_SKIPPED,               /* a parameter is absent: try the next rule */
-  STEP_FULL,                  /* the queue is full or closed */
+  STEP_DONE,                  /* decided (queued, duplicate, suppressed) */
+  STEP_FULL,                  /* the queue is full or closed, or the
+                                 journal failed: stop here */
   STEP_NOMEM
 };
 
-static const char *match_reason(const struct engine *e, enum match_result mr,
-                                uint32_t rule, uint32_t failed, char *buf,
-                                size_t n) {
-  const struct hl_ruleset *rs = e->rs;
-  switch (mr) {
-  case MATCH_STATUS: return "status";
-  case MATCH_MATCHER: {
-    static const char *const ops[] = {"=", "!=", "=~", "!~"};
-    const struct hl_matcher *m = &rs->matchers[failed];
-    snprintf(buf, n, "%s %s%s\"%s\" does not hold",
-             m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
-             ops[m->op & 3], m->value);
-    return buf;
-  }
-  case MATCH_OUTSIDE_WINDOW:
-    snprintf(buf, n, "outside window %s", rs->windows[rs->rules[rule].during].name);
-    return buf;
-  case MATCH_IN_WINDOW:
-    snprintf(buf, n, "inside window %s", rs->windows[rs->rules[rule].not_during].name);
-    return buf;
-  default: return "matched";
-  }
+/* A rule that matched but did not render: recorded skipped, with why. */
+static void skip_step(struct engine *e, const struct plan_step *st, const struct alert *a,
+                      int64_t now_ms, struct ingest_result *res) {
+  metrics_suppressed(&e->metrics, st->rule,
+                     st->skip == PLAN_SKIP_NO_BACKEND ? SUP_NO_BACKEND : SUP_MISSING_LABEL);
+  record_skipped(e, a, &st->d, 0, "skipped", st->why, now_ms);
+  res->skipped++;
 }
 
-static enum step_result try_rule(struct engine *e, uint32_t ri,
-                                 const struct alert *a, struct bump *arena,
-                                 int64_t now_ms, struct ingest_result *res) {
+/* A rule that matched and rendered: the remediation it would run goes
+ * through decide (dedupe, cooldown, limit, budget, the hold) to the queue. */
+static enum step_result run_step(struct engine *e, const struct plan_step *st,
+                                 const struct alert *a, int64_t now_ms,
+                                 struct ingest_result *res) {
+  uint32_t ri = st->rule;
   const struct hl_rule *rule = &e->rs->rules[ri];
-  struct rem_draft d;
-  struct skip why;
-  enum render_status rs = draft(e, ri, a, arena, &d, &why);
-  if (rs == RENDER_NOMEM) return STEP_NOMEM;
-  if (rs == RENDER_ABSENT) {
-    metrics_suppressed(&e->metrics, ri, why.sup);
-    record_skipped(e, a, &d, 0, "skipped", why.reason, now_ms);
-    res->skipped++;
-    return STEP_SKIPPED;
-  }
-  struct remediation *r = rem_new(&d, new_id(e), REM_QUEUED, dry_reason(d.dry_run), now_ms);
+  const struct rem_draft *d = &st->d;
+  struct remediation *r = rem_new(d, new_id(e), REM_QUEUED, dry_reason(d->dry_run), now_ms);
   if (!r) return STEP_NOMEM;
   r->qi.ready_ms = e->start_delay_ms ? now_ms + e->start_delay_ms : 0;
   struct decide_info info;
   enum decide_verdict v = decide_admit(&e->decide, r, now_ms, &info);
   char reason[REM_REASON_MAX], dur[RTIME_BUFSZ], dur2[RTIME_BUFSZ];
-  enum step_result out = rule->flags & HL_RULE_CONTINUE ? STEP_NEXT : STEP_STOP;
+  enum step_result out = STEP_DONE;
   switch (v) {
   case DECIDE_QUEUED:
     if (info.lsn > res->lsn) res->lsn = info.lsn;
@@ -384,7 +234,7 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
   case DECIDE_HELD: {
     bool paused = strcmp(info.why, "paused") == 0;
     metrics_suppressed(&e->metrics, ri, paused ? SUP_PAUSED : SUP_BREAKER);
-    record_skipped(e, a, &d, r->id, paused ? "paused" : "breaker_open", info.why, now_ms);
+    record_skipped(e, a, d, r->id, paused ? "paused" : "breaker_open", info.why, now_ms);
     res->suppressed++;
     break;
   }
@@ -392,14 +242,14 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
     snprintf(reason, sizeof reason, "cooldown: %s left",
              rtime_format_duration(info.wait_ms, dur));
     metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN);
-    record_skipped(e, a, &d, r->id, "cooldown", reason, now_ms);
+    record_skipped(e, a, d, r->id, "cooldown", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_LIMIT:
     snprintf(reason, sizeof reason, "limit: %u of %u already in flight",
              info.inflight, rule->limit);
     metrics_suppressed(&e->metrics, ri, SUP_LIMIT);
-    record_skipped(e, a, &d, r->id, "limit", reason, now_ms);
+    record_skipped(e, a, d, r->id, "limit", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_BUDGET:
@@ -407,12 +257,12 @@ static enum step_result try_rule(struct engine *e, uint32_t ri,
              rule->budget, rtime_format_duration((int64_t)rule->budget_ms, dur),
              rtime_format_duration(info.wait_ms, dur2));
     metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
-    record_skipped(e, a, &d, r->id, "budget", reason, now_ms);
+    record_skipped(e, a, d, r->id, "budget", reason, now_ms);
     res->suppressed++;
     break;
   case DECIDE_TABLE_FULL:
     metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN_FULL);
-    record_skipped(e, a, &d, r->id, "cooldown_full", info.why, now_ms);
+    record_skipped(e, a, d, r->id, "cooldown_full", info.why, now_ms);
     res->suppressed++;
     break;
   case DECIDE_JOURNAL:
@@ -469,64 +319,50 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
       rem_unref(r);
     }
   }
+  struct plan plan;
+  unsigned flags = (e->dry_run ? PLAN_DRY_RUN : 0) | (log_enabled(LOGL_DEBUG) ? PLAN_MISSES : 0);
+  if (plan_alert(&e->rules, a, now_ms, flags, arena, md, &plan) < 0) return -1;
   bool matched = false;
-  uint32_t tried = 0, named = 0;
-  match_iter_init(&it, &e->rules, a->alertname, md);
-  while ((ri = match_iter_next(&it)) != HL_NONE) {
-    uint32_t failed = 0;
-    named++;
-    enum match_result mr = it.error != HL_NONE
-                               ? MATCH_ERROR
-                               : match_rule(&e->rules, ri, a, now_ms, md, &failed);
-    if (mr != MATCH_STATUS) tried++;
-    if (mr == MATCH_ERROR) {
-      /* Fail closed: neither this rule nor a later one (which may be the
-       * catch-all the failed matcher was meant to keep the alert from)
-       * remediates it. */
-      char why[400], err[160];
-      match_error(md, err, sizeof err);
-      if (it.error != HL_NONE) {
-        snprintf(why, sizeof why,
-                 "alert name =~ \"%.64s\" could not be evaluated (%s): not remediated",
-                 e->rs->name_patterns[it.error].regex, err);
-      } else {
-        const struct hl_matcher *m = &e->rs->matchers[failed];
-        snprintf(why, sizeof why,
-                 "%s %.64s %s \"%.64s\" could not be evaluated (%s): not "
-                 "remediated",
-                 m->on == HL_ON_LABEL ? "label" : "annotation", m->name,
-                 m->op == HL_MATCH_RE ? "=~" : "!~", m->value, err);
-      }
-      metrics_suppressed(&e->metrics, ri, SUP_MATCH_ERROR);
+  for (size_t i = 0; i < plan.nsteps; i++) {
+    const struct plan_step *st = &plan.steps[i];
+    const char *rule_name = e->rs->rules[st->rule].name;
+    switch (st->kind) {
+    case PLAN_ERROR: {
+      metrics_suppressed(&e->metrics, st->rule, SUP_MATCH_ERROR);
       struct log_line l;
       log_begin(&l, LOGL_WARN, "decision");
       log_str(&l, "decision", "match_error");
       log_alert(&l, a);
-      log_str(&l, "rule", e->rs->rules[ri].name);
-      log_str(&l, "reason", why);
+      log_str(&l, "rule", rule_name);
+      log_str(&l, "reason", st->why);
       log_end(&l);
       res->skipped++;
       return 0;
     }
-    if (mr != MATCH_OK) {
-      if (mr != MATCH_STATUS && log_enabled(LOGL_DEBUG)) {
+    case PLAN_MISS:
+      if (st->mr != MATCH_STATUS) {
         char why[256];
         struct log_line l;
         log_begin(&l, LOGL_DEBUG, "no match");
         log_alert(&l, a);
-        log_str(&l, "rule", e->rs->rules[ri].name);
-        log_str(&l, "reason", match_reason(e, mr, ri, failed, why, sizeof why));
+        log_str(&l, "rule", rule_name);
+        log_str(&l, "reason", plan_miss_reason(e->rs, st, why, sizeof why));
         log_end(&l);
       }
-      continue;
+      break;
+    case PLAN_SKIP:
+      metrics_match(&e->metrics, st->rule);
+      skip_step(e, st, a, now_ms, res);
+      break;
+    case PLAN_RUN: {
+      metrics_match(&e->metrics, st->rule);
+      enum step_result sr = run_step(e, st, a, now_ms, res);
+      if (sr == STEP_NOMEM) return -1;
+      if (sr == STEP_FULL) return 1;
+      matched = true;
+      break;
     }
-    metrics_match(&e->metrics, ri);
-    enum step_result sr = try_rule(e, ri, a, arena, now_ms, res);
-    if (sr == STEP_NOMEM) return -1;
-    if (sr == STEP_FULL) return 1;
-    if (sr == STEP_SKIPPED) continue;   /* not a match: try the next rule */
-    matched = true;
-    if (sr == STEP_STOP) break;
+    }
   }
   if (matched) return 0;
   if (a->status == HL_STATUS_RESOLVED) {
@@ -537,10 +373,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
   res->unmatched++;
   atomic_fetch_add_explicit(&e->metrics.unmatched, 1, memory_order_relaxed);
   char why[160];
-  if (!named) snprintf(why, sizeof why, "no rule for alert %.100s", a->alertname);
-  else snprintf(why, sizeof why, "none of %u rules for %.100s matched", tried,
-                a->alertname);
-  log_decision(e, a, -1, "no_match", NULL, why);
+  log_decision(e, a, -1, "no_match", NULL, plan_no_match(&plan, why, sizeof why));
   return 0;
 }
 

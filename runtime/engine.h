@@ -1,5 +1,5 @@
 /*
- * engine.h - one alert at a time: match, render, decide, queue, record.
+ * engine.h - one alert at a time: plan, decide, queue, record.
  *
  * The engine owns the runtime's shared state (compiled rules, queue,
  * store, decide tables, metrics) and turns a decoded payload into
@@ -18,6 +18,8 @@
  *     backend 'X'");
  *   - the winner goes through decide (dedupe, cooldown, limit, budget) and
  *     the queue; each decision is one log line.
+ * Which rule wins and what it would run is plan_alert()'s answer (plan.h,
+ * pure); the engine acts on it.
  *
  * Ownership: engine_init() borrows the ruleset; engine_free() releases
  * everything else. The scratch arena given to engine_ingest() is borrowed
