@@ -25,7 +25,6 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   e->rs = rs;
   e->dry_run = cfg->dry_run;
   e->start_delay_ms = cfg->start_delay_ms;
-  atomic_init(&e->next_id, 1);
   atomic_init(&e->running, 0);
   atomic_init(&e->ready, false);
   atomic_init(&e->draining, false);
@@ -43,6 +42,7 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   e->init_stage = 5;
   if (safety_init(&e->safety, rs) < 0) goto nomem;
   e->init_stage = 6;
+  ledger_init(&e->ledger, rs, &e->decide, &e->store, &e->queue, &e->metrics);
   e->decide.hold = hold;
   e->decide.hold_ctx = &e->safety;
   return 0;
@@ -69,74 +69,6 @@ void engine_free(struct engine *e) {
   e->init_stage = 0;
 }
 
-/* ---- logging ------------------------------------------------------------- */
-
-static void log_alert(struct log_line *l, const struct alert *a) {
-  log_str(l, "alertname", a->alertname);
-  log_str(l, "fingerprint", a->fingerprint);
-  log_str(l, "startsAt", a->starts_at);
-  log_str(l, "status", a->status == HL_STATUS_RESOLVED ? "resolved" : "firing");
-}
-
-static void log_steps(struct log_line *l, const struct hl_ruleset *rs,
-                      const struct remediation *r, bool all, bool params) {
-  for (uint32_t i = 0; i < r->nsteps && (all || i == 0); i++) {
-    const struct rem_step *st = &r->steps[i];
-    char kind[REM_KIND_MAX], key[16];
-    if (r->nsteps > 1) {
-      snprintf(key, sizeof key, "step%u", i + 1);
-      log_obj_begin(l, key);
-    }
-    log_str(l, "action", rem_kind_name(st->kind, kind));
-    log_str(l, "target", st->target);
-    log_str(l, "backend",
-            st->backend < rs->nbackends ? rs->backends[st->backend].name : "default");
-    if (r->nsteps > 1) log_obj_end(l);
-    if (params && st->nparams) {
-      char pkey[16];
-      snprintf(pkey, sizeof pkey, r->nsteps > 1 ? "params%u" : "params", i + 1);
-      log_obj_begin(l, pkey);
-      for (uint32_t k = 0; k < st->nparams; k++)
-        log_str(l, st->params[k].name, st->params[k].value);
-      log_obj_end(l);
-    }
-  }
-}
-
-static void log_decision(struct engine *e, const struct alert *a, int32_t rule,
-                         const char *decision, const struct remediation *r,
-                         const char *reason) {
-  struct log_line l;
-  log_begin(&l, LOGL_INFO, "decision");
-  if (!l.active) return;
-  log_str(&l, "decision", decision);
-  log_alert(&l, a);
-  if (rule >= 0) log_str(&l, "rule", e->rs->rules[rule].name);
-  if (r) log_int(&l, "remediation", (long long)r->id);
-  log_str(&l, "reason", reason);
-  if (r) {
-    if (r->dry_run) log_bool(&l, "dry_run", true);
-    log_steps(&l, e->rs, r, false, true);
-  }
-  log_end(&l);
-}
-
-void engine_log_remediation(struct engine *e, const struct remediation *r,
-                            const char *msg, enum rem_state st,
-                            const char *reason, bool params) {
-  struct log_line l;
-  log_begin(&l, LOGL_INFO, msg);
-  if (!l.active) return;
-  log_int(&l, "remediation", (long long)r->id);
-  log_str(&l, "rule", r->rule_name);
-  log_str(&l, "alertname", r->alertname);
-  log_str(&l, "fingerprint", r->fingerprint);
-  log_str(&l, "state", rem_state_name(st));
-  log_str(&l, "reason", reason);
-  log_steps(&l, e->rs, r, true, params);
-  log_end(&l);
-}
-
 /* ---- deciding on a plan --------------------------------------------------- */
 
 static const char *dry_reason(uint8_t dry) {
@@ -146,32 +78,6 @@ static const char *dry_reason(uint8_t dry) {
   case REM_DRY_UNIMPLEMENTED: return "dry-run (action kind not implemented in this build)";
   default: return "";
   }
-}
-
-/* A new remediation id. With a journal it is reserved there first (see
- * journal.h, "Ids"), so no restart hands it out again; if the journal has
- * failed it is used all the same (the webhook gets 503 anyway). */
-static uint64_t new_id(struct engine *e) {
-  uint64_t id = atomic_fetch_add(&e->next_id, 1);
-  if (e->journal) journal_reserve_id(e->journal, id);
-  return id;
-}
-
-/* Records a remediation that will not run (skipped), with its reason,
- * under id (0: a new one). It is journaled for the history only: unsynced,
- * so the webhook never waits for it (a crash within a second may lose it
- * from the history). */
-static void record_skipped(struct engine *e, const struct alert *a,
-                           const struct rem_draft *d, uint64_t id, const char *decision,
-                           const char *reason, int64_t now_ms) {
-  struct remediation *r = rem_new(d, id ? id : new_id(e), REM_SKIPPED, reason, now_ms);
-  if (r) {
-    if (e->journal) journal_append_finished(e->journal, r, NULL);
-    store_add(&e->store, r);
-    metrics_outcome(&e->metrics, d->rule, REM_SKIPPED);
-  }
-  log_decision(e, a, (int32_t)d->rule, decision, r, reason);
-  rem_unref(r);
 }
 
 /* ---- one alert ------------------------------------------------------------ */
@@ -186,96 +92,83 @@ enum step_result {
 /* A rule that matched but did not render: recorded skipped, with why. */
 static void skip_step(struct engine *e, const struct plan_step *st, const struct alert *a,
                       int64_t now_ms, struct ingest_result *res) {
-  metrics_suppressed(&e->metrics, st->rule,
-                     st->skip == PLAN_SKIP_NO_BACKEND ? SUP_NO_BACKEND : SUP_MISSING_LABEL);
-  record_skipped(e, a, &st->d, 0, "skipped", st->why, now_ms);
+  ledger_skip(&e->ledger, a, &st->d, 0, "skipped", st->why,
+              st->skip == PLAN_SKIP_NO_BACKEND ? SUP_NO_BACKEND : SUP_MISSING_LABEL, now_ms);
   res->skipped++;
 }
 
 /* A rule that matched and rendered: the remediation it would run goes
- * through decide (dedupe, cooldown, limit, budget, the hold) to the queue. */
+ * through the ledger's admission (dedupe, the hold, cooldown, limit,
+ * budget) to the queue, or is recorded as why not. */
 static enum step_result run_step(struct engine *e, const struct plan_step *st,
                                  const struct alert *a, int64_t now_ms,
                                  struct ingest_result *res) {
   uint32_t ri = st->rule;
   const struct hl_rule *rule = &e->rs->rules[ri];
   const struct rem_draft *d = &st->d;
-  struct remediation *r = rem_new(d, new_id(e), REM_QUEUED, dry_reason(d->dry_run), now_ms);
+  struct remediation *r =
+      rem_new(d, ledger_new_id(&e->ledger), REM_QUEUED, dry_reason(d->dry_run), now_ms);
   if (!r) return STEP_NOMEM;
   r->qi.ready_ms = e->start_delay_ms ? now_ms + e->start_delay_ms : 0;
   struct decide_info info;
-  enum decide_verdict v = decide_admit(&e->decide, r, now_ms, &info);
+  enum decide_verdict v = ledger_admit(&e->ledger, a, r, now_ms, &info);
   char reason[REM_REASON_MAX], dur[RTIME_BUFSZ], dur2[RTIME_BUFSZ];
+  const char *decision = NULL, *why = reason;   /* a skip, when decision is set */
+  enum metrics_suppress sup = SUP_COOLDOWN;
   enum step_result out = STEP_DONE;
   switch (v) {
   case DECIDE_QUEUED:
     if (info.lsn > res->lsn) res->lsn = info.lsn;
-    store_add(&e->store, r);
-    metrics_created(&e->metrics, ri);
-    log_decision(e, a, (int32_t)ri, "queued", r, r->reason);
-    queue_release(&e->queue, &r->qi);   /* now a worker may start it */
     res->queued++;
     break;
-  case DECIDE_DUPLICATE:
-    if (e->journal) {
-      /* Keeps the dedupe key alive across restarts. The original may have
-       * been accepted by a request still waiting for its sync (a second
-       * Alertmanager's copy): answer after it. */
-      uint64_t lsn = journal_note_seen(e->journal, ri, a->fingerprint, a->starts_at,
-                                       a->status, now_ms);
-      if (lsn > res->lsn) res->lsn = lsn;
-    }
-    snprintf(reason, sizeof reason, "already remediated as #%llu",
-             (unsigned long long)info.other_id);
-    metrics_suppressed(&e->metrics, ri, SUP_DUPLICATE);
-    log_decision(e, a, (int32_t)ri, "duplicate", NULL, reason);
+  case DECIDE_DUPLICATE: {
+    uint64_t lsn = ledger_seen(&e->ledger, ri, a, info.other_id, now_ms);
+    if (lsn > res->lsn) res->lsn = lsn;
     res->duplicates++;
     break;
+  }
   case DECIDE_HELD: {
     bool paused = strcmp(info.why, "paused") == 0;
-    metrics_suppressed(&e->metrics, ri, paused ? SUP_PAUSED : SUP_BREAKER);
-    record_skipped(e, a, d, r->id, paused ? "paused" : "breaker_open", info.why, now_ms);
-    res->suppressed++;
+    decision = paused ? "paused" : "breaker_open";
+    sup = paused ? SUP_PAUSED : SUP_BREAKER;
+    why = info.why;
     break;
   }
   case DECIDE_COOLDOWN:
+    decision = "cooldown";
     snprintf(reason, sizeof reason, "cooldown: %s left",
              rtime_format_duration(info.wait_ms, dur));
-    metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN);
-    record_skipped(e, a, d, r->id, "cooldown", reason, now_ms);
-    res->suppressed++;
     break;
   case DECIDE_LIMIT:
-    snprintf(reason, sizeof reason, "limit: %u of %u already in flight",
-             info.inflight, rule->limit);
-    metrics_suppressed(&e->metrics, ri, SUP_LIMIT);
-    record_skipped(e, a, d, r->id, "limit", reason, now_ms);
-    res->suppressed++;
+    decision = "limit";
+    sup = SUP_LIMIT;
+    snprintf(reason, sizeof reason, "limit: %u of %u already in flight", info.inflight,
+             rule->limit);
     break;
   case DECIDE_BUDGET:
-    snprintf(reason, sizeof reason, "budget: %u per %s used up, next in %s",
-             rule->budget, rtime_format_duration((int64_t)rule->budget_ms, dur),
+    decision = "budget";
+    sup = SUP_BUDGET;
+    snprintf(reason, sizeof reason, "budget: %u per %s used up, next in %s", rule->budget,
+             rtime_format_duration((int64_t)rule->budget_ms, dur),
              rtime_format_duration(info.wait_ms, dur2));
-    metrics_suppressed(&e->metrics, ri, SUP_BUDGET);
-    record_skipped(e, a, d, r->id, "budget", reason, now_ms);
-    res->suppressed++;
     break;
   case DECIDE_TABLE_FULL:
-    metrics_suppressed(&e->metrics, ri, SUP_COOLDOWN_FULL);
-    record_skipped(e, a, d, r->id, "cooldown_full", info.why, now_ms);
-    res->suppressed++;
+    decision = "cooldown_full";
+    sup = SUP_COOLDOWN_FULL;
+    why = info.why;
     break;
   case DECIDE_JOURNAL:
-    log_decision(e, a, (int32_t)ri, "journal_failed", NULL,
-                 "the journal cannot record it: Alertmanager will retry");
+    ledger_log_decision(&e->ledger, a, (int32_t)ri, "journal_failed", NULL,
+                        "the journal cannot record it: Alertmanager will retry");
     res->journal_failed = true;
     out = STEP_FULL;
     break;
   case DECIDE_QUEUE_FULL:
   case DECIDE_CLOSED:
-    log_decision(e, a, (int32_t)ri, v == DECIDE_CLOSED ? "draining" : "queue_full",
-                 NULL, v == DECIDE_CLOSED ? "shutting down: not accepting work"
-                                          : "queue full: Alertmanager will retry");
+    ledger_log_decision(&e->ledger, a, (int32_t)ri,
+                        v == DECIDE_CLOSED ? "draining" : "queue_full", NULL,
+                        v == DECIDE_CLOSED ? "shutting down: not accepting work"
+                                           : "queue full: Alertmanager will retry");
     if (v == DECIDE_CLOSED) res->closed = true;
     else res->queue_full = true;
     out = STEP_FULL;
@@ -283,6 +176,10 @@ static enum step_result run_step(struct engine *e, const struct plan_step *st,
   case DECIDE_NOMEM:
     out = STEP_NOMEM;
     break;
+  }
+  if (decision) {
+    ledger_skip(&e->ledger, a, d, r->id, decision, why, sup, now_ms);
+    res->suppressed++;
   }
   rem_unref(r);
   return out;
@@ -301,22 +198,11 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
     match_iter_init(&it, &e->rules, a->alertname, md);
     while ((ri = match_iter_next(&it)) != HL_NONE) {
       if (it.error != HL_NONE) continue;   /* it could not have run */
-      struct remediation *r = decide_cancel_queued(
-          &e->decide, ri, a->fingerprint, a->starts_at,
-          "cancelled: the alert resolved before it started", now_ms);
-      if (!r) continue;
-      if (e->journal) {
-        struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true, false};
-        uint64_t lsn = 0;
-        if (journal_append_state(e->journal, &js, &lsn) < 0) res->journal_failed = true;
-        if (lsn > res->lsn) res->lsn = lsn;
-      }
+      int rc = ledger_cancel_queued(&e->ledger, ri, a, now_ms, &res->lsn);
+      if (rc == 0) continue;
+      if (rc < 0) res->journal_failed = true;
       cancelled++;
       res->cancelled++;
-      metrics_suppressed(&e->metrics, ri, SUP_RESOLVED);
-      metrics_outcome(&e->metrics, ri, REM_CANCELLED);
-      log_decision(e, a, (int32_t)ri, "cancelled", r, r->reason);
-      rem_unref(r);
     }
   }
   struct plan plan;
@@ -332,7 +218,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
       struct log_line l;
       log_begin(&l, LOGL_WARN, "decision");
       log_str(&l, "decision", "match_error");
-      log_alert(&l, a);
+      ledger_log_alert(&l, a);
       log_str(&l, "rule", rule_name);
       log_str(&l, "reason", st->why);
       log_end(&l);
@@ -344,7 +230,7 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
         char why[256];
         struct log_line l;
         log_begin(&l, LOGL_DEBUG, "no match");
-        log_alert(&l, a);
+        ledger_log_alert(&l, a);
         log_str(&l, "rule", rule_name);
         log_str(&l, "reason", plan_miss_reason(e->rs, st, why, sizeof why));
         log_end(&l);
@@ -367,13 +253,13 @@ static int one_alert(struct engine *e, const struct alert *a, struct bump *arena
   if (matched) return 0;
   if (a->status == HL_STATUS_RESOLVED) {
     if (!cancelled)
-      log_decision(e, a, -1, "resolved", NULL, "nothing queued to cancel");
+      ledger_log_decision(&e->ledger, a, -1, "resolved", NULL, "nothing queued to cancel");
     return 0;
   }
   res->unmatched++;
   atomic_fetch_add_explicit(&e->metrics.unmatched, 1, memory_order_relaxed);
   char why[160];
-  log_decision(e, a, -1, "no_match", NULL, plan_no_match(&plan, why, sizeof why));
+  ledger_log_decision(&e->ledger, a, -1, "no_match", NULL, plan_no_match(&plan, why, sizeof why));
   return 0;
 }
 
@@ -414,6 +300,7 @@ int engine_ingest(struct engine *e, const struct payload *p,
 
 void engine_set_journal(struct engine *e, struct journal *j) {
   e->journal = j;
+  e->ledger.journal = j;
   e->decide.journal = j;
   safety_set_journal(&e->safety, j);
 }
@@ -464,17 +351,12 @@ static int restore_rem(void *ctx, const struct journal_rem *jr) {
   rem_ref(r);                 /* the queue's */
   if (queue_push(&e->queue, &r->qi) != QUEUE_OK) {
     rem_unref(r);
-    const char *why = "failed: the queue was full when healer restarted (raise --queue-size)";
-    int64_t now = rtime_now_ms();
-    store_set_state(&e->store, r, REM_FAILED, why, now);
-    struct journal_state js = {r->id, REM_FAILED, why, now, -1, NULL, false, false};
-    journal_append_state(e->journal, &js, NULL);
-    decide_finished(&e->decide, r);
-    metrics_outcome(&e->metrics, r->rule, REM_FAILED);
-    engine_log_remediation(e, r, "remediation", REM_FAILED, why, false);
+    ledger_finish(&e->ledger, r, REM_FAILED,
+                  "failed: the queue was full when healer restarted (raise --queue-size)",
+                  rtime_now_ms(), LEDGER_JOURNAL);
     c->failed++;
   } else {
-    engine_log_remediation(e, r, running ? "resuming" : "requeued", running ? REM_RUNNING : REM_QUEUED,
+    ledger_log_remediation(&e->ledger, r, running ? "resuming" : "requeued", running ? REM_RUNNING : REM_QUEUED,
                            running ? (r->resume_token ? "following it again (resume token)"
                                                       : "its trigger was not confirmed")
                                    : "queued before the restart",
@@ -506,7 +388,7 @@ static int restore_control(void *ctx, const char *key, const char *value) {
 
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen) {
-  if (atomic_load(&e->next_id) < next_id) atomic_store(&e->next_id, next_id);
+  if (atomic_load(&e->ledger.next_id) < next_id) atomic_store(&e->ledger.next_id, next_id);
   struct restore c = {e, 0, 0, 0, 0};
   struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished,
                               restore_control};

@@ -37,6 +37,7 @@
 #include "bump.h"
 #include "decide.h"
 #include "journal.h"
+#include "ledger.h"
 #include "match.h"
 #include "metrics.h"
 #include "queue.h"
@@ -61,9 +62,9 @@ struct engine {
   struct decide decide;
   struct metrics metrics;
   struct safety safety;       /* the pause switch and the breakers */
+  struct ledger ledger;       /* every change of a remediation goes through it */
   bool dry_run;
   int64_t start_delay_ms;
-  atomic_ullong next_id;
   atomic_size_t running;      /* remediations a worker is running */
   atomic_bool ready;          /* serving (set once started) */
   atomic_bool draining;       /* shutting down: no new webhooks */
@@ -130,11 +131,5 @@ void engine_gauges(struct engine *e, struct metrics_gauges *g);
  * recorded: why gets journal_failure()'s message) or "starting". why (n
  * bytes, n > 0) is "" unless the journal failed. Any thread. */
 const char *engine_unready(struct engine *e, char *why, size_t n);
-
-/* Logs a remediation's outcome in one line: id, rule, alert, state,
- * reason and its steps (with their parameters if params). */
-void engine_log_remediation(struct engine *e, const struct remediation *r,
-                            const char *msg, enum rem_state st,
-                            const char *reason, bool params);
 
 #endif

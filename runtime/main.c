@@ -142,10 +142,7 @@ static void cancel_leftovers(struct engine *e) {
      * after the next start. */
     const char *why = e->journal ? "left queued: runs after the next start"
                                  : "cancelled: healer shut down before it started";
-    store_set_state(&e->store, r, REM_CANCELLED, why, rtime_now_ms());
-    decide_finished(&e->decide, r);
-    metrics_outcome(&e->metrics, r->rule, REM_CANCELLED);
-    engine_log_remediation(e, r, "remediation", REM_CANCELLED, why, false);
+    ledger_finish(&e->ledger, r, REM_CANCELLED, why, rtime_now_ms(), 0);
     rem_unref(r);
   }
 }

@@ -35,20 +35,6 @@ static bool worker_wait(void *ctx, int64_t until_ms) {
   return wait_until(ctx, until_ms);
 }
 
-/* Journals that r is running step (with its resume token, or NULL) and,
- * when sync, waits until that is durable. 0, or -1 when the journal has
- * failed. Without a journal, 0. */
-static int journal_step(struct workers *w, const struct remediation *r, uint32_t step,
-                        const char *token, bool sync) {
-  struct journal *j = w->e->journal;
-  if (!j) return 0;
-  struct journal_state s = {r->id, REM_RUNNING, "", rtime_now_ms(), (int32_t)step, token,
-                            false, false};
-  uint64_t lsn = 0;
-  if (journal_append_state(j, &s, &lsn) < 0) return -1;
-  return sync ? journal_sync(j, lsn) : 0;
-}
-
 /* A resumed remediation past its timeout still gets a look before it is
  * declared timed out. */
 #define RESUME_GRACE_MS 30000
@@ -112,12 +98,11 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
       }
       /* Durable before the trigger: a restart then knows it may have been
        * sent. */
-      if (journal_step(w, r, i, NULL, true) < 0) {
+      if (ledger_begin(&w->e->ledger, r, i, NULL) < 0) {
         /* The journal is down (a full disk): wait, shown queued, until it
          * can record the start (journal_tick() re-probes it), or stop. */
-        store_set_state(&w->e->store, r, REM_QUEUED, "waiting: the journal cannot record "
-                        "its start yet; it runs once the journal is writable again",
-                        rtime_now_ms());
+        ledger_show(&w->e->ledger, r, REM_QUEUED, "waiting: the journal cannot record "
+                    "its start yet; it runs once the journal is writable again");
         do {
           if (!wait_until(w, rtime_now_ms() + 1000)) {
             snprintf(reason, REM_REASON_MAX, "step %u: left queued at shutdown (the journal "
@@ -126,8 +111,8 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
           }
           /* Not appended again while it is down: once is kept. */
         } while (journal_failure(w->e->journal, NULL, 0) ||
-                 journal_step(w, r, i, NULL, true) < 0);
-        store_set_state(&w->e->store, r, REM_RUNNING, "", rtime_now_ms());
+                 ledger_begin(&w->e->ledger, r, i, NULL) < 0);
+        ledger_show(&w->e->ledger, r, REM_RUNNING, "");
       }
       st = ops->start(&run);
     }
@@ -138,7 +123,7 @@ static enum rem_state run_steps(struct workers *w, struct remediation *r,
         if (run.token_changed) {
           run.token_changed = false;
           if (strcmp(run.token, last) != 0) {
-            journal_step(w, r, i, run.token, true);
+            ledger_begin(&w->e->ledger, r, i, run.token);
             snprintf(last, sizeof last, "%s", run.token);
           }
         }
@@ -240,10 +225,8 @@ static void breaker_check(struct workers *w, const struct remediation *r,
 
 void workers_run_one(struct workers *w, struct remediation *r) {
   struct engine *e = w->e;
-  if (!store_begin(&e->store, r, rtime_now_ms())) {
-    /* Cancelled while it was being popped: nothing to run. */
-    decide_finished(&e->decide, r);
-    rem_unref(r);
+  if (!ledger_take(&e->ledger, r, rtime_now_ms())) {
+    rem_unref(r);               /* cancelled while it was being popped */
     return;
   }
   atomic_fetch_add(&e->running, 1);
@@ -266,28 +249,17 @@ void workers_run_one(struct workers *w, struct remediation *r) {
     out = run_steps(w, r, reason, link, &unsent);
   }
   if (out == REM__COUNT) {    /* shutdown: journaled as running, resumed later */
-    engine_log_remediation(e, r, "remediation", REM_RUNNING, reason, false);
+    ledger_log_remediation(&e->ledger, r, "remediation", REM_RUNNING, reason, false);
     atomic_fetch_sub(&e->running, 1);
     rem_unref(r);
     return;
   }
+  /* Durable before it is notified; a dry run need not wait. */
   int64_t now = rtime_now_ms();
-  if (e->journal) {
-    /* Durable before it is notified; a dry run need not wait. */
-    struct journal_state js = {r->id, out, reason, now, -1, NULL, unsent, unsent};
-    uint64_t lsn = 0;
-    if (journal_append_state(e->journal, &js, &lsn) == 0 && out != REM_DRY_RUN)
-      journal_sync(e->journal, lsn);
-  }
-  store_set_state(&e->store, r, out, reason, now);
-  /* Never begun: neither dedupe nor cooldown holds the next resend back. */
-  if (unsent) decide_forget(&e->decide, r);
-  else decide_finished(&e->decide, r);
-  metrics_outcome(&e->metrics, r->rule, out);
+  ledger_finish(&e->ledger, r, out, reason, now,
+                LEDGER_JOURNAL | (out != REM_DRY_RUN ? LEDGER_SYNC : 0) |
+                    (unsent ? LEDGER_UNSENT : 0));
   metrics_duration(&e->metrics, r->rule, out, now - started);
-  /* The decision line already carried the parameters. */
-  engine_log_remediation(e, r, out == REM_DRY_RUN ? "dry_run" : "remediation", out,
-                         reason, false);
   /* Tell people, as the rule asks; the outcome is already recorded and
    * nothing here changes it. */
   if (!r->dry_run) {

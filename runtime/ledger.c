@@ -1,0 +1,198 @@
+/*
+ * ledger.c - see ledger.h.
+ */
+#include "ledger.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rtime.h"
+
+void ledger_init(struct ledger *l, const struct hl_ruleset *rs, struct decide *d,
+                 struct store *st, struct queue *q, struct metrics *m) {
+  l->rs = rs;
+  l->decide = d;
+  l->store = st;
+  l->queue = q;
+  l->metrics = m;
+  l->journal = NULL;
+  atomic_init(&l->next_id, 1);
+}
+
+uint64_t ledger_new_id(struct ledger *l) {
+  uint64_t id = atomic_fetch_add(&l->next_id, 1);
+  if (l->journal) journal_reserve_id(l->journal, id);
+  return id;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+void ledger_log_alert(struct log_line *ll, const struct alert *a) {
+  log_str(ll, "alertname", a->alertname);
+  log_str(ll, "fingerprint", a->fingerprint);
+  log_str(ll, "startsAt", a->starts_at);
+  log_str(ll, "status", a->status == HL_STATUS_RESOLVED ? "resolved" : "firing");
+}
+
+static void log_steps(struct log_line *ll, const struct hl_ruleset *rs,
+                      const struct remediation *r, bool all, bool params) {
+  for (uint32_t i = 0; i < r->nsteps && (all || i == 0); i++) {
+    const struct rem_step *st = &r->steps[i];
+    char kind[REM_KIND_MAX], key[16];
+    if (r->nsteps > 1) {
+      snprintf(key, sizeof key, "step%u", i + 1);
+      log_obj_begin(ll, key);
+    }
+    log_str(ll, "action", rem_kind_name(st->kind, kind));
+    log_str(ll, "target", st->target);
+    log_str(ll, "backend",
+            st->backend < rs->nbackends ? rs->backends[st->backend].name : "default");
+    if (r->nsteps > 1) log_obj_end(ll);
+    if (params && st->nparams) {
+      char pkey[16];
+      snprintf(pkey, sizeof pkey, r->nsteps > 1 ? "params%u" : "params", i + 1);
+      log_obj_begin(ll, pkey);
+      for (uint32_t k = 0; k < st->nparams; k++)
+        log_str(ll, st->params[k].name, st->params[k].value);
+      log_obj_end(ll);
+    }
+  }
+}
+
+void ledger_log_decision(const struct ledger *l, const struct alert *a, int32_t rule,
+                         const char *decision, const struct remediation *r,
+                         const char *reason) {
+  struct log_line ll;
+  log_begin(&ll, LOGL_INFO, "decision");
+  if (!ll.active) return;
+  log_str(&ll, "decision", decision);
+  ledger_log_alert(&ll, a);
+  if (rule >= 0) log_str(&ll, "rule", l->rs->rules[rule].name);
+  if (r) log_int(&ll, "remediation", (long long)r->id);
+  log_str(&ll, "reason", reason);
+  if (r) {
+    if (r->dry_run) log_bool(&ll, "dry_run", true);
+    log_steps(&ll, l->rs, r, false, true);
+  }
+  log_end(&ll);
+}
+
+void ledger_log_remediation(const struct ledger *l, const struct remediation *r,
+                            const char *msg, enum rem_state st, const char *reason,
+                            bool params) {
+  struct log_line ll;
+  log_begin(&ll, LOGL_INFO, msg);
+  if (!ll.active) return;
+  log_int(&ll, "remediation", (long long)r->id);
+  log_str(&ll, "rule", r->rule_name);
+  log_str(&ll, "alertname", r->alertname);
+  log_str(&ll, "fingerprint", r->fingerprint);
+  log_str(&ll, "state", rem_state_name(st));
+  log_str(&ll, "reason", reason);
+  log_steps(&ll, l->rs, r, true, params);
+  log_end(&ll);
+}
+
+/* ---- deciding -------------------------------------------------------------- */
+
+enum decide_verdict ledger_admit(struct ledger *l, const struct alert *a,
+                                 struct remediation *r, int64_t now_ms,
+                                 struct decide_info *info) {
+  enum decide_verdict v = decide_admit(l->decide, r, now_ms, info);
+  if (v != DECIDE_QUEUED) return v;
+  store_add(l->store, r);
+  metrics_created(l->metrics, r->rule);
+  ledger_log_decision(l, a, (int32_t)r->rule, "queued", r, r->reason);
+  queue_release(l->queue, &r->qi);  /* now a worker may start it */
+  return v;
+}
+
+uint64_t ledger_seen(struct ledger *l, uint32_t rule, const struct alert *a,
+                     uint64_t other_id, int64_t now_ms) {
+  uint64_t lsn = 0;
+  if (l->journal)             /* keeps the dedupe key alive across restarts */
+    lsn = journal_note_seen(l->journal, rule, a->fingerprint, a->starts_at, a->status,
+                            now_ms);
+  char reason[64];
+  snprintf(reason, sizeof reason, "already remediated as #%llu",
+           (unsigned long long)other_id);
+  metrics_suppressed(l->metrics, rule, SUP_DUPLICATE);
+  ledger_log_decision(l, a, (int32_t)rule, "duplicate", NULL, reason);
+  return lsn;
+}
+
+void ledger_skip(struct ledger *l, const struct alert *a, const struct rem_draft *d,
+                 uint64_t id, const char *decision, const char *reason,
+                 enum metrics_suppress sup, int64_t now_ms) {
+  metrics_suppressed(l->metrics, d->rule, sup);
+  struct remediation *r = rem_new(d, id ? id : ledger_new_id(l), REM_SKIPPED, reason, now_ms);
+  if (r) {
+    if (l->journal) journal_append_finished(l->journal, r, NULL);
+    store_add(l->store, r);
+    metrics_outcome(l->metrics, d->rule, REM_SKIPPED);
+  }
+  ledger_log_decision(l, a, (int32_t)d->rule, decision, r, reason);
+  rem_unref(r);
+}
+
+int ledger_cancel_queued(struct ledger *l, uint32_t rule, const struct alert *a,
+                         int64_t now_ms, uint64_t *lsn) {
+  struct remediation *r = decide_cancel_queued(
+      l->decide, rule, a->fingerprint, a->starts_at,
+      "cancelled: the alert resolved before it started", now_ms);
+  if (!r) return 0;
+  int rc = 1;
+  if (l->journal) {
+    struct journal_state js = {r->id, REM_CANCELLED, r->reason, now_ms, -1, NULL, true, false};
+    uint64_t at = 0;
+    if (journal_append_state(l->journal, &js, &at) < 0) rc = -1;
+    if (at > *lsn) *lsn = at;
+  }
+  metrics_suppressed(l->metrics, rule, SUP_RESOLVED);
+  metrics_outcome(l->metrics, rule, REM_CANCELLED);
+  ledger_log_decision(l, a, (int32_t)rule, "cancelled", r, r->reason);
+  rem_unref(r);
+  return rc;
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+bool ledger_take(struct ledger *l, struct remediation *r, int64_t now_ms) {
+  if (store_begin(l->store, r, now_ms)) return true;
+  decide_finished(l->decide, r);  /* cancelled while it was being popped */
+  return false;
+}
+
+int ledger_begin(struct ledger *l, const struct remediation *r, uint32_t step,
+                 const char *token) {
+  if (!l->journal) return 0;
+  struct journal_state s = {r->id, REM_RUNNING, "", rtime_now_ms(), (int32_t)step, token,
+                            false, false};
+  uint64_t lsn = 0;
+  if (journal_append_state(l->journal, &s, &lsn) < 0) return -1;
+  return journal_sync(l->journal, lsn);
+}
+
+void ledger_show(struct ledger *l, struct remediation *r, enum rem_state st,
+                 const char *reason) {
+  store_set_state(l->store, r, st, reason, rtime_now_ms());
+}
+
+void ledger_finish(struct ledger *l, struct remediation *r, enum rem_state st,
+                   const char *reason, int64_t now_ms, unsigned flags) {
+  bool unsent = flags & LEDGER_UNSENT;
+  if (l->journal && (flags & LEDGER_JOURNAL)) {
+    struct journal_state js = {r->id, st, reason, now_ms, -1, NULL, unsent, unsent};
+    uint64_t lsn = 0;
+    if (journal_append_state(l->journal, &js, &lsn) == 0 && (flags & LEDGER_SYNC))
+      journal_sync(l->journal, lsn);
+  }
+  store_set_state(l->store, r, st, reason, now_ms);
+  /* Never begun: neither dedupe nor cooldown holds the next resend back. */
+  if (unsent) decide_forget(l->decide, r);
+  else decide_finished(l->decide, r);
+  metrics_outcome(l->metrics, r->rule, st);
+  /* The decision line already carried the parameters. */
+  ledger_log_remediation(l, r, st == REM_DRY_RUN ? "dry_run" : "remediation", st, reason,
+                         false);
+}
