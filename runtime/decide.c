@@ -59,13 +59,10 @@ struct lim_entry {
   uint32_t inflight;
 };
 
-int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
-                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max,
-                size_t cooldown_max) {
+int decide_init(struct decide *d, const struct hl_ruleset *rs, int64_t dedupe_ttl_ms,
+                size_t dedupe_max, size_t cooldown_max) {
   memset(d, 0, sizeof *d);
   d->rs = rs;
-  d->q = q;
-  d->store = st;
   d->dedupe_ttl_ms = dedupe_ttl_ms;
   d->dedupe_max = dedupe_max ? dedupe_max : 1;
   d->cooldown_max = cooldown_max;
@@ -189,15 +186,19 @@ bool decide_cooldown_full(struct decide *d) {
   return full;
 }
 
-enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
-                                 int64_t now_ms, struct decide_info *info) {
+void decide_lock(struct decide *d) { pthread_mutex_lock(&d->mu); }
+void decide_unlock(struct decide *d) { pthread_mutex_unlock(&d->mu); }
+
+enum decide_verdict decide_reserve(struct decide *d, const struct remediation *r,
+                                   int64_t now_ms, struct decide_info *info,
+                                   struct decide_ticket *t) {
   const struct hl_rule *rule = &d->rs->rules[r->rule];
+  memset(info, 0, sizeof *info);
+  memset(t, 0, sizeof *t);
   struct ddkey key;
   if (!dedupe_key(&key, r->rule, r->fingerprint, r->starts_at, r->alert_status))
     return DECIDE_NOMEM;
-  memset(info, 0, sizeof *info);
   enum decide_verdict v = DECIDE_NOMEM;
-  pthread_mutex_lock(&d->mu);
   struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
   if (dd) {
     dd_touch(d, dd, now_ms);
@@ -246,15 +247,16 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
     v = DECIDE_BUDGET;
     goto out;
   }
-  /* Every entry this acceptance needs exists before the push, so nothing
-   * can fail after it. Empty entries left behind by a failed push are
-   * harmless and swept. */
+  /* Every entry this acceptance needs exists before the caller records
+   * it, so nothing can fail after that. Empty entries left behind by an
+   * undo are harmless and swept. */
   dedupe_make_room(d);
   bool created;
   dd = hmap_insert(&d->dedupe, key.data, key.len, &created);
   if (!dd) goto out;
   dd->last_seen_ms = now_ms;
   lru_append(d, dd);
+  t->dd = dd;
   if (r->cooldown_key && rule->cooldown_ms &&
       !(cd = hmap_insert(&d->cooldown, r->cooldown_key, strlen(r->cooldown_key), NULL)))
     goto undo;
@@ -262,34 +264,32 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
       !(lim = hmap_insert(&d->limit, r->limit_key, strlen(r->limit_key), NULL)))
     goto undo;
   if (b && !budget_reserve(b, rule->budget)) goto undo;
-  /* Journaled before it is queued, so its state records follow it. */
-  if (d->journal && queue_len(d->q) >= d->q->cap) {
-    v = DECIDE_QUEUE_FULL;
-    goto undo;
-  }
-  if (d->journal &&
-      journal_append_accept(d->journal, r,
-                            cd ? now_ms + (int64_t)rule->cooldown_ms : 0, &info->lsn) < 0) {
-    v = DECIDE_JOURNAL;
-    goto undo;
-  }
-  rem_ref(r);                 /* the queue's */
-  enum queue_status qs = queue_push_held(d->q, &r->qi);
-  if (qs != QUEUE_OK) {
-    rem_unref(r);
-    if (d->journal) journal_append_abort(d->journal, r->id, &info->lsn);
-    v = qs == QUEUE_FULL ? DECIDE_QUEUE_FULL : DECIDE_CLOSED;
-    goto undo;
-  }
+  t->cd = cd;
+  t->lim = lim;
+  t->budget = b;
+  t->cooldown_until_ms = cd ? now_ms + (int64_t)rule->cooldown_ms : 0;
+  v = DECIDE_QUEUED;
+  goto out;
+undo:
+  decide_undo(d, t);
+out:
+  ddkey_free(&key);
+  return v;
+}
+
+void decide_commit(struct decide *d, struct remediation *r, int64_t now_ms,
+                   struct decide_ticket *t) {
+  const struct hl_rule *rule = &d->rs->rules[r->rule];
   rem_ref(r);                 /* the dedupe entry's */
-  dd->rem = r;
-  dd->rem_id = r->id;
-  dd->last_seen_ms = now_ms;
-  if (cd) {
-    cd->until_ms = now_ms + (int64_t)rule->cooldown_ms;
-    cd->owner_id = r->id;
+  t->dd->rem = r;
+  t->dd->rem_id = r->id;
+  t->dd->last_seen_ms = now_ms;
+  if (t->cd) {
+    t->cd->until_ms = t->cooldown_until_ms;
+    t->cd->owner_id = r->id;
   }
-  if (lim) lim->inflight++;
+  if (t->lim) t->lim->inflight++;
+  struct budget_ring *b = t->budget;
   if (b) {
     if (b->count < rule->budget) {
       b->starts[(b->head + b->count) % b->cap] = now_ms;
@@ -299,14 +299,12 @@ enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
       b->head = (b->head + 1) % b->cap;
     }
   }
-  v = DECIDE_QUEUED;
-  goto out;
-undo:
-  dd_remove(d, dd);
-out:
-  pthread_mutex_unlock(&d->mu);
-  ddkey_free(&key);
-  return v;
+  memset(t, 0, sizeof *t);
+}
+
+void decide_undo(struct decide *d, struct decide_ticket *t) {
+  if (t->dd) dd_remove(d, t->dd);
+  memset(t, 0, sizeof *t);
 }
 
 /* Gives back what r holds (lock held). */
@@ -335,24 +333,20 @@ static void release(struct decide *d, struct remediation *r, bool cooldown) {
   }
 }
 
-struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
-                                         const char *fingerprint,
-                                         const char *starts_at,
-                                         const char *reason, int64_t now_ms) {
+struct remediation *decide_in_flight(struct decide *d, uint32_t rule,
+                                     const char *fingerprint, const char *starts_at,
+                                     int64_t now_ms) {
   struct ddkey key;
   if (!dedupe_key(&key, rule, fingerprint, starts_at, HL_STATUS_FIRING)) return NULL;
-  struct remediation *out = NULL;
-  pthread_mutex_lock(&d->mu);
   struct dd_entry *dd = hmap_find(&d->dedupe, key.data, key.len);
-  if (dd) dd_touch(d, dd, now_ms);
-  if (dd && dd->rem && queue_remove(d->q, &dd->rem->qi)) {
-    out = dd->rem;            /* the queue's reference is now ours */
-    store_set_state(d->store, out, REM_CANCELLED, reason, now_ms);
-    release(d, out, true);
-  }
-  pthread_mutex_unlock(&d->mu);
   ddkey_free(&key);
-  return out;
+  if (!dd) return NULL;
+  dd_touch(d, dd, now_ms);
+  return dd->rem;
+}
+
+void decide_release(struct decide *d, struct remediation *r) {
+  release(d, r, true);
 }
 
 void decide_finished(struct decide *d, struct remediation *r) {

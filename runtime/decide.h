@@ -14,17 +14,21 @@
  *   budget    at most `budget` remediations of a rule accepted in any
  *             window of budget_ms.
  *
+ * Policy only: decide keeps these tables and answers questions about
+ * them; it does no I/O and knows nothing of the journal, the queue or the
+ * store. The ledger (ledger.h) records what it decides: an admission is
+ * decide_reserve() (the verdict, and every entry the acceptance needs,
+ * made ready), then the ledger journals and queues it and calls
+ * decide_commit(), or decide_undo() if either refuses, all under
+ * decide_lock() so nobody sees half of it.
+ *
  * All of it sits behind one mutex. Lock order: decide -> store -> queue,
- * and decide -> journal (decide calls into them while holding its lock;
- * none calls back).
+ * and decide -> journal (the ledger calls into them while holding it;
+ * none calls back). Functions marked "lock held" expect decide_lock();
+ * the others take it themselves.
  *
- * Journal: when d->journal is set, an accepted remediation is appended to
- * it before it is queued (so its state records follow it), and undone
- * (journal_append_abort) if the queue then refuses it. The caller syncs
- * (info->lsn) before answering the webhook.
- *
- * Ownership: borrows the ruleset, queue and store. A dedupe entry holds a
- * reference to its remediation while that is in flight.
+ * Ownership: borrows the ruleset. A dedupe entry holds a reference to its
+ * remediation while that is in flight.
  */
 #ifndef HEALER_DECIDE_H
 #define HEALER_DECIDE_H
@@ -35,10 +39,7 @@
 
 #include "abi.h"
 #include "hmap.h"
-#include "journal.h"
-#include "queue.h"
 #include "rem.h"
-#include "store.h"
 
 struct dd_entry;
 
@@ -51,8 +52,6 @@ struct budget_ring {
 struct decide {
   pthread_mutex_t mu;
   const struct hl_ruleset *rs; /* borrowed */
-  struct queue *q;            /* borrowed */
-  struct store *store;        /* borrowed */
   struct hmap dedupe;         /* key: fp \x1f startsAt \x1f rule \x1f status */
   struct dd_entry *lru_head;  /* dedupe entries, least recently seen first */
   struct dd_entry *lru_tail;
@@ -64,7 +63,6 @@ struct decide {
   size_t dedupe_max;
   size_t cooldown_max;        /* 0: no cap */
   size_t full_cursor;         /* of the sweep when the cooldown table is full */
-  struct journal *journal;    /* borrowed; NULL: nothing is journaled */
   /* Asked after dedupe, before cooldown, limit and budget (decide lock
    * held): why the rule must not start anything now (the pause switch, a
    * breaker: safety_hold()), into why; NULL to go on. May be NULL. */
@@ -73,7 +71,7 @@ struct decide {
 };
 
 enum decide_verdict {
-  DECIDE_QUEUED,              /* accepted and queued */
+  DECIDE_QUEUED,              /* accepted (reserved, for decide_reserve) */
   DECIDE_DUPLICATE,           /* seen before: info.other_id */
   DECIDE_HELD,                /* d->hold said no: info.why */
   DECIDE_COOLDOWN,            /* info.wait_ms left */
@@ -82,9 +80,10 @@ enum decide_verdict {
   DECIDE_TABLE_FULL,          /* a new cooldown key, but --cooldown-max are
                                  held: not remediated (never an eviction
                                  that would let a cooled-down key run) */
-  DECIDE_QUEUE_FULL,
-  DECIDE_CLOSED,              /* draining: the queue takes nothing */
-  DECIDE_JOURNAL,             /* the journal refused it (I/O error) */
+  DECIDE_QUEUE_FULL,          /* the ledger's: the queue refused it */
+  DECIDE_CLOSED,              /* the ledger's: draining, the queue takes
+                                 nothing */
+  DECIDE_JOURNAL,             /* the ledger's: the journal refused it */
   DECIDE_NOMEM
 };
 
@@ -92,33 +91,53 @@ struct decide_info {
   uint64_t other_id;          /* the remediation of the first sighting */
   int64_t wait_ms;
   uint32_t inflight;
-  uint64_t lsn;               /* DECIDE_QUEUED: journal position to sync */
+  uint64_t lsn;               /* DECIDE_QUEUED: journal position to sync
+                                 (set by the ledger) */
   char why[256];              /* DECIDE_HELD: the hold's reason */
 };
 
 /* Whether the cooldown table holds --cooldown-max keys (for /readyz). */
 bool decide_cooldown_full(struct decide *d);
 
-int decide_init(struct decide *d, const struct hl_ruleset *rs, struct queue *q,
-                struct store *st, int64_t dedupe_ttl_ms, size_t dedupe_max,
-                size_t cooldown_max);
+int decide_init(struct decide *d, const struct hl_ruleset *rs, int64_t dedupe_ttl_ms,
+                size_t dedupe_max, size_t cooldown_max);
 void decide_free(struct decide *d);
 
-/* Decides about r (state QUEUED, not yet shared). On DECIDE_QUEUED the
- * queue holds a new reference to r and the dedupe table another, and r is
- * held on the queue: the caller logs its decision, then calls
- * queue_release() so a worker may take it. */
-enum decide_verdict decide_admit(struct decide *d, struct remediation *r,
-                                 int64_t now_ms, struct decide_info *info);
+void decide_lock(struct decide *d);
+void decide_unlock(struct decide *d);
 
-/* A resolved alert: if the firing remediation of (rule, fingerprint,
- * startsAt) is still queued, takes it off the queue, marks it cancelled with
- * reason, gives back its cooldown and returns it (the caller owns the
- * returned reference). NULL when there was nothing queued to cancel. */
-struct remediation *decide_cancel_queued(struct decide *d, uint32_t rule,
-                                         const char *fingerprint,
-                                         const char *starts_at,
-                                         const char *reason, int64_t now_ms);
+/* What decide_reserve() made ready for an acceptance. */
+struct decide_ticket {
+  struct dd_entry *dd;
+  struct cd_entry *cd;        /* NULL: no cooldown */
+  struct lim_entry *lim;      /* NULL: no limit */
+  struct budget_ring *budget; /* NULL: no budget */
+  int64_t cooldown_until_ms;  /* 0: no cooldown; journaled with it */
+};
+
+/* Lock held. Whether r (state QUEUED, not yet shared) may run: dedupe,
+ * the hold, cooldown, limit, budget. DECIDE_QUEUED: t holds what the
+ * acceptance needs (nothing can fail after this); end it with
+ * decide_commit() or decide_undo() before unlocking. Any other verdict
+ * leaves nothing behind. */
+enum decide_verdict decide_reserve(struct decide *d, const struct remediation *r,
+                                   int64_t now_ms, struct decide_info *info,
+                                   struct decide_ticket *t);
+/* Lock held. r is accepted as reserved: its dedupe entry references it,
+ * its cooldown starts, it holds a concurrency and a budget slot. */
+void decide_commit(struct decide *d, struct remediation *r, int64_t now_ms,
+                   struct decide_ticket *t);
+/* Lock held. Forgets a reservation (the queue or the journal refused). */
+void decide_undo(struct decide *d, struct decide_ticket *t);
+
+/* Lock held. The firing remediation of (rule, fingerprint, startsAt) in
+ * flight (borrowed), its key seen now; NULL when none. */
+struct remediation *decide_in_flight(struct decide *d, uint32_t rule,
+                                     const char *fingerprint, const char *starts_at,
+                                     int64_t now_ms);
+/* Lock held. r will never run (cancelled before it started): releases
+ * its slots and gives back its cooldown. */
+void decide_release(struct decide *d, struct remediation *r);
 
 /* r has finished (or will never run): releases its concurrency slot and its
  * dedupe entry's reference. Idempotent. */

@@ -34,8 +34,8 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   e->init_stage = 2;
   if (store_init(&e->store, cfg->history) < 0) goto nomem;
   e->init_stage = 3;
-  if (decide_init(&e->decide, rs, &e->queue, &e->store, cfg->dedupe_ttl_ms,
-                  cfg->dedupe_max, cfg->cooldown_max) < 0)
+  if (decide_init(&e->decide, rs, cfg->dedupe_ttl_ms, cfg->dedupe_max,
+                  cfg->cooldown_max) < 0)
     goto nomem;
   e->init_stage = 4;
   if (metrics_init(&e->metrics, rs, rtime_now_ms()) < 0) goto nomem;
@@ -301,7 +301,6 @@ int engine_ingest(struct engine *e, const struct payload *p,
 void engine_set_journal(struct engine *e, struct journal *j) {
   e->journal = j;
   e->ledger.journal = j;
-  e->decide.journal = j;
   safety_set_journal(&e->safety, j);
 }
 

@@ -95,10 +95,32 @@ void ledger_log_remediation(const struct ledger *l, const struct remediation *r,
 
 /* ---- deciding -------------------------------------------------------------- */
 
+/* Lock held (decide's). Records an accepted r: journaled before it is
+ * queued, so its state records follow it; the journal record undone if
+ * the queue then refuses it. */
+static enum decide_verdict accept(struct ledger *l, struct remediation *r,
+                                  struct decide_info *info, const struct decide_ticket *t) {
+  if (l->journal && queue_len(l->queue) >= l->queue->cap) return DECIDE_QUEUE_FULL;
+  if (l->journal && journal_append_accept(l->journal, r, t->cooldown_until_ms, &info->lsn) < 0)
+    return DECIDE_JOURNAL;
+  rem_ref(r);                 /* the queue's */
+  enum queue_status qs = queue_push_held(l->queue, &r->qi);
+  if (qs == QUEUE_OK) return DECIDE_QUEUED;
+  rem_unref(r);
+  if (l->journal) journal_append_abort(l->journal, r->id, &info->lsn);
+  return qs == QUEUE_FULL ? DECIDE_QUEUE_FULL : DECIDE_CLOSED;
+}
+
 enum decide_verdict ledger_admit(struct ledger *l, const struct alert *a,
                                  struct remediation *r, int64_t now_ms,
                                  struct decide_info *info) {
-  enum decide_verdict v = decide_admit(l->decide, r, now_ms, info);
+  struct decide_ticket t;
+  decide_lock(l->decide);
+  enum decide_verdict v = decide_reserve(l->decide, r, now_ms, info, &t);
+  if (v == DECIDE_QUEUED) v = accept(l, r, info, &t);
+  if (v == DECIDE_QUEUED) decide_commit(l->decide, r, now_ms, &t);
+  else decide_undo(l->decide, &t);
+  decide_unlock(l->decide);
   if (v != DECIDE_QUEUED) return v;
   store_add(l->store, r);
   metrics_created(l->metrics, r->rule);
@@ -137,9 +159,17 @@ void ledger_skip(struct ledger *l, const struct alert *a, const struct rem_draft
 
 int ledger_cancel_queued(struct ledger *l, uint32_t rule, const struct alert *a,
                          int64_t now_ms, uint64_t *lsn) {
-  struct remediation *r = decide_cancel_queued(
-      l->decide, rule, a->fingerprint, a->starts_at,
-      "cancelled: the alert resolved before it started", now_ms);
+  decide_lock(l->decide);
+  struct remediation *r = decide_in_flight(l->decide, rule, a->fingerprint, a->starts_at,
+                                           now_ms);
+  if (r && queue_remove(l->queue, &r->qi)) {   /* the queue's reference is now ours */
+    store_set_state(l->store, r, REM_CANCELLED,
+                    "cancelled: the alert resolved before it started", now_ms);
+    decide_release(l->decide, r);
+  } else {
+    r = NULL;
+  }
+  decide_unlock(l->decide);
   if (!r) return 0;
   int rc = 1;
   if (l->journal) {

@@ -1,6 +1,7 @@
 /*
- * test_decide.c - decide.c on its own, with a small hand-made rule table:
- * the budget ring growing on demand (and sliding), dedupe keys that differ
+ * test_decide.c - decide.c's policy, admitted through the ledger (as the
+ * engine does, without a journal) with a small hand-made rule table: the
+ * budget ring growing on demand (and sliding), dedupe keys that differ
  * only in rule or status, a full queue recording nothing, sweeping.
  */
 #include "helpers.h"
@@ -10,6 +11,7 @@
 
 #include "abi.h"
 #include "decide.h"
+#include "ledger.h"
 #include "log.h"
 
 static const char *const names[] = {"A"};
@@ -19,6 +21,8 @@ static struct hl_ruleset rs;
 static struct queue q;
 static struct store st;
 static struct decide d;
+static struct metrics m;
+static struct ledger l;
 
 static void init(size_t queue_cap) {
   memset(rules, 0, sizeof rules);
@@ -42,7 +46,9 @@ static void init(size_t queue_cap) {
   rs.nsteps = 1;
   assert_int_equal(queue_init(&q, queue_cap), 0);
   assert_int_equal(store_init(&st, 100), 0);
-  assert_int_equal(decide_init(&d, &rs, &q, &st, 3600000, 1000, 1000), 0);
+  assert_int_equal(decide_init(&d, &rs, 3600000, 1000, 1000), 0);
+  assert_int_equal(metrics_init(&m, &rs, 0), 0);
+  ledger_init(&l, &rs, &d, &st, &q, &m);
 }
 
 static void fini(void) {
@@ -51,6 +57,7 @@ static void fini(void) {
     rem_unref(rem_of_item(it));
   }
   decide_free(&d);
+  metrics_free(&m);
   store_free(&st);
   queue_destroy(&q);
 }
@@ -62,7 +69,7 @@ static enum decide_verdict admit(uint32_t rule, const char *fp, uint8_t status, 
   static uint64_t id;
   struct remediation *r = rem_new(&dr, ++id, REM_QUEUED, "", now);
   assert_non_null(r);
-  enum decide_verdict v = decide_admit(&d, r, now, info);
+  enum decide_verdict v = ledger_admit(&l, &a, r, now, info);
   rem_unref(r);
   return v;
 }
@@ -133,7 +140,7 @@ static struct remediation *admit_pop(const char *fp, const char *ck, int64_t now
   struct remediation *r = rem_new(&dr, ++id, REM_QUEUED, "", now);
   assert_non_null(r);
   struct decide_info info;
-  *v = decide_admit(&d, r, now, &info);
+  *v = ledger_admit(&l, &a, r, now, &info);
   rem_unref(r);
   if (*v != DECIDE_QUEUED) return NULL;
   struct queue_item *it = queue_try_pop(&q);
