@@ -17,30 +17,16 @@ static struct bump arena;
 
 static int setup(void **state) {
   (void)state;
-  char err[256];
-  if (match_init(&rules, &hl_ruleset, err, sizeof err) != 0) {
-    fprintf(stderr, "match_init: %s\n", err);
-    return -1;
-  }
-  md = match_md_new();
-  bump_init(&arena, 0);
-  return md ? 0 : -1;
+  return rules_open(&rules, &md, &arena, &hl_ruleset);
 }
 
 static int teardown(void **state) {
   (void)state;
-  match_md_free(md);
-  match_free(&rules);
-  bump_free(&arena);
+  rules_close(&rules, md, &arena);
   return 0;
 }
 
-static uint32_t rule_index(const char *name) {
-  for (uint32_t i = 0; i < hl_ruleset.nrules; i++)
-    if (strcmp(hl_ruleset.rules[i].name, name) == 0) return i;
-  fail_msg("no rule %s in the fixture", name);
-  return 0;
-}
+static uint32_t rule_index(const char *name) { return rule_named(&hl_ruleset, name); }
 
 static const struct alert *one(const char *json) {
   static struct payload p;

@@ -500,13 +500,6 @@ static void test_store_and_metrics(void **state) {
   metrics_free(&m);
 }
 
-static uint32_t rule_named(const char *name) {
-  for (uint32_t r = 0; r < hl_ruleset.nrules; r++)
-    if (strcmp(hl_ruleset.rules[r].name, name) == 0) return r;
-  fail_msg("no rule %s", name);
-  return 0;
-}
-
 /* Histograms: an observation on a bound is in that bucket (le), buckets
  * are cumulative, +Inf equals _count, the sum is in seconds; /metrics
  * carries the webhook, remediation and process_* families. */
@@ -548,7 +541,7 @@ static void test_histograms(void **state) {
   assert_int_equal(metrics_init(&m, &hl_ruleset, 1000), 0);
   metrics_webhook(&m, 400, 300);
   metrics_webhook(&m, 400, 2000);
-  uint32_t ms = rule_named("multi_step");
+  uint32_t ms = rule_named(&hl_ruleset, "multi_step");
   metrics_duration(&m, ms, REM_SUCCEEDED, 45000);
   metrics_duration(&m, ms, REM_RUNNING, 10);     /* not a final state: ignored */
   metrics_duration(&m, hl_ruleset.nrules, REM_FAILED, 10);  /* no such rule */

@@ -82,17 +82,14 @@ static const struct remediation *run_alert(const char *alertname) {
   return e.store.newest;
 }
 
-static const struct hl_rule *rule_named(const char *name) {
-  for (uint32_t i = 0; i < hl_ruleset.nrules; i++)
-    if (strcmp(hl_ruleset.rules[i].name, name) == 0) return &hl_ruleset.rules[i];
-  fail_msg("no rule %s", name);
-  return NULL;
+static const struct hl_rule *rule_of(const char *name) {
+  return &hl_ruleset.rules[rule_named(&hl_ruleset, name)];
 }
 
 static void test_default_retries(void **state) {
   (void)state;
-  assert_int_equal(rule_named("retry_default")->retries, HL_RETRY_DEFAULT);
-  assert_int_equal(workers_retries(rule_named("retry_default")), WORKER_DEFAULT_RETRIES);
+  assert_int_equal(rule_of("retry_default")->retries, HL_RETRY_DEFAULT);
+  assert_int_equal(workers_retries(rule_of("retry_default")), WORKER_DEFAULT_RETRIES);
   const struct remediation *r = run_alert("RetryDefault");
   assert_int_equal(patches(), 1 + WORKER_DEFAULT_RETRIES);
   assert_int_equal(r->state, REM_FAILED);
@@ -101,7 +98,7 @@ static void test_default_retries(void **state) {
 
 static void test_retry_zero_means_none(void **state) {
   (void)state;
-  assert_int_equal(workers_retries(rule_named("retry_zero")), 0);
+  assert_int_equal(workers_retries(rule_of("retry_zero")), 0);
   const struct remediation *r = run_alert("RetryZero");
   assert_int_equal(patches(), 1);
   assert_int_equal(r->state, REM_FAILED);
@@ -157,7 +154,7 @@ static void test_never_sent_is_retried(void **state) {
 
 static void test_retry_n(void **state) {
   (void)state;
-  assert_int_equal(workers_retries(rule_named("multi_step")), 2);  /* retry 2 */
+  assert_int_equal(workers_retries(rule_of("multi_step")), 2);  /* retry 2 */
 }
 
 int main(void) {
