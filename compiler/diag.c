@@ -98,6 +98,8 @@ static void locate(const struct source *src, uint32_t off, unsigned *line,
   *line_start = cache.line_start;
 }
 
+unsigned diag_error_count(const struct diag *d) { return d->errors; }
+
 void diag_line_col(const struct source *src, uint32_t offset, unsigned *line,
                    unsigned *col) {
   uint32_t start;
