@@ -186,7 +186,7 @@ void check_backend(struct checker *c, struct backend *b) {
   }
   if (kind < 0)
     ERR(c, b->kind_loc, "unknown backend kind '%s'%s", check_quote(c, b->kind),
-        check_alts(c, b->kind ? b->kind : "", check_backend_words, 1));
+        check_alts(c, b->kind ? b->kind : "", hl_backend_words, 1));
   check_map_init(&seen);
   const char *faulty[NFIELD_TABLE]; /* fields with an error of their own */
   size_t nfaulty = 0;
@@ -205,7 +205,7 @@ void check_backend(struct checker *c, struct backend *b) {
       if (sug && nsuggested < NFIELD_TABLE)
         suggested[nsuggested++] = sug;
       ERR(c, f->name_loc, "unknown field '%s' for a %s backend%s",
-          check_quote(c, name), check_backend_words[kind],
+          check_quote(c, name), hl_backend_words[kind],
           check_alts(c, name, names, 1));
     }
     unsigned before = c->errors;
@@ -219,7 +219,7 @@ void check_backend(struct checker *c, struct backend *b) {
       if (!check_map_get(&seen, names[i], strlen(names[i])) &&
           !check_in_list(suggested, nsuggested, names[i]))
         ERR(c, b->name_loc, "missing required field '%s' in %s backend '%s'",
-            names[i], check_backend_words[kind], check_quote(c, b->name));
+            names[i], hl_backend_words[kind], check_quote(c, b->name));
     for (size_t i = 0; i < sizeof pair_table / sizeof pair_table[0]; i++) {
       if (pair_table[i].backend != kind)
         continue;
@@ -231,7 +231,7 @@ void check_backend(struct checker *c, struct backend *b) {
         continue;
       ERR(c, (fa ? fa : fz)->name_loc,
           "field '%s' is set but '%s' is not; a %s backend takes them together",
-          fa ? a : z, fa ? z : a, check_backend_words[kind]);
+          fa ? a : z, fa ? z : a, hl_backend_words[kind]);
     }
   }
   check_map_free(&seen);

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "duration.h"
 #include "results.h"
 
 /* The generated file claims the ABI version this file writes. When abi.h's
@@ -915,26 +916,13 @@ static void o_exprtext(struct out *o, const struct layout *l, const struct expr 
     o_puts(o, "...");
 }
 
-/* A duration as a user would write it: 5400000 -> "1h30m". */
-static void o_duration(struct out *o, uint64_t ms) {
-  static const struct {
-    const char *unit;
-    uint64_t ms;
-  } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
-  for (size_t i = 0; i < COUNT(units); i++)
-    if (ms >= units[i].ms) {
-      o_printf(o, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
-      ms %= units[i].ms;
-    }
-}
 
 /* A designated duration field, with the duration spelled out. */
 static void o_ms(struct out *o, const char *field, uint64_t ms) {
   o_printf(o, ".%s = %" PRIu64, field, ms);
   if (ms) {
-    o_puts(o, " /* ");
-    o_duration(o, ms);
-    o_puts(o, " */");
+    char d[HL_DURATION_BUFSZ];
+    o_printf(o, " /* %s */", hl_format_duration(ms, d));
   }
 }
 

@@ -48,7 +48,4 @@ void buf_prom_label(struct buf *b, const char *s);
  * buffer is empty afterwards. NULL if oom. */
 char *buf_steal(struct buf *b, size_t *len);
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-size_t buf_utf8_len(const unsigned char *s, size_t n);
-
 #endif

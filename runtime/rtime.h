@@ -34,7 +34,8 @@ char *rtime_format(int64_t ms, char out[RTIME_BUFSZ]);
  * ms. Returns 0, or -1 if s is not a duration. */
 int rtime_parse_duration(const char *s, int64_t *ms);
 
-/* A duration for humans: "30m", "1h30m", "250ms". */
+/* A duration for humans: "30m", "1h30m", "250ms"; "0s" for ms <= 0
+ * (hl_format_duration(), core/duration.h). */
 char *rtime_format_duration(int64_t ms, char out[RTIME_BUFSZ]);
 
 /* "1048576", "512k", "4M", "1MiB" into bytes. Returns 0 or -1. */
