@@ -123,9 +123,9 @@ fuzz-decode: build/fuzz/fuzz_decode
 #   make fuzz-http, make fuzz-tz [FUZZ_SECONDS=60]
 # Seeds: tests/runtime/fuzz-http/ (the framing and auth cases) and every
 # zone file of tests/runtime/fuzz-tz/ plus a few of the system's.
-build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c runtime/tz.c runtime/rtime.c
+build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c core/tz.c core/rtime.c core/duration.c
 	@mkdir -p $(@D)
-	clang $(STD) $(RUNTIME_INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang $(STD) $(CORE_INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
 fuzz-http: build/fuzz/fuzz_http
 	@mkdir -p build/fuzz/http-corpus

@@ -1,7 +1,8 @@
 /*
  * buf.h - a growable byte buffer, with JSON and logfmt string writers.
  *
- * Every HTTP reply and API document is built in one of these. Writes never
+ * Every HTTP reply and API document is built in one of these; it lives in
+ * core/ because render.c builds its strings in one. Writes never
  * fail visibly: an allocation failure sets `oom` and later writes are
  * dropped, so a writer checks once at the end.
  *

@@ -2,7 +2,8 @@
  * rtime.h - wall-clock time, RFC 3339 formatting, durations and sizes.
  *
  * Times are int64 milliseconds since the Unix epoch (UTC). Everything here
- * is pure and thread-safe.
+ * is pure and thread-safe. In core/ for tz.c and match.c, which need its
+ * civil-date arithmetic.
  */
 #ifndef HEALER_RTIME_H
 #define HEALER_RTIME_H
