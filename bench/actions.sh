@@ -34,7 +34,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples=${1:-100}
-make --no-print-directory -s bin/healerc build/runtime/main.o >/dev/null
+make --no-print-directory -s bin/healerc build/runtime/main.o build/core/libcore.a >/dev/null
 make --no-print-directory -s $(ls runtime/*.c | sed 's|^runtime/\(.*\)\.c$|build/runtime/\1.o|') >/dev/null
 work=$(mktemp -d)
 pids=()
@@ -94,10 +94,10 @@ rule bench_k8s_job {
 }
 EOF
 bin/healerc compile "$work/bench.heal" -o "$work/rules.c"
-cc -Idsl -std=c11 -O2 -c -o "$work/rules.o" "$work/rules.c"
+cc -Icore -std=c11 -O2 -c -o "$work/rules.o" "$work/rules.c"
 LIBS=$(make -s --no-print-directory print-rt-libs)
 # shellcheck disable=SC2086
-cc -o "$work/healer" build/runtime/*.o "$work/rules.o" $LIBS
+cc -o "$work/healer" build/runtime/*.o "$work/rules.o" build/core/libcore.a $LIBS
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3

@@ -50,7 +50,7 @@ for n in "${sizes[@]}"; do
   read -r t[base] m_base < <(measure "$runs" wc -l "$work/r$n.heal")
   read -r t[check] m_check < <(measure "$runs" bin/healerc check "$work/r$n.heal")
   read -r t[compile] m_compile < <(measure "$runs" bin/healerc compile "$work/r$n.heal" -o "$work/r$n.c")
-  read -r t[cc] m_cc < <(measure 1 cc -O2 -Idsl -c -o "$work/r$n.o" "$work/r$n.c")
+  read -r t[cc] m_cc < <(measure 1 cc -O2 -Icore -c -o "$work/r$n.o" "$work/r$n.c")
   for step in base check compile cc; do
     case $step in
       base) m=$m_base; label="baseline (wc -l)" ;;

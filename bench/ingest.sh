@@ -57,13 +57,13 @@ make --no-print-directory B=build/bench1k BIN=build/bench1k/bin RULES="$work/r1k
   build/bench1k/bin/healer >/dev/null
 make --no-print-directory B=build/bench10k BIN=build/bench10k/bin RULES="$work/r10k/rules.heal" \
   runtime-objs >/dev/null
-CFLAGS_B="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Idsl -Iruntime $(pkg-config --cflags libmicrohttpd libcjson)"
+CFLAGS_B="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Icore -Iruntime $(pkg-config --cflags libmicrohttpd libcjson)"
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/sink" bench/sink.c build/bench1k/runtime/decode.o \
-  build/bench1k/runtime/bump.o build/bench1k/runtime/buf.o $(pkg-config --libs libmicrohttpd libcjson)
+  build/bench1k/core/libcore.a $(pkg-config --libs libmicrohttpd libcjson)
 # shellcheck disable=SC2086
 cc $CFLAGS_B -o "$work/match_bench" bench/match_bench.c \
-  $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o \
+  $(ls build/bench10k/runtime/*.o | grep -v '/main.o$') build/bench10k/rules.o build/bench10k/core/libcore.a \
   $(make -s --no-print-directory print-rt-libs)
 HEALER_BIN=build/bench1k/bin/healer
 BASE_BIN=

@@ -271,9 +271,9 @@ int main(int argc, char **argv) {
 EOF
 
 objs=$(ls build/runtime/*.o | grep -v '/main\.o$')
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Idsl -Iruntime \
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Icore -Iruntime \
   $(pkg-config --cflags libcjson 2>/dev/null) -o "$work/bench" "$work/bench.c" $objs \
-  build/tests/runtime/fixture_rules.o \
+  build/tests/runtime/fixture_rules.o build/core/libcore.a \
   $(make -s --no-print-directory print-rt-libs)
 echo "journal benchmark: $(nproc) CPUs, state on $(stat -f -c %T "$STATE") ($STATE)"
 "$work/bench" "$STATE" "$secs"

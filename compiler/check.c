@@ -29,7 +29,10 @@
 #include <strings.h>
 
 #include "check_int.h"
+#include "duration.h"
+#include "names.h"
 #include "results.h"
+#include "utf8.h"
 
 /* ---- the X-macro lists, as tables ---------------------------------------- */
 
@@ -58,32 +61,11 @@ static const struct param_info param_table[] = {
 #include "actions.def"
     {-1, NULL, 0}};
 
-const char *const check_backend_words[HL_BK__COUNT + 1] = {
-#define HL_BACKEND(id, word, env) [HL_BK_##id] = word,
-#include "backends.def"
-    [HL_BK__COUNT] = NULL};
-
-static const unsigned func_nargs[HL_FN__COUNT] = {
-#define HL_FUNC(id, name, nargs, summary) [HL_FN_##id] = nargs,
-#include "functions.def"
-};
-
-static const char *const func_names[HL_FN__COUNT + 1] = {
-#define HL_FUNC(id, name, nargs, summary) [HL_FN_##id] = name,
-#include "functions.def"
-    [HL_FN__COUNT] = NULL};
-
-static const char *const alert_field_names[HL_FIELD__COUNT + 1] = {
-#define HL_X(id, name) [HL_FIELD_##id] = name,
-    HL_ALERT_FIELDS(HL_X)
-#undef HL_X
-        [HL_FIELD__COUNT] = NULL};
-
-/* Kinds a notify clause may name; the words come from backends.def. */
+/* Kinds a notify clause may name; the words come from backends.def
+ * (hl_backend_words, core/names.h). */
 static const int notify_kinds[] = {HL_BK_SLACK, HL_BK_JIRA, HL_BK_PAGERDUTY};
 #define NNOTIFY_KINDS (sizeof notify_kinds / sizeof notify_kinds[0])
 
-static const char *const status_words[] = {"firing", "resolved", "any", NULL};
 static const unsigned status_values[] = {HL_STATUS_FIRING, HL_STATUS_RESOLVED,
                                          HL_STATUS_ANY};
 
@@ -95,11 +77,6 @@ static const char *const option_words[] = {
     [OPT_NOT_DURING] = "not during", [OPT_STATUS] = "status",
     [OPT_SUCCEED] = "succeed on",    [OPT_BREAKER] = "stop after"};
 #define NOPTION_KINDS (sizeof option_words / sizeof option_words[0])
-
-static const char *const op_words[] = {[HL_MATCH_EQ] = "=",
-                                       [HL_MATCH_NE] = "!=",
-                                       [HL_MATCH_RE] = "=~",
-                                       [HL_MATCH_NRE] = "!~"};
 
 /* ---- allocation ---------------------------------------------------------- */
 
@@ -201,35 +178,6 @@ char *check_ring(struct checker *c) {
   return b;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  size_t k;
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf)
-    k = 2;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef)
-    k = 3;
-  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-    k = 4;
-  else
-    return 0;
-  if (k > n)
-    return 0;
-  for (size_t i = 1; i < k; i++)
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-  if (k == 3 && s[0] == 0xe0 && s[1] < 0xa0)
-    return 0;
-  if (k == 3 && s[0] == 0xed && s[1] >= 0xa0)
-    return 0;
-  if (k == 4 && s[0] == 0xf0 && s[1] < 0x90)
-    return 0;
-  if (k == 4 && s[0] == 0xf4 && s[1] >= 0x90)
-    return 0;
-  return k;
-}
-
 /* User text made safe to print inside quotes in a message: control bytes
  * and invalid UTF-8 escaped, cut after QMAX bytes with "...". */
 const char *check_quote_n(struct checker *c, const char *s, size_t len) {
@@ -303,25 +251,10 @@ const char *check_alts(struct checker *c, const char *word,
   return out;
 }
 
-/* "1d2h", "500ms", "0s". */
+/* "1d2h", "500ms", "0s", in a scratch string from the ring. */
 static const char *fmt_dur(struct checker *c, uint64_t ms) {
-  static const struct {
-    uint64_t ms;
-    const char *unit;
-  } units[] = {{DAY, "d"}, {HOUR, "h"}, {MIN, "m"}, {SEC, "s"}, {1, "ms"}};
-  char *out = check_ring(c);
-  size_t o = 0;
-  if (ms == 0)
-    return strcpy(out, "0s");
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    uint64_t k = ms / units[i].ms;
-    if (k) {
-      o += (size_t)snprintf(out + o, QSIZE - o, "%llu%s", (unsigned long long)k,
-                            units[i].unit);
-      ms %= units[i].ms;
-    }
-  }
-  return out;
+  _Static_assert(QSIZE >= HL_DURATION_BUFSZ, "QSIZE");
+  return hl_format_duration(ms, check_ring(c));
 }
 
 const char *check_plural(uint64_t n, const char *one, const char *many) {
@@ -380,7 +313,7 @@ static const char **names_of_windows(struct checker *c) {
 
 static int backend_kind_of(const char *word) {
   for (int k = 0; k < HL_BK__COUNT; k++)
-    if (strcmp(check_backend_words[k], word) == 0)
+    if (strcmp(hl_backend_words[k], word) == 0)
       return k;
   return -1;
 }
@@ -411,8 +344,8 @@ static struct backend *resolve_via(struct checker *c, const char *via,
   }
   if (want >= 0 && b->backend_kind >= 0 && b->backend_kind != want) {
     ERR(c, via_loc, "backend '%s' is a %s backend, but %s needs a %s backend",
-        check_quote(c, via), check_backend_words[b->backend_kind], what,
-        check_backend_words[want]);
+        check_quote(c, via), hl_backend_words[b->backend_kind], what,
+        hl_backend_words[want]);
     NOTE(c, b->name_loc, "'%s' declared here", check_quote(c, via));
   }
   return b;
@@ -428,8 +361,8 @@ static void check_via_expr(struct checker *c, const struct step *s) {
   ERR(c, s->via_loc,
       "'via' picks a %s backend by name for each alert, but no %s backend is "
       "declared; declare them with 'backend %s NAME { ... }'",
-      check_backend_words[want], check_backend_words[want],
-      check_backend_words[want]);
+      hl_backend_words[want], hl_backend_words[want],
+      hl_backend_words[want]);
 }
 
 /* ---- expressions --------------------------------------------------------- */
@@ -462,18 +395,18 @@ static void check_expr(struct checker *c, struct expr *e, unsigned depth) {
   case EXPR_CALL: {
     const char *name = e->str ? e->str : "";
     unsigned n = check_count_args(e);
-    e->id = check_find_name(func_names, name);
+    e->id = check_find_name(hl_func_names, name);
     if (e->id < 0) {
       if (strcmp(name, "env") == 0 || strcmp(name, "file") == 0)
         ERR(c, e->loc, "function '%s' can only be used in a backend field",
             name);
       else
         ERR(c, e->loc, "unknown function '%s'%s", check_quote(c, name),
-            check_alts(c, name, func_names, 1));
-    } else if (n != func_nargs[e->id]) {
+            check_alts(c, name, hl_func_names, 1));
+    } else if (n != hl_func_nargs[e->id]) {
       ERR(c, e->loc, "function '%s' takes %u %s, but %u %s given", name,
-          func_nargs[e->id],
-          check_plural(func_nargs[e->id], "argument", "arguments"), n,
+          hl_func_nargs[e->id],
+          check_plural(hl_func_nargs[e->id], "argument", "arguments"), n,
           check_plural(n, "was", "were"));
     }
     for (struct expr *a = e->args; a; a = a->next)
@@ -482,10 +415,10 @@ static void check_expr(struct checker *c, struct expr *e, unsigned depth) {
   }
   case EXPR_FIELD: {
     const char *name = e->str ? e->str : "";
-    e->id = check_find_name(alert_field_names, name);
+    e->id = check_find_name(hl_field_names, name);
     if (e->id < 0)
       ERR(c, e->loc, "unknown alert field '%s'%s", check_quote(c, name),
-          check_alts(c, name, alert_field_names, 1));
+          check_alts(c, name, hl_field_names, 1));
     break;
   }
   case EXPR_DEFAULT:
@@ -978,7 +911,7 @@ static void check_notify(struct checker *c, struct notify *n) {
   n->backend_kind = -1;
   n->backend = NULL;
   for (size_t i = 0; i < NNOTIFY_KINDS; i++) {
-    kinds[i] = check_backend_words[notify_kinds[i]];
+    kinds[i] = hl_backend_words[notify_kinds[i]];
     if (strcmp(kinds[i], kind) == 0)
       n->backend_kind = notify_kinds[i];
   }
@@ -1209,10 +1142,10 @@ static unsigned check_options(struct checker *c, struct rule *r,
       }
       break;
     case OPT_STATUS: {
-      int i = o->name ? check_find_name(status_words, o->name) : -1;
+      int i = o->name ? check_find_name(hl_status_words, o->name) : -1;
       if (i < 0) {
         ERR(c, o->name_loc, "unknown status '%s'%s", check_quote(c, o->name),
-            check_alts(c, o->name ? o->name : "", status_words, 1));
+            check_alts(c, o->name ? o->name : "", hl_status_words, 1));
         status = 0;
       } else if (first[OPT_STATUS] == o) {
         status = status_values[i];
@@ -1296,7 +1229,7 @@ static int check_matchers(struct checker *c, struct rule *r) {
     struct matcher *prev = x->first[on][op];
     if (prev) {
       WARN(c, m->name_loc, "%s '%s' already has a '%s' matcher; both must hold",
-           on ? "annotation" : "label", check_quote(c, name), op_words[op]);
+           on ? "annotation" : "label", check_quote(c, name), hl_match_op_words[op]);
       NOTE(c, prev->name_loc, "previous matcher is here");
     } else {
       x->first[on][op] = m;

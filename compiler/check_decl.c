@@ -3,20 +3,20 @@
  *
  * Backends: kind and fields against backends.def, secrets only through
  * env("X") or file("p"). Windows: day names, time and date ranges, and the
- * time zone, looked up in the time zone database of this machine
- * (/usr/share/zoneinfo, or $TZDIR as for the C library).
+ * time zone, loaded from the time zone database of this machine
+ * (/usr/share/zoneinfo, or $TZDIR as for the C library) by the runtime's own
+ * reader (core/tz.c), so a zone that passes here loads there.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "check_int.h"
 #include "duration.h"
+#include "tz.h"
 
 struct field_info {
   int backend; /* enum hl_backend_kind; -1 ends the table */
@@ -186,7 +186,7 @@ void check_backend(struct checker *c, struct backend *b) {
   }
   if (kind < 0)
     ERR(c, b->kind_loc, "unknown backend kind '%s'%s", check_quote(c, b->kind),
-        check_alts(c, b->kind ? b->kind : "", check_backend_words, 1));
+        check_alts(c, b->kind ? b->kind : "", hl_backend_words, 1));
   check_map_init(&seen);
   const char *faulty[NFIELD_TABLE]; /* fields with an error of their own */
   size_t nfaulty = 0;
@@ -205,7 +205,7 @@ void check_backend(struct checker *c, struct backend *b) {
       if (sug && nsuggested < NFIELD_TABLE)
         suggested[nsuggested++] = sug;
       ERR(c, f->name_loc, "unknown field '%s' for a %s backend%s",
-          check_quote(c, name), check_backend_words[kind],
+          check_quote(c, name), hl_backend_words[kind],
           check_alts(c, name, names, 1));
     }
     unsigned before = c->errors;
@@ -219,7 +219,7 @@ void check_backend(struct checker *c, struct backend *b) {
       if (!check_map_get(&seen, names[i], strlen(names[i])) &&
           !check_in_list(suggested, nsuggested, names[i]))
         ERR(c, b->name_loc, "missing required field '%s' in %s backend '%s'",
-            names[i], check_backend_words[kind], check_quote(c, b->name));
+            names[i], hl_backend_words[kind], check_quote(c, b->name));
     for (size_t i = 0; i < sizeof pair_table / sizeof pair_table[0]; i++) {
       if (pair_table[i].backend != kind)
         continue;
@@ -231,7 +231,7 @@ void check_backend(struct checker *c, struct backend *b) {
         continue;
       ERR(c, (fa ? fa : fz)->name_loc,
           "field '%s' is set but '%s' is not; a %s backend takes them together",
-          fa ? a : z, fa ? z : a, check_backend_words[kind]);
+          fa ? a : z, fa ? z : a, hl_backend_words[kind]);
     }
   }
   check_map_free(&seen);
@@ -347,40 +347,18 @@ static const char *tz_dir(void) {
   return d && *d ? d : "/usr/share/zoneinfo";
 }
 
-static int tz_name_ok(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 200 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
-      strstr(s, "//"))
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char ch = s[i];
-    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-          (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '+' ||
-          ch == '/' || (ch == '.' && i > 0 && s[i - 1] != '/')))
-      return 0;
-  }
-  return 1;
-}
-
+/* What the runtime would make of the zone: tz_load(), core/tz.h. */
 static int tz_lookup_uncached(const char *name) {
   const char *dir = tz_dir();
   struct stat st;
   if (!tz_name_ok(name))
     return TZ_BADNAME;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return strcmp(name, "UTC") == 0 ? TZ_OK : TZ_NODB;
-  size_t cap = strlen(dir) + strlen(name) + 2;
-  char *path = check_xmalloc(cap);
-  snprintf(path, cap, "%s/%s", dir, name);
-  char magic[4];
-  int ok = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
-  free(path);
-  if (fd >= 0) {
-    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-         read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
-    close(fd);
-  }
-  return ok ? TZ_OK : TZ_UNKNOWN;
+  struct tz *z = tz_load(name, NULL, 0);
+  int ok = z != NULL;
+  tz_free(z);
+  if (ok)
+    return TZ_OK;
+  return stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ? TZ_NODB : TZ_UNKNOWN;
 }
 
 static int tz_lookup(struct checker *c, const char *name) {

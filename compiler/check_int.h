@@ -23,6 +23,7 @@
 
 #include "../dsl/ast.h"
 #include "abi.h"
+#include "names.h"
 #include "diag.h"
 
 /* Ranges (LANGUAGE.md, "Duration ranges"). */
@@ -128,9 +129,6 @@ struct checker {
   } while (0)
 #define WARN(c, l, ...) diag_warning((c)->d, (l), __VA_ARGS__)
 #define NOTE(c, l, ...) diag_note((c)->d, (l), __VA_ARGS__)
-
-/* Backend kind words by enum hl_backend_kind, NULL-terminated. */
-extern const char *const check_backend_words[HL_BK__COUNT + 1];
 
 /* ---- check.c: allocation, hash tables ---- */
 

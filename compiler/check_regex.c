@@ -2,7 +2,7 @@
  * check_regex.c - the regexes of =~ and !~ matchers.
  *
  * A regex is compiled with PCRE2 exactly as the runtime compiles it
- * ("^(?:" regex ")$", HL_PCRE2_FLAGS), alone first so that an unbalanced
+ * (regex_compile_anchored(), core/regex.h), alone first so that an unbalanced
  * parenthesis cannot pair with the anchoring. Users know Alertmanager's RE2;
  * a cheap scan warns about the PCRE2-only constructs RE2 rejects and the
  * escapes the two read differently. Results are cached per source text.
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check_int.h"
+#include "regex.h"
 
 /* Whether the literal at l was written as a raw '...' string whose bytes are
  * exactly the value (so offsets into the value map onto the source). */
@@ -264,16 +265,9 @@ int check_regex(struct checker *c, const struct expr *v, int *empty) {
       return 0;
     }
     pcre2_code_free(re);
-    char *anchored = check_xmalloc(len + 7);
-    memcpy(anchored, "^(?:", 4);
-    memcpy(anchored + 4, src, len);
-    memcpy(anchored + 4 + len, ")$", 2);
-    re = pcre2_compile((PCRE2_SPTR)anchored, len + 6, HL_PCRE2_FLAGS, &errcode,
-                       &erroff, NULL);
-    free(anchored);
+    re = regex_compile_anchored(src, len, &errcode, &erroff);
     if (!re) {
       pcre2_get_error_message(errcode, msg, sizeof msg);
-      erroff = erroff >= 4 ? erroff - 4 : 0;
       ERR(c, value_loc(c, v, erroff, 1),
           "invalid regex once anchored as ^(?:...)$: %s", (char *)msg);
       return 0;
@@ -312,14 +306,8 @@ int check_regex_test(struct checker *c, const char *src, size_t len,
   pcre2_code *re = check_map_get(&c->name_res, src, len);
   if (!re) {
     int errcode;
-    PCRE2_SIZE erroff;
-    char *anchored = check_xmalloc(len + 7);
-    memcpy(anchored, "^(?:", 4);
-    memcpy(anchored + 4, src, len);
-    memcpy(anchored + 4 + len, ")$", 2);
-    re = pcre2_compile((PCRE2_SPTR)anchored, len + 6, HL_PCRE2_FLAGS, &errcode,
-                       &erroff, NULL);
-    free(anchored);
+    size_t erroff;
+    re = regex_compile_anchored(src, len, &errcode, &erroff);
     if (!re)
       return -1;
     check_map_put_new(&c->name_res, src, len, re);

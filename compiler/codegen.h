@@ -1,12 +1,12 @@
 /*
- * codegen.h - writes a checked program as the C tables of dsl/abi.h.
+ * codegen.h - writes a checked program as the C tables of core/abi.h.
  *
  * The output is deterministic: the same sources give the same bytes (no
  * timestamps, no absolute paths beyond what the user passed). It starts with
  * a banner naming the generator and the sources, puts a comment on each row
  * pointing back to file:line, and expands HL_ABI_CHECK with the version it
  * was written for. It includes "abi.h" only, so it compiles with
- * -Idsl -std=c11 -Wall -Wextra -Werror -pedantic under gcc and clang.
+ * -Icore -std=c11 -Wall -Wextra -Werror -pedantic under gcc and clang.
  */
 #ifndef HEALER_CODEGEN_H
 #define HEALER_CODEGEN_H

@@ -19,6 +19,7 @@
  */
 #include "diag.h"
 #include "diag_codes.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -98,6 +99,8 @@ static void locate(const struct source *src, uint32_t off, unsigned *line,
   *line_start = cache.line_start;
 }
 
+unsigned diag_error_count(const struct diag *d) { return d->errors; }
+
 void diag_line_col(const struct source *src, uint32_t offset, unsigned *line,
                    unsigned *col) {
   uint32_t start;
@@ -105,36 +108,6 @@ void diag_line_col(const struct source *src, uint32_t offset, unsigned *line,
 }
 
 /* ---- making text safe to print -------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0; the
- * code point in *cp. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-  uint32_t c = s[0], min;
-  size_t k;
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf)
-    k = 2, c &= 0x1f, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef)
-    k = 3, c &= 0x0f, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4)
-    k = 4, c &= 0x07, min = 0x10000;
-  else
-    return 0;
-  if (n < k)
-    return 0;
-  for (size_t i = 1; i < k; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = c << 6 | (s[i] & 0x3f);
-  }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return k;
-}
 
 /* Code points shown as '?': controls, and the invisible or bidirectional
  * ones a terminal would act on. */

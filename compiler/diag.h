@@ -32,6 +32,9 @@
  * diagnostic (no max_errors cap) and no closing count. Each error and
  * warning carries a stable code (diag_code(), the table in diag_codes.h).
  *
+ * The front end (dsl/) sees only the reporting half, dsl/diag_sink.h;
+ * this header adds the sink itself, its set-up and its closing count.
+ *
  * Ownership: the sink borrows the sources array and the FILE. In ordered
  * mode it owns the held messages and frees them in diag_finish().
  */
@@ -42,6 +45,7 @@
 #include <stdio.h>
 
 #include "../dsl/ast.h"
+#include "diag_sink.h"
 
 #define DIAG_HELD_MAX 10000
 
@@ -78,17 +82,9 @@ struct diag {
 void diag_init(struct diag *d, FILE *out, const struct source *sources,
                const uint32_t *nsources);
 
-void diag_error(struct diag *d, struct loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void diag_note(struct diag *d, struct loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* A message about a file as a whole (cannot open, too large): no position,
- * no source line. Counts as an error. */
-void diag_file_error(struct diag *d, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* diag_error(), diag_warning(), diag_note(), diag_file_error(),
+ * diag_error_count(), diag_suggest() and diag_line_col(): see
+ * diag_sink.h. */
 
 /* Prints the closing count ("2 errors generated.", "1 warning generated.",
  * "1 warning and 2 errors generated.") if anything was reported; prints
@@ -99,14 +95,5 @@ unsigned diag_finish(struct diag *d);
  * a pattern matching the whole text, else DIAG_CODE_UNCLASSIFIED. Returns
  * a static string. */
 const char *diag_code(const char *message);
-
-/* The closest candidate to word by edit distance, or NULL if none is close
- * enough to suggest (distance at most 1 for words of up to 4 characters,
- * otherwise at most a third of the word's length). candidates ends at NULL. */
-const char *diag_suggest(const char *word, const char *const *candidates);
-
-/* Line (1-based) and column (1-based, in bytes) of a byte offset. */
-void diag_line_col(const struct source *src, uint32_t offset, unsigned *line,
-                   unsigned *col);
 
 #endif

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "ast.h"
-#include "diag.h"
+#include "diag_sink.h"
 #include "parser.h"
 
 #define BLOCK_SIZE (64 * 1024)
@@ -124,11 +124,11 @@ void program_free(struct program *p) {
 int parse_source(struct program *p, uint32_t file) {
   struct diag *d = p->diag;
   const struct source *src = &p->sources[file];
-  unsigned before = d->errors;
+  unsigned before = diag_error_count(d);
   if (src->len > MAX_PARSE_BYTES) {
     diag_file_error(d, src->path, "file is too large to parse (%zu bytes)",
                     src->len);
-    return (int)(d->errors - before);
+    return (int)(diag_error_count(d) - before);
   }
   struct pstate ps;
   memset(&ps, 0, sizeof ps);
@@ -140,9 +140,9 @@ int parse_source(struct program *p, uint32_t file) {
   ps.since_error = 1000;
   if (lex_open(&ps) != 0) {
     diag_file_error(d, src->path, "cannot start the scanner: out of memory");
-    return (int)(d->errors - before);
+    return (int)(diag_error_count(d) - before);
   }
   yyparse(&ps);
   lex_close(&ps);
-  return (int)(d->errors - before);
+  return (int)(diag_error_count(d) - before);
 }

@@ -121,7 +121,7 @@ struct pstate {
 
   /* The declaration being built. */
   struct rule *rule;
-  unsigned rule_errors;       /* d->errors when the rule began */
+  unsigned rule_errors;       /* diag_error_count() when the rule began */
   struct matcher **matchers_tail;
   struct step **steps_tail;
   struct step *last_step;
@@ -132,7 +132,7 @@ struct pstate {
   struct field **fields_tail;
   struct window *window;
   struct wpart **parts_tail;
-  unsigned window_errors;     /* d->errors when the window began */
+  unsigned window_errors;     /* diag_error_count() when the window began */
 };
 
 /* Where the line holding offset off ends (looking at most 4 KiB ahead). */
@@ -154,7 +154,7 @@ void lex_close(struct pstate *ps);
 #include <string.h>
 #include <strings.h>
 
-#include "diag.h"
+#include "diag_sink.h"
 #include "results.h"
 
 /* Parentheses nest at most this deep in an expression. */
@@ -809,7 +809,7 @@ static void begin_rule(struct pstate *ps, struct loc kw, const char *name,
   r->name_loc = name_loc;
   r->loc = kw;
   ps->rule = r;
-  ps->rule_errors = ps->d->errors;
+  ps->rule_errors = diag_error_count(ps->d);
   ps->matchers_tail = &r->matchers;
   ps->steps_tail = &r->steps;
   ps->notifies_tail = &r->notifies;
@@ -823,7 +823,7 @@ static void begin_rule(struct pstate *ps, struct loc kw, const char *name,
 static void end_rule(struct pstate *ps) {
   struct rule *r = ps->rule;
   ps->rule = NULL;
-  if (!r || ps->d->errors != ps->rule_errors)
+  if (!r || diag_error_count(ps->d) != ps->rule_errors)
     return;
   *ps->p->rules_tail = r;
   ps->p->rules_tail = &r->next;
@@ -877,7 +877,7 @@ static void add_params(struct pstate *ps, struct loc with_loc,
                        struct param_list l) {
   struct step *s = ps->last_step;
   if (!s) {
-    if (!ps->with_reported && ps->d->errors == ps->rule_errors)
+    if (!ps->with_reported && diag_error_count(ps->d) == ps->rule_errors)
       perr(ps, with_loc,
            "'with' before any 'run': parameters belong to the 'run' before "
            "them");
@@ -971,7 +971,7 @@ static void begin_window(struct pstate *ps, struct wtok name) {
   w->name = name.text;
   w->name_loc = name.loc;
   ps->window = w;
-  ps->window_errors = ps->d->errors;
+  ps->window_errors = diag_error_count(ps->d);
   ps->parts_tail = &w->parts;
   *ps->p->windows_tail = w;
   ps->p->windows_tail = &w->next;
@@ -982,7 +982,7 @@ static void begin_window(struct pstate *ps, struct wtok name) {
 static void end_window(struct pstate *ps) {
   struct window *w = ps->window;
   ps->window = NULL;
-  if (!w || ps->d->errors == ps->window_errors)
+  if (!w || diag_error_count(ps->d) == ps->window_errors)
     return;
   w->parts = NULL;
   w->from_day = w->to_day = 0;

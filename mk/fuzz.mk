@@ -11,12 +11,12 @@ FUZZ_SECONDS ?= 60
 # FUZZ=1 configuration, which this make cannot see as prerequisites.
 build/fuzz/fuzz_healerc: tests/fuzz/fuzz_healerc.c FORCE
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-objs
-	clang -std=c11 -Idsl -Icompiler -Ibuild/fuzz/dsl -g -O1 \
+	clang -std=c11 -Icore -Idsl -Icompiler -Ibuild/fuzz/dsl -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -o $@ $< \
 	  $(filter-out build/fuzz/compiler/main.o,$(patsubst %.c,build/fuzz/%.o,$(DSL_SRC) $(COMP_SRC))) \
-	  build/fuzz/dsl/parser.o build/fuzz/dsl/lexer.o $(PCRE_LIBS)
+	  build/fuzz/dsl/parser.o build/fuzz/dsl/lexer.o build/fuzz/core/libcore.a $(PCRE_LIBS)
 
-fuzz-objs: $(HEALERC_LIB_OBJ)
+fuzz-objs: $(HEALERC_LIB_OBJ) $(CORE_LIB)
 
 fuzz: build/fuzz/fuzz_healerc
 	@scripts/deps.sh test

@@ -18,6 +18,11 @@ RUNTIME_SRC     := $(wildcard runtime/*.c)
 RUNTIME_OBJ     := $(patsubst %.c,$(B)/%.o,$(RUNTIME_SRC))
 RUNTIME_LIB_OBJ := $(filter-out $(B)/runtime/main.o,$(RUNTIME_OBJ))
 RUNTIME_TEST_OBJ := $(B)/tests/runtime/fixture_rules.o
+# (Both link with CORE_LIB, the core's archive: see the Makefile.)
+
+$(RUNTIME_OBJ): $(B)/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(CC) $(RUNTIME_INC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
 # Generated tables: the same -Werror, plus -pedantic (they must be plain C11).
 TABLE_FLAGS := $(WARNINGS) -pedantic
@@ -44,22 +49,22 @@ $(shell mkdir -p $(B); echo '$(RULES_OBJ) $(RULES)' | cmp -s - $(RULES_SET) || e
 
 $(RULES_OBJ): $(RULES_C)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CORE_INC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
 
 # The checked-in tables, whatever RULES says (test_plan links them).
 $(B)/generated/%.o: generated/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CORE_INC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
 
 $(RUNTIME_TEST_OBJ): tests/runtime/fixture_rules.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CORE_INC) $(CPPFLAGS) $(CFLAGS) $(TABLE_FLAGS) -MMD -MP -c -o $@ $<
 
-$(BIN)/healer: $(RUNTIME_OBJ) $(RULES_OBJ) $(RULES_SET)
+$(BIN)/healer: $(RUNTIME_OBJ) $(RULES_OBJ) $(CORE_LIB) $(RULES_SET)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(RULES_OBJ) $(RT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(RUNTIME_OBJ) $(RULES_OBJ) $(CORE_LIB) $(RT_LIBS)
 
-$(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ)
+$(BIN)/healer-fixture: $(RUNTIME_OBJ) $(RUNTIME_TEST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
 
@@ -91,16 +96,19 @@ runtime-test:
 .PHONY: runtime-test
 
 # What bench/ingest.sh links its match benchmark with (any B/RULES).
-runtime-objs: $(RUNTIME_LIB_OBJ) $(RULES_OBJ)
+runtime-objs: $(RUNTIME_LIB_OBJ) $(RULES_OBJ) $(CORE_LIB)
 .PHONY: runtime-objs
 
 # libFuzzer over the decoder and the engine (clang):  make fuzz-decode
 FUZZ_SECONDS ?= 60
 FUZZ_RT_SRC := $(filter-out runtime/main.c,$(RUNTIME_SRC))
-# The runtime's objects are built once with the fuzzer's instrumentation
-# (build/fuzz/rt/) and linked into each target over it.
-FUZZ_RT_OBJ := $(patsubst %.c,build/fuzz/rt/%.o,$(FUZZ_RT_SRC) tests/runtime/fixture_rules.c)
-FUZZ_CC := clang $(STD) -Idsl -Iruntime $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1
+# The runtime's and the core's objects are built once with the fuzzer's
+# instrumentation (build/fuzz/rt/) and linked into each target over it.
+FUZZ_RT_OBJ := $(patsubst %.c,build/fuzz/rt/%.o,$(FUZZ_RT_SRC) $(CORE_SRC) tests/runtime/fixture_rules.c)
+FUZZ_CC := clang $(STD) $(RUNTIME_INC) $(PKG_CFLAGS) -DHEALER_VERSION='"$(VERSION)"' -g -O1
+build/fuzz/rt/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(subst $(RUNTIME_INC),$(CORE_INC),$(FUZZ_CC)) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
 build/fuzz/rt/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
@@ -120,9 +128,9 @@ fuzz-decode: build/fuzz/fuzz_decode
 #   make fuzz-http, make fuzz-tz [FUZZ_SECONDS=60]
 # Seeds: tests/runtime/fuzz-http/ (the framing and auth cases) and every
 # zone file of tests/runtime/fuzz-tz/ plus a few of the system's.
-build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c runtime/tz.c runtime/rtime.c
+build/fuzz/fuzz_tz: tests/runtime/fuzz_tz.c core/tz.c core/rtime.c core/duration.c
 	@mkdir -p $(@D)
-	clang $(STD) -Idsl -Iruntime -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang $(STD) $(CORE_INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
 fuzz-http: build/fuzz/fuzz_http
 	@mkdir -p build/fuzz/http-corpus

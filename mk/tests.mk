@@ -1,9 +1,11 @@
 # tests.mk - the test binaries and `make test`.
 #
-# tests/unit/test_*.c      cmocka, linked with healerc's objects
+# tests/unit/test_*.c      cmocka, linked with healerc's objects and the
+#                          core (CORE_LIB)
 # tests/runtime/test_*.c   cmocka, linked with the runtime's objects
-#                          (RUNTIME_LIB_OBJ from runtime.mk) and
-#                          RUNTIME_TEST_OBJ (a rules table for tests)
+#                          (RUNTIME_LIB_OBJ from runtime.mk),
+#                          RUNTIME_TEST_OBJ (a rules table for tests) and
+#                          the core
 # tests/codegen/test_*.c   cmocka, linked with the tables healerc generates
 #                          from tests/codegen/tables.heal
 
@@ -13,33 +15,33 @@ UNIT_TESTS    := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 RUNTIME_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/runtime/test_*.c))
 CODEGEN_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/codegen/test_*.c))
 
-$(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ)
+$(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(HEALERC_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
 
 # test_plan plans on the shipped rules' tables (generated/rules.c), not
 # the fixture's: planning must be callable on what healerc generates.
 PLAN_TEST     := $(B)/tests/runtime/test_plan
 RUNTIME_TESTS := $(filter-out $(PLAN_TEST),$(RUNTIME_TESTS))
 
-$(PLAN_TEST): tests/runtime/test_plan.c $(RUNTIME_LIB_OBJ) $(B)/generated/rules.o
+$(PLAN_TEST): tests/runtime/test_plan.c $(RUNTIME_LIB_OBJ) $(B)/generated/rules.o $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(RT_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(RUNTIME_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(RT_LIBS) $(CMOCKA_LIBS)
 
-$(RUNTIME_TESTS): $(B)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(RUNTIME_TEST_OBJ)
+$(RUNTIME_TESTS): $(B)/tests/runtime/%: tests/runtime/%.c $(RUNTIME_LIB_OBJ) $(RUNTIME_TEST_OBJ) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iruntime $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(RT_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(RUNTIME_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(RT_LIBS) $(CMOCKA_LIBS)
 
 $(B)/tests/codegen/tables.c: tests/codegen/tables.heal $(BIN)/healerc
 	@mkdir -p $(@D)
 	$(BIN)/healerc compile $< -o $@
 
 $(B)/tests/codegen/tables.o: $(B)/tests/codegen/tables.c
-	$(CC) -Idsl $(CFLAGS) -Wall -Wextra -Werror -pedantic -c -o $@ $<
+	$(CC) $(CORE_INC) $(CFLAGS) -Wall -Wextra -Werror -pedantic -c -o $@ $<
 
 $(CODEGEN_TESTS): $(B)/tests/codegen/%: tests/codegen/%.c $(B)/tests/codegen/tables.o
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS)
+	$(CC) $(CORE_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(CMOCKA_LIBS)
 
 # Each test binary is compiled and linked in one step: -MMD writes its
 # headers to BINARY.d, so a changed header (dsl/ast.h, say) rebuilds it;

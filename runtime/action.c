@@ -4,13 +4,15 @@
  * A weak reference resolves to NULL when no object file defines the kind,
  * so the link works before every kind has an implementation. (Weak
  * references do not pull members out of static archives: healer links its
- * objects directly.) Also the table of results per kind, for
- * action_result_ok().
+ * objects directly.) Also the results per kind, read from core/results.c,
+ * for action_result_ok().
  */
 #include "action.h"
 
 #include <stddef.h>
 #include <string.h>
+
+#include "results.h"
 
 #define HL_ACTION(id, word, verb, backend, target, open) \
   extern const struct action_ops act_ops_##id __attribute__((weak));
@@ -36,52 +38,24 @@ uint8_t action_backend_kind(uint8_t kind) {
 
 /* ---- results ------------------------------------------------------------- */
 
-struct result_def {
-  uint8_t kind;               /* enum hl_action_kind */
-  const char *name;
-  bool success;               /* counts unless the rule says otherwise */
-};
+/* The HL_RESULT lines of actions.def are read by core/results.c, for
+ * healerc (which turns `succeed on` into bits) and for the runtime alike:
+ * bit i means the same result in both. */
 
-static const struct result_def results[] = {
-#define HL_RESULT(action, name, success) {HL_ACT_##action, name, success},
-#include "actions.def"
-    {HL_ACT__COUNT, NULL, false}};
+unsigned action_result_count(uint8_t kind) { return results_count(kind); }
 
-/* The i-th result of kind, or NULL (past HL_RESULTS_MAX too: a mask holds
- * no more). */
-static const struct result_def *result_at(uint8_t kind, unsigned i) {
-  if (i >= HL_RESULTS_MAX) return NULL;
-  for (const struct result_def *d = results; d->name; d++)
-    if (d->kind == kind && i-- == 0) return d;
-  return NULL;
-}
-
-unsigned action_result_count(uint8_t kind) {
-  unsigned n = 0;
-  while (result_at(kind, n)) n++;
-  return n;
-}
-
-const char *action_result_name(uint8_t kind, unsigned i) {
-  const struct result_def *d = result_at(kind, i);
-  return d ? d->name : NULL;
-}
+const char *action_result_name(uint8_t kind, unsigned i) { return results_name(kind, i); }
 
 uint32_t action_result_mask(uint8_t kind, uint32_t mask) {
-  if (mask) return mask;
-  uint32_t defaults = 0;
-  const struct result_def *d;
-  for (unsigned i = 0; (d = result_at(kind, i)); i++)
-    if (d->success) defaults |= UINT32_C(1) << i;
-  return defaults;
+  return mask ? mask : results_defaults(kind);
 }
 
 bool action_result_ok(const struct action_run *run, const char *result) {
   if (!result || !run->step) return false;
   uint8_t kind = run->step->kind;
   uint32_t mask = action_result_mask(kind, run->step->succeed_on);
-  const struct result_def *d;
-  for (unsigned i = 0; (d = result_at(kind, i)); i++)
-    if (strcmp(d->name, result) == 0) return (mask >> i) & 1u;
+  const char *name;
+  for (unsigned i = 0; (name = results_name(kind, i)); i++)
+    if (strcmp(name, result) == 0) return (mask >> i) & 1u;
   return false;
 }

@@ -5,7 +5,7 @@
  *
  *     const struct action_ops act_ops_<ID> = { "jenkins", start, poll, cancel };
  *
- * where <ID> is the kind's id in dsl/actions.def (act_ops_JENKINS). The
+ * where <ID> is the kind's id in core/actions.def (act_ops_JENKINS). The
  * registry (action.c) is generated from actions.def with weak references,
  * so a kind whose file is not linked in has no ops: its remediations run in
  * dry-run, and say so. Adding a kind is a line in actions.def and a file.

@@ -6,27 +6,14 @@
 #include <string.h>
 
 #include "action.h"
+#include "names.h"
 #include "rem.h"
 #include "render.h"
 #include "rtime.h"
 #include "worker.h"
 
-static const char *const op_names[] = {"=", "!=", "=~", "!~"};
-
-static const char *status_name(uint8_t s) {
-  return s == HL_STATUS_RESOLVED ? "resolved" : s == HL_STATUS_ANY ? "any" : "firing";
-}
-
 static const char *backend_name(const struct hl_ruleset *rs, uint32_t b) {
   return b < rs->nbackends ? rs->backends[b].name : "default";
-}
-
-static const char *notify_kind(uint8_t k) {
-  static const char *const names[HL_BK__COUNT] = {
-#define HL_BACKEND(id, word, env) [HL_BK_##id] = word,
-#include "backends.def"
-  };
-  return k < HL_BK__COUNT ? names[k] : "?";
 }
 
 static void json_expr(struct buf *o, const struct hl_ruleset *rs, struct hl_expr e) {
@@ -69,7 +56,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       buf_json_str(o, rs->name_patterns[r->first_pattern + k].regex);
     }
     buf_puts(o, "],\"status\":");
-    buf_json_str(o, status_name(r->status));
+    buf_json_str(o, hl_status_word(r->status));
     buf_puts(o, ",\"matchers\":[");
     for (uint32_t k = 0; k < r->nmatchers; k++) {
       const struct hl_matcher *m = &rs->matchers[r->first_matcher + k];
@@ -79,7 +66,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       buf_puts(o, ",\"name\":");
       buf_json_str(o, m->name);
       buf_puts(o, ",\"op\":");
-      buf_json_str(o, op_names[m->op & 3]);
+      buf_json_str(o, hl_match_op_words[m->op & 3]);
       buf_puts(o, ",\"value\":");
       buf_json_str(o, m->value);
       buf_putc(o, '}');
@@ -128,7 +115,7 @@ void api_rules_json(const struct hl_ruleset *rs, struct buf *o) {
       if (n->events & HL_EV_FAILURE) { buf_printf(o, "%s\"failure\"", sep); sep = ","; }
       if (n->events & HL_EV_TIMEOUT) buf_printf(o, "%s\"timeout\"", sep);
       buf_puts(o, "],\"kind\":");
-      buf_json_str(o, notify_kind(n->kind));
+      buf_json_str(o, hl_backend_word(n->kind));
       buf_puts(o, ",\"target\":");
       buf_json_str(o, n->target);
       buf_puts(o, ",\"backend\":");
@@ -167,11 +154,11 @@ void api_rules_text(const struct hl_ruleset *rs, FILE *out) {
     for (uint32_t k = 0; k < r->npatterns; k++)
       fprintf(out, "%s=~ \"%s\"", k || r->nalerts ? ", " : "",
               rs->name_patterns[r->first_pattern + k].regex);
-    fprintf(out, "  status %s\n", status_name(r->status));
+    fprintf(out, "  status %s\n", hl_status_word(r->status));
     for (uint32_t k = 0; k < r->nmatchers; k++) {
       const struct hl_matcher *m = &rs->matchers[r->first_matcher + k];
       fprintf(out, "  %s %s %s \"%s\"\n", m->on == HL_ON_LABEL ? "labels" : "annotations",
-              m->name, op_names[m->op & 3], m->value);
+              m->name, hl_match_op_words[m->op & 3], m->value);
     }
     for (uint32_t s = 0; s < r->nsteps; s++) {
       const struct hl_step *st = &rs->steps[r->first_step + s];

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "httpc.h"
 #include "log.h"
+#include "names.h"
 
 struct field_def {
   uint8_t kind;
@@ -31,16 +32,6 @@ static const struct field_def field_defs[] = {
 #include "backends.def"
 };
 #define NFIELD_DEFS (sizeof field_defs / sizeof field_defs[0])
-
-static const char *const kind_words[HL_BK__COUNT] = {
-#define HL_BACKEND(id, word, env) [HL_BK_##id] = word,
-#include "backends.def"
-};
-
-static const char *const kind_env[HL_BK__COUNT] = {
-#define HL_BACKEND(id, word, env) [HL_BK_##id] = env,
-#include "backends.def"
-};
 
 /* The loaded table: declared backends, then one default per kind. */
 static struct backend *g_declared;
@@ -139,7 +130,7 @@ const char *backend_field(const struct backend *b, const char *name) {
 }
 
 const char *backend_kind_word(uint8_t kind) {
-  return kind < HL_BK__COUNT ? kind_words[kind] : "?";
+  return kind < HL_BK__COUNT ? hl_backend_words[kind] : "?";
 }
 
 uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
@@ -152,7 +143,7 @@ uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
 
 const char *backend_describe(const struct backend *b, char *out,
                              size_t outlen) {
-  const char *word = b->kind < HL_BK__COUNT ? kind_words[b->kind] : "?";
+  const char *word = b->kind < HL_BK__COUNT ? hl_backend_words[b->kind] : "?";
   if (b->declared)
     snprintf(out, outlen, "%s backend '%s' (%s)", word, b->name, b->origin);
   else
@@ -338,7 +329,7 @@ static void load_declared(const struct hl_ruleset *rs, uint32_t idx, bool fatal,
            hb->line);
   char where[256];
   snprintf(where, sizeof where, "%s backend '%s' (%s)",
-           hb->kind < HL_BK__COUNT ? kind_words[hb->kind] : "?", hb->name,
+           hb->kind < HL_BK__COUNT ? hl_backend_words[hb->kind] : "?", hb->name,
            b->origin);
   unsigned bad = 0; /* fields with a problem reported */
   for (uint32_t f = 0; f < hb->nfields; f++) {
@@ -411,8 +402,8 @@ static void var_name(char *out, size_t outlen, const char *prefix,
 static void field_vars(const struct backend *b, const char *field, bool set,
                        char *out, size_t outlen) {
   char var[128], varf[140];
-  var_name(var, sizeof var, kind_env[b->kind], field, NULL);
-  var_name(varf, sizeof varf, kind_env[b->kind], field, "_FILE");
+  var_name(var, sizeof var, hl_backend_envs[b->kind], field, NULL);
+  var_name(varf, sizeof varf, hl_backend_envs[b->kind], field, "_FILE");
   int i = field_index(b->kind, field);
   const struct field_def *fd = i >= 0 ? field_at(b->kind, i) : NULL;
   const char *v = getenv(var);
@@ -432,9 +423,9 @@ static void load_default(uint8_t kind, const char *users, bool fatal,
   b->name = "default";
   b->kind = kind;
   b->usable = true;
-  snprintf(b->origin, sizeof b->origin, "%s_*", kind_env[kind]);
+  snprintf(b->origin, sizeof b->origin, "%s_*", hl_backend_envs[kind]);
   char where[256];
-  snprintf(where, sizeof where, "default %s backend%s%s%s", kind_words[kind],
+  snprintf(where, sizeof where, "default %s backend%s%s%s", hl_backend_words[kind],
            users ? " (used by rule " : "", users ? users : "",
            users ? ")" : "");
   unsigned bad = 0; /* fields with a problem reported */
@@ -443,8 +434,8 @@ static void load_default(uint8_t kind, const char *users, bool fatal,
     if (!fd)
       break;
     char var[128], varf[140];
-    var_name(var, sizeof var, kind_env[kind], fd->name, NULL);
-    var_name(varf, sizeof varf, kind_env[kind], fd->name, "_FILE");
+    var_name(var, sizeof var, hl_backend_envs[kind], fd->name, NULL);
+    var_name(varf, sizeof varf, hl_backend_envs[kind], fd->name, "_FILE");
     const char *v = getenv(var), *f = getenv(varf);
     if (v && !*v)
       v = NULL;

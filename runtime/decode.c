@@ -14,6 +14,7 @@
 
 #include "abi.h"
 #include "buf.h"
+#include "utf8.h"
 
 /* The arena cJSON allocates from on this thread, while decode_payload()
  * runs; NULL otherwise (then cJSON uses malloc, e.g. in tests). */
@@ -62,7 +63,7 @@ static const cJSON *member(const cJSON *obj, const char *key) {
 static long bad_utf8(const char *s) {
   size_t n = strlen(s);
   for (size_t i = 0; i < n;) {
-    size_t k = buf_utf8_len((const unsigned char *)s + i, n - i);
+    size_t k = utf8_len((const unsigned char *)s + i, n - i);
     if (!k) return (long)i;
     i += k;
   }

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "rtime.h"
+#include "utf8.h"
 
 #define LOG_TAIL 48           /* room kept for the closing fields */
 
@@ -201,7 +202,7 @@ static size_t escape(char *out, const unsigned char *p, size_t n, bool json) {
       continue;
     }
     if (c >= 0x80) {
-      size_t u = buf_utf8_len(p + i, n - i);
+      size_t u = utf8_len(p + i, n - i);
       if (u) {
         memcpy(out + o, p + i, u);
         o += u;

@@ -11,16 +11,12 @@
 #include <strings.h>
 
 #include "log.h"
+#include "names.h"
 #include "rtime.h"
 
 static struct notify_policy g_policy = {3, 1000, 10000, 30000};
 
 static atomic_ullong g_counts[HL_BK__COUNT][2]; /* [kind][sent, failed] */
-
-static const char *const kind_words[HL_BK__COUNT] = {
-#define HL_BACKEND(id, word, env) [HL_BK_##id] = word,
-#include "backends.def"
-};
 
 void notify_set_policy(const struct notify_policy *p) {
   struct notify_policy d = {3, 1000, 10000, 30000};
@@ -174,7 +170,7 @@ static void record(const struct notify_event *ev, const struct hl_notify *n,
   log_int(&l, "remediation", (long long)ev->rem->id);
   log_str(&l, "rule", ev->rem->rule_name);
   log_str(&l, "fingerprint", ev->rem->fingerprint);
-  log_str(&l, "kind", n->kind < HL_BK__COUNT ? kind_words[n->kind] : "?");
+  log_str(&l, "kind", n->kind < HL_BK__COUNT ? hl_backend_words[n->kind] : "?");
   log_str(&l, "backend", r->backend);
   log_str(&l, "target", n->target);
   log_str(&l, "outcome", rem_state_name(ev->outcome));
@@ -196,7 +192,7 @@ static void deliver(struct httpc *hc, const struct notify_event *ev,
                    ? ev->rs->backends[n->backend].name
                    : "?";
   if (!be || !be->usable) {
-    const char *w = n->kind < HL_BK__COUNT ? kind_words[n->kind] : "?";
+    const char *w = n->kind < HL_BK__COUNT ? hl_backend_words[n->kind] : "?";
     if (n->backend == HL_NONE)
       snprintf(r->detail, sizeof r->detail,
                "no %s configured (default backend from HEALER_%s_*)", w,
@@ -292,7 +288,7 @@ void notify_metrics_render(struct buf *out) {
     for (int s = 0; s < 2; s++)
       buf_printf(out,
                  "healer_notifications_total{kind=\"%s\",result=\"%s\"} %llu\n",
-                 kind_words[kinds[i]], s ? "failed" : "sent",
+                 hl_backend_words[kinds[i]], s ? "failed" : "sent",
                  (unsigned long long)atomic_load_explicit(
                      &g_counts[kinds[i]][s], memory_order_relaxed));
 }

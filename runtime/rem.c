@@ -9,21 +9,12 @@
 #include <string.h>
 
 #include "abi.h"
+#include "names.h"
 
 static const char *const state_names[REM__COUNT] = {
 #define REM_X(id, name) [REM_##id] = name,
     REM_STATES(REM_X)
 #undef REM_X
-};
-
-static const char *const kind_words[HL_ACT__COUNT] = {
-#define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = word,
-#include "actions.def"
-};
-
-static const char *const kind_verbs[HL_ACT__COUNT] = {
-#define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = verb,
-#include "actions.def"
 };
 
 const char *rem_state_name(enum rem_state s) {
@@ -34,9 +25,9 @@ bool rem_state_final(enum rem_state s) { return s >= REM_SUCCEEDED && s < REM__C
 
 const char *rem_kind_name(uint8_t kind, char out[REM_KIND_MAX]) {
   if (kind >= HL_ACT__COUNT) snprintf(out, REM_KIND_MAX, "?");
-  else if (kind_verbs[kind])
-    snprintf(out, REM_KIND_MAX, "%s %s", kind_words[kind], kind_verbs[kind]);
-  else snprintf(out, REM_KIND_MAX, "%s", kind_words[kind]);
+  else if (hl_action_verbs[kind])
+    snprintf(out, REM_KIND_MAX, "%s %s", hl_action_words[kind], hl_action_verbs[kind]);
+  else snprintf(out, REM_KIND_MAX, "%s", hl_action_words[kind]);
   return out;
 }
 

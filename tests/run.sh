@@ -115,7 +115,7 @@ for src in tests/codegen/*.heal; do
   fi
   for cc in gcc clang; do
     want "$name $cc" || continue
-    if $cc -std=c11 -Wall -Wextra -Werror -pedantic -Idsl -c -o "$tmp/out.o" "$tmp/out.c" 2>"$tmp/err"; then
+    if $cc -std=c11 -Wall -Wextra -Werror -pedantic -Icore -c -o "$tmp/out.o" "$tmp/out.c" 2>"$tmp/err"; then
       pass "$name: compiles with $cc -pedantic"
     else
       fail "$name: compiles with $cc -pedantic" "$(cat "$tmp/err")"

@@ -5,8 +5,8 @@
  *
  * Build (mk/tests.mk does this):
  *   healerc compile tests/codegen/tables.heal -o build/tests/codegen/tables.c
- *   cc -Idsl -std=c11 -Wall -Wextra -Werror -pedantic -c tables.c
- *   cc -Idsl ... tests/codegen/test_tables.c tables.o -lcmocka
+ *   cc -Icore -std=c11 -Wall -Wextra -Werror -pedantic -c tables.c
+ *   cc -Icore ... tests/codegen/test_tables.c tables.o -lcmocka
  *
  * Line numbers below are those of tables.heal: change both together.
  */

@@ -38,8 +38,8 @@ done
 
 req GET /api/v1/rules
 expect_code 200 "rules"
-# The ABI the tables were built for: the one dsl/abi.h declares.
-abi=$(awk '$1 == "#define" && $2 == "HL_ABI_VERSION" {print $3}' dsl/abi.h)
+# The ABI the tables were built for: the one core/abi.h declares.
+abi=$(awk '$1 == "#define" && $2 == "HL_ABI_VERSION" {print $3}' core/abi.h)
 python3 - "$TMP/body" "$abi" <<'PY' || fail "rules: $(head -c 300 "$TMP/body")"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -64,19 +64,22 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 python3() { "$PY" "$@"; }
 
 # link_healer RULES.c: links $TMP/healer from the runtime objects of
-# $HEALER's build (build/san/runtime or build/runtime; HEALER_OBJ overrides)
-# and the given generated rules, and makes it HEALER_FIXTURE. The libraries
-# are the Makefile's own (make print-rt-libs): a new dependency of the
-# runtime is added in one place, not in every test that links healer.
+# $HEALER's build (build/san/runtime or build/runtime; HEALER_OBJ overrides),
+# the core archive beside them (core/libcore.a) and the given generated
+# rules, and makes it HEALER_FIXTURE. The libraries are the Makefile's own
+# (make print-rt-libs): a new dependency of the runtime is added in one
+# place, not in every test that links healer.
 link_healer() {
-  local rules_c=$1 obj libs san=()
+  local rules_c=$1 obj core libs san=()
   obj=${HEALER_OBJ:-$(dirname "$(dirname "$HEALER")")/runtime}
+  core=$(dirname "$obj")/core/libcore.a
   [ -f "$obj/main.o" ] || fail "no runtime objects in $obj (make, or make SAN=1)"
+  [ -f "$core" ] || fail "no core archive at $core (make, or make SAN=1)"
   nm "$obj/main.o" 2>/dev/null | grep -q __asan && san=(-fsanitize=address,undefined)
   libs=$(make -s --no-print-directory print-rt-libs) || fail "make print-rt-libs"
-  cc -Idsl -std=c11 -O1 "${san[@]}" -c -o "$TMP/rules.o" "$rules_c" || fail "rules.c"
+  cc -Icore -std=c11 -O1 "${san[@]}" -c -o "$TMP/rules.o" "$rules_c" || fail "rules.c"
   # shellcheck disable=SC2086  # $libs is a list of linker flags
-  cc "${san[@]}" -o "$TMP/healer" "$obj"/*.o "$TMP/rules.o" $libs || fail "link"
+  cc "${san[@]}" -o "$TMP/healer" "$obj"/*.o "$TMP/rules.o" "$core" $libs || fail "link"
   HEALER_FIXTURE=$TMP/healer
 }
 

@@ -4,7 +4,7 @@ that the runtime's unit tests and the integration binary (healer-fixture)
 link instead of healerc's output.
 
 The rules are described below in a compact form and laid out here exactly as
-dsl/abi.h specifies (postfix expressions, index sorted by alert name), so the
+core/abi.h specifies (postfix expressions, index sorted by alert name), so the
 tests do not depend on healerc. Run it after changing RULES:
 
     python3 tests/runtime/gen_fixture.py > tests/runtime/fixture_rules.c

@@ -25,7 +25,7 @@
 #include "../../compiler/check.h"
 #include "../../compiler/diag.h"
 #include "../../dsl/ast.h"
-#include "../../dsl/results.h"
+#include "../../core/results.h"
 
 /* ---- a program over one source text, diagnostics into memory ------------- */
 

@@ -1,7 +1,8 @@
 /*
  * buf.h - a growable byte buffer, with JSON and logfmt string writers.
  *
- * Every HTTP reply and API document is built in one of these. Writes never
+ * Every HTTP reply and API document is built in one of these; it lives in
+ * core/ because render.c builds its strings in one. Writes never
  * fail visibly: an allocation failure sets `oom` and later writes are
  * dropped, so a writer checks once at the end.
  *
@@ -47,8 +48,5 @@ void buf_prom_label(struct buf *b, const char *s);
 /* The data (never NULL: "" when empty) for the caller to free(); the
  * buffer is empty afterwards. NULL if oom. */
 char *buf_steal(struct buf *b, size_t *len);
-
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-size_t buf_utf8_len(const unsigned char *s, size_t n);
 
 #endif

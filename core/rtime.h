@@ -2,7 +2,8 @@
  * rtime.h - wall-clock time, RFC 3339 formatting, durations and sizes.
  *
  * Times are int64 milliseconds since the Unix epoch (UTC). Everything here
- * is pure and thread-safe.
+ * is pure and thread-safe. In core/ for tz.c and match.c, which need its
+ * civil-date arithmetic.
  */
 #ifndef HEALER_RTIME_H
 #define HEALER_RTIME_H
@@ -34,7 +35,8 @@ char *rtime_format(int64_t ms, char out[RTIME_BUFSZ]);
  * ms. Returns 0, or -1 if s is not a duration. */
 int rtime_parse_duration(const char *s, int64_t *ms);
 
-/* A duration for humans: "30m", "1h30m", "250ms". */
+/* A duration for humans: "30m", "1h30m", "250ms"; "0s" for ms <= 0
+ * (hl_format_duration(), core/duration.h). */
 char *rtime_format_duration(int64_t ms, char out[RTIME_BUFSZ]);
 
 /* "1048576", "512k", "4M", "1MiB" into bytes. Returns 0 or -1. */

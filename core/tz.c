@@ -305,18 +305,26 @@ struct tz *tz_from_posix(const char *spec, char *err, size_t errlen) {
   return z;
 }
 
-static bool safe_name(const char *name) {
-  if (!*name || name[0] == '/' || strlen(name) > 200) return false;
-  for (const char *p = name; *p; p++)
-    if (!(isalnum((unsigned char)*p) || strchr("/_-+", *p))) return false;
-  return strstr(name, "..") == NULL;
+bool tz_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 200 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") ||
+      strstr(s, "//"))
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '-' || ch == '+' || ch == '/' ||
+          (ch == '.' && i > 0 && s[i - 1] != '/')))
+      return false;
+  }
+  return true;
 }
 
 struct tz *tz_load(const char *name, char *err, size_t errlen) {
   if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 ||
       strcmp(name, "Z") == 0)
     return tz_from_posix("UTC0", err, errlen);
-  if (!safe_name(name)) {
+  if (!tz_name_ok(name)) {
     set_err(err, errlen, "invalid time zone name '%s'", name);
     return NULL;
   }

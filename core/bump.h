@@ -2,7 +2,9 @@
  * bump.h - a bump allocator: many small allocations, released all at once.
  *
  * Used for everything that lives as long as one webhook request: the cJSON
- * tree, the decoded alerts, rendered parameters.
+ * tree, the decoded alerts, rendered parameters. In core/ with render.c,
+ * which allocates its results in one. (healerc's arena, dsl/ast.c, is a
+ * different contract: zeroed memory and no NULL returns.)
  *
  * Ownership: the arena owns every byte it hands out. bump_reset() makes all
  * of them invalid at once and keeps one block for reuse; bump_free()

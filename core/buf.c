@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void buf_init(struct buf *b) {
   b->data = NULL;
   b->len = b->cap = 0;
@@ -85,25 +87,6 @@ void buf_uint(struct buf *b, unsigned long long v) {
   buf_put(b, tmp + n, sizeof tmp - n);
 }
 
-size_t buf_utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-  else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-  else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-  else return 0;
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return 0;
-  if (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) return 0;
-  return len;
-}
-
 void buf_json_strn(struct buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
@@ -117,7 +100,7 @@ void buf_json_strn(struct buf *b, const char *s, size_t n) {
     size_t len = 1;
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { i++; continue; }
     if (c >= 0x80) {
-      len = buf_utf8_len(p + i, n - i);
+      len = utf8_len(p + i, n - i);
       if (len) { i += len; continue; }
       esc = "\\ufffd";
       len = 1;

@@ -1,10 +1,14 @@
 /*
  * match.h - finds the rules an alert triggers, from the generated tables.
  *
+ * Part of core/: it needs nothing of the daemon (no threads, no I/O but the
+ * zone files), so healerc can link it too.
+ *
  * match_init() checks the tables (ABI version, every index in range, the
  * alert-name index sorted, expression code well formed), compiles every
- * regex matcher once, anchored as ^(?:src)$ with HL_PCRE2_FLAGS (and JIT
- * when available), and loads the time zone of every window. After that the
+ * regex matcher once, anchored as ^(?:src)$ with HL_PCRE2_FLAGS
+ * (regex_compile_anchored(), and JIT when available), and loads the time
+ * zone of every window. After that the
  * struct is read-only and shared by all threads.
  *
  * A regex matcher on a value that is not valid UTF-8 never matches (so `!~`

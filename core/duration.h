@@ -3,7 +3,9 @@
  * tokens: a backend field such as `stop_grace = "30s"` (checked by healerc
  * when it is a literal, read by the runtime when it comes from env() or
  * file()) and the daemon's duration flags. One parser, so both binaries
- * agree on what a duration is.
+ * agree on what a duration is. And one formatter, so healerc's messages,
+ * the comments of generated tables and the daemon's logs write a duration
+ * the same way.
  *
  * "30s", "500ms", "5m", "1h30m", "2d", "1w", or a bare number of seconds.
  */
@@ -12,6 +14,9 @@
 
 #include <stdint.h>
 #include <string.h>
+
+/* Room for any duration hl_format_duration() writes, NUL included. */
+#define HL_DURATION_BUFSZ 32
 
 /* s into *ms. Returns 0, or -1 if s is not a duration (or overflows). */
 static inline int hl_parse_duration(const char *s, int64_t *ms) {
@@ -46,5 +51,10 @@ static inline int hl_parse_duration(const char *s, int64_t *ms) {
   *ms = total;
   return 0;
 }
+
+/* ms as a user would write it, largest unit first: 5400500 -> "1h30m500ms",
+ * 0 -> "0s" (days are the largest unit: 1w is written "7d"). Into out;
+ * returns out. */
+char *hl_format_duration(uint64_t ms, char out[HL_DURATION_BUFSZ]);
 
 #endif

@@ -4,7 +4,8 @@
  * An expression (struct hl_expr) is a range of hl_insn run on a stack of
  * strings; a value may be absent (a label the alert lacks). Functions and
  * concatenation of an absent value are absent, `??` (HL_OP_DEFAULT)
- * replaces an absent value. See dsl/abi.h and dsl/LANGUAGE.md.
+ * replaces an absent value. See core/abi.h and dsl/LANGUAGE.md. Part of
+ * core/, like match.h.
  *
  * Ownership: results are NUL-terminated strings borrowed from the alert,
  * from the tables, or allocated in the caller's arena; valid until the

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regex.h"
 #include "render.h"
 #include "rtime.h"
 #include "tz.h"
@@ -151,23 +152,12 @@ static int validate(const struct hl_ruleset *rs, char *err, size_t n) {
   return 0;
 }
 
-/* regex anchored as ^(?:regex)$ and compiled with HL_PCRE2_FLAGS, with JIT
+/* regex anchored and compiled as regex_compile_anchored() does, with JIT
  * when available (*jit); NULL with PCRE2's message in msg. */
 static pcre2_code *compile_anchored(const char *regex, bool *jit, char *msg, size_t msglen) {
-  size_t len = strlen(regex);
-  char *src = malloc(len + 8);
-  if (!src) {
-    snprintf(msg, msglen, "out of memory");
-    return NULL;
-  }
-  memcpy(src, "^(?:", 4);
-  memcpy(src + 4, regex, len);
-  memcpy(src + 4 + len, ")$", 3);
   int code;
-  PCRE2_SIZE off;
-  pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, HL_PCRE2_FLAGS,
-                                 &code, &off, NULL);
-  free(src);
+  size_t off;
+  pcre2_code *re = regex_compile_anchored(regex, strlen(regex), &code, &off);
   if (!re) {
     PCRE2_UCHAR m[160];
     pcre2_get_error_message(code, m, sizeof m);

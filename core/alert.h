@@ -1,8 +1,9 @@
 /*
  * alert.h - one alert of a webhook, as plain C data.
  *
- * The decoder fills these from Alertmanager's JSON; matching, rendering and
- * deciding read them. Nothing here knows about JSON.
+ * The decoder (runtime/decode.c) fills these from Alertmanager's JSON;
+ * matching, rendering (core/) and deciding read them. Nothing here knows
+ * about JSON.
  *
  * Ownership: every pointer is borrowed from the arena the decoder was given
  * (see decode.h) and is valid until that arena is reset.

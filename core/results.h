@@ -1,7 +1,8 @@
 /*
- * results.h - the result vocabulary of each action kind, as healerc reads
- * it: the HL_RESULT lines of actions.def, in one table for the parser, the
- * checker and codegen. (The runtime has its own, runtime/action.c.)
+ * results.h - the result vocabulary of each action kind: the HL_RESULT
+ * lines of actions.def, in one table for healerc's parser, checker and
+ * codegen and for the runtime (runtime/action.c), so that bit i of a
+ * succeed_on mask names the same result in both binaries.
  *
  * The i-th HL_RESULT line of an action is bit i of the succeed_on mask of
  * its steps (hl_step.succeed_on). A kind with no line reports no result.

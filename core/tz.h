@@ -8,8 +8,12 @@
  * TZ footer (e.g. "CET-1CEST,M3.5.0,M10.5.0/3"). Leap-second records are
  * ignored (they do not change civil time offsets).
  *
- * Zones are looked up under $TZDIR, else /usr/share/zoneinfo. "UTC" and
- * "Etc/UTC" need no file.
+ * Zones are looked up under $TZDIR, else /usr/share/zoneinfo. "UTC",
+ * "Etc/UTC" and "Z" need no file.
+ *
+ * healerc checks a window's zone with tz_load() too (compiler/check_decl.c),
+ * so a zone it accepts is one the runtime can load: the same name rules,
+ * the same parse of the file.
  *
  * Ownership: tz_load() returns a new zone; free it with tz_free(). A loaded
  * zone is immutable and may be read from any thread.
@@ -17,12 +21,18 @@
 #ifndef HEALER_TZ_H
 #define HEALER_TZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct tz;
 
-/* NULL on failure, with a message in err. */
+/* Whether name may be looked up: ASCII letters, digits, '_', '-', '+',
+ * '/' between components, '.' inside one; no "..", no leading or trailing
+ * '/', at most 200 bytes. */
+bool tz_name_ok(const char *name);
+
+/* NULL on failure, with a message in err (err may be NULL). */
 struct tz *tz_load(const char *name, char *err, size_t errlen);
 
 /* Parses TZif bytes (for tests and tz_load). */

@@ -9,21 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t fn_nargs[HL_FN__COUNT] = {
-#define HL_FUNC(id, name, nargs, summary) [HL_FN_##id] = nargs,
-#include "functions.def"
-};
+#include "names.h"
 
-static const char *const fn_names[HL_FN__COUNT] = {
-#define HL_FUNC(id, name, nargs, summary) [HL_FN_##id] = name,
-#include "functions.def"
-};
-
-static const char *const field_names[HL_FIELD__COUNT] = {
-#define HL_X(id, name) [HL_FIELD_##id] = name,
-    HL_ALERT_FIELDS(HL_X)
-#undef HL_X
-};
 
 /* ---- functions ---------------------------------------------------------- */
 
@@ -139,7 +126,7 @@ enum render_status render_expr(const struct hl_ruleset *rs, struct hl_expr e,
       stack[sp++] = field_value(a, in->arg);
       break;
     case HL_OP_CALL: {
-      size_t n = fn_nargs[in->arg];
+      size_t n = hl_func_nargs[in->arg];
       const char *const *args = &stack[sp - n];
       bool absent = false;
       for (size_t k = 0; k < n; k++) absent |= args[k] == NULL;
@@ -218,7 +205,7 @@ int render_check(const struct hl_ruleset *rs, struct hl_expr e, char *err,
       break;
     case HL_OP_CALL:
       if (in->arg >= HL_FN__COUNT) goto bad;
-      pop = fn_nargs[in->arg];
+      pop = hl_func_nargs[in->arg];
       break;
     case HL_OP_CONCAT: pop = in->arg; break;
     case HL_OP_DEFAULT: pop = 2; break;
@@ -313,7 +300,7 @@ void render_source(const struct hl_ruleset *rs, struct hl_expr e,
     case HL_OP_FIELD: {
       struct buf inner;
       buf_init(&inner);
-      if (in->op == HL_OP_FIELD) buf_printf(&inner, "alert.%s", field_names[in->arg]);
+      if (in->op == HL_OP_FIELD) buf_printf(&inner, "alert.%s", hl_field_names[in->arg]);
       else if (in->op == HL_OP_ANNOTATION) buf_printf(&inner, "annotations.%s", in->str);
       else if (simple_name(in->str) && strcmp(in->str, "labels") != 0 &&
                strcmp(in->str, "annotations") != 0 && strcmp(in->str, "alert") != 0)
@@ -325,8 +312,8 @@ void render_source(const struct hl_ruleset *rs, struct hl_expr e,
       break;
     }
     case HL_OP_CALL: {
-      size_t n = fn_nargs[in->arg];
-      buf_printf(&b, "%s(", fn_names[in->arg]);
+      size_t n = hl_func_nargs[in->arg];
+      buf_printf(&b, "%s(", hl_func_names[in->arg]);
       for (size_t k = sp - n; k < sp; k++)
         buf_printf(&b, "%s%s", k > sp - n ? ", " : "", st[k].text ? st[k].text : "");
       buf_putc(&b, ')');

@@ -85,24 +85,8 @@ int rtime_parse_duration(const char *s, int64_t *ms) {
 }
 
 char *rtime_format_duration(int64_t ms, char out[RTIME_BUFSZ]) {
-  static const struct { int64_t ms; const char *u; } units[] = {
-      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
-  size_t len = 0;
-  out[0] = '\0';
-  if (ms <= 0) {
-    snprintf(out, RTIME_BUFSZ, "0s");
-    return out;
-  }
-  for (size_t i = 0; i < sizeof units / sizeof units[0] && ms > 0; i++) {
-    int64_t n = ms / units[i].ms;
-    if (!n) continue;
-    ms -= n * units[i].ms;
-    int w = snprintf(out + len, RTIME_BUFSZ - len, "%lld%s", (long long)n,
-                     units[i].u);
-    if (w < 0 || (size_t)w >= RTIME_BUFSZ - len) break;
-    len += (size_t)w;
-  }
-  return out;
+  _Static_assert(RTIME_BUFSZ >= HL_DURATION_BUFSZ, "RTIME_BUFSZ");
+  return hl_format_duration(ms > 0 ? (uint64_t)ms : 0, out);
 }
 
 int rtime_parse_size(const char *s, uint64_t *bytes) {
