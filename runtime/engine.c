@@ -42,7 +42,7 @@ int engine_init(struct engine *e, const struct hl_ruleset *rs,
   e->init_stage = 5;
   if (safety_init(&e->safety, rs) < 0) goto nomem;
   e->init_stage = 6;
-  ledger_init(&e->ledger, rs, &e->decide, &e->store, &e->queue, &e->metrics);
+  ledger_init(&e->ledger, rs, &e->decide, &e->store, &e->queue, &e->metrics, &e->safety);
   e->decide.hold = hold;
   e->decide.hold_ctx = &e->safety;
   return 0;
@@ -304,105 +304,9 @@ void engine_set_journal(struct engine *e, struct journal *j) {
   safety_set_journal(&e->safety, j);
 }
 
-/* ---- restoring from the journal ---------------------------------------------- */
-
-struct restore {
-  struct engine *e;
-  size_t queued, resumed, failed, finished;
-};
-
-static int restore_seen(void *ctx, const struct journal_dedupe *d) {
-  struct restore *c = ctx;
-  return decide_restore_seen(&c->e->decide, d->rule, d->fingerprint, d->starts_at,
-                             d->alert_status, d->id, d->created_ms, d->last_seen_ms);
-}
-
-static int restore_cooldown(void *ctx, const struct journal_cooldown *cd) {
-  struct restore *c = ctx;
-  return decide_restore_cooldown(&c->e->decide, cd->key, cd->until_ms, cd->owner_id);
-}
-
-static int restore_rem(void *ctx, const struct journal_rem *jr) {
-  struct restore *c = ctx;
-  struct engine *e = c->e;
-  struct remediation *r = journal_rem_new(e->rs, jr);
-  if (!r) return -1;
-  bool running = jr->state == REM_RUNNING;
-  if (running) {
-    /* Shown queued until a worker takes it and resumes it. */
-    r->state = REM_QUEUED;
-    snprintf(r->reason, sizeof r->reason, "resuming after a restart");
-    r->resumed = true;
-    r->resume_step = jr->step;
-    r->started_ms = jr->started_ms;
-    const char *tok = jr->step < jr->nsteps ? jr->steps[jr->step].token : NULL;
-    if (tok && !(r->resume_token = strdup(tok))) {
-      rem_unref(r);
-      return -1;
-    }
-  }
-  r->qi.ready_ms = !running && e->start_delay_ms ? jr->created_ms + e->start_delay_ms : 0;
-  if (decide_restore_rem(&e->decide, r, jr->last_seen_ms, jr->cooldown_until_ms) < 0) {
-    rem_unref(r);
-    return -1;
-  }
-  store_add(&e->store, r);
-  rem_ref(r);                 /* the queue's */
-  if (queue_push(&e->queue, &r->qi) != QUEUE_OK) {
-    rem_unref(r);
-    ledger_finish(&e->ledger, r, REM_FAILED,
-                  "failed: the queue was full when healer restarted (raise --queue-size)",
-                  rtime_now_ms(), LEDGER_JOURNAL);
-    c->failed++;
-  } else {
-    ledger_log_remediation(&e->ledger, r, running ? "resuming" : "requeued", running ? REM_RUNNING : REM_QUEUED,
-                           running ? (r->resume_token ? "following it again (resume token)"
-                                                      : "its trigger was not confirmed")
-                                   : "queued before the restart",
-                           false);
-    if (running) c->resumed++;
-    else c->queued++;
-  }
-  rem_unref(r);
-  return 0;
-}
-
-/* A finished remediation of the history: listed, as it ended, and nothing
- * else (it is not queued, decided on or counted again). */
-static int restore_finished(void *ctx, const struct journal_rem *jr) {
-  struct restore *c = ctx;
-  struct remediation *r = journal_history_new(c->e->rs, jr);
-  if (!r) return -1;
-  store_add(&c->e->store, r);
-  rem_unref(r);
-  c->finished++;
-  return 0;
-}
-
-/* The pause switch and the breakers, as they were. */
-static int restore_control(void *ctx, const char *key, const char *value) {
-  struct restore *c = ctx;
-  return safety_restore(&c->e->safety, key, value);
-}
-
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen) {
-  if (atomic_load(&e->ledger.next_id) < next_id) atomic_store(&e->ledger.next_id, next_id);
-  struct restore c = {e, 0, 0, 0, 0};
-  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished,
-                              restore_control};
-  if (journal_replay(j, &v, &c) != 0) {
-    snprintf(err, errlen, "out of memory restoring the journal");
-    return -1;
-  }
-  if (c.queued || c.resumed || c.failed || c.finished)
-    log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed, "
-               "%zu finished ones back in the history", c.queued, c.resumed, c.failed,
-               c.finished);
-  /* A full disk does not keep healer from starting: the journal has
-   * failed, webhooks get 503 and journal_tick() writes this once it can. */
-  journal_sync(j, JOURNAL_LSN_ALL);
-  return 0;
+  return ledger_restore(&e->ledger, j, next_id, e->start_delay_ms, err, errlen);
 }
 
 const char *engine_unready(struct engine *e, char *why, size_t n) {

@@ -2798,16 +2798,6 @@ static struct journal_rem *export_copy(const struct journal_rem *r) {
 }
 
 /* The alert a journaled remediation was made for, as far as it is kept. */
-static void alert_of(const struct journal_rem *jr, struct alert *a) {
-  memset(a, 0, sizeof *a);
-  a->status = jr->alert_status;
-  a->alertname = jr->alertname;
-  a->fingerprint = jr->fingerprint;
-  a->starts_at = jr->starts_at;
-  a->ends_at = "";
-  a->generator_url = "";
-}
-
 struct ctl_list {
   struct jctl *v;
   size_t n, cap;
@@ -2929,88 +2919,4 @@ int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx
   free(ids);
   if (rc == 0 && oom) rc = -1;
   return rc;
-}
-
-struct remediation *journal_rem_new(const struct hl_ruleset *rs,
-                                    const struct journal_rem *jr) {
-  if (jr->rule >= rs->nrules) return NULL;
-  const struct hl_rule *hr = &rs->rules[jr->rule];
-  uint32_t nsteps = jr->nsteps < hr->nsteps ? jr->nsteps : hr->nsteps;
-  size_t np = 0;
-  for (uint32_t s = 0; s < nsteps; s++) np += jr->steps[s].nparams;
-  struct rem_step *steps = calloc(nsteps ? nsteps : 1, sizeof *steps);
-  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
-  struct remediation *r = NULL;
-  if (!steps || !params) goto out;
-  struct rem_param *p = params;
-  for (uint32_t s = 0; s < nsteps; s++) {
-    const struct hl_step *hs = &rs->steps[hr->first_step + s];
-    steps[s].kind = hs->action;
-    steps[s].backend = hs->backend;
-    if (hs->backend_expr.count) {
-      /* Picked per alert when it was accepted: the journaled name, never
-       * picked again (nor the default). A name that is gone (rebind fails
-       * such a remediation first) gives an index no backend has. */
-      steps[s].backend = backend_find(rs, action_backend_kind(hs->action), jr->steps[s].backend);
-      if (steps[s].backend == HL_NONE) steps[s].backend = rs->nbackends;
-    }
-    steps[s].target = hs->target;
-    steps[s].succeed_on = hs->succeed_on;   /* as the rules say now */
-    steps[s].params = p;
-    uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
-    steps[s].nparams = n;
-    for (uint32_t k = 0; k < n; k++, p++) {
-      p->name = rs->params[hs->first_param + k].name;
-      p->value = jr->steps[s].params[k].value;
-    }
-  }
-  struct alert a;
-  alert_of(jr, &a);
-  struct rem_draft d = {jr->rule, hr->name, &a, jr->dry_run, nsteps, steps,
-                        jr->cooldown_key, jr->limit_key};
-  r = rem_new(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
-  if (r) r->created_ms = jr->created_ms;
-out:
-  free(steps);
-  free(params);
-  return r;
-}
-
-struct remediation *journal_history_new(const struct hl_ruleset *rs,
-                                        const struct journal_rem *jr) {
-  size_t np = 0;
-  for (uint32_t s = 0; s < jr->nsteps; s++) np += jr->steps[s].nparams;
-  struct rem_step *steps = calloc(jr->nsteps ? jr->nsteps : 1, sizeof *steps);
-  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
-  struct remediation *r = NULL;
-  if (!steps || !params) goto out;
-  struct rem_param *p = params;
-  for (uint32_t s = 0; s < jr->nsteps; s++) {
-    const struct journal_step *js = &jr->steps[s];
-    steps[s].kind = js->kind;
-    steps[s].backend = HL_NONE;
-    for (uint32_t b = 0; js->backend && b < rs->nbackends; b++)
-      if (strcmp(rs->backends[b].name, js->backend) == 0) {
-        steps[s].backend = b;
-        break;
-      }
-    steps[s].target = js->target;
-    steps[s].succeed_on = 0;  /* never runs again: the mask plays no part */
-    steps[s].params = p;
-    steps[s].nparams = js->nparams;
-    for (uint32_t k = 0; k < js->nparams; k++, p++) {
-      p->name = js->params[k].name;
-      p->value = js->params[k].value;
-    }
-  }
-  struct alert a;
-  alert_of(jr, &a);
-  struct rem_draft d = {jr->rule, jr->rule_name, &a, jr->dry_run, jr->nsteps, steps,
-                        NULL, NULL};
-  r = rem_new_copy(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
-  if (r) r->created_ms = jr->created_ms;
-out:
-  free(steps);
-  free(params);
-  return r;
 }

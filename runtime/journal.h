@@ -321,20 +321,8 @@ struct journal_visitor {
  * a callback's nonzero value, or -1 when out of memory. */
 int journal_replay(struct journal *j, const struct journal_visitor *v, void *ctx);
 
-/* A new remediation (one reference, see rem_new()) from jr, in jr's state
- * and reason, with created/updated times restored and names borrowed from
- * rs as rem.h wants. NULL when out of memory. The resume tokens and step are
- * not part of struct remediation: the caller keeps them. */
-struct remediation *journal_rem_new(const struct hl_ruleset *rs,
-                                    const struct journal_rem *jr);
-
-/* A new remediation (one reference) from a finished jr (visitor.finished),
- * in its final state, reason and times, owning all its names (rule, targets,
- * parameter names: the rule may have changed or gone); a backend no longer
- * declared shows as the default. Never to be queued or decided on. NULL
- * when out of memory. */
-struct remediation *journal_history_new(const struct hl_ruleset *rs,
-                                        const struct journal_rem *jr);
+/* ledger.h makes remediations of what journal_replay() hands out
+ * (ledger_rem_of(), ledger_history_of()). */
 
 /* ---- appending ----------------------------------------------------------------- */
 

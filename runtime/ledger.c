@@ -4,13 +4,18 @@
 #include "ledger.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
+#include "backend.h"
+#include "log.h"
 #include "rtime.h"
 
 void ledger_init(struct ledger *l, const struct hl_ruleset *rs, struct decide *d,
-                 struct store *st, struct queue *q, struct metrics *m) {
+                 struct store *st, struct queue *q, struct metrics *m, struct safety *sf) {
   l->rs = rs;
+  l->safety = sf;
   l->decide = d;
   l->store = st;
   l->queue = q;
@@ -225,4 +230,203 @@ void ledger_finish(struct ledger *l, struct remediation *r, enum rem_state st,
   /* The decision line already carried the parameters. */
   ledger_log_remediation(l, r, st == REM_DRY_RUN ? "dry_run" : "remediation", st, reason,
                          false);
+}
+
+/* ---- remediations from the journal ------------------------------------------ */
+
+/* The alert a journaled remediation was for (what rem_new() reads). */
+static void alert_of(const struct journal_rem *jr, struct alert *a) {
+  memset(a, 0, sizeof *a);
+  a->status = jr->alert_status;
+  a->alertname = jr->alertname;
+  a->fingerprint = jr->fingerprint;
+  a->starts_at = jr->starts_at;
+  a->ends_at = "";
+  a->generator_url = "";
+}
+
+struct remediation *ledger_rem_of(const struct hl_ruleset *rs, const struct journal_rem *jr) {
+  if (jr->rule >= rs->nrules) return NULL;
+  const struct hl_rule *hr = &rs->rules[jr->rule];
+  uint32_t nsteps = jr->nsteps < hr->nsteps ? jr->nsteps : hr->nsteps;
+  size_t np = 0;
+  for (uint32_t s = 0; s < nsteps; s++) np += jr->steps[s].nparams;
+  struct rem_step *steps = calloc(nsteps ? nsteps : 1, sizeof *steps);
+  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
+  struct remediation *r = NULL;
+  if (!steps || !params) goto out;
+  struct rem_param *p = params;
+  for (uint32_t s = 0; s < nsteps; s++) {
+    const struct hl_step *hs = &rs->steps[hr->first_step + s];
+    steps[s].kind = hs->action;
+    steps[s].backend = hs->backend;
+    if (hs->backend_expr.count) {
+      /* Picked per alert when it was accepted: the journaled name, never
+       * picked again (nor the default). A name that is gone (rebind fails
+       * such a remediation first) gives an index no backend has. */
+      steps[s].backend = backend_find(rs, action_backend_kind(hs->action), jr->steps[s].backend);
+      if (steps[s].backend == HL_NONE) steps[s].backend = rs->nbackends;
+    }
+    steps[s].target = hs->target;
+    steps[s].succeed_on = hs->succeed_on;   /* as the rules say now */
+    steps[s].params = p;
+    uint32_t n = jr->steps[s].nparams < hs->nparams ? jr->steps[s].nparams : hs->nparams;
+    steps[s].nparams = n;
+    for (uint32_t k = 0; k < n; k++, p++) {
+      p->name = rs->params[hs->first_param + k].name;
+      p->value = jr->steps[s].params[k].value;
+    }
+  }
+  struct alert a;
+  alert_of(jr, &a);
+  struct rem_draft d = {jr->rule, hr->name, &a, jr->dry_run, nsteps, steps,
+                        jr->cooldown_key, jr->limit_key};
+  r = rem_new(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
+  if (r) r->created_ms = jr->created_ms;
+out:
+  free(steps);
+  free(params);
+  return r;
+}
+
+struct remediation *ledger_history_of(const struct hl_ruleset *rs,
+                                      const struct journal_rem *jr) {
+  size_t np = 0;
+  for (uint32_t s = 0; s < jr->nsteps; s++) np += jr->steps[s].nparams;
+  struct rem_step *steps = calloc(jr->nsteps ? jr->nsteps : 1, sizeof *steps);
+  struct rem_param *params = calloc(np ? np : 1, sizeof *params);
+  struct remediation *r = NULL;
+  if (!steps || !params) goto out;
+  struct rem_param *p = params;
+  for (uint32_t s = 0; s < jr->nsteps; s++) {
+    const struct journal_step *js = &jr->steps[s];
+    steps[s].kind = js->kind;
+    steps[s].backend = HL_NONE;
+    for (uint32_t b = 0; js->backend && b < rs->nbackends; b++)
+      if (strcmp(rs->backends[b].name, js->backend) == 0) {
+        steps[s].backend = b;
+        break;
+      }
+    steps[s].target = js->target;
+    steps[s].succeed_on = 0;  /* never runs again: the mask plays no part */
+    steps[s].params = p;
+    steps[s].nparams = js->nparams;
+    for (uint32_t k = 0; k < js->nparams; k++, p++) {
+      p->name = js->params[k].name;
+      p->value = js->params[k].value;
+    }
+  }
+  struct alert a;
+  alert_of(jr, &a);
+  struct rem_draft d = {jr->rule, jr->rule_name, &a, jr->dry_run, jr->nsteps, steps,
+                        NULL, NULL};
+  r = rem_new_copy(&d, jr->id, jr->state, jr->reason, jr->updated_ms);
+  if (r) r->created_ms = jr->created_ms;
+out:
+  free(steps);
+  free(params);
+  return r;
+}
+
+/* ---- restoring ---------------------------------------------------------------- */
+
+struct restore {
+  struct ledger *l;
+  int64_t start_delay_ms;
+  size_t queued, resumed, failed, finished;
+};
+
+static int restore_seen(void *ctx, const struct journal_dedupe *d) {
+  struct restore *c = ctx;
+  return decide_restore_seen(c->l->decide, d->rule, d->fingerprint, d->starts_at,
+                             d->alert_status, d->id, d->created_ms, d->last_seen_ms);
+}
+
+static int restore_cooldown(void *ctx, const struct journal_cooldown *cd) {
+  struct restore *c = ctx;
+  return decide_restore_cooldown(c->l->decide, cd->key, cd->until_ms, cd->owner_id);
+}
+
+static int restore_rem(void *ctx, const struct journal_rem *jr) {
+  struct restore *c = ctx;
+  struct ledger *l = c->l;
+  struct remediation *r = ledger_rem_of(l->rs, jr);
+  if (!r) return -1;
+  bool running = jr->state == REM_RUNNING;
+  if (running) {
+    /* Shown queued until a worker takes it and resumes it. */
+    r->state = REM_QUEUED;
+    snprintf(r->reason, sizeof r->reason, "resuming after a restart");
+    r->resumed = true;
+    r->resume_step = jr->step;
+    r->started_ms = jr->started_ms;
+    const char *tok = jr->step < jr->nsteps ? jr->steps[jr->step].token : NULL;
+    if (tok && !(r->resume_token = strdup(tok))) {
+      rem_unref(r);
+      return -1;
+    }
+  }
+  r->qi.ready_ms = !running && c->start_delay_ms ? jr->created_ms + c->start_delay_ms : 0;
+  if (decide_restore_rem(l->decide, r, jr->last_seen_ms, jr->cooldown_until_ms) < 0) {
+    rem_unref(r);
+    return -1;
+  }
+  store_add(l->store, r);
+  rem_ref(r);                 /* the queue's */
+  if (queue_push(l->queue, &r->qi) != QUEUE_OK) {
+    rem_unref(r);
+    ledger_finish(l, r, REM_FAILED,
+                  "failed: the queue was full when healer restarted (raise --queue-size)",
+                  rtime_now_ms(), LEDGER_JOURNAL);
+    c->failed++;
+  } else {
+    ledger_log_remediation(l, r, running ? "resuming" : "requeued",
+                           running ? REM_RUNNING : REM_QUEUED,
+                           running ? (r->resume_token ? "following it again (resume token)"
+                                                      : "its trigger was not confirmed")
+                                   : "queued before the restart",
+                           false);
+    if (running) c->resumed++;
+    else c->queued++;
+  }
+  rem_unref(r);
+  return 0;
+}
+
+/* A finished remediation of the history: listed, as it ended, and nothing
+ * else (it is not queued, decided on or counted again). */
+static int restore_finished(void *ctx, const struct journal_rem *jr) {
+  struct restore *c = ctx;
+  struct remediation *r = ledger_history_of(c->l->rs, jr);
+  if (!r) return -1;
+  store_add(c->l->store, r);
+  rem_unref(r);
+  c->finished++;
+  return 0;
+}
+
+/* The pause switch and the breakers, as they were. */
+static int restore_control(void *ctx, const char *key, const char *value) {
+  struct restore *c = ctx;
+  return c->l->safety ? safety_restore(c->l->safety, key, value) : 0;
+}
+
+int ledger_restore(struct ledger *l, struct journal *j, uint64_t next_id,
+                   int64_t start_delay_ms, char *err, size_t errlen) {
+  if (atomic_load(&l->next_id) < next_id) atomic_store(&l->next_id, next_id);
+  struct restore c = {l, start_delay_ms, 0, 0, 0, 0};
+  struct journal_visitor v = {restore_seen, restore_cooldown, restore_rem, restore_finished,
+                              restore_control};
+  if (journal_replay(j, &v, &c) != 0) {
+    snprintf(err, errlen, "out of memory restoring the journal");
+    return -1;
+  }
+  if (c.queued || c.resumed || c.failed || c.finished)
+    log_printf(LOGL_INFO, "journal: %zu remediations re-queued, %zu to resume, %zu failed, "
+               "%zu finished ones back in the history", c.queued, c.resumed, c.failed,
+               c.finished);
+  /* A full disk does not keep healer from starting: the journal has
+   * failed, webhooks get 503 and journal_tick() writes this once it can. */
+  journal_sync(j, JOURNAL_LSN_ALL);
+  return 0;
 }

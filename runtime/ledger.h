@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "queue.h"
 #include "rem.h"
+#include "safety.h"
 #include "store.h"
 
 struct ledger {
@@ -53,12 +54,13 @@ struct ledger {
   struct store *store;
   struct queue *queue;
   struct metrics *metrics;
+  struct safety *safety;      /* the pause switch and breakers; may be NULL */
   struct journal *journal;    /* NULL: nothing is journaled */
   atomic_ullong next_id;      /* the next remediation id */
 };
 
 void ledger_init(struct ledger *l, const struct hl_ruleset *rs, struct decide *d,
-                 struct store *st, struct queue *q, struct metrics *m);
+                 struct store *st, struct queue *q, struct metrics *m, struct safety *sf);
 
 /* A new remediation id. With a journal it is reserved there first (see
  * journal.h, "Ids"), so no restart hands it out again; if the journal has
@@ -137,6 +139,30 @@ void ledger_log_remediation(const struct ledger *l, const struct remediation *r,
 void ledger_log_decision(const struct ledger *l, const struct alert *a, int32_t rule,
                          const char *decision, const struct remediation *r,
                          const char *reason);
+
+/* Rebuilds what j replayed: the pause switch and the breakers; dedupe
+ * keys, cooldowns and budgets in decide; the remediations in flight in
+ * the store and on the queue (a running one is marked for the worker to
+ * resume: rem->resumed; one the queue cannot take fails); the finished
+ * ones of the journal's history in the store only, as they ended. Ids
+ * continue from next_id; a queued one may start start_delay_ms after it
+ * was created. Before the workers start. 0, or -1 with err. */
+int ledger_restore(struct ledger *l, struct journal *j, uint64_t next_id,
+                   int64_t start_delay_ms, char *err, size_t errlen);
+
+/* A new remediation (one reference, see rem_new()) from jr, in jr's state
+ * and reason, with created/updated times restored and names borrowed from
+ * rs as rem.h wants. NULL when out of memory. The resume tokens and step are
+ * not part of struct remediation: the caller keeps them. */
+struct remediation *ledger_rem_of(const struct hl_ruleset *rs, const struct journal_rem *jr);
+
+/* A new remediation (one reference) from a finished jr (visitor.finished),
+ * in its final state, reason and times, owning all its names (rule, targets,
+ * parameter names: the rule may have changed or gone); a backend no longer
+ * declared shows as the default. Never to be queued or decided on. NULL
+ * when out of memory. */
+struct remediation *ledger_history_of(const struct hl_ruleset *rs,
+                                      const struct journal_rem *jr);
 
 /* The alert's fields of a log line: alertname, fingerprint, startsAt,
  * status. */

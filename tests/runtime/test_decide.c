@@ -48,7 +48,7 @@ static void init(size_t queue_cap) {
   assert_int_equal(store_init(&st, 100), 0);
   assert_int_equal(decide_init(&d, &rs, 3600000, 1000, 1000), 0);
   assert_int_equal(metrics_init(&m, &rs, 0), 0);
-  ledger_init(&l, &rs, &d, &st, &q, &m);
+  ledger_init(&l, &rs, &d, &st, &q, &m, NULL);
 }
 
 static void fini(void) {

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "journal.h"
+#include "ledger.h"
 #include "log.h"
 #include "metrics.h"
 #include "rem.h"
@@ -286,7 +287,7 @@ static int cap_rem(void *ctx, const struct journal_rem *r) {
   struct capture *c = ctx;
   assert_true(c->n < 8);
   c->rems[c->n] = *r;
-  c->rebuilt[c->n] = journal_rem_new(&hl_ruleset, r);
+  c->rebuilt[c->n] = ledger_rem_of(&hl_ruleset, r);
   assert_non_null(c->rebuilt[c->n]);
   c->n++;
   return 0;
@@ -437,7 +438,7 @@ static struct hl_ruleset g_masked_rs;
 
 static int check_masks(void *ctx, const struct journal_rem *r) {
   (void)ctx;
-  struct remediation *m = journal_rem_new(&g_masked_rs, r);
+  struct remediation *m = ledger_rem_of(&g_masked_rs, r);
   assert_non_null(m);
   const struct hl_rule *hr = &g_masked_rs.rules[r->rule];
   for (uint32_t s = 0; s < m->nsteps; s++)
@@ -486,7 +487,7 @@ static uint32_t backend_named(const struct hl_ruleset *rs, const char *name) {
 
 static int check_picked(void *ctx, const struct journal_rem *r) {
   size_t *seen = ctx;
-  struct remediation *m = journal_rem_new(g_picked_rs, r);
+  struct remediation *m = ledger_rem_of(g_picked_rs, r);
   assert_non_null(m);
   assert_int_equal(m->steps[0].backend, backend_named(g_picked_rs, "eu-1"));
   assert_int_equal(m->steps[1].backend, backend_named(g_picked_rs, "eu-1-b"));
@@ -1380,12 +1381,12 @@ static void test_history_kept(void **state) {
   free(s0);
 }
 
-/* journal_history_new(): a remediation for the API, owning its names. */
+/* ledger_history_of(): a remediation for the API, owning its names. */
 static int hist_build(void *ctx, const struct journal_rem *jr) {
   struct remediation **out = ctx;
   for (size_t i = 0; i < 8; i++)
     if (!out[i]) {
-      out[i] = journal_history_new(&hl_ruleset, jr);
+      out[i] = ledger_history_of(&hl_ruleset, jr);
       assert_non_null(out[i]);
       return 0;
     }
