@@ -30,8 +30,3 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
   *cp = c;
   return k;
 }
-
-size_t utf8_len(const unsigned char *s, size_t n) {
-  uint32_t cp;
-  return utf8_decode(s, n, &cp);
-}

@@ -20,7 +20,12 @@
  * or 0 for an invalid or cut one. Stores the code point in *cp. */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
-/* The same length, without the code point. */
-size_t utf8_len(const unsigned char *s, size_t n);
+/* The same length, without the code point. Inline, with ASCII decided
+ * here: the decoder and the log writer call it on every byte of every
+ * label value. */
+static inline size_t utf8_len(const unsigned char *s, size_t n) {
+  uint32_t cp;
+  return s[0] < 0x80 ? 1 : utf8_decode(s, n, &cp);
+}
 
 #endif
