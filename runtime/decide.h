@@ -42,6 +42,8 @@
 #include "rem.h"
 
 struct dd_entry;
+struct cd_entry;
+struct lim_entry;
 
 struct budget_ring {
   int64_t *starts;            /* acceptance times, oldest at head; grows

@@ -6,12 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "action.h"
-#include "backend.h"
-#include "buf.h"
 #include "log.h"
 #include "plan.h"
-#include "render.h"
 #include "rtime.h"
 
 /* decide's hold: the pause switch and the breakers. */

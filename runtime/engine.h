@@ -96,12 +96,8 @@ void engine_free(struct engine *e);
  * outlives the engine's use of it). Call before restoring or serving. */
 void engine_set_journal(struct engine *e, struct journal *j);
 
-/* Rebuilds the state j replayed: dedupe keys, cooldowns and budgets in
- * decide; the remediations in flight in the store and on the queue (a
- * running one is marked for the worker to resume: rem->resumed); the
- * finished ones of the journal's history in the store only, as they
- * ended (the store's list then reads as before the restart, by id). Ids
- * continue from next_id. Before the workers start. 0, or -1 with err. */
+/* Rebuilds the state j replayed (ledger_restore(), with the engine's
+ * start delay). Before the workers start. 0, or -1 with err. */
 int engine_restore(struct engine *e, struct journal *j, uint64_t next_id,
                    char *err, size_t errlen);
 

@@ -16,9 +16,7 @@
 #include "decide.h"
 #include "journal.h"
 #include "log.h"
-#include "queue.h"
 #include "safety.h"
-#include "store.h"
 
 #define NOW 1796130000000LL
 #define HOUR 3600000LL
