@@ -4,6 +4,7 @@
 #include "names.h"
 
 #include <stddef.h>
+#include <string.h>
 
 const char *const hl_action_words[HL_ACT__COUNT + 1] = {
 #define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = word,
@@ -58,4 +59,20 @@ const char *hl_backend_word(unsigned kind) {
 
 const char *hl_status_word(unsigned status) {
   return status == HL_STATUS_RESOLVED ? "resolved" : status == HL_STATUS_ANY ? "any" : "firing";
+}
+
+static const uint8_t action_backends[HL_ACT__COUNT] = {
+#define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = HL_BK_##backend,
+#include "actions.def"
+};
+
+uint8_t hl_action_backend(unsigned kind) {
+  return kind < HL_ACT__COUNT ? action_backends[kind] : HL_BK__COUNT;
+}
+
+uint32_t hl_backend_find(const struct hl_ruleset *rs, unsigned kind, const char *name) {
+  for (uint32_t i = 0; name && i < rs->nbackends; i++)
+    if (rs->backends[i].kind == kind && strcmp(rs->backends[i].name, name) == 0)
+      return i;
+  return HL_NONE;
 }

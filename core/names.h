@@ -47,4 +47,11 @@ const char *hl_backend_word(unsigned kind);
  * "firing". */
 const char *hl_status_word(unsigned status);
 
+/* The backend kind an action kind runs on (HL_BK_KUBERNETES for
+ * HL_ACT_K8S_DRAIN), or HL_BK__COUNT for a kind out of range. */
+uint8_t hl_action_backend(unsigned kind);
+
+/* The declared backend of kind named name in rs, or HL_NONE. */
+uint32_t hl_backend_find(const struct hl_ruleset *rs, unsigned kind, const char *name);
+
 #endif

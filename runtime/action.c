@@ -27,15 +27,6 @@ const struct action_ops *action_ops_for(uint8_t kind) {
   return kind < HL_ACT__COUNT ? registry[kind] : NULL;
 }
 
-static const uint8_t backend_kinds[HL_ACT__COUNT] = {
-#define HL_ACTION(id, word, verb, backend, target, open) [HL_ACT_##id] = HL_BK_##backend,
-#include "actions.def"
-};
-
-uint8_t action_backend_kind(uint8_t kind) {
-  return kind < HL_ACT__COUNT ? backend_kinds[kind] : HL_BK__COUNT;
-}
-
 /* ---- results ------------------------------------------------------------- */
 
 /* The HL_RESULT lines of actions.def are read by core/results.c, for

@@ -100,10 +100,6 @@ struct action_ops {
 /* The implementation of a kind, or NULL when none is built in. */
 const struct action_ops *action_ops_for(uint8_t kind);
 
-/* The backend kind (enum hl_backend_kind) that runs an action kind, or
- * HL_BK__COUNT for an unknown one. */
-uint8_t action_backend_kind(uint8_t kind);
-
 /*
  * Results (the HL_RESULT lines of actions.def): a kind that reports one
  * when a step ends (a Jenkins build result, a Job condition, a Spinnaker

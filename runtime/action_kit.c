@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "httpc.h"
+#include "names.h"
 #include "rtime.h"
 
 void action_reasonf(struct action_run *run, const char *fmt, ...) {
@@ -35,7 +36,7 @@ const struct backend *action_backend(struct action_run *run, uint8_t kind,
     action_reasonf(run, "%s%sno %s configured: set %s", who, sep, what, how);
   else
     action_reasonf(run, "%s%s%s backend '%s' is not configured", who, sep,
-                   backend_kind_word(kind),
+                   hl_backend_word(kind),
                    run->rs && run->step->backend < run->rs->nbackends
                        ? run->rs->backends[run->step->backend].name
                        : "?");

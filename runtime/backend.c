@@ -115,7 +115,7 @@ void backend_metrics_render(struct buf *o) {
     buf_reset(&lb);
     buf_puts(&lb, "backend=\"");
     buf_prom_label(&lb, b->name);
-    buf_printf(&lb, "\",kind=\"%s\"", backend_kind_word(b->kind));
+    buf_printf(&lb, "\",kind=\"%s\"", hl_backend_word(b->kind));
     if (!lb.oom)
       hist_render(o, name, lb.data, b->requests);
   }
@@ -127,18 +127,6 @@ const char *backend_field(const struct backend *b, const char *name) {
     return NULL;
   int i = field_index(b->kind, name);
   return i >= 0 && i < BACKEND_FIELDS_MAX ? b->values[i] : NULL;
-}
-
-const char *backend_kind_word(uint8_t kind) {
-  return kind < HL_BK__COUNT ? hl_backend_words[kind] : "?";
-}
-
-uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
-                      const char *name) {
-  for (uint32_t i = 0; name && i < rs->nbackends; i++)
-    if (rs->backends[i].kind == kind && strcmp(rs->backends[i].name, name) == 0)
-      return i;
-  return HL_NONE;
 }
 
 const char *backend_describe(const struct backend *b, char *out,
@@ -512,7 +500,7 @@ int backend_load_all(const struct hl_ruleset *rs, bool dry_run, char *err,
       continue; /* recorded as dry_run: calls nothing */
     for (uint32_t s = 0; s < rule->nsteps; s++) {
       const struct hl_step *st = &rs->steps[rule->first_step + s];
-      uint8_t bk = action_backend_kind(st->action);
+      uint8_t bk = hl_action_backend(st->action);
       if (st->backend_expr.count) {
         /* Picked per alert: any declared backend of the kind may be. */
         for (uint32_t b = 0; b < g_ndeclared; b++)

@@ -79,14 +79,6 @@ const struct backend *backend_get(uint8_t kind, uint32_t index);
  * needed backend to a /metrics page. */
 void backend_metrics_render(struct buf *out);
 
-/* The word of a backend kind ("kubernetes"), or "?". */
-const char *backend_kind_word(uint8_t kind);
-
-/* The index in rs->backends of the declared backend of kind named name,
- * or HL_NONE. */
-uint32_t backend_find(const struct hl_ruleset *rs, uint8_t kind,
-                      const char *name);
-
 /* A field's value by name ("url", "token"), or NULL when unset. */
 const char *backend_field(const struct backend *b, const char *name);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "action.h"
 #include "log.h"
 #include "plan.h"
 #include "rtime.h"
@@ -96,12 +97,23 @@ static void skip_step(struct engine *e, const struct plan_step *st, const struct
 /* A rule that matched and rendered: the remediation it would run goes
  * through the ledger's admission (dedupe, the hold, cooldown, limit,
  * budget) to the queue, or is recorded as why not. */
+/* Whether this build runs every step of rule (plans do not know: the tools
+ * plan on the same tables without any action kind linked in). */
+static bool implemented(const struct hl_ruleset *rs, const struct hl_rule *rule) {
+  for (uint32_t s = 0; s < rule->nsteps; s++)
+    if (!action_ops_for(rs->steps[rule->first_step + s].action)) return false;
+  return true;
+}
+
 static enum step_result run_step(struct engine *e, const struct plan_step *st,
                                  const struct alert *a, int64_t now_ms,
                                  struct ingest_result *res) {
   uint32_t ri = st->rule;
   const struct hl_rule *rule = &e->rs->rules[ri];
-  const struct rem_draft *d = &st->d;
+  struct rem_draft draft = st->d;
+  const struct rem_draft *d = &draft;
+  if (draft.dry_run == REM_DRY_NO && !implemented(e->rs, rule))
+    draft.dry_run = REM_DRY_UNIMPLEMENTED;
   struct remediation *r =
       rem_new(d, ledger_new_id(&e->ledger), REM_QUEUED, dry_reason(d->dry_run), now_ms);
   if (!r) return STEP_NOMEM;

@@ -32,6 +32,7 @@
 #include "hist.h"
 #include "hmap.h"
 #include "log.h"
+#include "names.h"
 
 #define TMP_FILE JOURNAL_FILE ".tmp"
 #define LOCK_FILE "LOCK"
@@ -2185,7 +2186,7 @@ static const char *steps_differ(const struct hl_ruleset *rs, uint32_t ri,
     /* A backend picked per alert was journaled as picked: it must still be
      * a declared backend of the step's kind. */
     if (hs->backend_expr.count)
-      backend = backend_find(rs, action_backend_kind(hs->action), js->backend) != HL_NONE
+      backend = hl_backend_find(rs, hl_action_backend(hs->action), js->backend) != HL_NONE
                     ? js->backend
                     : NULL;
     bool params_ok = hs->nparams == js->nparams;

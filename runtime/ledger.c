@@ -10,6 +10,7 @@
 #include "action.h"
 #include "backend.h"
 #include "log.h"
+#include "names.h"
 #include "rtime.h"
 
 void ledger_init(struct ledger *l, const struct hl_ruleset *rs, struct decide *d,
@@ -264,7 +265,7 @@ struct remediation *ledger_rem_of(const struct hl_ruleset *rs, const struct jour
       /* Picked per alert when it was accepted: the journaled name, never
        * picked again (nor the default). A name that is gone (rebind fails
        * such a remediation first) gives an index no backend has. */
-      steps[s].backend = backend_find(rs, action_backend_kind(hs->action), jr->steps[s].backend);
+      steps[s].backend = hl_backend_find(rs, hl_action_backend(hs->action), jr->steps[s].backend);
       if (steps[s].backend == HL_NONE) steps[s].backend = rs->nbackends;
     }
     steps[s].target = hs->target;

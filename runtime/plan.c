@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "action.h"
-#include "backend.h"
 #include "buf.h"
+#include "names.h"
 #include "render.h"
 
 /* ---- the steps of a plan ------------------------------------------------- */
@@ -38,13 +37,11 @@ static const char *arena_strdup(struct bump *arena, const char *s) {
 
 /* ---- rendering a rule ---------------------------------------------------- */
 
-static uint8_t dry_run_of(const struct hl_ruleset *rs, const struct hl_rule *rule,
-                          unsigned flags) {
+/* Whether the remediation runs in dry-run, as far as the rules say; the
+ * daemon adds REM_DRY_UNIMPLEMENTED for a kind its build lacks. */
+static uint8_t dry_run_of(const struct hl_rule *rule, unsigned flags) {
   if (flags & PLAN_DRY_RUN) return REM_DRY_GLOBAL;
   if (rule->flags & HL_RULE_DRY_RUN) return REM_DRY_RULE;
-  for (uint32_t s = 0; s < rule->nsteps; s++)
-    if (!action_ops_for(rs->steps[rule->first_step + s].action))
-      return REM_DRY_UNIMPLEMENTED;
   return REM_DRY_NO;
 }
 
@@ -71,11 +68,11 @@ static enum render_status pick_backend(const struct hl_ruleset *rs,
   enum render_status rc = render_expr(rs, hs->backend_expr, a, arena, &name, &m);
   if (rc == RENDER_ABSENT) return absent(why, &m);
   if (rc != RENDER_OK) return rc;
-  uint8_t kind = action_backend_kind(hs->action);
-  *index = backend_find(rs, kind, name);
+  uint8_t kind = hl_action_backend(hs->action);
+  *index = hl_backend_find(rs, kind, name);
   if (*index != HL_NONE) return RENDER_OK;
   snprintf(why->reason, sizeof why->reason, "no %s backend '%.100s'",
-           backend_kind_word(kind), name);
+           hl_backend_word(kind), name);
   why->kind = PLAN_SKIP_NO_BACKEND;
   return RENDER_ABSENT;
 }
@@ -123,7 +120,7 @@ static enum render_status draft(const struct hl_ruleset *rs, uint32_t ri,
   d->rule = ri;
   d->rule_name = rule->name;
   d->alert = a;
-  d->dry_run = dry_run_of(rs, rule, flags);
+  d->dry_run = dry_run_of(rule, flags);
   struct rem_step *steps = rule->nsteps ? bump_alloc(arena, rule->nsteps * sizeof *steps) : NULL;
   if (rule->nsteps && !steps) return RENDER_NOMEM;
   d->steps = steps;
