@@ -156,9 +156,24 @@ $(patsubst %.c,$(B)/%.o,$(COMP_SRC)): $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HEALERC_INC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
-$(BIN)/healerc: $(HEALERC_OBJ) $(CORE_LIB)
+# healerc's rule tools (test, explain, replay): the compiler's front end
+# joined to the runtime's decision core, so they decide with the daemon's
+# own code (decode, plan, decide), on the tables built in memory. The only
+# area that sees both sides' headers.
+TOOLS_SRC := $(wildcard tools/*.c)
+TOOLS_OBJ := $(patsubst %.c,$(B)/%.o,$(TOOLS_SRC))
+TOOLS_INC := -Icore -Idsl -Icompiler -Iruntime -I$(B)/dsl
+DECISION_OBJ := $(patsubst %,$(B)/runtime/%.o,decode plan decide rem hmap log)
+CJSON_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+
+$(TOOLS_OBJ): | $(B)/dsl/parser.h $(B)/dsl/lexer.h
+$(TOOLS_OBJ): $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS)
+	$(CC) $(TOOLS_INC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
+$(BIN)/healerc: $(HEALERC_OBJ) $(TOOLS_OBJ) $(DECISION_OBJ) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PCRE_LIBS) $(CJSON_LIBS) -lpthread -lm
 
 # Per-area fragments: runtime, tests, fuzz, bench.
 include $(sort $(wildcard mk/*.mk))

@@ -491,3 +491,31 @@ void decide_stats(struct decide *d, struct decide_stats *out) {
   out->limit = d->limit.count;
   pthread_mutex_unlock(&d->mu);
 }
+
+const char *decide_skip_words(enum decide_verdict v, const struct hl_rule *rule,
+                              const struct decide_info *info, char *why, size_t n) {
+  char dur[RTIME_BUFSZ], dur2[RTIME_BUFSZ];
+  switch (v) {
+  case DECIDE_HELD: {
+    bool paused = strcmp(info->why, "paused") == 0;
+    snprintf(why, n, "%s", info->why);
+    return paused ? "paused" : "breaker_open";
+  }
+  case DECIDE_COOLDOWN:
+    snprintf(why, n, "cooldown: %s left", rtime_format_duration(info->wait_ms, dur));
+    return "cooldown";
+  case DECIDE_LIMIT:
+    snprintf(why, n, "limit: %u of %u already in flight", info->inflight, rule->limit);
+    return "limit";
+  case DECIDE_BUDGET:
+    snprintf(why, n, "budget: %u per %s used up, next in %s", rule->budget,
+             rtime_format_duration((int64_t)rule->budget_ms, dur),
+             rtime_format_duration(info->wait_ms, dur2));
+    return "budget";
+  case DECIDE_TABLE_FULL:
+    snprintf(why, n, "%s", info->why);
+    return "cooldown_full";
+  default:
+    return NULL;
+  }
+}

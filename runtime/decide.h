@@ -98,6 +98,14 @@ struct decide_info {
   char why[256];              /* DECIDE_HELD: the hold's reason */
 };
 
+/* A verdict that skips the remediation, in the words the daemon logs and
+ * the tools print: returns the decision ("cooldown", "limit", "budget",
+ * "paused", "breaker_open", "cooldown_full") and writes why ("cooldown:
+ * 25m left") into why. NULL for a verdict that is no skip (QUEUED,
+ * DUPLICATE, and the ledger's own refusals). */
+const char *decide_skip_words(enum decide_verdict v, const struct hl_rule *rule,
+                              const struct decide_info *info, char *why, size_t n);
+
 /* Whether the cooldown table holds --cooldown-max keys (for /readyz). */
 bool decide_cooldown_full(struct decide *d);
 

@@ -120,8 +120,8 @@ static enum step_result run_step(struct engine *e, const struct plan_step *st,
   r->qi.ready_ms = e->start_delay_ms ? now_ms + e->start_delay_ms : 0;
   struct decide_info info;
   enum decide_verdict v = ledger_admit(&e->ledger, a, r, now_ms, &info);
-  char reason[REM_REASON_MAX], dur[RTIME_BUFSZ], dur2[RTIME_BUFSZ];
-  const char *decision = NULL, *why = reason;   /* a skip, when decision is set */
+  char reason[REM_REASON_MAX];
+  const char *decision = NULL;  /* a skip, when set: why in reason */
   enum metrics_suppress sup = SUP_COOLDOWN;
   enum step_result out = STEP_DONE;
   switch (v) {
@@ -135,36 +135,6 @@ static enum step_result run_step(struct engine *e, const struct plan_step *st,
     res->duplicates++;
     break;
   }
-  case DECIDE_HELD: {
-    bool paused = strcmp(info.why, "paused") == 0;
-    decision = paused ? "paused" : "breaker_open";
-    sup = paused ? SUP_PAUSED : SUP_BREAKER;
-    why = info.why;
-    break;
-  }
-  case DECIDE_COOLDOWN:
-    decision = "cooldown";
-    snprintf(reason, sizeof reason, "cooldown: %s left",
-             rtime_format_duration(info.wait_ms, dur));
-    break;
-  case DECIDE_LIMIT:
-    decision = "limit";
-    sup = SUP_LIMIT;
-    snprintf(reason, sizeof reason, "limit: %u of %u already in flight", info.inflight,
-             rule->limit);
-    break;
-  case DECIDE_BUDGET:
-    decision = "budget";
-    sup = SUP_BUDGET;
-    snprintf(reason, sizeof reason, "budget: %u per %s used up, next in %s", rule->budget,
-             rtime_format_duration((int64_t)rule->budget_ms, dur),
-             rtime_format_duration(info.wait_ms, dur2));
-    break;
-  case DECIDE_TABLE_FULL:
-    decision = "cooldown_full";
-    sup = SUP_COOLDOWN_FULL;
-    why = info.why;
-    break;
   case DECIDE_JOURNAL:
     ledger_log_decision(&e->ledger, a, (int32_t)ri, "journal_failed", NULL,
                         "the journal cannot record it: Alertmanager will retry");
@@ -184,9 +154,17 @@ static enum step_result run_step(struct engine *e, const struct plan_step *st,
   case DECIDE_NOMEM:
     out = STEP_NOMEM;
     break;
+  default:
+    decision = decide_skip_words(v, rule, &info, reason, sizeof reason);
+    sup = v == DECIDE_HELD ? (strcmp(decision, "paused") == 0 ? SUP_PAUSED : SUP_BREAKER)
+          : v == DECIDE_LIMIT      ? SUP_LIMIT
+          : v == DECIDE_BUDGET     ? SUP_BUDGET
+          : v == DECIDE_TABLE_FULL ? SUP_COOLDOWN_FULL
+                                   : SUP_COOLDOWN;
+    break;
   }
   if (decision) {
-    ledger_skip(&e->ledger, a, d, r->id, decision, why, sup, now_ms);
+    ledger_skip(&e->ledger, a, d, r->id, decision, reason, sup, now_ms);
     res->suppressed++;
   }
   rem_unref(r);
