@@ -66,5 +66,6 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
 /* The commands (main.c's table). */
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -56,6 +56,7 @@ static const struct command {
 } commands[] = {
     {"check", cmd_check},
     {"compile", cmd_compile},
+    {"explain", cmd_explain},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
