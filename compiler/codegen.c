@@ -1540,6 +1540,223 @@ void codegen_digest(const struct program *p, char out[17]) {
   snprintf(out, 17, "%016" PRIx64, h);
 }
 
+/* ---- in memory --------------------------------------------------------------- */
+
+/* A copy of s as a C string in the arena, or NULL. */
+static const char *t_str(struct codegen_tables *t, struct layout *l, struct str s) {
+  if (!s.s)
+    return NULL;
+  char *c = arena_strndup(&t->arena, s.s, s.len);
+  if (!c)
+    longjmp(l->oom, 1);
+  return c;
+}
+
+/* n zeroed rows of size bytes from the arena, or NULL for none. */
+static void *t_rows(struct codegen_tables *t, struct layout *l, uint32_t n, size_t size) {
+  if (!n)
+    return NULL;
+  void *rows = arena_alloc(&t->arena, (size_t)n * size);
+  if (!rows)
+    longjmp(l->oom, 1);
+  return rows;
+}
+
+#define T_ROWS(t, l, field, type) \
+  ((type *)t_rows((t), (l), (l)->field.n, sizeof(type)))
+
+static void tables_rules(struct codegen_tables *t, struct layout *l) {
+  struct hl_rule *rules = T_ROWS(t, l, rules, struct hl_rule);
+  for (uint32_t i = 0; i < l->rules.n; i++) {
+    const struct rule_row *r = &AT(l->rules, struct rule_row, i);
+    rules[i] = (struct hl_rule){
+        .name = t_str(t, l, r->name),
+        .former_name = t_str(t, l, r->former_name),
+        .file = t_str(t, l, path_of(l, r->r->loc)),
+        .line = line_of(l, r->r->loc),
+        .flags = r->flags,
+        .status = (uint8_t)r->status,
+        .first_alert = r->first_alert, .nalerts = r->nalerts,
+        .first_pattern = r->first_pattern, .npatterns = r->npatterns,
+        .first_matcher = r->first_matcher, .nmatchers = r->nmatchers,
+        .first_step = r->first_step, .nsteps = r->nsteps,
+        .first_notify = r->first_notify, .nnotify = r->nnotify,
+        .cooldown_ms = r->cooldown_ms,
+        .cooldown_key = {r->cooldown_key.first, r->cooldown_key.count},
+        .timeout_ms = r->timeout_ms,
+        .retries = r->retries,
+        .backoff_ms = r->backoff_ms,
+        .limit = r->limit,
+        .limit_key = {r->limit_key.first, r->limit_key.count},
+        .budget = r->budget, .budget_ms = r->budget_ms,
+        .during = r->during, .not_during = r->not_during,
+        .breaker_failures = r->breaker_failures, .breaker_ms = r->breaker_ms,
+    };
+  }
+  t->rs.rules = rules;
+  t->rs.nrules = l->rules.n;
+}
+
+static void tables_matching(struct codegen_tables *t, struct layout *l) {
+  const char **names = T_ROWS(t, l, alerts, const char *);
+  for (uint32_t i = 0; i < l->alerts.n; i++)
+    names[i] = t_str(t, l, AT(l->alerts, struct alert_row, i).name);
+  t->rs.alertnames = names;
+  t->rs.nalertnames = l->alerts.n;
+
+  struct hl_name_pattern *pats = T_ROWS(t, l, name_patterns, struct hl_name_pattern);
+  for (uint32_t i = 0; i < l->name_patterns.n; i++) {
+    const struct pattern_row *pr = &AT(l->name_patterns, struct pattern_row, i);
+    pats[i] = (struct hl_name_pattern){pr->rule, t_str(t, l, pr->regex)};
+  }
+  t->rs.name_patterns = pats;
+  t->rs.nname_patterns = l->name_patterns.n;
+
+  struct hl_matcher *ms = T_ROWS(t, l, matchers, struct hl_matcher);
+  for (uint32_t i = 0; i < l->matchers.n; i++) {
+    const struct matcher_row *m = &AT(l->matchers, struct matcher_row, i);
+    ms[i] = (struct hl_matcher){(uint8_t)m->m->on, (uint8_t)m->m->op, t_str(t, l, m->name),
+                                t_str(t, l, m->value)};
+  }
+  t->rs.matchers = ms;
+  t->rs.nmatchers = l->matchers.n;
+
+  struct hl_index_entry *ix = T_ROWS(t, l, index, struct hl_index_entry);
+  for (uint32_t i = 0; i < l->index.n; i++) {
+    const struct index_row *ir = &AT(l->index, struct index_row, i);
+    ix[i] = (struct hl_index_entry){t_str(t, l, ir->name), ir->first, ir->count};
+  }
+  t->rs.index = ix;
+  t->rs.nindex = l->index.n;
+  uint32_t *ir = T_ROWS(t, l, index_rules, uint32_t);
+  if (ir)
+    memcpy(ir, l->index_rules.data, l->index_rules.n * sizeof *ir);
+  t->rs.index_rules = ir;
+  t->rs.nindex_rules = l->index_rules.n;
+}
+
+static void tables_actions(struct codegen_tables *t, struct layout *l) {
+  struct hl_insn *in = T_ROWS(t, l, insns, struct hl_insn);
+  for (uint32_t i = 0; i < l->insns.n; i++) {
+    const struct insn_row *r = &AT(l->insns, struct insn_row, i);
+    in[i] = (struct hl_insn){r->op, r->arg, t_str(t, l, r->str)};
+  }
+  t->rs.insns = in;
+  t->rs.ninsns = l->insns.n;
+
+  struct hl_param *ps = T_ROWS(t, l, params, struct hl_param);
+  for (uint32_t i = 0; i < l->params.n; i++) {
+    const struct param_row *r = &AT(l->params, struct param_row, i);
+    ps[i] = (struct hl_param){t_str(t, l, r->name), {r->value.first, r->value.count}};
+  }
+  t->rs.params = ps;
+  t->rs.nparams = l->params.n;
+
+  struct hl_step *st = T_ROWS(t, l, steps, struct hl_step);
+  for (uint32_t i = 0; i < l->steps.n; i++) {
+    const struct step_row *r = &AT(l->steps, struct step_row, i);
+    st[i] = (struct hl_step){
+        .action = (uint8_t)r->s->action, .backend = r->backend,
+        .target = t_str(t, l, r->target),
+        .first_param = r->first_param, .nparams = r->nparams,
+        .succeed_on = r->succeed_on,
+        .backend_expr = {r->backend_expr.first, r->backend_expr.count},
+    };
+  }
+  t->rs.steps = st;
+  t->rs.nsteps = l->steps.n;
+
+  struct hl_notify *ns = T_ROWS(t, l, notifies, struct hl_notify);
+  for (uint32_t i = 0; i < l->notifies.n; i++) {
+    const struct notify_row *r = &AT(l->notifies, struct notify_row, i);
+    ns[i] = (struct hl_notify){(uint8_t)r->n->events, (uint8_t)r->n->backend_kind, r->backend,
+                               t_str(t, l, r->target)};
+  }
+  t->rs.notifies = ns;
+  t->rs.nnotifies = l->notifies.n;
+}
+
+static void tables_declarations(struct codegen_tables *t, struct layout *l) {
+  struct hl_window *ws = T_ROWS(t, l, windows, struct hl_window);
+  for (uint32_t i = 0; i < l->windows.n; i++) {
+    const struct window_row *w = &AT(l->windows, struct window_row, i);
+    ws[i] = (struct hl_window){
+        .name = t_str(t, l, w->name), .tz = t_str(t, l, w->tz),
+        .days = w->days, .months = w->months,
+        .first_time = w->first[0], .ntimes = w->count[0],
+        .first_mday = w->first[1], .nmdays = w->count[1],
+        .first_year = w->first[2], .nyears = w->count[2],
+        .from_day = w->w->from_day, .to_day = w->w->to_day,
+        .file = t_str(t, l, path_of(l, w->w->name_loc)),
+        .line = line_of(l, w->w->name_loc),
+    };
+  }
+  t->rs.windows = ws;
+  t->rs.nwindows = l->windows.n;
+
+  struct hl_span *sp = T_ROWS(t, l, spans, struct hl_span);
+  for (uint32_t i = 0; i < l->spans.n; i++) {
+    const struct span_row *r = &AT(l->spans, struct span_row, i);
+    sp[i] = (struct hl_span){(int32_t)r->p->nlo, (int32_t)r->p->nhi};
+  }
+  t->rs.spans = sp;
+  t->rs.nspans = l->spans.n;
+
+  struct hl_backend *bs = T_ROWS(t, l, backends, struct hl_backend);
+  for (uint32_t i = 0; i < l->backends.n; i++) {
+    const struct backend_row *b = &AT(l->backends, struct backend_row, i);
+    bs[i] = (struct hl_backend){t_str(t, l, b->name), (uint8_t)b->b->backend_kind,
+                                b->first_field, b->nfields,
+                                t_str(t, l, path_of(l, b->b->name_loc)),
+                                line_of(l, b->b->name_loc)};
+  }
+  t->rs.backends = bs;
+  t->rs.nbackends = l->backends.n;
+
+  struct hl_backend_field *fs = T_ROWS(t, l, fields, struct hl_backend_field);
+  for (uint32_t i = 0; i < l->fields.n; i++) {
+    const struct field_row *f = &AT(l->fields, struct field_row, i);
+    fs[i] = (struct hl_backend_field){t_str(t, l, f->name), f->source, t_str(t, l, f->value)};
+  }
+  t->rs.fields = fs;
+  t->rs.nfields = l->fields.n;
+}
+
+int codegen_tables(const struct program *p, struct codegen_tables *out) {
+  memset(out, 0, sizeof *out);
+  struct layout *l = calloc(1, sizeof *l);
+  if (!l) {
+    errno = ENOMEM;
+    return -1;
+  }
+  l->p = p;
+  if (setjmp(l->oom)) {
+    layout_free(l);
+    free(l);
+    codegen_tables_free(out);
+    errno = ENOMEM;
+    return -1;
+  }
+  build(l);
+  codegen_digest(p, out->digest);
+  snprintf(out->generator, sizeof out->generator, "healerc %s", HEALER_VERSION);
+  out->rs.abi_version = CODEGEN_ABI_VERSION;
+  out->rs.generator = out->generator;
+  out->rs.digest = out->digest;
+  tables_rules(out, l);
+  tables_matching(out, l);
+  tables_actions(out, l);
+  tables_declarations(out, l);
+  layout_free(l);
+  free(l);
+  return 0;
+}
+
+void codegen_tables_free(struct codegen_tables *t) {
+  arena_free(&t->arena);
+  memset(t, 0, sizeof *t);
+}
+
 int codegen_emit(const struct program *p, FILE *out) {
   struct layout *l = calloc(1, sizeof *l);
   if (!l) {
