@@ -14,8 +14,15 @@ TEST_WARN := $(filter-out -Wmissing-prototypes,$(WARNINGS))
 UNIT_TESTS    := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 RUNTIME_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/runtime/test_*.c))
 CODEGEN_TESTS := $(patsubst %.c,$(B)/%,$(wildcard tests/codegen/test_*.c))
+# test_tables compares the tables built in memory with generated/rules.c.
+TABLES_TEST   := $(B)/tests/unit/test_tables
+UNIT_TESTS    := $(filter-out $(TABLES_TEST),$(UNIT_TESTS))
 
 $(UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(HEALERC_LIB_OBJ) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HEALERC_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
+
+$(TABLES_TEST): tests/unit/test_tables.c $(HEALERC_LIB_OBJ) $(B)/generated/rules.o $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HEALERC_INC) $(CPPFLAGS) $(CFLAGS) $(TEST_WARN) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(PCRE_LIBS) $(CMOCKA_LIBS)
 
@@ -46,9 +53,9 @@ $(CODEGEN_TESTS): $(B)/tests/codegen/%: tests/codegen/%.c $(B)/tests/codegen/tab
 # Each test binary is compiled and linked in one step: -MMD writes its
 # headers to BINARY.d, so a changed header (dsl/ast.h, say) rebuilds it;
 # those become prerequisites too, hence the filter on what is linked.
--include $(addsuffix .d,$(UNIT_TESTS) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS))
+-include $(addsuffix .d,$(UNIT_TESTS) $(TABLES_TEST) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS))
 
-test-bins: $(UNIT_TESTS) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS)
+test-bins: $(UNIT_TESTS) $(TABLES_TEST) $(RUNTIME_TESTS) $(PLAN_TEST) $(CODEGEN_TESTS)
 
 # The checked-in tables must be what healerc makes of rules/ today.
 check-generated: $(BIN)/healerc
